@@ -1,0 +1,289 @@
+"""The `marketplaced` command: one subcommand per operation.
+
+run            the daemon (under systemd, or in the foreground)
+check-config   validate the configuration; exit 0, or print the problems and exit 78
+migrate        apply pending sql/ migrations (`--status` lists applied and pending)
+status         what each scanner is doing (Redis + PostgreSQL), usable while the daemon runs
+counts         row counts of every table (estimates for huge tables; `--exact`)
+dump/restore   pg_dump/pg_restore custom-format backups
+db-shell       psql with the configured credentials
+simulate       the offline Uzum/UZEX-compatible upstream
+download       one-shot scan with a progress bar
+process-raw    re-parse the raw archive into the database
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import uvloop
+
+from marketplaced import __version__, db, log, ops
+from marketplaced import config as config_mod
+from marketplaced.config import EX_CONFIG, Config
+from marketplaced.errors import ConfigError, MarketplacedError
+
+_log = log.get(__name__)
+
+
+def _load_config() -> Config:
+    return config_mod.load()
+
+
+def _print_config_problems(exc: ConfigError) -> None:
+    print("marketplaced: the configuration is invalid:", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  - {problem}", file=sys.stderr)
+    print(
+        "Fix the file (every key is documented in config/marketplaced.toml) and try again.",
+        file=sys.stderr,
+    )
+
+
+def _run_async(coro: Coroutine[Any, Any, Any]) -> Any:
+    return uvloop.run(coro)
+
+
+# -- subcommands ---------------------------------------------------------------------------
+def cmd_run(cfg: Config, _args: argparse.Namespace) -> int:
+    from marketplaced.daemon import Daemon
+
+    _log.info("daemon_starting", version=__version__, config=cfg.source)
+    code: int = _run_async(Daemon(cfg).run())
+    return code
+
+
+def cmd_check_config(cfg: Config, _args: argparse.Namespace) -> int:
+    print(f"configuration OK ({cfg.source})")
+    return 0
+
+
+def cmd_migrate(cfg: Config, args: argparse.Namespace) -> int:
+    async def go() -> int:
+        conn = await db.connect(cfg.database, wait_s=args.wait)
+        try:
+            if args.status:
+                done = await db.applied_versions(conn)
+                for mig in db.migrations():
+                    mark = "applied" if mig.version in done else "PENDING"
+                    print(f"{mig.version:03d}  {mark:8}  {mig.name}")
+                return 0
+            applied = await db.migrate(conn, lock_timeout_s=args.lock_wait)
+            print(f"applied {len(applied)} migration(s); schema at version {db.expected_version()}")
+            return 0
+        finally:
+            await conn.close()
+
+    code: int = _run_async(go())
+    return code
+
+
+def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
+    result = _run_async(ops.status(cfg))
+    if args.json:
+        print(json.dumps(result, default=str, indent=2))
+        return 0
+    if not result.get("redis_up", False):
+        print("Redis: unreachable — live figures unavailable")
+    for name, st in result["scanners"].items():
+        errors = ", ".join(f"{k} {v}" for k, v in st.get("errors", {}).items()) or "none"
+        print(
+            f"{name}: {st.get('state')}  cycle {st.get('cycle')}  position {st.get('position')}"
+            f"/{st.get('frontier')}  rate {st.get('rate')}/s  hit rate {st.get('hit_rate')}  "
+            f"found {st.get('found')}  missing {st.get('missing')}  errors: {errors}"
+        )
+    writer = result["services"].get("writer")
+    if writer:
+        print(
+            f"writer: queue {writer.get('depth')}/{writer.get('capacity')}  batches "
+            f"{writer.get('batches')}  last batch {writer.get('last_batch_ms')} ms"
+        )
+    for cur in result["cursors"]:
+        print(
+            f"cursor {cur['scanner']}: cycle {cur['cycle']} committed up to {cur['position']} "
+            f"(frontier {cur['frontier']}, highest seen {cur['highest_seen']}, {cur['updated_at']})"
+        )
+    for scope, n in result["dead_letters"].items():
+        print(f"dead letters {scope}: {n}")
+    if "database_error" in result:
+        print(f"PostgreSQL: {result['database_error']}")
+    if not result["scanners"] and not result["cursors"]:
+        print("no scanner has reported yet (is the daemon running?)")
+    return 0
+
+
+def cmd_counts(cfg: Config, args: argparse.Namespace) -> int:
+    async def go() -> list[tuple[str, int, bool]]:
+        conn = await db.connect(cfg.database)
+        try:
+            return await ops.counts(conn, exact=args.exact)
+        finally:
+            await conn.close()
+
+    rows = _run_async(go())
+    width = max((len(r[0]) for r in rows), default=10)
+    for name, n, exact in rows:
+        print(f"{name:<{width}}  {'' if exact else '~'}{n:,}")
+    return 0
+
+
+def cmd_dump(cfg: Config, args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    target = Path(args.file or f"marketplaced-{datetime.now():%Y%m%d-%H%M%S}.dump")
+    ops.dump(cfg, target)
+    print(f"dump written to {target}")
+    return 0
+
+
+def cmd_restore(cfg: Config, args: argparse.Namespace) -> int:
+    ops.restore(cfg, Path(args.file), force=args.force)
+    print(f"restored {args.file} into {cfg.database.name}")
+    return 0
+
+
+def cmd_db_shell(cfg: Config, args: argparse.Namespace) -> int:
+    ops.db_shell(cfg, args.psql_args)
+    return 0
+
+
+def cmd_simulate(_cfg: Config | None, args: argparse.Namespace) -> int:
+    from marketplaced.simulator.app import SimulatorOptions, serve
+
+    opts = SimulatorOptions(
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        n_ids=args.ids,
+        faults=args.faults,
+        tick_seconds=args.tick_seconds,
+        uzex_not_valid=args.uzex_not_valid,
+    )
+    _run_async(serve(opts))
+    return 0
+
+
+def cmd_download(cfg: Config, args: argparse.Namespace) -> int:
+    from marketplaced.download import download_uzum
+
+    if args.platform != "uzum":
+        raise MarketplacedError(f"download {args.platform}: not available yet")
+    res = _run_async(download_uzum(cfg, start=args.from_id, stop=args.to_id, target=args.target))
+    print(
+        f"found {res.found}, missing {res.missing}, errors {res.errors}, parse failures "
+        f"{res.parse_failures} in {res.seconds:.1f} s"
+    )
+    return 0
+
+
+def cmd_process_raw(cfg: Config, args: argparse.Namespace) -> int:
+    from marketplaced.download import process_raw_uzum
+
+    if args.platform != "uzum":
+        raise MarketplacedError(f"process-raw {args.platform}: not available yet")
+    res = _run_async(process_raw_uzum(cfg))
+    print(
+        f"re-parsed: {res.found} products, {res.missing} misses, {res.parse_failures} failures "
+        f"in {res.seconds:.1f} s"
+    )
+    return 0
+
+
+# -- parser --------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="marketplaced", description=__doc__.split("\n\n")[0])
+    p.add_argument("--version", action="version", version=f"marketplaced {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, fn: Callable[..., int], help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.set_defaults(fn=fn)
+        return sp
+
+    add("run", cmd_run, "run the daemon in the foreground (systemd runs exactly this)")
+    add("check-config", cmd_check_config, "validate the configuration (exit 78 when invalid)")
+    m = add("migrate", cmd_migrate, "apply pending database migrations")
+    m.add_argument("--status", action="store_true", help="list applied and pending migrations")
+    m.add_argument("--wait", type=float, default=10.0, help="seconds to wait for PostgreSQL")
+    m.add_argument(
+        "--lock-wait",
+        type=float,
+        default=0.0,
+        help="seconds to wait if another process is migrating",
+    )
+    s = add("status", cmd_status, "show what each scanner is doing")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    c = add("counts", cmd_counts, "row counts of every table")
+    c.add_argument("--exact", action="store_true", help="count(*) even huge tables (slow)")
+    d = add("dump", cmd_dump, "back up the database (pg_dump custom format)")
+    d.add_argument("file", nargs="?", help="target file (default: marketplaced-<time>.dump)")
+    r = add("restore", cmd_restore, "restore a backup made by `dump`")
+    r.add_argument("file")
+    r.add_argument("--force", action="store_true", help="replace a non-empty database")
+    sh = add("db-shell", cmd_db_shell, "psql with the configured credentials")
+    sh.add_argument("psql_args", nargs=argparse.REMAINDER, help="passed to psql")
+    sim = add("simulate", cmd_simulate, "serve the offline Uzum/UZEX-compatible upstream")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8090)
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--ids", type=int, default=100_000, help="product ids 1..N (≈70%% exist)")
+    sim.add_argument(
+        "--faults", default="none", help="fault profile: none, mild, hostile or a spec"
+    )
+    sim.add_argument(
+        "--tick-seconds",
+        type=float,
+        default=60.0,
+        help="real seconds per simulated tick (0: time stands still)",
+    )
+    sim.add_argument(
+        "--uzex-not-valid",
+        action="store_true",
+        help="the UZEX auction host demands the Validation header",
+    )
+    dl = add("download", cmd_download, "one-shot download with a progress bar")
+    dl.add_argument("platform", choices=["uzum", "uzex"])
+    dl.add_argument("--from", dest="from_id", type=int, default=1, help="first id")
+    dl.add_argument(
+        "--to", dest="to_id", type=int, default=None, help="last id (default: frontier)"
+    )
+    dl.add_argument("--target", type=int, default=None, help="stop after N products found")
+    pr = add("process-raw", cmd_process_raw, "re-parse archived raw responses into the database")
+    pr.add_argument("platform", choices=["uzum", "uzex"])
+    return p
+
+
+#: commands that do not need a valid configuration
+_NO_CONFIG = {"simulate"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    cfg: Config | None = None
+    if args.command not in _NO_CONFIG:
+        try:
+            cfg = _load_config()
+        except ConfigError as exc:
+            log.setup()
+            _print_config_problems(exc)
+            return EX_CONFIG
+        log.setup(cfg.log.level, cfg.log.format)
+    else:
+        log.setup()
+    try:
+        code: int = args.fn(cfg, args)
+    except MarketplacedError as exc:
+        print(f"marketplaced {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

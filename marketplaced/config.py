@@ -1,0 +1,419 @@
+"""Configuration: TOML file + environment → frozen dataclasses, validated once.
+
+The file (`MARKETPLACED_CONFIG`, default `config/marketplaced.toml` when present) is read with
+`tomllib`; the environment variables of the old system override it (`DB_*`, `REDIS_*`,
+`DOWNLOAD_CONCURRENCY`, `RPS_LIMIT`, `LOG_LEVEL`, `DEBUG`, `UZUM_BASE_URL`, `UZEX_BASE_URL`) and
+secrets come only from the environment (`DB_PASSWORD`, `MARKETPLACED_WEB_TOKEN`). This module is
+the only place that reads the environment. Every problem — unknown key, wrong type, value out of
+range — is collected and reported together, naming the key, the file and what was expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from marketplaced.errors import ConfigError
+
+#: exit status for a bad configuration (sysexits EX_CONFIG);
+#: the unit has RestartPreventExitStatus=78 so systemd does not restart-loop on it
+EX_CONFIG = 78
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("auto", "console", "json", "journal")
+
+
+def _opt(
+    default: Any,
+    help: str,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    pattern: str | None = None,
+) -> Any:
+    """A dataclass field carrying its validation rules and one-line documentation."""
+    meta = {"help": help, "lo": lo, "hi": hi, "choices": choices, "pattern": pattern}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonConfig:
+    startup_wait_s: float = _opt(60.0, "how long start-up waits for PostgreSQL/Redis", lo=0, hi=600)
+    restart_budget: int = _opt(
+        10, "supervised restarts allowed per window before exiting", lo=1, hi=1000
+    )
+    restart_window_s: float = _opt(600.0, "window for restart_budget", lo=1, hi=86400)
+    stop_intake_s: float = _opt(5.0, "shutdown stage budget: stop scanners", lo=0.1, hi=60)
+    drain_s: float = _opt(15.0, "shutdown stage budget: drain the writer", lo=0.1, hi=120)
+    close_s: float = _opt(5.0, "shutdown stage budget: close pools and clients", lo=0.1, hi=60)
+    status_interval_s: float = _opt(
+        10.0, "how often STATUS= and Redis heartbeats are refreshed", lo=0.5, hi=600
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LogConfig:
+    level: str = _opt("info", "log level", choices=LOG_LEVELS)
+    format: str = _opt(
+        "auto", "auto: journal under systemd, console on a TTY, JSON otherwise", choices=LOG_FORMATS
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseConfig:
+    host: str = _opt("127.0.0.1", "PostgreSQL host (env DB_HOST)")
+    port: int = _opt(5432, "PostgreSQL port (env DB_PORT)", lo=1, hi=65535)
+    name: str = _opt("marketplaced", "database name (env DB_NAME)")
+    user: str = _opt(
+        "marketplaced", "role (env DB_USER); the password comes only from env DB_PASSWORD"
+    )
+    password: str = field(default="", repr=False, metadata={"help": "env only", "env_only": True})
+    pool_min: int = _opt(2, "asyncpg pool minimum size", lo=1, hi=100)
+    pool_max: int = _opt(10, "asyncpg pool maximum size", lo=1, hi=200)
+    command_timeout_s: float = _opt(300.0, "per-statement timeout", lo=1, hi=86400)
+
+
+@dataclass(frozen=True, slots=True)
+class RedisConfig:
+    host: str = _opt("127.0.0.1", "Redis host (env REDIS_HOST)")
+    port: int = _opt(6379, "Redis port (env REDIS_PORT)", lo=1, hi=65535)
+    db: int = _opt(0, "Redis database index (env REDIS_DB)", lo=0, hi=255)
+    key_prefix: str = _opt("marketplaced:", "prefix of every key this daemon writes")
+
+
+@dataclass(frozen=True, slots=True)
+class WriterConfig:
+    queue_max: int = _opt(
+        20000, "writer queue bound in items (backpressure beyond it)", lo=10, hi=10_000_000
+    )
+    batch_max: int = _opt(2000, "items per transaction at most", lo=1, hi=1_000_000)
+    flush_interval_s: float = _opt(1.0, "flush a partial batch after this long", lo=0.01, hi=600)
+    retry_max_s: float = _opt(
+        30.0, "longest pause between retries while PostgreSQL is down", lo=0.1, hi=3600
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveConfig:
+    enabled: bool = _opt(False, "keep raw upstream responses (compressed batches)")
+    dir: str = _opt("", "archive directory; empty: $STATE_DIRECTORY/raw or ./storage/raw")
+    max_mb: int = _opt(
+        2048, "size cap; oldest batch files are removed beyond it", lo=1, hi=10_000_000
+    )
+    batch_records: int = _opt(1000, "responses per compressed batch file", lo=1, hi=1_000_000)
+
+
+@dataclass(frozen=True, slots=True)
+class UzumConfig:
+    enabled: bool = _opt(True, "run the Uzum product scanner")
+    base_url: str = _opt(
+        "https://api.uzum.uz", "API origin (env UZUM_BASE_URL)", pattern=r"^https?://[^\s/]+(/.*)?$"
+    )
+    rps: float = _opt(
+        100.0, "requests per second to the API, 0 = unlimited (env RPS_LIMIT)", lo=0, hi=100_000
+    )
+    concurrency: int = _opt(
+        50, "requests in flight at most (env DOWNLOAD_CONCURRENCY)", lo=1, hi=5000
+    )
+    timeout_s: float = _opt(20.0, "per-request timeout", lo=0.1, hi=600)
+    max_retries: int = _opt(4, "retries for timeouts, resets, 5xx, 429", lo=0, hi=50)
+    first_id: int = _opt(1, "lowest product id scanned", lo=1, hi=10**12)
+    max_id: int = _opt(5_000_000, "frontier cap: ids above it are never probed", lo=1, hi=10**12)
+    frontier_misses: int = _opt(
+        5000, "consecutive misses above the highest id seen that end a cycle", lo=1, hi=10**7
+    )
+    shard: str = _opt(
+        "1/1", "k/n: this instance scans ids with id % n == k-1", pattern=r"^\d+/\d+$"
+    )
+    cycle_pause_s: float = _opt(60.0, "pause between full cycles", lo=0, hi=86400)
+    checkpoint_every: int = _opt(500, "ids between durable cursor moves", lo=1, hi=1_000_000)
+    max_stale_s: float = _opt(
+        300.0, "restart a scanner whose progress stalls this long", lo=5, hi=86400
+    )
+    dead_letter_retry_s: float = _opt(3600.0, "retry dead-lettered ids this often", lo=10, hi=10**7)
+    user_agent: str = _opt(
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/131.0 Safari/537.36",
+        "User-Agent sent upstream",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WebConfig:
+    enabled: bool = _opt(True, "serve the dashboard and JSON API")
+    host: str = _opt("127.0.0.1", "listen address; any non-loopback address requires a token")
+    port: int = _opt(8080, "listen port", lo=1, hi=65535)
+    token: str = field(default="", repr=False, metadata={"help": "env only", "env_only": True})
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    daemon: DaemonConfig = field(default_factory=DaemonConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    redis: RedisConfig = field(default_factory=RedisConfig)
+    writer: WriterConfig = field(default_factory=WriterConfig)
+    archive: ArchiveConfig = field(default_factory=ArchiveConfig)
+    uzum: UzumConfig = field(default_factory=UzumConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    #: where the file came from ("" when defaults only), for messages
+    source: str = field(default="", compare=False)
+
+    @property
+    def storage_dir(self) -> Path:
+        """Runtime data: systemd's StateDirectory in production, ./storage in development."""
+        return Path(os.environ.get("STATE_DIRECTORY", "storage").split(":")[0])
+
+    @property
+    def archive_dir(self) -> Path:
+        return Path(self.archive.dir) if self.archive.dir else self.storage_dir / "raw"
+
+    def shard_parts(self) -> tuple[int, int]:
+        k, n = (int(x) for x in self.uzum.shard.split("/"))
+        return k, n
+
+
+#: environment variable → (section, key); the old system's names first
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "DB_HOST": ("database", "host"),
+    "DB_PORT": ("database", "port"),
+    "DB_NAME": ("database", "name"),
+    "DB_USER": ("database", "user"),
+    "DB_PASSWORD": ("database", "password"),
+    "REDIS_HOST": ("redis", "host"),
+    "REDIS_PORT": ("redis", "port"),
+    "REDIS_DB": ("redis", "db"),
+    "DOWNLOAD_CONCURRENCY": ("uzum", "concurrency"),
+    "RPS_LIMIT": ("uzum", "rps"),
+    "LOG_LEVEL": ("log", "level"),
+    "UZUM_BASE_URL": ("uzum", "base_url"),
+    "MARKETPLACED_WEB_TOKEN": ("web", "token"),
+}
+
+DEFAULT_PATHS = (Path("config/marketplaced.toml"), Path("/etc/marketplaced/marketplaced.toml"))
+
+
+def config_path(environ: Mapping[str, str]) -> Path | None:
+    """The file to read: $MARKETPLACED_CONFIG, else the first default that exists."""
+    explicit = environ.get("MARKETPLACED_CONFIG")
+    if explicit:
+        return Path(explicit)
+    return next((p for p in DEFAULT_PATHS if p.is_file()), None)
+
+
+def load(environ: Mapping[str, str] | None = None, path: Path | None = None) -> Config:
+    """Read, merge and validate; raise ConfigError listing every problem."""
+    env = os.environ if environ is None else environ
+    path = path if path is not None else config_path(env)
+    raw: dict[str, Any] = {}
+    where = "(defaults)"
+    if path is not None:
+        where = str(path)
+        raw = _read_toml(path)
+    problems: list[str] = []
+    sections: dict[str, Any] = {}
+    for sect in dataclasses.fields(Config):
+        if sect.name == "source":
+            continue
+        table = raw.pop(sect.name, {})
+        if not isinstance(table, dict):
+            problems.append(f"{where}: [{sect.name}] must be a table, got {type(table).__name__}")
+            table = {}
+        sect_type = _field_type(Config, sect.name)
+        sections[sect.name] = _build_section(sect.name, sect_type, table, where, problems)
+    for unknown in raw:
+        problems.append(
+            f"{where}: unknown section or key '{unknown}' (known sections: "
+            f"{', '.join(f.name for f in dataclasses.fields(Config) if f.name != 'source')})"
+        )
+    if not problems:
+        sections = _apply_env(sections, env, problems)
+    if problems:
+        raise ConfigError(problems)
+    cfg = Config(**sections, source=where)
+    _check_cross_field(cfg, where)
+    return cfg
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(
+            [
+                f"{path}: configuration file not found (set MARKETPLACED_CONFIG "
+                "or copy config/marketplaced.toml there)"
+            ]
+        ) from None
+    except PermissionError:
+        raise ConfigError(
+            [
+                f"{path}: cannot read the configuration file (permission denied); "
+                "run as the service user or fix the file's mode"
+            ]
+        ) from None
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read the configuration file: {exc.strerror}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: not valid UTF-8 text"]) from None
+
+
+def _field_type(cls: type, name: str) -> Any:
+    return typing.get_type_hints(cls)[name]
+
+
+def _build_section(
+    name: str, cls: Any, table: dict[str, Any], where: str, problems: list[str]
+) -> Any:
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    for key, value in table.items():
+        fld = known.get(key)
+        if fld is None or fld.metadata.get("env_only"):
+            hint = " (secrets come only from the environment)" if fld is not None else ""
+            problems.append(
+                f"{where}: unknown key '{name}.{key}'{hint}; known keys: "
+                f"{', '.join(k for k, f in known.items() if not f.metadata.get('env_only'))}"
+            )
+            continue
+        problem = _check_value(f"{name}.{key}", value, hints[key], fld.metadata)
+        if problem:
+            problems.append(f"{where}: {problem}")
+        else:
+            values[key] = float(value) if hints[key] is float else value
+    return cls(**values)
+
+
+def _type_name(tp: Any) -> str:
+    return {
+        bool: "a boolean (true/false)",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+    }.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+def _check_value(key: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> str | None:
+    """Return a message when `value` does not fit `tp` and the field's rules, else None."""
+    ok = (
+        isinstance(value, bool)
+        if tp is bool
+        else isinstance(value, int) and not isinstance(value, bool)
+        if tp is int
+        else isinstance(value, int | float) and not isinstance(value, bool)
+        if tp is float
+        else isinstance(value, str)
+        if tp is str
+        else False
+    )
+    if not ok:
+        return f"'{key}' must be {_type_name(tp)}, got {type(value).__name__} {value!r}"
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        return f"'{key}' = {value!r} is out of range; expected {lo} … {hi}"
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        return f"'{key}' = {value!r} is not one of {', '.join(choices)}"
+    pattern = meta.get("pattern")
+    if pattern and not re.fullmatch(pattern, value):
+        return f"'{key}' = {value!r} does not match the expected form {pattern}"
+    return None
+
+
+def _apply_env(
+    sections: dict[str, Any], env: Mapping[str, str], problems: list[str]
+) -> dict[str, Any]:
+    changes: dict[str, dict[str, Any]] = {}
+    for var, (sect, key) in ENV_OVERRIDES.items():
+        text = env.get(var)
+        if text is None or text == "":
+            continue
+        tp = _field_type(type(sections[sect]), key)
+        meta = next(f.metadata for f in dataclasses.fields(sections[sect]) if f.name == key)
+        value, problem = _coerce_env(var, text, tp)
+        if problem is None:
+            check = _check_value(f"{sect}.{key}", value, tp, meta)
+            problem = f"environment {var}: {check}" if check else None
+        if problem:
+            problems.append(problem)
+            continue
+        changes.setdefault(sect, {})[key] = value
+    if env.get("DEBUG", "").lower() in ("1", "true", "yes", "on"):
+        changes.setdefault("log", {})["level"] = "debug"
+    return {
+        name: dataclasses.replace(sec, **changes.get(name, {})) for name, sec in sections.items()
+    }
+
+
+def _coerce_env(var: str, text: str, tp: Any) -> tuple[Any, str | None]:
+    try:
+        if tp is int:
+            return int(text), None
+        if tp is float:
+            return float(text), None
+    except ValueError:
+        return None, f"environment {var}={text!r} must be {_type_name(tp)}"
+    return (text.lower() if var == "LOG_LEVEL" else text), None
+
+
+def _check_cross_field(cfg: Config, where: str) -> None:
+    problems = []
+    k, n = cfg.shard_parts()
+    if not 1 <= k <= n:
+        problems.append(
+            f"{where}: 'uzum.shard' = '{cfg.uzum.shard}': expected k/n with 1 <= k <= n"
+        )
+    if cfg.database.pool_min > cfg.database.pool_max:
+        problems.append(f"{where}: 'database.pool_min' must not exceed 'database.pool_max'")
+    if cfg.uzum.first_id > cfg.uzum.max_id:
+        problems.append(f"{where}: 'uzum.first_id' must not exceed 'uzum.max_id'")
+    if cfg.web.enabled and not _is_loopback(cfg.web.host) and not cfg.web.token:
+        problems.append(
+            f"{where}: 'web.host' = '{cfg.web.host}' is not a loopback address, so the "
+            "dashboard needs authentication: set MARKETPLACED_WEB_TOKEN (install.sh "
+            "generates one) or bind to 127.0.0.1"
+        )
+    if problems:
+        raise ConfigError(problems)
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def diff(old: Config, new: Config) -> list[str]:
+    """Dotted names of the settings that differ (secrets included by name only)."""
+    changed = []
+    for sect in dataclasses.fields(Config):
+        if sect.name == "source":
+            continue
+        a, b = getattr(old, sect.name), getattr(new, sect.name)
+        for fld in dataclasses.fields(a):
+            if getattr(a, fld.name) != getattr(b, fld.name):
+                changed.append(f"{sect.name}.{fld.name}")
+    return changed
+
+
+def documented_keys() -> dict[str, str]:
+    """Every file-settable key with its help text (a test checks the shipped TOML documents all)."""
+    out: dict[str, str] = {}
+    for sect in dataclasses.fields(Config):
+        if sect.name == "source":
+            continue
+        cls = _field_type(Config, sect.name)
+        for fld in dataclasses.fields(cls):
+            if not fld.metadata.get("env_only"):
+                out[f"{sect.name}.{fld.name}"] = fld.metadata["help"]
+    return out

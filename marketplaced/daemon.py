@@ -1,0 +1,381 @@
+"""The daemon: owns every resource; starts, supervises, reloads and stops everything.
+
+Start-up order (each step bounded, each failure a clear message):
+config → PostgreSQL pool (waits) → schema check → Redis (waits, then runs degraded) → HTTP
+fetcher → writer → scanners → status/watchdog → `READY=1`.
+Signals only set events; the main coroutine acts on them:
+- SIGHUP: re-read the file, apply what can change live (log level, rates, concurrency, enabled
+  scanners); an invalid file is rejected with a logged reason and the running config stays.
+- SIGTERM/SIGINT: `STOPPING=1`, then staged shutdown — stop intake (cancel scanners) → drain
+  the writer → close clients — each stage with its own budget, the sum below TimeoutStopSec.
+  A second SIGTERM/SIGINT exits at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from marketplaced import config as config_mod
+from marketplaced import db, log
+from marketplaced.archive import Archive
+from marketplaced.checkpoint import LiveState
+from marketplaced.config import Config
+from marketplaced.errors import ConfigError
+from marketplaced.http import Fetcher, HostPolicy
+from marketplaced.platforms.uzum.scanner import UzumScanner
+from marketplaced.platforms.uzum.storage import UzumSink
+from marketplaced.supervisor import Supervisor
+from marketplaced.systemd import Notifier
+from marketplaced.writer import Writer
+
+_log = log.get(__name__)
+
+#: exit statuses: 0 clean stop, 1 a supervised service gave up (systemd restarts us),
+#: 78 bad configuration (systemd does not restart: RestartPreventExitStatus=78)
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def host_key(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc
+
+
+def uzum_policy(cfg: Config) -> HostPolicy:
+    return HostPolicy(
+        rps=cfg.uzum.rps,
+        concurrency=cfg.uzum.concurrency,
+        timeout_s=cfg.uzum.timeout_s,
+        max_retries=cfg.uzum.max_retries,
+    )
+
+
+def host_policies(cfg: Config) -> dict[str, HostPolicy]:
+    return {host_key(cfg.uzum.base_url): uzum_policy(cfg)}
+
+
+def default_headers(cfg: Config) -> dict[str, str]:
+    # upstreams.md: browser-like UA, JSON accept, Russian first; never a stale Authorization
+    return {
+        "User-Agent": cfg.uzum.user_agent,
+        "Accept": "application/json",
+        "Accept-Language": "ru-RU,ru;q=0.9",
+    }
+
+
+async def connect_redis(cfg: Config, wait_s: float) -> aioredis.Redis:
+    client = aioredis.Redis(
+        host=cfg.redis.host,
+        port=cfg.redis.port,
+        db=cfg.redis.db,
+        socket_timeout=5,
+        socket_connect_timeout=5,
+    )
+    deadline = time.monotonic() + wait_s
+    delay = 0.5
+    while True:
+        try:
+            await client.ping()
+            return client
+        except (OSError, aioredis.RedisError) as exc:
+            if time.monotonic() >= deadline:
+                _log.warning(
+                    "redis_unavailable_at_start",
+                    target=f"{cfg.redis.host}:{cfg.redis.port}",
+                    error=str(exc),
+                    hint="scanning continues; live status is not published",
+                )
+                return client
+            _log.warning(
+                "redis_unreachable",
+                target=f"{cfg.redis.host}:{cfg.redis.port}",
+                error=str(exc),
+                retry_in_s=delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+@dataclass
+class _Signals:
+    reload: asyncio.Event = field(default_factory=asyncio.Event)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    stop_count: int = 0
+
+
+class Daemon:
+    def __init__(
+        self,
+        cfg: Config,
+        *,
+        notifier: Notifier | None = None,
+        loader: Callable[[], Config] = config_mod.load,
+    ) -> None:
+        self.cfg = cfg
+        self.notifier = notifier or Notifier()
+        self._loader = loader
+        self._signals = _Signals()
+        self.supervisor = Supervisor(cfg.daemon.restart_budget, cfg.daemon.restart_window_s)
+        self.pool: asyncpg.Pool | None = None
+        self.redis: aioredis.Redis | None = None
+        self.live: LiveState | None = None
+        self.fetcher: Fetcher | None = None
+        self.writer: Writer | None = None
+        self.scanners: dict[str, UzumScanner] = {}
+        self._scanner_tasks: dict[str, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.archives: dict[str, Archive] = {}
+        self.started_at = time.time()
+
+    # -- signals ----------------------------------------------------------------------------
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, self._signals.reload.set)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_stop_signal)
+
+    def _on_stop_signal(self) -> None:
+        self._signals.stop_count += 1
+        if self._signals.stop_count > 1:
+            # second request: the operator means it; skip the remaining stages
+            os._exit(EXIT_FAILED)
+        self._signals.stop.set()
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def run(self) -> int:
+        self._install_signals()
+        exit_code = EXIT_OK
+        try:
+            await self._start()
+            self.notifier.ready(self._status_line())
+            _log.info(
+                "daemon_ready",
+                pid=os.getpid(),
+                scanners=list(self.scanners),
+                watchdog_s=self.notifier.watchdog_interval_s,
+            )
+            exit_code = await self._main_loop()
+        finally:
+            self.notifier.stopping()
+            await self._shutdown()
+        return exit_code
+
+    async def _start(self) -> None:
+        cfg = self.cfg
+        wait = cfg.daemon.startup_wait_s
+        self.notifier.status("connecting to PostgreSQL")
+        self.pool = await db.create_pool(cfg.database, wait_s=wait)
+        async with self.pool.acquire() as conn:
+            await db.check_schema(conn)
+        self.notifier.status("connecting to Redis")
+        self.redis = await connect_redis(cfg, wait)
+        self.live = LiveState(self.redis, cfg.redis.key_prefix)
+        self.fetcher = Fetcher(uzum_policy(cfg), host_policies(cfg), default_headers(cfg))
+        await self.fetcher.__aenter__()
+        self.writer = Writer(self.pool, cfg.writer, [UzumSink()])
+        self._spawn("writer", self.writer.run)
+        if cfg.archive.enabled:
+            self.archives["uzum"] = Archive(
+                cfg.archive_dir,
+                "uzum",
+                "product",
+                batch_records=cfg.archive.batch_records,
+                max_bytes=cfg.archive.max_mb * 1024 * 1024,
+            )
+        self._apply_scanners()
+        self._spawn("status", self._status_loop)
+        if self.notifier.watchdog_interval_s:
+            self._spawn("watchdog", self._watchdog_loop)
+
+    def _spawn(self, name: str, factory: Callable[[], Any], **kw: Any) -> asyncio.Task[None]:
+        task = asyncio.create_task(self.supervisor.supervise(name, factory, **kw), name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _apply_scanners(self) -> None:
+        """Start or stop scanners so that what runs matches the config."""
+        cfg = self.cfg
+        wanted = cfg.uzum.enabled
+        name = "uzum.products" + (f"#{cfg.uzum.shard}" if cfg.shard_parts()[1] > 1 else "")
+        if wanted and name not in self.scanners:
+            assert self.pool and self.fetcher and self.writer
+            scanner = UzumScanner(
+                cfg.uzum,
+                pool=self.pool,
+                fetcher=self.fetcher,
+                writer=self.writer,
+                archive=self.archives.get("uzum"),
+                shard=cfg.shard_parts(),
+            )
+            self.scanners[scanner.name] = scanner
+            self._scanner_tasks[scanner.name] = self._spawn(
+                scanner.name,
+                scanner.run,
+                heartbeat=self._heartbeat(scanner),
+                max_stale_s=cfg.uzum.max_stale_s,
+            )
+        elif not wanted:
+            for sname in [n for n in self.scanners if n.startswith("uzum.")]:
+                self._scanner_tasks.pop(sname).cancel()
+                del self.scanners[sname]
+                _log.info("scanner_disabled", scanner=sname)
+        for scanner in self.scanners.values():
+            scanner.cfg = cfg.uzum
+
+    def _heartbeat(self, scanner: UzumScanner) -> Callable[[], float]:
+        def beat() -> float:
+            waiting = scanner.stats.state in ("idle", "paused", "done")
+            db_down = self.writer is not None and self.writer.stats.db_down_since is not None
+            # a scanner waiting on purpose, or blocked by a down database, is not stalled
+            return time.monotonic() if waiting or db_down else scanner.stats.progress_at
+
+        return beat
+
+    async def _main_loop(self) -> int:
+        sig = self._signals
+        while True:
+            waiters = {
+                asyncio.ensure_future(sig.stop.wait()),
+                asyncio.ensure_future(sig.reload.wait()),
+                asyncio.ensure_future(self.supervisor.failed.wait()),
+            }
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            for w in waiters:
+                w.cancel()
+            if self.supervisor.failed.is_set():
+                _log.error("daemon_giving_up", reason=self.supervisor.failure_reason)
+                return EXIT_FAILED
+            if sig.stop.is_set():
+                _log.info("daemon_stopping")
+                return EXIT_OK
+            sig.reload.clear()
+            await self.reload()
+
+    async def reload(self) -> bool:
+        self.notifier.reloading()
+        try:
+            new = self._loader()
+        except ConfigError as exc:
+            _log.error("config_rejected", problems=exc.problems, kept=self.cfg.source)
+            self.notifier.ready(self._status_line())
+            return False
+        changed = config_mod.diff(self.cfg, new)
+        self.cfg = new
+        log.set_level(new.log.level)
+        if self.fetcher is not None:
+            self.fetcher.update_policies(uzum_policy(new), host_policies(new))
+        self._apply_scanners()
+        _log.info("config_reloaded", changed=changed, log_level=new.log.level)
+        self.notifier.ready(self._status_line())
+        return True
+
+    async def _shutdown(self) -> None:
+        budgets = self.cfg.daemon
+        # stage 1: stop intake — scanners stop taking ids; what they queued stays queued
+        scanner_tasks = list(self._scanner_tasks.values())
+        for t in scanner_tasks:
+            t.cancel()
+        await _bounded(
+            "stop_intake",
+            budgets.stop_intake_s,
+            asyncio.gather(*scanner_tasks, return_exceptions=True),
+        )
+        # stage 2: drain — commit what is queued (cursors included)
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.writer is not None:
+            drained = await _bounded("drain", budgets.drain_s, self.writer.drain())
+            _log.info("writer_drained", complete=drained, left=self.writer.depth)
+        for archive in self.archives.values():
+            await _bounded("archive_flush", budgets.close_s / 2, archive.flush())
+        # stage 3: close, in reverse order of creation
+        await _bounded("close", budgets.close_s, self._close_clients())
+        self.notifier.close()
+
+    async def _close_clients(self) -> None:
+        if self.fetcher is not None:
+            await self.fetcher.__aexit__(None, None, None)
+        if self.redis is not None:
+            await self.redis.aclose()
+        if self.pool is not None:
+            await self.pool.close()
+
+    # -- periodic ---------------------------------------------------------------------------
+    async def _status_loop(self) -> None:
+        while True:
+            await self.publish_status()
+            self.notifier.status(self._status_line())
+            await asyncio.sleep(self.cfg.daemon.status_interval_s)
+
+    async def publish_status(self) -> None:
+        if self.live is None:
+            return
+        for name, scanner in self.scanners.items():
+            await self.live.publish("scanner", name, scanner.stats.snapshot())
+        if self.writer is not None:
+            st = self.writer.stats
+            await self.live.publish(
+                "service",
+                "writer",
+                {
+                    "depth": self.writer.depth,
+                    "capacity": self.writer.capacity,
+                    "batches": st.batches,
+                    "items": st.items,
+                    "rows": st.rows,
+                    "last_commit_at": st.last_commit_at,
+                    "last_batch_ms": round(st.last_batch_ms, 1),
+                    "db_down_since": st.db_down_since,
+                },
+            )
+        await self.live.publish(
+            "service",
+            "daemon",
+            {"pid": os.getpid(), "started_at": self.started_at, "log_level": log.current_level()},
+        )
+
+    def _status_line(self) -> str:
+        parts = []
+        for name, sc in self.scanners.items():
+            st = sc.stats
+            parts.append(
+                f"{name} {st.state} cycle {st.cycle} at {st.position} "
+                f"{st.rate:.0f}/s hit {st.hit_rate:.0%}"
+            )
+        if self.writer is not None:
+            parts.append(f"queue {self.writer.depth}/{self.writer.capacity}")
+        if self.live is not None and self.live.down_since is not None:
+            parts.append("redis DOWN")
+        return "; ".join(parts) or "running"
+
+    async def _watchdog_loop(self) -> None:
+        interval = self.notifier.watchdog_interval_s or 10.0
+        while True:
+            # sent from the loop itself: a blocked loop stops the pings and systemd restarts us
+            self.notifier.watchdog()
+            await asyncio.sleep(interval)
+
+
+async def _bounded(stage: str, budget_s: float, aw: Any) -> bool:
+    started = time.monotonic()
+    try:
+        await asyncio.wait_for(aw, budget_s)
+    except TimeoutError:
+        _log.warning("shutdown_stage_overran", stage=stage, budget_s=budget_s)
+        return False
+    except Exception:
+        _log.exception("shutdown_stage_failed", stage=stage)
+        return False
+    _log.info("shutdown_stage_done", stage=stage, ms=round((time.monotonic() - started) * 1000, 1))
+    return True

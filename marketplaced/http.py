@@ -1,0 +1,809 @@
+"""The polite HTTP fetcher shared by every scanner.
+
+One :class:`Fetcher` owns one aiohttp session and, per upstream host (URL authority
+``host:port``), a circuit breaker, a token-bucket rate limit that halves on HTTP 429 and creeps
+back while requests succeed (AIMD), a resizable concurrency limit and O(1) counters for the
+dashboard and Prometheus. Scanners ask for JSON (:meth:`Fetcher.get_json`,
+:meth:`Fetcher.post_json`) and get a :class:`JsonResponse`, or a
+:class:`~marketplaced.errors.FetchError` subclass once retries are spent. The daemon swaps
+policies live on SIGHUP with :meth:`Fetcher.update_policies`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import datetime
+import email.utils
+import json
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType, TracebackType
+from typing import Any, Final, Literal, Self
+
+import aiohttp
+import structlog
+from yarl import URL
+
+from marketplaced.errors import (
+    BlockPageError,
+    ConfigError,
+    FetchError,
+    HttpStatusError,
+    InvalidJsonError,
+    RateLimitedError,
+    TransportError,
+)
+
+log = structlog.get_logger(__name__)
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+#: ``classify(status, headers, body)``: return an error to raise it at once (no retry), else None.
+Classify = Callable[[int, Mapping[str, str], bytes], FetchError | None]
+BreakerState = Literal["closed", "open", "half_open"]
+
+#: Uzum wants a browser-like client; UZEX answers HTTP 500 to a missing/non-browser User-Agent.
+DEFAULT_HEADERS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "User-Agent": (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/131.0.0.0 Safari/537.36"
+        ),
+        "Accept": "application/json",
+        "Accept-Language": "ru-RU,ru;q=0.9",
+    }
+)
+
+#: Every outcome an attempt is counted under (keys of ``HostStats.outcomes``).
+OUTCOMES: Final = (
+    "ok",
+    "not_found",
+    "http_4xx",
+    "http_5xx",
+    "http_other",
+    "rate_limited",
+    "timeout",
+    "transport",
+    "block_page",
+    "invalid_json",
+    "blocked_by_upstream",
+)
+#: Prometheus' default histogram buckets (seconds): they span LAN simulator to slow upstream.
+LATENCY_BUCKETS_S: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+#: A circuit that keeps failing its probe backs off to at most 10 minutes: a dead host is still
+#: noticed when it comes back within one dashboard glance.
+BREAKER_MAX_COOLDOWN_S: Final = 600.0
+#: Cap on a Retry-After pause: a bogus "come back tomorrow" must not freeze a scanner silently;
+#: after 10 minutes we ask again (and get paused again if the host meant it).
+MAX_RETRY_AFTER_S: Final = 600.0
+#: A burst of 429s answers many requests sent at the same rate: halve once per second at most,
+#: otherwise one burst would collapse the rate straight to the floor.
+RATE_DECREASE_INTERVAL_S: Final = 1.0
+RATE_DECREASE_FACTOR: Final = 0.5
+#: The head waiter of a token bucket re-reads rate and pause at least this often, so a live
+#: rate change (SIGHUP) takes effect within a quarter second even at a very low rate.
+TOKEN_WAIT_SLICE_S: Final = 0.25
+#: DNS answers are cached 5 minutes: thousands of requests per second must not each resolve,
+#: yet a moved host is followed within minutes.
+DNS_CACHE_TTL_S: Final = 300
+#: Idle keep-alive connections live 30 s: longer than any gap in a running scan, shorter than
+#: typical server-side keep-alive (nginx: 75 s) so we rarely reuse a connection the peer closed.
+KEEPALIVE_S: Final = 30.0
+#: 4xx answers that mean "try again later" rather than "no such thing".
+RETRYABLE_4XX: Final = frozenset({403, 408, 429})
+NOT_FOUND: Final = frozenset({404, 410})
+
+
+@dataclass(frozen=True, slots=True)
+class HostPolicy:
+    """How politely one upstream host is treated. Defaults suit UZEX; Uzum gets its own."""
+
+    #: requests per second; 0 = unlimited (local simulator). 2 rps is UZEX's polite default.
+    rps: float = 2.0
+    #: simultaneous requests; a little above rps x typical latency so slow answers don't starve.
+    concurrency: int = 4
+    #: whole-exchange timeout; long enough for a 100-row UZEX page, short enough that a hung
+    #: connection does not hold a concurrency slot for minutes.
+    timeout_s: float = 20.0
+    #: retries after the first attempt: 5 attempts ride out a short blip without hiding an outage.
+    max_retries: int = 4
+    #: full-jitter exponential backoff: 0.5 s, 1 s, 2 s, … spreads retries of a burst apart.
+    backoff_base_s: float = 0.5
+    #: never wait longer than this between two attempts of one request.
+    backoff_max_s: float = 30.0
+    #: consecutive failed attempts that open the circuit (0 = no breaker); 10 is far above the
+    #: noise of a healthy host yet stops a dead one after a few seconds of scanning.
+    breaker_failures: int = 10
+    #: first open period; doubles on every failed probe up to BREAKER_MAX_COOLDOWN_S.
+    breaker_cooldown_s: float = 30.0
+    #: AIMD floor: never slower than one request per 5 s, so recovery is still observed.
+    min_rps: float = 0.2
+    #: AIMD additive increase, in rps per second of success: a host that said 429 is approached
+    #: slowly again (UZEX 1 → 2 rps in 2 s, Uzum 50 → 100 rps in 100 s).
+    recover_step: float = 0.5
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ConfigError(problems)
+
+    def problems(self) -> list[str]:
+        """Say what is wrong with these values, one message per bad field."""
+        checks = [
+            (self.rps >= 0, "rps must be >= 0 (0 = unlimited)"),
+            (self.concurrency >= 1, "concurrency must be >= 1"),
+            (self.timeout_s > 0, "timeout_s must be > 0"),
+            (self.max_retries >= 0, "max_retries must be >= 0"),
+            (self.backoff_base_s >= 0, "backoff_base_s must be >= 0"),
+            (self.backoff_max_s >= self.backoff_base_s, "backoff_max_s must be >= backoff_base_s"),
+            (self.breaker_failures >= 0, "breaker_failures must be >= 0 (0 = no breaker)"),
+            (self.breaker_cooldown_s > 0, "breaker_cooldown_s must be > 0"),
+            (self.min_rps > 0, "min_rps must be > 0"),
+            (self.recover_step > 0, "recover_step must be > 0"),
+        ]
+        return [f"{message}, got {self!r}" for ok, message in checks if not ok]
+
+
+@dataclass(frozen=True, slots=True)
+class JsonResponse:
+    """A response the caller gets to judge (2xx, or a 4xx such as 404)."""
+
+    status: int
+    #: decoded JSON; None for an empty body (or an undecodable 4xx body)
+    data: Any
+    #: raw bytes as received, for the raw archive
+    body: bytes
+    #: duration of the exchange that produced this response (queueing and retries excluded)
+    elapsed_s: float
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class HostStats:
+    """A snapshot of one host's counters and limiter state (for the dashboard and metrics)."""
+
+    host: str
+    #: HTTP exchanges attempted (retries included)
+    requests: int
+    #: attempts by outcome (see OUTCOMES)
+    outcomes: Mapping[str, int]
+    retries: int
+    bytes_received: int
+    latency_sum_s: float
+    latency_count: int
+    #: cumulative Prometheus buckets: (le, count), the last one with le = +inf
+    latency_buckets: tuple[tuple[float, int], ...]
+    rate_current: float
+    rate_configured: float
+    concurrency: int
+    in_flight: int
+    #: requests waiting for the breaker, a token or a slot
+    queued: int
+    breaker_state: BreakerState
+    circuit_opens: int
+    #: seconds left of a Retry-After pause (0 when not paused)
+    paused_for_s: float
+
+
+def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta seconds or HTTP date), else None."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000" means UTC with unknown origin
+        when = when.replace(tzinfo=datetime.UTC)
+    return max(0.0, when.timestamp() - now_epoch)
+
+
+def decode_json(body: bytes) -> Any:
+    """Decode a JSON body leniently: bad UTF-8 is replaced, raw control characters are allowed
+    (Uzum descriptions contain them), a UTF-8 BOM is skipped. Raises ValueError."""
+    text = body.decode("utf-8", errors="replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return json.loads(text, strict=False)
+
+
+def _looks_like_html(headers: Mapping[str, str], body: bytes) -> bool:
+    content_type = headers.get("Content-Type", "").lower()
+    return "text/html" in content_type or body.lstrip()[:1] == b"<"
+
+
+def _lenient_data(body: bytes) -> Any:
+    """JSON of a 4xx body when there is one; such bodies are often HTML, which is fine here."""
+    if not body.strip():
+        return None
+    try:
+        return decode_json(body)
+    except ValueError:
+        return None
+
+
+def _outcome_of(error: FetchError) -> str:
+    """The stats outcome of an error returned by a ``classify`` callback."""
+    if error.kind in OUTCOMES:
+        return error.kind
+    if error.status is not None and error.status >= 500:
+        return "http_5xx"
+    return "http_4xx"
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    elapsed_s: float
+
+
+class _Retryable(Exception):
+    """An attempt failed in a way that may heal; carries the error to raise when retries end."""
+
+    def __init__(self, error: FetchError, outcome: str, retry_after_s: float | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.outcome = outcome
+        self.retry_after_s = retry_after_s
+
+
+class _Counters:
+    """Per-host counters: fixed size, O(1) per attempt."""
+
+    __slots__ = (
+        "buckets",
+        "bytes_received",
+        "circuit_opens",
+        "latency_count",
+        "latency_sum_s",
+        "outcomes",
+        "requests",
+        "retries",
+    )
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.retries = 0
+        self.bytes_received = 0
+        self.latency_sum_s = 0.0
+        self.latency_count = 0
+        self.circuit_opens = 0
+        self.outcomes = dict.fromkeys(OUTCOMES, 0)
+        self.buckets = [0] * (len(LATENCY_BUCKETS_S) + 1)
+
+    def observe(self, elapsed_s: float, size: int) -> None:
+        self.bytes_received += size
+        self.latency_sum_s += elapsed_s
+        self.latency_count += 1
+        self.buckets[bisect.bisect_left(LATENCY_BUCKETS_S, elapsed_s)] += 1
+
+    def cumulative_buckets(self) -> tuple[tuple[float, int], ...]:
+        total = 0
+        out = []
+        for bound, count in zip((*LATENCY_BUCKETS_S, float("inf")), self.buckets, strict=True):
+            total += count
+            out.append((bound, total))
+        return tuple(out)
+
+
+class _TokenBucket:
+    """Rate limit plus Retry-After pause. Taking an available token never awaits; waiters queue
+    FIFO behind one lock so only the head sleeps (no thundering herd at thousands of req/s)."""
+
+    def __init__(self, rate: float, clock: Clock) -> None:
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self.rate = rate
+        self.burst = max(1.0, rate)  # ≈ one second of requests, and at least one
+        self.tokens = 1.0  # start nearly empty: no burst against a host right after start-up
+        self.updated = clock()
+        self.paused_until = 0.0
+
+    def set_rate(self, rate: float) -> None:
+        self._refill(self._clock())
+        self.rate = rate
+        self.burst = max(1.0, rate)
+        self.tokens = min(self.tokens, self.burst)
+
+    def _refill(self, now: float) -> None:
+        if self.rate > 0:
+            self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+
+    def _wait_s(self, now: float) -> float:
+        """0 and a token taken, or how long to wait before asking again."""
+        if self.paused_until > now:
+            return self.paused_until - now
+        if self.rate <= 0:
+            return 0.0
+        self._refill(now)
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+    async def take(self, sleep: Sleep) -> None:
+        if not self._lock.locked() and self._wait_s(self._clock()) == 0.0:
+            return
+        async with self._lock:
+            while (wait := self._wait_s(self._clock())) > 0:
+                await sleep(min(wait, TOKEN_WAIT_SLICE_S))
+
+
+class _Slots:
+    """A concurrency limit that can be resized while requests are in flight (SIGHUP)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_use = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    async def acquire(self) -> None:
+        if not self._waiters:
+            self.in_use += 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        self._wake()
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # granted just before the cancellation landed: hand it on
+            raise
+
+    def release(self) -> None:
+        self.in_use -= 1
+        self._wake()
+
+    def resize(self, limit: int) -> None:
+        self.limit = limit
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters and self.in_use < self.limit:
+            waiter = self._waiters.popleft()
+            if not waiter.done():  # cancelled waiters are skipped
+                waiter.set_result(None)
+                self.in_use += 1
+
+
+class _Breaker:
+    """Consecutive-failure circuit breaker that waits (rather than fails) while open."""
+
+    def __init__(self, policy: HostPolicy, clock: Clock) -> None:
+        self._clock = clock
+        self.policy = policy
+        self.state: BreakerState = "closed"
+        self.failures = 0
+        self.cooldown_s = policy.breaker_cooldown_s
+        self.open_until = 0.0
+        self._probe_done = asyncio.Event()
+
+    async def enter(self, sleep: Sleep) -> bool:
+        """Wait until a request may go; True if it is the single half-open probe."""
+        while self.state != "closed":
+            if self.state == "half_open":
+                await self._probe_done.wait()
+                continue
+            wait = self.open_until - self._clock()
+            if wait > 0:
+                await sleep(wait)
+                continue
+            self.state = "half_open"
+            self._probe_done = asyncio.Event()
+            return True
+        return False
+
+    def succeeded(self) -> bool:
+        """Record a success; True if that closed the circuit."""
+        self.failures = 0
+        if self.state == "closed":
+            return False
+        self.state = "closed"
+        self.cooldown_s = self.policy.breaker_cooldown_s
+        self._probe_done.set()
+        return True
+
+    def failed(self, is_probe: bool) -> bool:
+        """Record a failure; True if that opened the circuit."""
+        if is_probe and self.state == "half_open":
+            self.cooldown_s = min(self.cooldown_s * 2, BREAKER_MAX_COOLDOWN_S)
+            self._open()
+            return True
+        if self.state != "closed":
+            return False  # a straggler sent before the circuit opened
+        self.failures += 1
+        if 0 < self.policy.breaker_failures <= self.failures:
+            self._open()
+            return True
+        return False
+
+    def abandoned(self, is_probe: bool) -> None:
+        """The probe was cancelled without a verdict: let the next waiter probe at once."""
+        if is_probe and self.state == "half_open":
+            self.state = "open"
+            self.open_until = self._clock()
+            self._probe_done.set()
+
+    def _open(self) -> None:
+        self.state = "open"
+        self.open_until = self._clock() + self.cooldown_s
+        self._probe_done.set()
+
+
+class _Host:
+    """Everything the fetcher keeps for one upstream authority."""
+
+    def __init__(self, key: str, policy: HostPolicy, clock: Clock) -> None:
+        self.key = key
+        self.policy = policy
+        self.timeout = aiohttp.ClientTimeout(total=policy.timeout_s)
+        self.bucket = _TokenBucket(policy.rps, clock)
+        self.slots = _Slots(policy.concurrency)
+        self.breaker = _Breaker(policy, clock)
+        self.counters = _Counters()
+        self.queued = 0
+        self.last_decrease = -RATE_DECREASE_INTERVAL_S  # the first 429 always counts
+        self.last_rate_change = clock()
+
+    def apply(self, policy: HostPolicy) -> None:
+        old, self.policy = self.policy, policy
+        self.timeout = aiohttp.ClientTimeout(total=policy.timeout_s)
+        self.slots.resize(policy.concurrency)
+        self.breaker.policy = policy
+        if policy.rps != old.rps:  # a new configured rate replaces any AIMD-lowered one
+            self.bucket.set_rate(policy.rps)
+
+    def lower_rate(self, now: float) -> float | None:
+        """AIMD decrease after a 429; the new rate, or None if nothing changed."""
+        rate = self.bucket.rate
+        floor = min(self.policy.min_rps, self.policy.rps)
+        if rate <= 0 or rate <= floor or now - self.last_decrease < RATE_DECREASE_INTERVAL_S:
+            return None
+        self.bucket.set_rate(max(floor, rate * RATE_DECREASE_FACTOR))
+        self.last_decrease = self.last_rate_change = now
+        return self.bucket.rate
+
+    def raise_rate(self, now: float) -> bool:
+        """AIMD increase after a success; True when the configured rate is reached again."""
+        target, rate = self.policy.rps, self.bucket.rate
+        if rate >= target or rate <= 0:
+            return False
+        gained = self.policy.recover_step * (now - self.last_rate_change)
+        self.last_rate_change = now
+        self.bucket.set_rate(min(target, rate + gained))
+        return self.bucket.rate >= target
+
+    def snapshot(self, now: float) -> HostStats:
+        c = self.counters
+        return HostStats(
+            host=self.key,
+            requests=c.requests,
+            outcomes=dict(c.outcomes),
+            retries=c.retries,
+            bytes_received=c.bytes_received,
+            latency_sum_s=c.latency_sum_s,
+            latency_count=c.latency_count,
+            latency_buckets=c.cumulative_buckets(),
+            rate_current=self.bucket.rate,
+            rate_configured=self.policy.rps,
+            concurrency=self.slots.limit,
+            in_flight=self.slots.in_use,
+            queued=self.queued,
+            breaker_state=self.breaker.state,
+            circuit_opens=c.circuit_opens,
+            paused_for_s=max(0.0, self.bucket.paused_until - now),
+        )
+
+
+class Fetcher:
+    """Polite JSON fetcher: one aiohttp session, per-host limits, retries and breaker.
+
+    Use as ``async with Fetcher(policy, {"api.uzum.uz": uzum_policy}) as fetcher: ...``.
+    Policy keys are ``host:port`` or bare ``host``; unknown hosts get the default policy.
+    """
+
+    def __init__(
+        self,
+        default_policy: HostPolicy,
+        policies: Mapping[str, HostPolicy] | None = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._default = default_policy
+        self._policies = dict(policies or {})
+        self._headers = dict(DEFAULT_HEADERS if headers is None else headers)
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = random.Random()
+        self._hosts: dict[str, _Host] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Self:
+        connector = aiohttp.TCPConnector(
+            # Unlimited here: the per-host slots are the real limit and, unlike the connector's,
+            # they can be resized live; a fixed pool would silently cap a raised concurrency.
+            limit=0,
+            ttl_dns_cache=DNS_CACHE_TTL_S,
+            keepalive_timeout=KEEPALIVE_S,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            headers=self._headers,
+            # Public APIs need no cookies; a shared jar would leak state between platforms.
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def update_policies(
+        self, default_policy: HostPolicy, policies: Mapping[str, HostPolicy] | None = None
+    ) -> None:
+        """Apply new policies live: in-flight requests finish, limits change at once."""
+        self._default = default_policy
+        self._policies = dict(policies or {})
+        for key, host in self._hosts.items():
+            host.apply(self._policy_for(key))
+
+    def stats(self) -> dict[str, HostStats]:
+        """Snapshot of every host seen so far, keyed by ``host:port``."""
+        now = self._clock()
+        return {key: host.snapshot(now) for key, host in self._hosts.items()}
+
+    async def get_json(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        classify: Classify | None = None,
+    ) -> JsonResponse:
+        """GET ``url`` politely; see the module docstring for what is retried and raised."""
+        return await self._fetch("GET", url, None, headers, classify)
+
+    async def post_json(
+        self,
+        url: str,
+        body: object,
+        *,
+        headers: Mapping[str, str] | None = None,
+        classify: Classify | None = None,
+    ) -> JsonResponse:
+        """POST ``body`` as JSON to ``url`` politely (UZEX list endpoints)."""
+        merged = {"Content-Type": "application/json", **(headers or {})}
+        return await self._fetch("POST", url, json.dumps(body).encode(), merged, classify)
+
+    # -- one request: retry loop -------------------------------------------------------------
+
+    async def _fetch(
+        self,
+        method: str,
+        url: str,
+        data: bytes | None,
+        headers: Mapping[str, str] | None,
+        classify: Classify | None,
+    ) -> JsonResponse:
+        target = URL(url)
+        host = self._host(target)
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                return await self._attempt(host, method, target, data, headers, classify)
+            except _Retryable as failure:
+                if attempts > host.policy.max_retries:
+                    log.warning(
+                        "request_failed",
+                        host=host.key,
+                        url=url,
+                        kind=failure.outcome,
+                        attempts=attempts,
+                        error=str(failure.error),
+                    )
+                    raise failure.error from failure.__cause__
+                host.counters.retries += 1
+                if failure.retry_after_s is None:  # else the host-wide pause is the wait
+                    await self._sleep(self._backoff_s(host.policy, attempts))
+
+    def _backoff_s(self, policy: HostPolicy, attempt: int) -> float:
+        """Full jitter (AWS architecture blog): uniform in [0, min(max, base * 2^(n-1))]."""
+        ceiling = min(policy.backoff_max_s, policy.backoff_base_s * 2 ** (attempt - 1))
+        return self._rng.uniform(0.0, ceiling)
+
+    # -- one attempt: admit → exchange → judge → settle ----------------------------------------
+
+    async def _attempt(
+        self,
+        host: _Host,
+        method: str,
+        target: URL,
+        data: bytes | None,
+        headers: Mapping[str, str] | None,
+        classify: Classify | None,
+    ) -> JsonResponse:
+        is_probe = await self._admit(host)
+        verdict: bool | None = None  # None: cancelled before the host answered anything
+        try:
+            raw = await self._exchange(host, method, target, data, headers)
+            try:
+                response = self._judge(host, str(target), raw, classify)
+            except FetchError:
+                verdict = True  # classify() rejected a deliberate answer: the host is alive
+                raise
+            verdict = True
+            return response
+        except _Retryable as failure:
+            verdict = False
+            self._on_failure(host, failure)
+            raise
+        finally:
+            self._settle_breaker(host, is_probe, verdict)
+
+    async def _admit(self, host: _Host) -> bool:
+        """Pass the breaker, take a token, hold a slot; True if this attempt is the probe."""
+        host.queued += 1
+        try:
+            while True:
+                is_probe = await host.breaker.enter(self._sleep)
+                try:
+                    await host.bucket.take(self._sleep)
+                    await host.slots.acquire()
+                except BaseException:
+                    host.breaker.abandoned(is_probe)
+                    raise
+                if is_probe or host.breaker.state == "closed":
+                    return is_probe
+                host.slots.release()  # the circuit opened while we queued: wait for it again
+        finally:
+            host.queued -= 1
+
+    async def _exchange(
+        self,
+        host: _Host,
+        method: str,
+        target: URL,
+        data: bytes | None,
+        headers: Mapping[str, str] | None,
+    ) -> _Raw:
+        """One HTTP exchange; releases the slot taken by ``_admit``."""
+        host.counters.requests += 1
+        started = self._clock()
+        try:
+            session = self._require_session()
+            async with session.request(
+                method, target, data=data, headers=headers, timeout=host.timeout
+            ) as resp:
+                body = await resp.read()
+                raw = _Raw(resp.status, resp.headers, body, self._clock() - started)
+        except TimeoutError as exc:  # before ClientError: ServerTimeoutError is both
+            message = f"no answer within {host.policy.timeout_s}s from {host.key}"
+            raise _Retryable(TransportError(message, url=str(target)), "timeout") from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            message = f"{type(exc).__name__} talking to {host.key}: {exc}"
+            raise _Retryable(TransportError(message, url=str(target)), "transport") from exc
+        finally:
+            host.slots.release()
+        host.counters.observe(raw.elapsed_s, len(raw.body))
+        return raw
+
+    def _judge(self, host: _Host, url: str, raw: _Raw, classify: Classify | None) -> JsonResponse:
+        """Turn an answer into a response, a retryable failure or a final error."""
+        outcomes = host.counters.outcomes
+        if classify is not None and (error := classify(raw.status, raw.headers, raw.body)):
+            outcomes[_outcome_of(error)] += 1
+            error.url = error.url or url
+            error.status = raw.status if error.status is None else error.status
+            raise error
+        status = raw.status
+        if 200 <= status < 300:
+            data = self._decode_ok(host, url, raw)
+            outcomes["ok"] += 1
+            return JsonResponse(status, data, raw.body, raw.elapsed_s, url)
+        if status in RETRYABLE_4XX or status >= 500:
+            raise self._status_failure(host, url, raw)
+        if 400 <= status < 500:
+            outcomes["not_found" if status in NOT_FOUND else "http_4xx"] += 1
+            return JsonResponse(status, _lenient_data(raw.body), raw.body, raw.elapsed_s, url)
+        outcomes["http_other"] += 1  # 1xx/3xx left after redirects: retrying will not help
+        raise HttpStatusError(f"unexpected HTTP {status} from {host.key}", url=url, status=status)
+
+    @staticmethod
+    def _decode_ok(host: _Host, url: str, raw: _Raw) -> Any:
+        if not raw.body.strip():
+            return None
+        if _looks_like_html(raw.headers, raw.body):
+            message = f"HTML page instead of JSON from {host.key} (block page or captcha?)"
+            raise _Retryable(BlockPageError(message, url=url, status=raw.status), "block_page")
+        try:
+            return decode_json(raw.body)
+        except ValueError as exc:
+            message = f"invalid JSON from {host.key} ({len(raw.body)} bytes): {exc}"
+            error = InvalidJsonError(message, url=url, status=raw.status)
+            raise _Retryable(error, "invalid_json") from exc
+
+    @staticmethod
+    def _status_failure(host: _Host, url: str, raw: _Raw) -> _Retryable:
+        status = raw.status
+        retry_after = parse_retry_after(raw.headers.get("Retry-After"), time.time())
+        if status == 429:
+            message = f"HTTP 429 from {host.key}: rate limited"
+            return _Retryable(
+                RateLimitedError(message, url=url, status=status), "rate_limited", retry_after
+            )
+        if status == 403 and _looks_like_html(raw.headers, raw.body):
+            message = f"HTTP 403 HTML page from {host.key} (block page or captcha?)"
+            return _Retryable(BlockPageError(message, url=url, status=status), "block_page")
+        error = HttpStatusError(f"HTTP {status} from {host.key}", url=url, status=status)
+        outcome = "http_5xx" if status >= 500 else "http_4xx"
+        return _Retryable(error, outcome, retry_after if status == 503 else None)
+
+    def _on_failure(self, host: _Host, failure: _Retryable) -> None:
+        """Count the failure; on 429/503 pause the host (Retry-After) and lower its rate."""
+        host.counters.outcomes[failure.outcome] += 1
+        now = self._clock()
+        if failure.retry_after_s is not None:
+            until = now + min(failure.retry_after_s, MAX_RETRY_AFTER_S)
+            if host.bucket.paused_until <= now:
+                log.warning("host_paused", host=host.key, pause_s=round(until - now, 3))
+            host.bucket.paused_until = max(host.bucket.paused_until, until)
+        if failure.outcome == "rate_limited" and (rate := host.lower_rate(now)) is not None:
+            log.warning("host_rate_lowered", host=host.key, rate=rate, configured=host.policy.rps)
+
+    def _settle_breaker(self, host: _Host, is_probe: bool, verdict: bool | None) -> None:
+        if verdict is None:
+            host.breaker.abandoned(is_probe)
+        elif verdict:
+            if host.breaker.succeeded():
+                log.info("circuit_closed", host=host.key)
+            if host.raise_rate(self._clock()):
+                log.info("host_rate_recovered", host=host.key, rate=host.bucket.rate)
+        elif host.breaker.failed(is_probe):
+            host.counters.circuit_opens += 1
+            log.warning(
+                "circuit_opened",
+                host=host.key,
+                cooldown_s=host.breaker.cooldown_s,
+                probe_failed=is_probe,
+            )
+
+    # -- bookkeeping -----------------------------------------------------------------------
+
+    def _host(self, target: URL) -> _Host:
+        if target.host is None:
+            raise ValueError(f"not an absolute URL: {target}")
+        key = f"{target.host}:{target.port}"
+        host = self._hosts.get(key)
+        if host is None:
+            host = self._hosts[key] = _Host(key, self._policy_for(key), self._clock)
+        return host
+
+    def _policy_for(self, key: str) -> HostPolicy:
+        bare = key.rsplit(":", 1)[0]
+        return self._policies.get(key) or self._policies.get(bare) or self._default
+
+    def _require_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("Fetcher used outside 'async with'")
+        return self._session

@@ -1,0 +1,1 @@
+"""Marketplace platforms: each implements the small interface in base.py."""

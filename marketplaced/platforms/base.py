@@ -1,0 +1,114 @@
+"""The platform interface: what a marketplace must provide to be scanned.
+
+A platform (Uzum, UZEX, …) tells the daemon three things:
+- which writer sinks store its records (`sinks`),
+- which hosts it talks to and how politely (`host_policies`),
+- which scanners to run (`scanners`), each a long-lived coroutine that fetches through the
+  shared `Fetcher`, parses into records and `put`s them on the shared `Writer`.
+The daemon owns every resource and hands them over in a `ScanContext`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import asyncpg
+
+from marketplaced.archive import Archive
+from marketplaced.checkpoint import LiveState
+from marketplaced.config import Config
+from marketplaced.http import Fetcher, HostPolicy
+from marketplaced.writer import Sink, Writer
+
+
+@dataclass(slots=True)
+class ScanContext:
+    cfg: Config
+    pool: asyncpg.Pool
+    fetcher: Fetcher
+    writer: Writer
+    live: LiveState | None
+    archives: dict[str, Archive] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ScannerStats:
+    """Figures a scanner keeps for the status page, `marketplaced status` and metrics."""
+
+    found: int = 0
+    missing: int = 0
+    parse_failures: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    miss_forms: Counter[str] = field(default_factory=Counter)
+    cycle: int = 0
+    position: int = 0
+    frontier: int = 0
+    highest_seen: int = 0
+    started_at: float = field(default_factory=time.time)
+    progress_at: float = field(default_factory=time.monotonic)
+    last_commit_position: int = 0
+    state: str = "starting"  # starting / scanning / pausing / paused / idle / blocked
+    #: ids finished per second, exponentially smoothed over ~30 s
+    rate: float = 0.0
+    _window_start: float = field(default_factory=time.monotonic)
+    _window_count: int = 0
+
+    def tick(self, n: int = 1) -> None:
+        self.progress_at = now = time.monotonic()
+        self._window_count += n
+        elapsed = now - self._window_start
+        if elapsed >= 1.0:
+            instant = self._window_count / elapsed
+            # 1 s windows blended with weight 1/30: a half-minute memory
+            self.rate = instant if self.rate == 0 else self.rate + (instant - self.rate) / 30
+            self._window_start, self._window_count = now, 0
+
+    @property
+    def done(self) -> int:
+        return self.found + self.missing + self.parse_failures + sum(self.errors.values())
+
+    @property
+    def hit_rate(self) -> float:
+        seen = self.found + self.missing
+        return self.found / seen if seen else 0.0
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "cycle": self.cycle,
+            "position": self.position,
+            "frontier": self.frontier,
+            "highest_seen": self.highest_seen,
+            "found": self.found,
+            "missing": self.missing,
+            "parse_failures": self.parse_failures,
+            "errors": dict(self.errors),
+            "miss_forms": dict(self.miss_forms),
+            "rate": round(self.rate, 2),
+            "hit_rate": round(self.hit_rate, 4),
+            "last_commit_position": self.last_commit_position,
+            "stale_s": round(time.monotonic() - self.progress_at, 1),
+        }
+
+
+class Scanner(Protocol):
+    name: str
+    stats: ScannerStats
+
+    async def run(self) -> None:
+        """Scan until cancelled (continuous) or until done (one-shot)."""
+        ...
+
+
+class Platform(Protocol):
+    name: str
+
+    def sinks(self) -> Sequence[Sink]: ...
+
+    def host_policies(self, cfg: Config) -> dict[str, HostPolicy]: ...
+
+    def scanners(self, ctx: ScanContext) -> Sequence[Scanner]: ...

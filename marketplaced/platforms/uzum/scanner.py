@@ -1,0 +1,265 @@
+"""The Uzum product scanner: continuous cycles over product ids 1..frontier.
+
+Workers (as many as the host's concurrency) take ids in increasing order from one generator and
+run `fetch → archive → parse → enqueue` for each. The durable cursor is the low watermark — the
+highest id below which every id of this cycle is finished — and travels to the writer as a
+`CursorMark` behind the records it covers, so after any crash the next start repeats at most the
+ids after the last committed mark (upserts make that harmless).
+
+The frontier is discovered, not configured: a cycle ends after `frontier_misses` ids above the
+highest id that ever returned a product (capped by `max_id`). Shard `k/n` visits only ids with
+`id % n == k - 1`, so several hosts can split the id space against one database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+
+from marketplaced import log
+from marketplaced.archive import Archive
+from marketplaced.checkpoint import (
+    CursorMark,
+    DeadLetter,
+    ParseFailure,
+    due_dead_letters,
+    load_cursor,
+)
+from marketplaced.config import UzumConfig
+from marketplaced.errors import FetchError, ParseError
+from marketplaced.http import Fetcher
+from marketplaced.platforms.base import ScannerStats
+from marketplaced.platforms.uzum.parser import parse_product
+from marketplaced.platforms.uzum.records import ProductSnapshot
+from marketplaced.platforms.uzum.storage import SCOPE
+from marketplaced.writer import Writer
+
+
+@dataclass(frozen=True, slots=True)
+class ScanPlan:
+    """What one run covers. Continuous by default; `stop_id`/`target` make it one-shot."""
+
+    start_id: int | None = None  # None: resume from the cursor
+    stop_id: int | None = None  # inclusive; None: discover the frontier
+    target: int | None = None  # stop after this many products found
+    continuous: bool = True
+
+
+class UzumScanner:
+    def __init__(
+        self,
+        cfg: UzumConfig,
+        *,
+        pool: asyncpg.Pool,
+        fetcher: Fetcher,
+        writer: Writer,
+        archive: Archive | None = None,
+        plan: ScanPlan | None = None,
+        shard: tuple[int, int] = (1, 1),
+    ) -> None:
+        self.cfg = cfg
+        self._pool = pool
+        self._fetcher = fetcher
+        self._writer = writer
+        self._archive = archive
+        self.plan = plan or ScanPlan()
+        self._k, self._n = shard
+        # a one-shot download keeps its own cursor so it never moves the daemon's
+        base = "uzum.products" if self.plan.continuous else "uzum.download"
+        self.name = base + (f"#{self._k}/{self._n}" if self._n > 1 else "")
+        self.stats = ScannerStats()
+        self.resume = asyncio.Event()
+        self.resume.set()
+        self._log = log.get(__name__, scanner=self.name)
+        self._pending: set[int] = set()
+        self._cycle_started_at = datetime.now(UTC)
+
+    # -- public ---------------------------------------------------------------------------
+    def pause(self) -> None:
+        self.resume.clear()
+        self.stats.state = "paused"
+
+    def unpause(self) -> None:
+        self.resume.set()
+        self.stats.state = "scanning"
+
+    def url(self, product_id: int) -> str:
+        return f"{self.cfg.base_url.rstrip('/')}/api/v2/product/{product_id}"
+
+    async def run(self) -> None:
+        await self._restore()
+        while True:
+            await self._scan_cycle()
+            if not self.plan.continuous or self._target_reached():
+                break
+            await self._retry_dead_letters()
+            self.stats.state = "idle"
+            self._log.info(
+                "cycle_finished",
+                cycle=self.stats.cycle,
+                found=self.stats.found,
+                missing=self.stats.missing,
+                frontier=self.stats.frontier,
+            )
+            await asyncio.sleep(self.cfg.cycle_pause_s)
+            self._start_cycle(self.stats.cycle + 1)
+            await self._put_mark(self.stats.position)
+        await self._writer.flush()
+        self.stats.state = "done"
+
+    # -- cycle ----------------------------------------------------------------------------
+    async def _restore(self) -> None:
+        st = self.stats
+        cur = await load_cursor(self._pool, self.name) if self.plan.start_id is None else None
+        if cur is None:
+            self._start_cycle(1)
+            if self.plan.start_id is not None:
+                st.position = self._align(self.plan.start_id) - self._n
+        else:
+            st.cycle, st.position, st.highest_seen = cur.cycle, cur.position, cur.highest_seen
+            self._cycle_started_at = cur.cycle_started_at
+            self._log.info(
+                "scanner_resumed",
+                cycle=st.cycle,
+                position=st.position,
+                highest_seen=st.highest_seen,
+            )
+        st.last_commit_position = st.position
+
+    def _start_cycle(self, cycle: int) -> None:
+        st = self.stats
+        st.cycle = cycle
+        st.position = st.last_commit_position = self._align(self.cfg.first_id) - self._n
+        self._cycle_started_at = datetime.now(UTC)
+
+    def _align(self, product_id: int) -> int:
+        """The first id >= product_id that belongs to this shard."""
+        return product_id + (self._k - 1 - product_id) % self._n
+
+    def _frontier(self) -> int:
+        if self.plan.stop_id is not None:
+            return self.plan.stop_id
+        return min(self.cfg.max_id, self.stats.highest_seen + self.cfg.frontier_misses)
+
+    def _target_reached(self) -> bool:
+        return self.plan.target is not None and self.stats.found >= self.plan.target
+
+    async def _ids(self) -> AsyncIterator[int]:
+        next_id = self.stats.position + self._n
+        while next_id <= self._frontier() and not self._target_reached():
+            if not self.resume.is_set():
+                self.stats.state = "paused"
+                await self.resume.wait()
+            self.stats.state = "scanning"
+            self._pending.add(next_id)
+            yield next_id
+            next_id += self._n
+
+    async def _scan_cycle(self) -> None:
+        self.stats.state = "scanning"
+        ids = self._ids()
+        lock = asyncio.Lock()
+        since_mark = 0
+
+        async def worker() -> None:
+            nonlocal since_mark
+            while True:
+                async with lock:  # async generators must not be advanced concurrently
+                    try:
+                        pid = await anext(ids)
+                    except StopAsyncIteration:
+                        return
+                await self._process(pid)
+                self._pending.discard(pid)
+                since_mark += 1
+                if since_mark >= self.cfg.checkpoint_every:
+                    since_mark = 0
+                    await self._mark(self._watermark())
+
+        async with asyncio.TaskGroup() as tg:
+            for _ in range(max(1, self.cfg.concurrency)):
+                tg.create_task(worker())
+        self.stats.frontier = self._frontier()
+        await self._mark(max(self.stats.position, self._watermark()))
+
+    def _watermark(self) -> int:
+        """Highest id such that every id of this cycle up to it is finished."""
+        if self._pending:
+            return min(self._pending) - self._n
+        return self.stats.position if self.stats.position > 0 else 0
+
+    async def _mark(self, position: int) -> None:
+        st = self.stats
+        st.frontier = self._frontier()
+        if position <= st.last_commit_position:
+            return
+        st.last_commit_position = position
+        await self._put_mark(position)
+
+    async def _put_mark(self, position: int) -> None:
+        st = self.stats
+        await self._writer.put(
+            CursorMark(
+                self.name,
+                position,
+                st.cycle,
+                self._frontier(),
+                st.highest_seen,
+                self._cycle_started_at,
+            )
+        )
+
+    # -- one id -----------------------------------------------------------------------------
+    async def _process(self, pid: int) -> None:
+        """fetch → archive → parse → enqueue for one product id."""
+        st = self.stats
+        try:
+            resp = await self._fetcher.get_json(self.url(pid))
+        except FetchError as exc:
+            st.errors[exc.kind] += 1
+            st.tick()
+            await self._writer.put(DeadLetter(SCOPE, pid, exc.kind, str(exc)[:1000]))
+            return
+        ref = self._archive.add(str(pid), resp.status, resp.body) if self._archive else None
+        try:
+            record = parse_product(resp.status, resp.data, pid)
+        except ParseError as exc:
+            st.parse_failures += 1
+            st.tick()
+            self._log.warning(
+                "product_unparsable", product_id=pid, reason=exc.reason, archive_ref=ref
+            )
+            await self._writer.put(ParseFailure(SCOPE, str(pid), exc.reason, ref))
+            return
+        if isinstance(record, ProductSnapshot):
+            st.found += 1
+            if pid > st.highest_seen:
+                st.highest_seen = pid
+        else:
+            st.missing += 1
+            st.miss_forms[record.form] += 1
+        if pid > st.position:
+            st.position = pid
+        st.tick()
+        await self._writer.put(record)
+
+    async def _retry_dead_letters(self) -> None:
+        """Ids that failed for good get another chance once they are old enough."""
+        ids = await due_dead_letters(self._pool, SCOPE, self.cfg.dead_letter_retry_s, limit=5000)
+        ids = [i for i in ids if i % self._n == self._k - 1]
+        if not ids:
+            return
+        self._log.info("dead_letters_retrying", count=len(ids))
+        sem = asyncio.Semaphore(max(1, self.cfg.concurrency))
+
+        async def one(pid: int) -> None:
+            async with sem:
+                await self._process(pid)
+
+        async with asyncio.TaskGroup() as tg:
+            for pid in ids:
+                tg.create_task(one(pid))

@@ -1,0 +1,345 @@
+"""Uzum storage: the writer's sink for product snapshots and misses.
+
+Per batch: COPY every table's rows into temp tables (de-duplicated by key, last wins), append
+history rows only where a tracked value changed (compared with the current row before it is
+overwritten), then upsert categories → sellers → products → SKUs with `INSERT … ON CONFLICT`.
+Misses flip bits in `uzum_missing` (one row per 8192 ids) instead of writing a row per id.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from marketplaced.platforms.uzum.records import (
+    CategoryRecord,
+    Missing,
+    ProductRecord,
+    ProductSnapshot,
+    SellerRecord,
+    SkuRecord,
+)
+
+SCOPE = "uzum.product"
+#: ids per row of uzum_missing (a bit(8192) column: 1 KiB per 8192 ids)
+MISSING_CHUNK = 8192
+
+_CATEGORY_COLS = ("id", "title", "parent_id", "product_amount")
+_SELLER_COLS = (
+    "id",
+    "title",
+    "link",
+    "description",
+    "registration_date",
+    "rating",
+    "reviews",
+    "orders",
+    "official",
+    "account_id",
+)
+_PRODUCT_COLS = (
+    "id",
+    "title",
+    "title_uz",
+    "title_ru",
+    "category_id",
+    "seller_id",
+    "rating",
+    "reviews_amount",
+    "orders_amount",
+    "r_orders_amount",
+    "total_available",
+    "is_eco",
+    "adult",
+    "is_perishable",
+    "description",
+    "photo_keys",
+    "attributes",
+    "tags",
+    "characteristics",
+    "badges",
+    "warranty",
+)
+_SKU_COLS = (
+    "id",
+    "product_id",
+    "full_price",
+    "purchase_price",
+    "available_amount",
+    "barcode",
+    "stock_type",
+    "delivery_days",
+    "characteristics",
+    "discount_badge",
+)
+
+_TEMP_TABLES = """
+CREATE TEMP TABLE IF NOT EXISTS tmp_categories (LIKE categories INCLUDING DEFAULTS)
+    ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS tmp_sellers (LIKE sellers INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS tmp_products (LIKE products INCLUDING DEFAULTS)
+    ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS tmp_skus (LIKE skus INCLUDING DEFAULTS) ON COMMIT DELETE ROWS;
+"""
+
+
+def _upsert(table: str, cols: tuple[str, ...], *, track: tuple[str, ...] = ()) -> str:
+    """INSERT … SELECT FROM tmp_<table> ON CONFLICT (id) DO UPDATE, stamping first/last seen.
+
+    When `track` is given, `updated_at` moves only if one of those columns really changed."""
+    names = ", ".join(cols)
+    sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c != "id")
+    extra_cols, extra_vals, extra_sets = (
+        "first_seen, last_seen",
+        "$1, $1",
+        "last_seen = EXCLUDED.last_seen",
+    )
+    if track:
+        old = ", ".join(f"{table}.{c}" for c in track)
+        new = ", ".join(f"EXCLUDED.{c}" for c in track)
+        extra_cols += ", updated_at"
+        extra_vals += ", $1"
+        extra_sets += (
+            f", updated_at = CASE WHEN ({old}) IS DISTINCT FROM ({new}) "
+            f"THEN EXCLUDED.updated_at ELSE {table}.updated_at END"
+        )
+    return (
+        f"INSERT INTO {table} ({names}, {extra_cols}) "  # noqa: S608 - identifiers are constants
+        f"SELECT {names}, {extra_vals} FROM tmp_{table} "
+        f"ON CONFLICT (id) DO UPDATE SET {sets}, {extra_sets}"
+    )
+
+
+_UPSERT_CATEGORIES = _upsert("categories", _CATEGORY_COLS)
+_UPSERT_SELLERS = _upsert("sellers", _SELLER_COLS)
+_UPSERT_PRODUCTS = _upsert("products", _PRODUCT_COLS, track=_PRODUCT_COLS[1:])
+_UPSERT_SKUS = _upsert("skus", _SKU_COLS)
+
+# History rows only where a tracked value changed (or the SKU/product is new); they are
+# computed BEFORE the upsert overwrites the current values they are compared with.
+_PRICE_HISTORY = """
+INSERT INTO price_history
+    (sku_id, observed_at, product_id, purchase_price, full_price, available_amount)
+SELECT t.id, $1, t.product_id, t.purchase_price, t.full_price, t.available_amount
+FROM tmp_skus t LEFT JOIN skus s ON s.id = t.id
+WHERE s.id IS NULL
+   OR (s.purchase_price, s.full_price, s.available_amount)
+      IS DISTINCT FROM (t.purchase_price, t.full_price, t.available_amount)
+ON CONFLICT DO NOTHING"""
+
+_STATS_HISTORY = """
+INSERT INTO product_stats_history
+    (product_id, observed_at, orders_amount, reviews_amount, rating, total_available)
+SELECT t.id, $1, t.orders_amount, t.reviews_amount, t.rating, t.total_available
+FROM tmp_products t LEFT JOIN products p ON p.id = t.id
+WHERE p.id IS NULL
+   OR (p.orders_amount, p.reviews_amount, p.rating, p.total_available)
+      IS DISTINCT FROM (t.orders_amount, t.reviews_amount, t.rating, t.total_available)
+ON CONFLICT DO NOTHING"""
+
+_ENSURE_CHUNKS = """
+INSERT INTO uzum_missing (chunk, bits, updated_at)
+SELECT c, B'0'::bit(8192), $2 FROM unnest($1::bigint[]) AS c
+ON CONFLICT (chunk) DO NOTHING"""
+
+# `(bits & ~clear) | set` under the row lock: concurrent shards touching one chunk stay correct
+_UPDATE_CHUNKS = """
+UPDATE uzum_missing u SET bits = (u.bits & ~m.clr) | m.setb, updated_at = $4
+FROM unnest($1::bigint[], $2::bit(8192)[], $3::bit(8192)[]) AS m(chunk, setb, clr)
+WHERE u.chunk = m.chunk"""
+
+_MISS_FORMS = """
+INSERT INTO uzum_miss_forms (form, seen, last_id, last_seen)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[])
+ON CONFLICT (form) DO UPDATE SET seen = uzum_miss_forms.seen + EXCLUDED.seen,
+    last_id = EXCLUDED.last_id, last_seen = EXCLUDED.last_seen"""
+
+_RESOLVE_DEAD = "DELETE FROM dead_letters WHERE scope = $1 AND entity_id = ANY($2::bigint[])"
+
+
+class UzumSink:
+    """Writer sink for `ProductSnapshot` and `Missing`."""
+
+    types: tuple[type, ...] = (ProductSnapshot, Missing)
+
+    async def write(
+        self, conn: asyncpg.Connection, groups: Mapping[type, list[Any]], now: datetime
+    ) -> int:
+        snapshots: dict[int, ProductSnapshot] = {
+            s.product.id: s for s in groups.get(ProductSnapshot, ())
+        }
+        misses: dict[int, Missing] = {m.product_id: m for m in groups.get(Missing, ())}
+        for pid in snapshots.keys() & misses.keys():
+            # the same id both found and missing in one batch: keep whichever came last
+            found_last = _last_index(groups[ProductSnapshot], pid) > _last_index(
+                groups[Missing], pid
+            )
+            (misses if found_last else snapshots).pop(pid)
+        await conn.execute(_TEMP_TABLES)
+        rows = await self._write_snapshots(conn, list(snapshots.values()), now)
+        rows += await self._write_misses(conn, list(misses.values()), set(snapshots), now)
+        seen = [*snapshots, *misses]
+        if seen:
+            await conn.execute(_RESOLVE_DEAD, SCOPE, seen)
+        return rows
+
+    def identify(self, item: Any) -> tuple[str, int]:
+        if isinstance(item, ProductSnapshot):
+            return SCOPE, item.product.id
+        return SCOPE, int(item.product_id)
+
+    async def _write_snapshots(
+        self, conn: asyncpg.Connection, snaps: list[ProductSnapshot], now: datetime
+    ) -> int:
+        if not snaps:
+            return 0
+        categories: dict[int, CategoryRecord] = {}
+        sellers: dict[int, SellerRecord] = {}
+        skus: dict[int, SkuRecord] = {}
+        for snap in snaps:
+            for cat in snap.categories:
+                categories[cat.id] = cat
+            if snap.seller is not None:
+                sellers[snap.seller.id] = snap.seller
+            for sku in snap.skus:
+                skus[sku.id] = sku
+        await _copy(
+            conn, "tmp_categories", _CATEGORY_COLS, (_category_row(c) for c in categories.values())
+        )
+        await _copy(conn, "tmp_sellers", _SELLER_COLS, (_seller_row(s) for s in sellers.values()))
+        await _copy(conn, "tmp_products", _PRODUCT_COLS, (_product_row(s.product) for s in snaps))
+        await _copy(conn, "tmp_skus", _SKU_COLS, (_sku_row(k) for k in skus.values()))
+        await conn.execute(_STATS_HISTORY, now)
+        await conn.execute(_PRICE_HISTORY, now)
+        if categories:
+            await conn.execute(_UPSERT_CATEGORIES, now)
+        if sellers:
+            await conn.execute(_UPSERT_SELLERS, now)
+        await conn.execute(_UPSERT_PRODUCTS, now)
+        if skus:
+            await conn.execute(_UPSERT_SKUS, now)
+        return len(categories) + len(sellers) + len(snaps) + len(skus)
+
+    async def _write_misses(
+        self, conn: asyncpg.Connection, misses: list[Missing], found: set[int], now: datetime
+    ) -> int:
+        set_bits: dict[int, bytearray] = {}
+        clear_bits: dict[int, bytearray] = {}
+        for miss in misses:
+            _set_bit(set_bits, miss.product_id)
+        for pid in found:
+            _set_bit(clear_bits, pid)
+        chunks = sorted(set_bits.keys() | clear_bits.keys())
+        if not chunks:
+            return 0
+        empty = bytes(MISSING_CHUNK // 8)
+        setb = [
+            asyncpg.BitString.frombytes(bytes(set_bits.get(c, empty)), MISSING_CHUNK)
+            for c in chunks
+        ]
+        clrb = [
+            asyncpg.BitString.frombytes(bytes(clear_bits.get(c, empty)), MISSING_CHUNK)
+            for c in chunks
+        ]
+        await conn.execute(_ENSURE_CHUNKS, chunks, now)
+        await conn.execute(_UPDATE_CHUNKS, chunks, setb, clrb, now)
+        if misses:
+            forms = Counter(m.form for m in misses)
+            last_id = {m.form: m.product_id for m in misses}
+            names = sorted(forms)
+            await conn.execute(
+                _MISS_FORMS,
+                names,
+                [forms[f] for f in names],
+                [last_id[f] for f in names],
+                [now] * len(names),
+            )
+        return len(misses)
+
+
+def _last_index(items: list[Any], pid: int) -> int:
+    for i in range(len(items) - 1, -1, -1):
+        item = items[i]
+        if (item.product.id if isinstance(item, ProductSnapshot) else item.product_id) == pid:
+            return i
+    return -1
+
+
+def _set_bit(chunks: dict[int, bytearray], pid: int) -> None:
+    chunk, bit = divmod(pid, MISSING_CHUNK)
+    buf = chunks.get(chunk)
+    if buf is None:
+        buf = chunks[chunk] = bytearray(MISSING_CHUNK // 8)
+    buf[bit >> 3] |= 0x80 >> (bit & 7)
+
+
+async def _copy(
+    conn: asyncpg.Connection, table: str, cols: tuple[str, ...], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    records = list(rows)
+    if records:
+        await conn.copy_records_to_table(table, records=records, columns=list(cols))
+
+
+def _category_row(c: CategoryRecord) -> tuple[Any, ...]:
+    return (c.id, c.title, c.parent_id, c.product_amount)
+
+
+def _seller_row(s: SellerRecord) -> tuple[Any, ...]:
+    return (
+        s.id,
+        s.title,
+        s.link,
+        s.description,
+        s.registration_date,
+        s.rating,
+        s.reviews,
+        s.orders,
+        s.official,
+        s.account_id,
+    )
+
+
+def _product_row(p: ProductRecord) -> tuple[Any, ...]:
+    return (
+        p.id,
+        p.title,
+        p.title_uz,
+        p.title_ru,
+        p.category_id,
+        p.seller_id,
+        p.rating,
+        p.reviews_amount,
+        p.orders_amount,
+        p.r_orders_amount,
+        p.total_available,
+        p.is_eco,
+        p.adult,
+        p.is_perishable,
+        p.description,
+        list(p.photo_keys),
+        list(p.attributes),
+        list(p.tags),
+        p.characteristics_json,
+        list(p.badges),
+        p.warranty,
+    )
+
+
+def _sku_row(k: SkuRecord) -> tuple[Any, ...]:
+    return (
+        k.id,
+        k.product_id,
+        k.full_price,
+        k.purchase_price,
+        k.available_amount,
+        k.barcode,
+        k.stock_type,
+        k.delivery_days,
+        k.characteristics,
+        k.discount_badge,
+    )

@@ -1,0 +1,955 @@
+"""The simulator's seeded, deterministic Uzum catalogue: categories, sellers, products, time.
+
+Everything here is a pure function of ``(seed, id, tick)``: whether an id holds a product, what
+the product is, and how its orders, stock, prices and rating look after ``tick`` steps of
+simulated time. Any id can therefore be computed alone in O(1), in any order, in any process, and
+an integration test can compute exactly what a scanner should have stored (``expected``). The
+static part of a product (titles, photos, the SKU matrix, base prices) is built once per id and
+kept in a bounded LRU; per request only the tick-dependent fields are recomputed. Payloads follow
+the recorded fixtures (``fixtures/uzum/*.json``) key for key.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import json
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+JsonDict = dict[str, Any]
+
+_M64: Final = (1 << 64) - 1
+#: 2**64 / golden ratio: the usual odd constant for spreading consecutive integers over 64 bits
+_GOLDEN: Final = 0x9E3779B97F4A7C15
+
+#: simulated time starts when the fixtures were recorded (2025-12-05T00:00:00Z)
+SIM_EPOCH_MS: Final = 1_764_892_800_000
+#: one tick is one simulated hour: orders and stock move at that granularity
+TICK_MS: Final = 3_600_000
+_DAY_MS: Final = 86_400_000
+#: the upstream's clock is Asia/Tashkent (UTC+5) and its timestamps carry no zone
+_TASHKENT: Final = timedelta(hours=5)
+
+#: one repricing event per block of 8 ticks; a redraw keeps the old multiplier 1 time in ~6, so a
+#: given SKU's price moves on ≈ 10 % of ticks
+PRICE_BLOCK_TICKS: Final = 8
+#: ratings re-jitter once per simulated day: they drift, they do not flicker
+RATING_BLOCK_TICKS: Final = 24
+#: Uzum's hard cap on SKUs per product card as seen in scrapes
+MAX_SKUS: Final = 100
+#: sku id = product id * 100 + k keeps SKU ids unique without any lookup (k < MAX_SKUS)
+_SKU_ID_FACTOR: Final = 100
+#: characteristic ids: room for the header id plus up to 19 value ids per product
+_CHAR_ID_BASE: Final = 3_000_000
+_CHAR_ID_FACTOR: Final = 20
+#: generated category ids start above every real Uzum category id seen (≈ 17 000)
+_GENERATED_CATEGORY_BASE: Final = 20_000
+#: generated seller ids start near the real ones (45 582, 74 885 in the fixtures)
+_SELLER_ID_BASE: Final = 40_000
+_SELLER_ACCOUNT_BASE: Final = 12_000_000
+#: Zipf exponent of seller sizes: the biggest seller of 60 k holds ≈ 1 % of all products
+_SELLER_ZIPF: Final = 0.7
+#: realistic so'm bounds for one SKU
+MIN_PRICE: Final = 5_000
+MAX_PRICE: Final = 20_000_000
+#: Uzum Nasiya shows 12 monthly payments of price * 17 / 240 (fits all three fixture prices)
+_INSTALMENT_NUM: Final = 17
+_INSTALMENT_DEN: Final = 240
+
+# salts: one per independent decision, so e.g. existence and seller choice are uncorrelated
+_SALT_EXISTS: Final = 1
+_SALT_STATIC: Final = 2
+_SALT_LEAF: Final = 3
+_SALT_SELLER: Final = 4
+_SALT_PRICE: Final = 5
+_SALT_RATING: Final = 6
+_SALT_TREE: Final = 7
+_SALT_SELLER_STATIC: Final = 8
+_SALT_TIME: Final = 9
+
+
+def mix64(x: int) -> int:
+    """splitmix64's finaliser: a cheap, well-spread 64-bit integer hash."""
+    x &= _M64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
+    return x ^ (x >> 31)
+
+
+def stable_hash(*parts: int) -> int:
+    """A 64-bit hash of integers that is the same in every process and Python run."""
+    h = 0
+    for part in parts:
+        h = mix64(h + (part & _M64) * _GOLDEN + _GOLDEN)
+    return h
+
+
+def unit(h: int) -> float:
+    """Map a 64-bit hash to [0, 1) using its top 53 bits (a double's mantissa)."""
+    return (h >> 11) * (1.0 / (1 << 53))
+
+
+def ean13(prefix12: int) -> int:
+    """Append the EAN-13 check digit (the fixtures' barcodes are EAN-13 of 1000… + sku id)."""
+    digits = f"{prefix12:012d}"
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits))
+    return prefix12 * 10 + (10 - total % 10) % 10
+
+
+def round_orders(n: int) -> int:
+    """Uzum's displayed order count: floored to one significant digit (32 → 30, 717 → 700)."""
+    if n < 10:
+        return n
+    step = 10 ** (len(str(n)) - 1)
+    return n // step * step
+
+
+def nice_price(raw: float, ends_in_990: bool) -> int:
+    """Round to a shelf price: whole thousands (ten-thousands above 1 M), optionally …990."""
+    p = min(MAX_PRICE, max(MIN_PRICE, raw))
+    step = 1_000 if p < 1_000_000 else 10_000
+    price = max(step, round(p / step) * step)
+    if ends_in_990 and price - 10 >= MIN_PRICE:
+        price -= 10
+    return int(min(MAX_PRICE, max(MIN_PRICE, price)))
+
+
+def _thousands(n: int) -> str:
+    """5665 → '5 665' with the no-break space Uzum uses in payment texts."""
+    return f"{n:,}".replace(",", "\xa0")
+
+
+def _photo(key: str) -> JsonDict:
+    """One photo entry with the size map exactly as the fixtures have it."""
+    base = f"https://images.uzum.uz/{key}/"
+    orig = {"high": base + "original.jpg", "low": base + "t_product_low.jpg"}
+    p540 = {"high": base + "t_product_540_high.jpg", "low": base + "t_product_540_low.jpg"}
+    p240 = {"high": base + "t_product_240_high.jpg", "low": base + "t_product_240_low.jpg"}
+    p80 = {"high": base + "t_product_80_high.jpg", "low": base + "t_product_80_low.jpg"}
+    sizes = {"800": orig, "720": orig, "480": p540, "240": p240, "80": p80}
+    sizes |= {"24034": p240, "120": p240, "540": p540, "60": p80}
+    return {"photo": sizes, "photoKey": key, "color": None, "hasVerticalPhoto": False}
+
+
+def _media_key(h1: int, h2: int) -> str:
+    """A 20-character lowercase base32hex key like Uzum's photo keys ('d19qla27s4fup34akmng')."""
+    bits = (h1 << 64) | h2
+    alphabet = "0123456789abcdefghijklmnopqrstuv"
+    chars = [alphabet[(bits >> (5 * i)) & 31] for i in range(19)]
+    return "cd"[h1 & 1] + "".join(chars)
+
+
+# --------------------------------------------------------------------------------------------
+# categories
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """One node of the category tree."""
+
+    id: int
+    title: str
+    parent_id: int | None
+    path: tuple[int, ...]  # ids from the top-level category down to this one
+    adult: bool
+    product_amount: int
+    children: tuple[int, ...]
+    noun: tuple[str, str] | None  # (uz, ru) product noun, set on leaves
+
+
+@dataclass(slots=True)
+class _NodeDraft:
+    id: int
+    title: str
+    parent_id: int | None
+    adult: bool
+    noun: tuple[str, str] | None
+    children: list[int]
+
+
+def _plural(noun: str) -> str:
+    return noun + "lar"
+
+
+def _build_tree(seed: int, expected_products: float) -> dict[int, Category]:
+    """Real top-level categories with seeded 2–3-level subtrees; product amounts are expected
+    counts (products pick a leaf uniformly)."""
+    ids = iter(range(_GENERATED_CATEGORY_BASE, 1 << 31))
+    drafts: dict[int, _NodeDraft] = {}
+
+    def add(cid: int | None, title: str, parent: int | None, adult: bool, noun: Any) -> int:
+        node_id = next(ids) if cid is None else cid
+        drafts[node_id] = _NodeDraft(node_id, title, parent, adult, noun, [])
+        if parent is not None:
+            drafts[parent].children.append(node_id)
+        return node_id
+
+    for top in _TOPS:
+        rng = random.Random(stable_hash(seed, _SALT_TREE, top.id))
+        add(top.id, top.title, None, False, None)
+        fixed = [b for b in top.branches if b[0] is not None]
+        free = [b for b in top.branches if b[0] is None]
+        branches = fixed + rng.sample(free, k=rng.randint(min(1, len(free)), len(free)))
+        nouns = list(top.nouns)
+        rng.shuffle(nouns)
+        branch_ids = [add(bid, title, top.id, adult, None) for bid, title, adult in branches]
+        for i, noun in enumerate(nouns):
+            parent = branch_ids[i % len(branch_ids)]
+            adult = drafts[parent].adult
+            leaf = add(None, _plural(noun[0]), parent, adult, noun)
+            if rng.random() < 0.3:  # ≈ a third of level-3 nodes split into level-4 leaves
+                drafts[leaf].noun = None
+                for qualifier in rng.sample(_QUALIFIERS, k=2):
+                    add(None, f"{qualifier} {_plural(noun[0]).lower()}", leaf, adult, noun)
+    for chain, noun in _KNOWN_CHAINS:
+        parent = chain[0][0]
+        for cid, title in chain[1:]:
+            if cid not in drafts:
+                add(cid, title, parent, False, None)
+            parent = cid
+        drafts[parent].noun = noun
+
+    leaves = [d for d in drafts.values() if not d.children]
+    per_leaf = expected_products / max(1, len(leaves))
+    amounts: dict[int, int] = {}
+
+    def amount(node_id: int) -> int:
+        node = drafts[node_id]
+        total = round(per_leaf) if not node.children else sum(amount(c) for c in node.children)
+        amounts[node_id] = total
+        return total
+
+    def path(node_id: int) -> tuple[int, ...]:
+        parent = drafts[node_id].parent_id
+        return (node_id,) if parent is None else (*path(parent), node_id)
+
+    for top in _TOPS:
+        amount(top.id)
+    return {
+        d.id: Category(
+            d.id, d.title, d.parent_id, path(d.id), d.adult, amounts[d.id], tuple(d.children), d.noun
+        )
+        for d in drafts.values()
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# sellers
+
+
+@dataclass(frozen=True, slots=True)
+class Seller:
+    """A seller's static facts; counters grow with ticks (``Seller.at``)."""
+
+    index: int
+    id: int
+    title: str
+    link: str
+    description: str
+    registration_ms: int
+    rating: float
+    reviews: int
+    orders: int
+    orders_per_tick: float
+    official: bool
+    account_id: int
+
+    def counters(self, tick: int) -> tuple[int, int]:
+        """(reviews, orders) after ``tick`` ticks."""
+        orders = self.orders + int(self.orders_per_tick * tick)
+        return self.reviews + (orders - self.orders) // 20, orders
+
+    def payload(self, tick: int, total_products: int = 0) -> JsonDict:
+        """The seller object, as embedded in a product (totalProducts 0) or from /api/shop."""
+        reviews, orders = self.counters(tick)
+        return {
+            "id": self.id,
+            "title": self.title,
+            "link": self.link,
+            "banner": None,
+            "avatar": None,
+            "description": self.description,
+            "hasCharityProducts": False,
+            "registrationDate": self.registration_ms,
+            "rating": self.rating,
+            "reviews": reviews,
+            "orders": orders,
+            "official": self.official,
+            "contacts": [],
+            "categories": [],
+            "currentCategory": None,
+            "filters": [],
+            "appliedFilters": [],
+            "priceFilter": None,
+            "totalProducts": total_products,
+            "parents": [],
+            "products": [],
+            "sellerAccountId": self.account_id,
+            "info": None,
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# products
+
+
+@dataclass(frozen=True, slots=True)
+class _Sku:
+    id: int
+    refs: list[dict[str, int]]  # [{"charIndex", "valueIndex"}], shared and read-only
+    label: str  # "Rang: Qora, O'lcham: M"
+    purchase: int  # base selling price, so'm
+    full: int  # base crossed-out price, so'm
+    stock_type: str
+    delivery_days: int
+    fast_delivery: JsonDict
+    capacity: int  # stock right after a restock
+    sales_per_tick: float
+    restock_period: int
+    restock_phase: int
+    barcode: int
+    video_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Product:
+    """The tick-independent part of a product; nested lists/dicts are shared and read-only."""
+
+    id: int
+    title_uz: str
+    title_ru: str
+    leaf: Category
+    category: JsonDict
+    seller: Seller
+    description: str
+    attributes: list[str]
+    tags: list[str]
+    photos: list[JsonDict]
+    video: str | None
+    characteristics: list[JsonDict]
+    skus: tuple[_Sku, ...]
+    ends_in_990: bool
+    base_orders: int
+    orders_per_tick: float
+    orders_phase: float
+    base_reviews: int
+    reviews_per_order: float
+    base_rating: float
+    top_feedback: JsonDict | None
+    badges: list[JsonDict]
+    warranty: JsonDict | None
+    fast_delivery: JsonDict
+    perishable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedCategory:
+    id: int
+    title: str
+    parent_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedSku:
+    id: int
+    purchase_price: int
+    full_price: int
+    available_amount: int
+    #: "Rang: Koʻk, Iphone modeli: 15 pro" in charIndex order ("" when none)
+    characteristics: str
+    barcode: int
+    stock_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectedProduct:
+    """What a scanner should store for one product at one tick."""
+
+    id: int
+    title: str
+    title_uz: str
+    title_ru: str
+    category_id: int
+    #: the chain from the top-level category down to the leaf
+    categories: tuple[ExpectedCategory, ...]
+    seller_id: int
+    seller_link: str
+    orders: int
+    r_orders: int
+    reviews: int
+    rating: float
+    total_available: int
+    skus: tuple[ExpectedSku, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    """The tick-dependent numbers of one product."""
+
+    orders: int
+    reviews: int
+    rating: float
+    prices: tuple[tuple[int, int], ...]  # (purchase, full) per SKU
+    stock: tuple[int, ...]
+
+
+def _sku_count(rng: random.Random) -> int:
+    """Most cards have 1–6 SKUs, a few are large colour × size matrices up to MAX_SKUS."""
+    u = rng.random()
+    if u < 0.55:
+        return 1
+    if u < 0.85:
+        return rng.randint(2, 6)
+    if u < 0.97:
+        return rng.randint(7, 30)
+    return rng.randint(31, MAX_SKUS)
+
+
+class UzumCatalogue:
+    """A deterministic fake of Uzum's catalogue for ids 1..n_ids.
+
+    ``product_payload`` returns fresh top-level dicts but shares nested static objects (photos,
+    characteristics, the category chain) between calls: treat payloads as read-only.
+    """
+
+    def __init__(
+        self,
+        seed: int,
+        n_ids: int,
+        hit_rate: float = 0.7,
+        *,
+        static_cache: int = 50_000,
+        bytes_cache: int = 256,
+    ) -> None:
+        if n_ids < 1:
+            raise ValueError(f"n_ids must be at least 1, got {n_ids}")
+        if not 0.0 < hit_rate <= 1.0:
+            raise ValueError(f"hit_rate must be in (0, 1], got {hit_rate}")
+        self.seed = seed
+        self.n_ids = n_ids
+        self.hit_rate = hit_rate
+        self._k_exists = stable_hash(seed, _SALT_EXISTS)
+        self._k_static = stable_hash(seed, _SALT_STATIC)
+        self._k_leaf = stable_hash(seed, _SALT_LEAF)
+        self._k_seller = stable_hash(seed, _SALT_SELLER)
+        self._k_price = stable_hash(seed, _SALT_PRICE)
+        self._k_rating = stable_hash(seed, _SALT_RATING)
+        self._k_time = stable_hash(seed, _SALT_TIME)
+        self.categories = _build_tree(seed, n_ids * hit_rate)
+        self._leaves = sorted(c.id for c in self.categories.values() if not c.children)
+        self._chains = {leaf: self._chain_payload(leaf) for leaf in self._leaves}
+        self.n_sellers = max(5, n_ids // 50)  # ≈ 35 products per seller at a 70 % hit rate
+        weights = (1.0 / (i + 1) ** _SELLER_ZIPF for i in range(self.n_sellers))
+        self._seller_cum = list(_accumulate(weights))
+        self._seller_counts: list[int] | None = None
+        self._highest: int | None = None
+        self._roots: JsonDict | None = None
+        self._static: Callable[[int], _Product | None] = functools.lru_cache(static_cache)(
+            self._build_product
+        )
+        self.seller: Callable[[int], Seller] = functools.lru_cache(8192)(self._build_seller)
+        self._bytes: Callable[[int, int], bytes | None] = functools.lru_cache(bytes_cache)(
+            self._encode
+        )
+
+    # ---- existence ---------------------------------------------------------------------------
+
+    def exists(self, product_id: int) -> bool:
+        """Whether ``product_id`` holds a product (decided per id, O(1))."""
+        if not 1 <= product_id <= self.n_ids:
+            return False
+        return unit(mix64(self._k_exists + product_id * _GOLDEN)) < self.hit_rate
+
+    @property
+    def highest_id(self) -> int:
+        """The largest existing id ≤ n_ids (0 if none)."""
+        if self._highest is None:
+            pid = self.n_ids
+            while pid > 0 and not self.exists(pid):
+                pid -= 1
+            self._highest = pid
+        return self._highest
+
+    def id_hash(self, product_id: int, salt: int) -> int:
+        """A per-(seed, id, salt) hash for other simulator parts (e.g. the missing-id form)."""
+        return stable_hash(self.seed, salt, product_id)
+
+    # ---- categories and sellers --------------------------------------------------------------
+
+    def _chain_payload(self, category_id: int) -> JsonDict:
+        cat = self.categories[category_id]
+        parent = None if cat.parent_id is None else self._chain_payload(cat.parent_id)
+        return {
+            "id": cat.id,
+            "title": cat.title,
+            "productAmount": cat.product_amount,
+            "parent": parent,
+        }
+
+    def category_node(self, category_id: int) -> JsonDict:
+        """A category in the root-categories shape, with its whole subtree."""
+        cat = self.categories[category_id]
+        return {
+            "id": cat.id,
+            "title": cat.title,
+            "productAmount": cat.product_amount,
+            "adult": cat.adult,
+            "eco": False,
+            "children": [self.category_node(c) for c in cat.children],
+            "path": list(cat.path),
+        }
+
+    def root_categories_payload(self) -> JsonDict:
+        """``GET /api/main/root-categories?eco=false``."""
+        if self._roots is None:
+            self._roots = {"payload": [self.category_node(top.id) for top in _TOPS]}
+        return self._roots
+
+    def category_payload(self, category_id: int) -> JsonDict | None:
+        """``GET /api/category/v2/{id}`` (shape from public clients: payload.category)."""
+        if category_id not in self.categories:
+            return None
+        return {"payload": {"category": self.category_node(category_id)}}
+
+    def _seller_index(self, product_id: int) -> int:
+        u = unit(mix64(self._k_seller + product_id * _GOLDEN)) * self._seller_cum[-1]
+        return min(bisect.bisect_right(self._seller_cum, u), self.n_sellers - 1)
+
+    def _build_seller(self, index: int) -> Seller:
+        rng = random.Random(stable_hash(self.seed, _SALT_SELLER_STATIC, index))
+        name = rng.choice(_SELLER_NAMES)
+        suffix = rng.choice(_SELLER_SUFFIXES)
+        slug = "".join(ch for ch in (name + suffix).lower() if ch.isascii() and ch.isalnum())
+        orders = int(math.exp(rng.uniform(2.0, 11.0)))  # tens to tens of thousands
+        return Seller(
+            index=index,
+            id=_SELLER_ID_BASE + index,
+            title=name + suffix,
+            link=f"{slug}{index}",  # the index suffix keeps links unique and reversible
+            description=rng.choice(_SELLER_DESCRIPTIONS),
+            # registered between 2021-01 and the simulation epoch
+            registration_ms=rng.randrange(1_609_459_200_000, SIM_EPOCH_MS),
+            rating=round(rng.uniform(4.0, 5.0), 1),
+            reviews=orders // rng.randint(3, 30),
+            orders=orders,
+            orders_per_tick=orders / rng.uniform(2_000, 20_000),
+            official=rng.random() < 0.05,
+            account_id=_SELLER_ACCOUNT_BASE + index,
+        )
+
+    def seller_by_link(self, link: str) -> Seller | None:
+        digits = len(link) - len(link.rstrip("0123456789"))
+        if digits == 0 or digits == len(link):
+            return None
+        index = int(link[-digits:])
+        if index >= self.n_sellers:
+            return None
+        seller = self.seller(index)
+        return seller if seller.link == link else None
+
+    def seller_product_count(self, index: int) -> int:
+        """Exact number of products of a seller (one pass over all ids on first use)."""
+        if self._seller_counts is None:
+            counts = [0] * self.n_sellers
+            for pid in range(1, self.n_ids + 1):
+                if self.exists(pid):
+                    counts[self._seller_index(pid)] += 1
+            self._seller_counts = counts
+        return self._seller_counts[index]
+
+    def shop_payload(self, link: str, tick: int) -> JsonDict | None:
+        """``GET /api/shop/{link}``: the seller object with its real totalProducts."""
+        seller = self.seller_by_link(link)
+        if seller is None:
+            return None
+        return {"payload": seller.payload(tick, self.seller_product_count(seller.index))}
+
+    # ---- static product ----------------------------------------------------------------------
+
+    def _build_product(self, pid: int) -> _Product | None:
+        if not self.exists(pid):
+            return None
+        rng = random.Random(mix64(self._k_static + pid * _GOLDEN))
+        leaf = self.categories[self._leaves[mix64(self._k_leaf + pid * _GOLDEN) % len(self._leaves)]]
+        top = self._tops[leaf.path[0]]
+        noun_uz, noun_ru = leaf.noun or ("Mahsulot", "Товар")
+        brand = rng.choice(top.brands)
+        model = f"{rng.choice('ABCDEFGHKMPRSTVXZ')}{rng.randint(1, 99)}{rng.choice(_MODEL_TAILS)}"
+        feat_uz, feat_ru = rng.choice(_FEATURES)
+        n_skus = _sku_count(rng)
+        chars, combos = self._characteristics(pid, rng, top, n_skus)
+        seller = self.seller(self._seller_index(pid))
+        base_price = math.exp(rng.uniform(math.log(top.price[0]), math.log(top.price[1])))
+        skus = self._skus(pid, rng, chars, combos, base_price)
+        base_orders = 0 if rng.random() < 0.1 else int(math.exp(rng.random() ** 2 * 9.5)) - 1
+        reviews_per_order = rng.uniform(0.02, 0.12)
+        base_reviews = int(base_orders * reviews_per_order)
+        photo_count = rng.choice((1, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8))
+        photos = [_photo(_media_key(rng.getrandbits(64), rng.getrandbits(64))) for _ in range(photo_count)]
+        video = None
+        if rng.random() < 0.15:
+            key = _media_key(rng.getrandbits(64), rng.getrandbits(64))
+            video = f"https://storage.yandexcloud.net/um-prod-videos/videos/{key}/original.mp4"
+        slowest = max(skus, key=lambda s: s.delivery_days)
+        return _Product(
+            id=pid,
+            title_uz=f"{noun_uz} {brand} {model}{feat_uz}",
+            title_ru=f"{noun_ru} {brand} {model}{feat_ru}",
+            leaf=leaf,
+            category=self._chains[leaf.id],
+            seller=seller,
+            description=self._description(rng, noun_uz, brand, model),
+            attributes=[f"Brend: {brand}", f"Model: {model}"] if rng.random() < 0.5 else [],
+            tags=[noun_uz.lower(), brand.lower()] if rng.random() < 0.3 else [],
+            photos=photos,
+            video=video,
+            characteristics=chars,
+            skus=skus,
+            ends_in_990=rng.random() < 0.5,
+            base_orders=base_orders,
+            # busier products sell faster; every product sells something within ~ a day or two
+            orders_per_tick=rng.uniform(0.02, 0.6) * (1 + base_orders / 300),
+            orders_phase=rng.random(),
+            base_reviews=base_reviews,
+            reviews_per_order=reviews_per_order,
+            base_rating=round(5.0 - rng.random() ** 2 * 1.2, 1),
+            top_feedback=self._feedback(pid, rng, chars, combos) if base_reviews else None,
+            badges=[dict(rng.choice(_BADGES))] if rng.random() < 0.05 else [],
+            warranty={"amount": rng.choice((3, 6, 12, 24))} if rng.random() < top.warranty else None,
+            fast_delivery=slowest.fast_delivery,
+            perishable=top.perishable,
+        )
+
+    def _characteristics(
+        self, pid: int, rng: random.Random, top: TopCategory, n: int
+    ) -> tuple[list[JsonDict], list[tuple[tuple[int, int], ...]]]:
+        """Colour × variant characteristics and each SKU's (charIndex, valueIndex) pairs."""
+        title, all_values = _VARIANTS[rng.choice(top.variants)]
+        palette = _COLOURS
+        if n == 1 and rng.random() < 0.5:
+            return [], [()]
+        use_variant = n > len(palette) or rng.random() < 0.6
+        use_colour = n > len(all_values) or not use_variant or rng.random() < 0.6
+        n = min(n, (len(palette) if use_colour else 1) * (len(all_values) if use_variant else 1))
+        dims: list[tuple[int, int]] = []  # (charIndex, value count)
+        chars: list[JsonDict] = []
+        if use_colour:
+            c = rng.randint(math.ceil(n / len(all_values)) if use_variant else n, min(n, len(palette)))
+            colours = rng.sample(palette, c)
+            values = [{"id": cid, "title": name, "value": hexv} for cid, name, hexv in colours]
+            chars.append({"id": -1, "title": "Rang", "titleType": "COLOR", "values": values})
+            dims.append((len(chars) - 1, c))
+        if use_variant:
+            v = math.ceil(n / dims[0][1]) if dims else n
+            start = rng.randint(0, len(all_values) - v)
+            char_id = _CHAR_ID_BASE + pid * _CHAR_ID_FACTOR
+            values = [
+                {"id": char_id + 1 + k, "title": val, "value": val}
+                for k, val in enumerate(all_values[start : start + v])
+            ]
+            chars.append({"id": char_id, "title": title, "titleType": None, "values": values})
+            dims.append((len(chars) - 1, v))
+        grid: list[tuple[tuple[int, int], ...]] = [()]
+        for char_index, count in dims:
+            grid = [(*g, (char_index, k)) for g in grid for k in range(count)]
+        combos = rng.sample(grid, n)
+        return chars, combos
+
+    def _skus(
+        self,
+        pid: int,
+        rng: random.Random,
+        chars: list[JsonDict],
+        combos: list[tuple[tuple[int, int], ...]],
+        base_price: float,
+    ) -> tuple[_Sku, ...]:
+        ends_990 = rng.random() < 0.5
+        # some cards price every variant alike, others vary by the non-colour value
+        value_mult = [rng.choice((0.5, 0.8, 1.0, 1.0, 1.0, 1.2, 1.5)) for _ in range(20)]
+        flat = rng.random() < 0.5
+        markup = 1.0 if rng.random() < 0.35 else rng.uniform(1.1, 2.6)
+        primary = rng.choices(("FBO", "FBS", "DBS"), weights=(70, 25, 5))[0]
+        days = {"FBO": 1, "FBS": rng.randint(2, 6), "DBS": rng.randint(3, 10)}
+        product_rate = rng.uniform(0.02, 0.6)
+        skus = []
+        for k, combo in enumerate(combos):
+            sku_id = pid * _SKU_ID_FACTOR + k
+            variant_idx = combo[-1][1] if combo and chars[combo[-1][0]]["titleType"] is None else 0
+            purchase = nice_price(base_price * (1.0 if flat else value_mult[variant_idx]), ends_990)
+            stock_type = primary if rng.random() < 0.8 else rng.choice(("FBO", "FBS"))
+            period = rng.randint(24, 240)  # restocks every one to ten simulated days
+            label = ", ".join(
+                f"{chars[ci]['title']}: {chars[ci]['values'][vi]['title']}" for ci, vi in combo
+            )
+            skus.append(
+                _Sku(
+                    id=sku_id,
+                    refs=[{"charIndex": ci, "valueIndex": vi} for ci, vi in combo],
+                    label=label,
+                    purchase=purchase,
+                    full=max(purchase, nice_price(purchase * markup, False)),
+                    stock_type=stock_type,
+                    delivery_days=days[stock_type],
+                    fast_delivery=_fast_delivery(stock_type, days[stock_type]),
+                    capacity=0 if rng.random() < 0.15 else min(500, int(rng.expovariate(1 / 25)) + 1),
+                    sales_per_tick=product_rate * rng.uniform(0.5, 1.5),
+                    restock_period=period,
+                    restock_phase=rng.randrange(period),
+                    barcode=ean13(100_000_000_000 + sku_id),
+                    video_url=None,
+                )
+            )
+        rng.shuffle(skus)  # the upstream lists SKUs in no particular order
+        return tuple(skus)
+
+    @staticmethod
+    def _description(rng: random.Random, noun: str, brand: str, model: str) -> str:
+        lines = rng.sample(_DESCRIPTION_LINES, k=rng.randint(2, 5))
+        paragraphs = "".join(f"<p>{line.format(noun=noun.lower())}</p>" for line in lines)
+        return f"{paragraphs}<ul><li>Brend: {brand}</li><li>Model: {model}</li></ul>"
+
+    @staticmethod
+    def _feedback(
+        pid: int, rng: random.Random, chars: list[JsonDict], combos: list[tuple[tuple[int, int], ...]]
+    ) -> JsonDict:
+        combo = rng.choice(combos)
+        picked = [
+            {
+                "characteristic": chars[ci]["title"],
+                "characteristicValue": chars[ci]["values"][vi]["title"],
+            }
+            for ci, vi in combo
+        ]
+        pros, cons, content = rng.choice(_FEEDBACK)
+        return {
+            "reviewId": 20_000_000 + pid * 3,
+            "productId": pid,
+            "date": SIM_EPOCH_MS - rng.randrange(1, 300) * _DAY_MS,
+            "edited": False,
+            "customer": rng.choice(_CUSTOMERS),
+            "rating": rng.choice((5, 5, 5, 4, 4, 3)),
+            "characteristics": picked,
+            "pros": pros,
+            "cons": cons,
+            "content": content,
+            "photos": [],
+            "status": "PUBLISHED",
+            "hasVerticalPhoto": None,
+            "like": False,
+            "dislike": False,
+            "amountLike": rng.randint(0, 5),
+            "amountDislike": 0,
+            "id": 140_000_000 + pid * 7,
+            "isAnonymous": rng.random() < 0.1,
+        }
+
+    # ---- time --------------------------------------------------------------------------------
+
+    def _price_multiplier(self, pid: int, tick: int) -> float:
+        """The product's price factor at ``tick``: one redraw per block, at a hashed offset."""
+        block = tick // PRICE_BLOCK_TICKS
+        h = mix64(mix64(self._k_price + pid * _GOLDEN) + block * _GOLDEN)
+        if tick % PRICE_BLOCK_TICKS < h % PRICE_BLOCK_TICKS:  # this block's change not yet due
+            if block == 0:
+                return 1.0
+            h = mix64(mix64(self._k_price + pid * _GOLDEN) + (block - 1) * _GOLDEN)
+        return _PRICE_MULTIPLIERS[(h >> 8) % len(_PRICE_MULTIPLIERS)]
+
+    def _state(self, p: _Product, tick: int) -> _State:
+        orders = p.base_orders + int(p.orders_per_tick * tick + p.orders_phase)
+        reviews = p.base_reviews + int((orders - p.base_orders) * p.reviews_per_order)
+        if reviews == 0:
+            rating = 0.0
+        else:
+            h = mix64(mix64(self._k_rating + p.id * _GOLDEN) + tick // RATING_BLOCK_TICKS)
+            rating = min(5.0, max(1.0, round(p.base_rating + 0.1 * (h % 3 - 1), 1)))
+        mult = self._price_multiplier(p.id, tick)
+        prices = []
+        stock = []
+        for s in p.skus:
+            purchase = s.purchase if mult == 1.0 else nice_price(s.purchase * mult, p.ends_in_990)
+            prices.append((purchase, max(s.full, purchase)))
+            sold = int(s.sales_per_tick * ((tick + s.restock_phase) % s.restock_period))
+            stock.append(max(0, s.capacity - sold))
+        return _State(orders, reviews, rating, tuple(prices), tuple(stock))
+
+    def _now_ms(self, pid: int, tick: int) -> int:
+        # spread requests over the simulated hour so timestamps differ between products
+        return SIM_EPOCH_MS + tick * TICK_MS + mix64(self._k_time + pid * _GOLDEN) % TICK_MS
+
+    # ---- payloads ----------------------------------------------------------------------------
+
+    def product_payload(self, product_id: int, tick: int) -> JsonDict | None:
+        """The full ``/api/v2/product/{id}`` envelope at ``tick``, or None if no product."""
+        p = self._static(product_id)
+        if p is None:
+            return None
+        st = self._state(p, tick)
+        now_ms = self._now_ms(p.id, tick)
+        sku_list = [
+            self._sku_payload(s, price, stock, now_ms)
+            for s, price, stock in zip(p.skus, st.prices, st.stock, strict=True)
+        ]
+        seller = p.seller.payload(tick)
+        data_ = {
+            "id": p.id,
+            "title": p.title_uz,
+            "localizableTitle": {"uz": p.title_uz, "ru": p.title_ru},
+            "category": p.category,
+            "rating": st.rating,
+            "reviewsAmount": st.reviews,
+            "ordersAmount": st.orders,
+            "rOrdersAmount": round_orders(st.orders),
+            "totalAvailableAmount": sum(st.stock),
+            "charityCommission": 0,
+            "description": p.description,
+            "comments": [],
+            "attributes": p.attributes,
+            "tags": p.tags,
+            "synonyms": [],
+            "photos": p.photos,
+            "video": p.video,
+            "hasCircularPhotos": False,
+            "circularPhotosList": [],
+            "characteristics": p.characteristics,
+            "productOptionDtos": [],
+            "skuList": sku_list,
+            "seller": seller,
+            "topFeedback": p.top_feedback,
+            "isEco": False,
+            "isPerishable": p.perishable,
+            "hasVerticalPhoto": True,
+            "showKitty": False,
+            "bonusProduct": False,
+            "badges": p.badges,
+            "volumeDiscount": None,
+            "disclaimer": None,
+            "fastDeliveryInfo": p.fast_delivery,
+            "returnsInfo": {"link": "https://uzum.uz/uz/faq#onlayn-tolovni-qaytarish"},
+            "originality": {"isOriginal": p.seller.official},
+            "warranty": p.warranty,
+            "colorPhotoPreview": bool(p.characteristics)
+            and p.characteristics[0]["titleType"] == "COLOR",
+            "adultCategory": p.leaf.adult,
+            "favourite": False,
+        }
+        seo = {
+            "uzTitle": p.title_uz,
+            "ruTitle": p.title_ru,
+            "characteristics": p.characteristics,
+            "sellerTitle": p.seller.title,
+            "rating": st.rating,
+            "reviewsAmount": st.reviews,
+            "skuList": sku_list,
+            "photos": p.photos,
+        }
+        return {"payload": {"data": data_, "seo": seo}, "timestamp": self.timestamp(p.id, tick)}
+
+    @staticmethod
+    def _sku_payload(s: _Sku, price: tuple[int, int], stock: int, now_ms: int) -> JsonDict:
+        purchase, full = price
+        per_month = purchase * _INSTALMENT_NUM // _INSTALMENT_DEN
+        delivery_ms = now_ms + s.delivery_days * _DAY_MS
+        day = datetime.fromtimestamp(delivery_ms / 1000, UTC) + _TASHKENT
+        return {
+            "id": s.id,
+            "characteristics": s.refs,
+            "availableAmount": stock,
+            "fullPrice": full,
+            "charityProfit": 0,
+            "purchasePrice": purchase,
+            "barcode": s.barcode,
+            "address": None,
+            "offer": None,
+            "discountBadge": None,
+            "installment": None,
+            "productOptionDtos": [
+                {
+                    "optionId": 1,
+                    "text": "Рассрочка Uzum Nasiya",
+                    "type": "UZUM_INSTALLMENT",
+                    "paymentInfo": f"Oyiga {_thousands(per_month)} so‘mdan muddatli tolov",
+                    "paymentPerMonth": per_month,
+                    "period": 12,
+                    "active": True,
+                }
+            ],
+            "vat": {"type": "VAT0", "vatAmount": 0, "price": purchase, "vatRate": 0},
+            "circularPhotosList": [],
+            "videoUrl": s.video_url,
+            "restriction": None,
+            "stock": {
+                "type": s.stock_type,
+                "deliveryDays": s.delivery_days,
+                "deliveryTitle": f"{day.day}-{_UZ_MONTHS[day.month - 1]} orasida yetkazamiz",
+                "deliveryDate": delivery_ms,
+            },
+            "discount": None,
+            "fastDeliveryInfo": s.fast_delivery,
+            "oversized": False,
+        }
+
+    def timestamp(self, product_id: int, tick: int) -> str:
+        """The envelope's ``timestamp``: Tashkent local time with nanoseconds, no zone."""
+        ms = self._now_ms(product_id, tick)
+        moment = datetime.fromtimestamp(ms // 1000, UTC) + _TASHKENT
+        nanos = (ms % 1000) * 1_000_000 + mix64(product_id + tick) % 1_000_000
+        return f"{moment:%Y-%m-%dT%H:%M:%S}.{nanos:09d}"
+
+    def _encode(self, product_id: int, tick: int) -> bytes | None:
+        payload = self.product_payload(product_id, tick)
+        if payload is None:
+            return None
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def product_bytes(self, product_id: int, tick: int) -> bytes | None:
+        """The encoded payload, cached per (id, tick) in a small LRU (retries hit it)."""
+        return self._bytes(product_id, tick)
+
+    def expected(self, product_id: int, tick: int) -> ExpectedProduct | None:
+        """A plain summary of what a scanner should store for this product at ``tick``."""
+        p = self._static(product_id)
+        if p is None:
+            return None
+        st = self._state(p, tick)
+        chain = tuple(
+            ExpectedCategory(c.id, c.title, c.parent_id)
+            for c in (self.categories[cid] for cid in p.leaf.path)
+        )
+        skus = tuple(
+            ExpectedSku(s.id, purchase, full, stock, s.label, s.barcode, s.stock_type)
+            for s, (purchase, full), stock in zip(p.skus, st.prices, st.stock, strict=True)
+        )
+        return ExpectedProduct(
+            id=p.id,
+            title=p.title_uz,
+            title_uz=p.title_uz,
+            title_ru=p.title_ru,
+            category_id=p.leaf.id,
+            categories=chain,
+            seller_id=p.seller.id,
+            seller_link=p.seller.link,
+            orders=st.orders,
+            r_orders=round_orders(st.orders),
+            reviews=st.reviews,
+            rating=st.rating,
+            total_available=sum(st.stock),
+            skus=skus,
+        )
+
+    def sku_count(self, product_id: int) -> int:
+        """Number of SKUs of a product (0 if none): lets tests pick large or single-SKU cards."""
+        p = self._static(product_id)
+        return 0 if p is None else len(p.skus)
+
+
+def _accumulate(values: Any) -> Any:
+    total = 0.0
+    for v in values:
+        total += v
+        yield total

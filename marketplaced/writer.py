@@ -1,0 +1,275 @@
+"""The bulk writer: bounded queue → batches → one transaction per batch.
+
+Scanners `await writer.put(record)` (a full queue makes them wait: backpressure by
+construction). The writer collects a batch by size or time, whichever comes first, hands each
+sink the records of its types (sinks COPY into temp tables and `INSERT … ON CONFLICT`,
+de-duplicated by key, last wins), writes dead letters, parse failures and scan cursors last —
+all in ONE transaction — and then resolves the acknowledgements of that batch. A cursor mark
+put after a set of records is therefore committed together with or after them, never before.
+
+If PostgreSQL goes away the batch is kept and retried with backoff; the queue stays bounded, so
+scanners slow down instead of memory growing. A record PostgreSQL rejects (a poison value) is
+isolated by splitting the batch and turned into a dead letter; the rest of the batch lands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import asyncpg
+
+from marketplaced import log
+from marketplaced.checkpoint import CheckpointSink, CursorMark, DeadLetter, ParseFailure
+from marketplaced.config import WriterConfig
+
+_log = log.get(__name__)
+
+#: errors that mean "the database is (temporarily) not there": keep the batch and retry
+_TRANSIENT = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+)
+
+#: flush-latency histogram bucket bounds in seconds (Prometheus style)
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Sink(Protocol):
+    """A platform's storage: writes the records of its types inside the writer's transaction."""
+
+    types: tuple[type, ...]
+
+    async def write(
+        self, conn: asyncpg.Connection, groups: Mapping[type, list[Any]], now: datetime
+    ) -> int:
+        """Write the batch's records of `types`; return the number of rows touched."""
+        ...
+
+    def identify(self, item: Any) -> tuple[str, int]:
+        """(scope, entity id) of a record, to dead-letter it if PostgreSQL rejects it."""
+        ...
+
+
+@dataclass(slots=True)
+class _Flush:
+    """Marker: resolved when everything queued before it is committed."""
+
+    done: asyncio.Future[None]
+
+
+@dataclass(slots=True)
+class WriterStats:
+    batches: int = 0
+    items: int = 0
+    rows: int = 0
+    retries: int = 0
+    poison: int = 0
+    last_commit_at: float | None = None  # wall clock (time.time())
+    last_batch_items: int = 0
+    last_batch_ms: float = 0.0
+    latency_buckets: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS) + 1))
+    latency_sum_s: float = 0.0
+    db_down_since: float | None = None
+
+    def observe(self, seconds: float) -> None:
+        self.latency_sum_s += seconds
+        for i, bound in enumerate(LATENCY_BUCKETS):
+            if seconds <= bound:
+                self.latency_buckets[i] += 1
+                return
+        self.latency_buckets[-1] += 1
+
+
+class Writer:
+    """One writer per process; `run()` is a supervised long-lived coroutine."""
+
+    def __init__(self, pool: asyncpg.Pool, cfg: WriterConfig, sinks: Sequence[Sink]) -> None:
+        self._pool = pool
+        self._cfg = cfg
+        self._checkpoints = CheckpointSink()
+        self._sinks: list[Any] = [*sinks, self._checkpoints]
+        self._by_type: dict[type, Any] = {t: s for s in self._sinks for t in s.types}
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=cfg.queue_max)
+        #: the batch being written; kept across a crash of run() so a restart retries it
+        self._pending: list[Any] = []
+        self.stats = WriterStats()
+
+    # -- intake ---------------------------------------------------------------------------
+    async def put(self, item: Any) -> None:
+        if type(item) not in self._by_type:
+            raise TypeError(f"no sink writes {type(item).__name__}")
+        await self._queue.put(item)
+
+    async def flush(self) -> None:
+        """Wait until everything put before this call is committed."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Flush(done))
+        await done
+
+    @property
+    def depth(self) -> int:
+        return self._queue.qsize() + len(self._pending)
+
+    @property
+    def capacity(self) -> int:
+        return self._cfg.queue_max
+
+    # -- the loop ---------------------------------------------------------------------------
+    async def run(self) -> None:
+        """collect → write → acknowledge, forever."""
+        while True:
+            if not self._pending:
+                self._pending = await self._collect()
+            await self._write_with_retry(self._pending)
+            self._acknowledge(self._pending)
+            self._pending = []
+
+    async def drain(self) -> None:
+        """Write everything already queued (shutdown stage 2); the caller bounds the time."""
+        while self._pending or not self._queue.empty():
+            if not self._pending:
+                self._pending = self._take_ready()
+            await self._write_with_retry(self._pending)
+            self._acknowledge(self._pending)
+            self._pending = []
+
+    async def _collect(self) -> list[Any]:
+        batch = [await self._queue.get()]
+        deadline = time.monotonic() + self._cfg.flush_interval_s
+        while len(batch) < self._cfg.batch_max:
+            if self._queue.empty():
+                if isinstance(batch[-1], _Flush):
+                    break  # somebody waits for this: do not sit out the flush interval
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    batch.append(await asyncio.wait_for(self._queue.get(), remaining))
+                except TimeoutError:
+                    break
+            else:
+                batch.append(self._queue.get_nowait())
+        return batch
+
+    def _take_ready(self) -> list[Any]:
+        batch: list[Any] = []
+        while len(batch) < self._cfg.batch_max and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+        return batch
+
+    async def _write_with_retry(self, batch: list[Any]) -> None:
+        delay = 0.2
+        while True:
+            try:
+                started = time.monotonic()
+                rows = await self._write_isolating(batch)
+            except _TRANSIENT as exc:
+                self.stats.retries += 1
+                if self.stats.db_down_since is None:
+                    self.stats.db_down_since = time.time()
+                _log.warning(
+                    "batch_retrying",
+                    items=len(batch),
+                    error=str(exc) or type(exc).__name__,
+                    retry_in_s=round(delay, 2),
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._cfg.retry_max_s) * random.uniform(0.8, 1.0)
+                continue
+            elapsed = time.monotonic() - started
+            self._record(batch, rows, elapsed)
+            return
+
+    def _record(self, batch: list[Any], rows: int, elapsed: float) -> None:
+        st = self.stats
+        if st.db_down_since is not None:
+            _log.info("database_recovered", down_s=round(time.time() - st.db_down_since, 1))
+            st.db_down_since = None
+        n = sum(1 for item in batch if not isinstance(item, _Flush))
+        st.batches += 1
+        st.items += n
+        st.rows += rows
+        st.last_commit_at = time.time()
+        st.last_batch_items = n
+        st.last_batch_ms = elapsed * 1000
+        st.observe(elapsed)
+        if n:
+            _log.info(
+                "batch_committed",
+                items=n,
+                rows=rows,
+                ms=round(elapsed * 1000, 1),
+                queue=self._queue.qsize(),
+            )
+
+    async def _write_isolating(self, batch: list[Any]) -> int:
+        """Write the batch; if PostgreSQL rejects its data, split it to isolate the poison."""
+        try:
+            return await self._write_once(batch)
+        except _TRANSIENT:
+            raise
+        except (asyncpg.PostgresError, ValueError, TypeError, OverflowError) as exc:
+            # data the database refuses (out-of-range integer, bad encoding …)
+            records = [i for i in batch if not isinstance(i, _Flush | CursorMark)]
+            if len(records) <= 1:
+                return await self._write_poisoned(batch, records, exc)
+            mid = len(batch) // 2
+            return await self._write_isolating(batch[:mid]) + await self._write_isolating(
+                batch[mid:]
+            )
+
+    async def _write_poisoned(self, batch: list[Any], records: list[Any], exc: Exception) -> int:
+        """Replace the one rejected record by a dead letter so the cursor can move on."""
+        rejected = {id(r) for r in records}
+        replaced = [i for i in batch if id(i) not in rejected]
+        for item in records:
+            sink = self._by_type[type(item)]
+            scope, entity_id = sink.identify(item)
+            self.stats.poison += 1
+            _log.error(
+                "record_rejected",
+                scope=scope,
+                entity_id=entity_id,
+                error=str(exc)[:500],
+                error_type=type(exc).__name__,
+            )
+            replaced.insert(0, DeadLetter(scope, entity_id, "write_failed", str(exc)[:1000]))
+        return await self._write_once(replaced)
+
+    async def _write_once(self, batch: list[Any]) -> int:
+        groups: dict[type, list[Any]] = {}
+        for item in batch:
+            if not isinstance(item, _Flush):
+                groups.setdefault(type(item), []).append(item)
+        if not groups:
+            return 0
+        now = datetime.now(UTC)
+        rows = 0
+        async with self._pool.acquire() as conn, conn.transaction():
+            for sink in self._sinks:
+                mine = {t: groups[t] for t in sink.types if t in groups}
+                if mine:
+                    rows += await sink.write(conn, mine, now)
+        return rows
+
+    def _acknowledge(self, batch: list[Any]) -> None:
+        for item in batch:
+            fut = item.done if isinstance(item, _Flush) else getattr(item, "ack", None)
+            if fut is not None and not fut.done():
+                fut.set_result(None)
+
+
+__all__ = ["CursorMark", "DeadLetter", "ParseFailure", "Sink", "Writer", "WriterStats"]

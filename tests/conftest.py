@@ -1,0 +1,127 @@
+"""Shared fixtures: real PostgreSQL (a fresh database per test module, copied from a migrated
+template) and real Redis (its own db index, flushed per test). Credentials come from the
+environment, or from `.env.test` written by `./install.sh --test`."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+
+from marketplaced import config as config_mod
+from marketplaced import db
+from marketplaced.config import Config, DatabaseConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+
+
+def _load_env_file() -> None:
+    env_file = ROOT / ".env.test"
+    if not env_file.is_file():
+        return
+    for line in env_file.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            os.environ.setdefault(key.strip(), value.strip())
+
+
+_load_env_file()
+
+
+def test_env() -> dict[str, str]:
+    """The environment a test config is built from: DB/Redis settings only, nothing else leaks."""
+    keys = ("DB_HOST", "DB_PORT", "DB_USER", "DB_PASSWORD", "REDIS_HOST", "REDIS_PORT", "REDIS_DB")
+    return {k: os.environ[k] for k in keys if k in os.environ}
+
+
+def base_config(**sections: dict[str, object]) -> Config:
+    """Defaults + test credentials + overrides per section (e.g. uzum={"rps": 0})."""
+    cfg = config_mod.load(test_env(), path=None)
+    changes = {
+        name: dataclasses.replace(getattr(cfg, name), **vals) for name, vals in sections.items()
+    }
+    return dataclasses.replace(cfg, **changes)
+
+
+def _admin_cfg() -> DatabaseConfig:
+    return dataclasses.replace(base_config().database, name=os.environ.get("DB_NAME", "postgres"))
+
+
+async def _admin(sql: str) -> None:
+    conn = await db.connect(_admin_cfg(), wait_s=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def template_db() -> Iterator[str]:
+    """A migrated database that every test module copies (CREATE DATABASE … TEMPLATE)."""
+    name = f"mp_tpl_{uuid.uuid4().hex[:8]}"
+
+    async def create() -> None:
+        await _admin(f'CREATE DATABASE "{name}"')
+        conn = await db.connect(dataclasses.replace(_admin_cfg(), name=name))
+        try:
+            await db.migrate(conn)
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    yield name
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _fresh_database(template: str) -> Iterator[DatabaseConfig]:
+    name = f"mp_test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield dataclasses.replace(_admin_cfg(), name=name)
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="module")
+def module_db(template_db: str) -> Iterator[DatabaseConfig]:
+    """A fresh migrated database shared by the tests of one module."""
+    yield from _fresh_database(template_db)
+
+
+@pytest.fixture
+def fresh_db(template_db: str) -> Iterator[DatabaseConfig]:
+    """A fresh migrated database for one test."""
+    yield from _fresh_database(template_db)
+
+
+@pytest.fixture
+def empty_db() -> Iterator[DatabaseConfig]:
+    """A database with no schema at all (migration tests)."""
+    name = f"mp_empty_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    yield dataclasses.replace(_admin_cfg(), name=name)
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def pool(fresh_db: DatabaseConfig) -> AsyncIterator[asyncpg.Pool]:
+    p = await db.create_pool(fresh_db)
+    yield p
+    await p.close()
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[aioredis.Redis]:
+    cfg = base_config().redis
+    client = aioredis.Redis(host=cfg.host, port=cfg.port, db=cfg.db)
+    await client.flushdb()
+    yield client
+    await client.flushdb()
+    await client.aclose()

@@ -1,0 +1,148 @@
+"""Configuration loading: defaults, the shipped file, environment overrides, every error kind."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from marketplaced import config
+from marketplaced.errors import ConfigError
+
+SHIPPED = Path(__file__).resolve().parents[1] / "config" / "marketplaced.toml"
+
+
+def _problems(text: str, tmp_path: Path, env: dict[str, str] | None = None) -> list[str]:
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        config.load(env or {}, path)
+    return info.value.problems
+
+
+def test_shipped_file_documents_every_key_with_its_default() -> None:
+    text = SHIPPED.read_text()
+    loaded = config.load({}, SHIPPED)
+    assert loaded == config.Config(source=loaded.source)
+    for dotted in config.documented_keys():
+        section, key = dotted.split(".")
+        block = text.split(f"[{section}]", 1)[1].split("\n[", 1)[0]
+        assert re.search(rf"# .+\n{key} = ", block), f"{dotted} is not documented in {SHIPPED.name}"
+
+
+def test_unknown_key_names_key_and_file(tmp_path: Path) -> None:
+    problems = _problems("[uzum]\nrps = 5\nspeed = 3\n", tmp_path)
+    assert len(problems) == 1
+    assert "uzum.speed" in problems[0] and "c.toml" in problems[0]
+
+
+def test_unknown_section(tmp_path: Path) -> None:
+    assert "unknown section or key 'scanner'" in _problems("[scanner]\nx = 1\n", tmp_path)[0]
+
+
+def test_wrong_type_and_range_are_all_reported(tmp_path: Path) -> None:
+    problems = _problems('[uzum]\nrps = "fast"\nconcurrency = 0\n[log]\nlevel = "loud"\n', tmp_path)
+    joined = "\n".join(problems)
+    assert "'uzum.rps' must be a number, got str" in joined
+    assert "'uzum.concurrency' = 0 is out of range" in joined
+    assert "'log.level' = 'loud' is not one of" in joined
+    assert len(problems) == 3
+
+
+def test_bool_is_not_an_integer(tmp_path: Path) -> None:
+    assert (
+        "'uzum.concurrency' must be an integer"
+        in _problems("[uzum]\nconcurrency = true\n", tmp_path)[0]
+    )
+
+
+def test_secret_in_file_is_rejected(tmp_path: Path) -> None:
+    problem = _problems('[database]\npassword = "x"\n', tmp_path)[0]
+    assert "database.password" in problem and "environment" in problem
+
+
+def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
+    assert "not valid TOML" in _problems("[uzum\n", tmp_path)[0]
+    with pytest.raises(ConfigError, match="not found"):
+        config.load({}, tmp_path / "nope.toml")
+
+
+def test_environment_overrides_like_the_old_system() -> None:
+    cfg = config.load(
+        {
+            "DB_HOST": "db.local",
+            "DB_PORT": "6543",
+            "DB_PASSWORD": "s3cret",
+            "REDIS_DB": "3",
+            "DOWNLOAD_CONCURRENCY": "7",
+            "RPS_LIMIT": "12.5",
+            "LOG_LEVEL": "WARNING",
+            "UZUM_BASE_URL": "http://127.0.0.1:9/",
+        },
+        path=None,
+    )
+    assert (cfg.database.host, cfg.database.port, cfg.database.password) == (
+        "db.local",
+        6543,
+        "s3cret",
+    )
+    assert (cfg.redis.db, cfg.uzum.concurrency, cfg.uzum.rps) == (3, 7, 12.5)
+    assert cfg.log.level == "warning"
+    assert cfg.uzum.base_url == "http://127.0.0.1:9/"
+    assert "s3cret" not in repr(cfg)
+    assert config.load({"DEBUG": "1"}, path=None).log.level == "debug"
+
+
+def test_bad_environment_values_are_errors() -> None:
+    with pytest.raises(ConfigError) as info:
+        config.load({"DB_PORT": "http", "RPS_LIMIT": "-1"}, path=None)
+    joined = "\n".join(info.value.problems)
+    assert "DB_PORT='http' must be an integer" in joined
+    assert "RPS_LIMIT" in joined and "out of range" in joined
+
+
+def test_public_bind_requires_token(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[web]\nhost = "0.0.0.0"\n')
+    with pytest.raises(ConfigError, match="needs authentication"):
+        config.load({}, path)
+    assert config.load({"MARKETPLACED_WEB_TOKEN": "t" * 32}, path).web.host == "0.0.0.0"
+
+
+def test_shard_is_validated(tmp_path: Path) -> None:
+    assert "uzum.shard" in _problems('[uzum]\nshard = "3/2"\n', tmp_path)[0]
+    assert "uzum.shard" in _problems('[uzum]\nshard = "two"\n', tmp_path)[0]
+
+
+def test_diff_names_changed_keys() -> None:
+    a = config.load({}, path=None)
+    b = config.load({"RPS_LIMIT": "5", "LOG_LEVEL": "debug"}, path=None)
+    assert config.diff(a, b) == ["log.level", "uzum.rps"]
+
+
+def test_check_config_command_exit_codes(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[uzum]\nrps = -3\n")
+    env = {"MARKETPLACED_CONFIG": str(bad), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "marketplaced.cli", "check-config"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 78
+    assert "uzum.rps" in proc.stderr and str(bad) in proc.stderr
+    env["MARKETPLACED_CONFIG"] = str(SHIPPED)
+    proc = subprocess.run(
+        [sys.executable, "-m", "marketplaced.cli", "check-config"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "configuration OK" in proc.stdout

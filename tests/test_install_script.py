@@ -1,0 +1,149 @@
+"""install.sh without provisioning anything: syntax, flags, the test-mode verdicts, and that its
+paths agree with the systemd unit, .ci/run and the README's Quick start."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+INSTALL = REPO / "install.sh"
+BASH = shutil.which("bash") or "/bin/bash"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [BASH, str(INSTALL), *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def sourced(script: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `script` in bash after sourcing install.sh (which then defines functions only)."""
+    return subprocess.run(
+        [BASH, "-c", f"source {shlex.quote(str(INSTALL))}\n{script}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **env},
+    )
+
+
+def test_syntax() -> None:
+    result = subprocess.run([BASH, "-n", str(INSTALL)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def test_strict_mode_and_err_trap() -> None:
+    text = INSTALL.read_text()
+    assert "set -Eeuo pipefail" in text
+    assert re.search(r"^trap .*ERR$", text, re.M)
+
+
+def test_help() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for flag in ("--test", "--no-service", "--help"):
+        assert flag in result.stdout
+
+
+@pytest.mark.parametrize("args", [("--bogus",), ("--", "-k", "x"), ("--no-service", "--", "-x")])
+def test_bad_arguments_exit_2_with_one_line(args: tuple[str, ...]) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stdout == ""
+
+
+def test_parse_args_passes_pytest_arguments_through() -> None:
+    result = sourced(
+        'parse_args --test -- -k "a b" -x; echo "$MODE"; printf "<%s>" "${PYTEST_ARGS[@]}"'
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["test", "<-k><a b><-x>"]
+
+
+def test_generated_secrets_are_fresh_hex() -> None:
+    result = sourced("gen_secret; gen_secret")
+    first, second = result.stdout.split()
+    assert re.fullmatch(r"[0-9a-f]{48}", first)
+    assert first != second
+
+
+def test_env_get_reads_without_evaluating(tmp_path: Path) -> None:
+    env = tmp_path / "x.env"
+    env.write_text("# c\nDB_PASSWORD=$(touch pwned)\nDB_PORT=5433\nDB_PORT=5434\n")
+    result = sourced(f"env_get {env} DB_PORT; env_get {env} DB_PASSWORD; env_get {env} NOPE")
+    assert result.stdout.splitlines() == ["5434", "$(touch pwned)"]
+    assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize(
+    ("ruff", "mypy", "pytest_rc", "ok", "message"),
+    [
+        (0, 0, 0, True, "all checks passed"),
+        (0, 0, 5, False, "collected no tests"),
+        (0, 0, 1, False, "pytest failed"),
+        (1, 0, 0, False, 'FAILED in step "ruff'),
+        (0, 1, 0, False, 'FAILED in step "mypy"'),
+    ],
+)
+def test_test_mode_verdicts(
+    tmp_path: Path, ruff: int, mypy: int, pytest_rc: int, ok: bool, message: str
+) -> None:
+    # Fake tools in a fake venv: the verdict logic is what is under test, not the tools.
+    bin_dir = tmp_path / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    for tool, rc in (("ruff", ruff), ("mypy", mypy), ("pytest", pytest_rc)):
+        (bin_dir / tool).write_text(f'#!/bin/sh\necho {tool} "$@"\nexit {rc}\n')
+        (bin_dir / tool).chmod(0o755)
+    env_file = tmp_path / ".env.test"
+    env_file.write_text("REDIS_DB=15\n")
+    result = sourced(
+        f"REPO={tmp_path}; TEST_VENV={tmp_path / 'venv'}; TEST_ENV_FILE={env_file}; "
+        "PYTEST_ARGS=(-k x); run_checks_and_tests"
+    )
+    assert (result.returncode == 0) is ok, result.stdout + result.stderr
+    assert message in result.stdout + result.stderr
+    if ruff == mypy == 0:
+        assert "pytest -k x" in result.stdout  # extra arguments reach pytest
+
+
+def test_paths_agree_with_the_unit() -> None:
+    text = INSTALL.read_text()
+    unit = (REPO / "systemd" / "marketplaced.service").read_text()
+    venv = re.search(r"^VENV=\$PREFIX/(\S+)", text, re.M)
+    prefix = re.search(r"^PREFIX=(\S+)", text, re.M)
+    env_file = re.search(r"^ENV_FILE=\$ETC_DIR/(\S+)", text, re.M)
+    etc = re.search(r"^ETC_DIR=(\S+)", text, re.M)
+    assert venv
+    assert prefix
+    assert env_file
+    assert etc
+    assert f"ExecStart={prefix[1]}/{venv[1]}/bin/marketplaced run" in unit
+    assert f"EnvironmentFile={etc[1]}/{env_file[1]}" in unit
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (REPO / ".ci" / "run").read_text()
+    assert re.search(r"^exec bash \./install\.sh --test\b", ci, re.M)
+
+
+def test_readme_quick_start_is_exactly_two_commands() -> None:
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```\w*\n(.*?)```", section, re.S)
+    assert block
+    assert block[1].strip().splitlines() == ["sudo ./install.sh", "./install.sh --test"]
