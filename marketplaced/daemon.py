@@ -315,7 +315,9 @@ class Daemon:
     async def _status_loop(self) -> None:
         while True:
             await self.publish_status()
-            self.notifier.status(self._status_line())
+            line = self._status_line()
+            self.notifier.status(line)
+            _log.debug("status_published", status=line)
             await asyncio.sleep(self.cfg.daemon.status_interval_s)
 
     async def publish_status(self) -> None:

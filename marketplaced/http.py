@@ -350,7 +350,7 @@ class _Slots:
         self._waiters: deque[asyncio.Future[None]] = deque()
 
     async def acquire(self) -> None:
-        if not self._waiters:
+        if self.in_use < self.limit and not self._waiters:
             self.in_use += 1
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()

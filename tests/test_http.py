@@ -388,6 +388,9 @@ async def test_classify_raises_at_once_without_retry(aiohttp_server: AiohttpServ
     async with Fetcher(policy(max_retries=3, breaker_failures=1)) as fetcher:
         with pytest.raises(UpstreamBlockedError) as caught:
             await fetcher.post_json(upstream.url("/lots"), {"from": 1}, classify=classify)
+        after_block = host_stats(fetcher, upstream)
+        # a deliberate answer is not an outage: the breaker (opening at 1 failure) stays closed
+        assert (after_block.breaker_state, after_block.circuit_opens) == ("closed", 0)
         ok = await fetcher.get_json(upstream.url("/ok"), classify=classify)
         stats = host_stats(fetcher, upstream)
 
@@ -397,7 +400,6 @@ async def test_classify_raises_at_once_without_retry(aiohttp_server: AiohttpServ
     assert (caught.value.url, caught.value.status) == (upstream.url("/lots"), 500)
     assert stats.outcomes["blocked_by_upstream"] == 1
     assert stats.retries == 0
-    assert stats.breaker_state == "closed"  # a deliberate answer is not an outage
 
 
 async def test_circuit_opens_waits_probes_once_and_closes(aiohttp_server: AiohttpServer) -> None:
@@ -427,6 +429,23 @@ async def test_circuit_opens_waits_probes_once_and_closes(aiohttp_server: Aiohtt
     events = [e["event"] for e in logs]
     assert events.count("circuit_opened") == 1
     assert events.count("circuit_closed") == 1
+
+
+async def test_requests_queued_before_the_circuit_opened_wait_too(
+    aiohttp_server: AiohttpServer,
+) -> None:
+    slow_failure = json_reply(status=500, delay_s=0.1)
+    upstream = await start(aiohttp_server, {"/h": fail_first(1, slow_failure, json_reply({}))})
+    breaker = policy(concurrency=1, max_retries=0, breaker_failures=1, breaker_cooldown_s=0.3)
+    async with Fetcher(breaker) as fetcher:
+        failing = asyncio.create_task(fetcher.get_json(upstream.url("/h")))
+        queued = asyncio.create_task(fetcher.get_json(upstream.url("/h")))  # waits for the slot
+        with pytest.raises(HttpStatusError):
+            await failing
+        assert (await queued).status == 200
+
+    first, second = upstream.arrivals["/h"]
+    assert second - first >= 0.1 + 0.25  # the slow failure, then the cooldown
 
 
 async def test_failed_probe_doubles_the_cooldown(aiohttp_server: AiohttpServer) -> None:
@@ -481,18 +500,20 @@ async def test_concurrency_limit_is_respected(aiohttp_server: AiohttpServer) -> 
 
 
 async def test_update_policies_raises_concurrency_live(aiohttp_server: AiohttpServer) -> None:
-    upstream = await start(aiohttp_server, {"/s": json_reply({}, delay_s=0.1)})
+    upstream = await start(aiohttp_server, {"/s": json_reply({}, delay_s=0.3)})
     async with Fetcher(policy(concurrency=1)) as fetcher:
         started = time.monotonic()
-        batch = asyncio.gather(*(fetcher.get_json(upstream.url("/s")) for _ in range(12)))
-        await asyncio.sleep(0.25)
-        assert upstream.max_in_flight == 1
+        batch = asyncio.gather(*(fetcher.get_json(upstream.url("/s")) for _ in range(7)))
+        await asyncio.sleep(0.1)
+        assert upstream.in_flight == 1
         fetcher.update_policies(policy(concurrency=6))
         await batch
         elapsed = time.monotonic() - started
 
+    arrivals = upstream.arrivals["/s"]
     assert upstream.max_in_flight == 6
-    assert elapsed < 0.8  # one at a time would take 1.2 s
+    assert arrivals[5] - arrivals[0] < 0.2  # admitted at once, not when the first one ended
+    assert elapsed < 0.9  # one at a time would take 2.1 s
 
 
 async def test_cancelled_waiter_does_not_leak_a_slot(aiohttp_server: AiohttpServer) -> None:

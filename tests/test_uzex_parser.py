@@ -75,7 +75,9 @@ def test_dates_are_tashkent_local_time(auction_rows: list[dict[str, Any]]) -> No
 
 
 def test_lot_379556_deal_cost_and_unit_from_items() -> None:
-    items = parse_deal_products("auction", 379556, load("auction_GetCompletedDealProducts_379556.json"))
+    items = parse_deal_products(
+        "auction", 379556, load("auction_GetCompletedDealProducts_379556.json")
+    )
 
     assert len(items) == 1
     (item,) = items
@@ -89,7 +91,9 @@ def test_lot_379556_deal_cost_and_unit_from_items() -> None:
 
 
 def test_items_of_379514_add_up_to_its_deal_cost(auction_rows: list[dict[str, Any]]) -> None:
-    items = parse_deal_products("auction", 379514, load("auction_GetCompletedDealProducts_379514.json"))
+    items = parse_deal_products(
+        "auction", 379514, load("auction_GetCompletedDealProducts_379514.json")
+    )
     lot = by_id(parse_completed_deals("auction", auction_rows))[379514]
 
     assert sum(i.cost for i in items if i.cost is not None) == lot.deal_cost
@@ -181,8 +185,10 @@ def test_reference_lists() -> None:
 # --- hostile and odd input ----------------------------------------------------------------
 
 
-def test_malformed_row_is_a_failure_and_the_rest_is_kept(auction_rows: list[dict[str, Any]]) -> None:
-    rows = copy.deepcopy(auction_rows)
+def test_malformed_row_is_a_failure_and_the_rest_is_kept(
+    auction_rows: list[dict[str, Any]],
+) -> None:
+    rows: list[Any] = copy.deepcopy(auction_rows)
     rows[3]["deal_cost"] = "abc"  # lot 379351
     rows[4]["deal_cost"] = " 976800.5 "  # numeric strings are fine
     rows[5]["pcp_count"] = "13"
@@ -279,7 +285,8 @@ def test_empty_page_has_no_total_count() -> None:
     result = parse_completed_deals("auction", [])
 
     assert result.total_count is None
-    assert result.lots == result.failures == []
+    assert result.lots == []
+    assert result.failures == []
 
 
 def test_a_bad_item_fails_the_whole_lot() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import json
 import math
 import random
@@ -105,7 +106,7 @@ def round_orders(n: int) -> int:
     """Uzum's displayed order count: floored to one significant digit (32 → 30, 717 → 700)."""
     if n < 10:
         return n
-    step = 10 ** (len(str(n)) - 1)
+    step: int = 10 ** (len(str(n)) - 1)
     return n // step * step
 
 
@@ -142,6 +143,327 @@ def _media_key(h1: int, h2: int) -> str:
     alphabet = "0123456789abcdefghijklmnopqrstuv"
     chars = [alphabet[(bits >> (5 * i)) & 31] for i in range(19)]
     return "cd"[h1 & 1] + "".join(chars)
+
+
+# --------------------------------------------------------------------------------------------
+# reference tables (immutable): real top-level categories, Uzbek/Russian words for titles
+
+
+@dataclass(frozen=True, slots=True)
+class TopCategory:
+    """A real Uzum top-level category and the vocabulary its generated subtree uses."""
+
+    id: int
+    title: str
+    #: level-2 branches: (real id or None to generate one, title, adult, (uz, ru) product
+    #: nouns, each of which becomes a level-3 category)
+    branches: tuple[tuple[int | None, str, bool, tuple[tuple[str, str], ...]], ...]
+    brands: tuple[str, ...]
+    #: non-colour characteristics the SKU matrix may use: (title, values)
+    variants: tuple[tuple[str, tuple[str, ...]], ...]
+    #: so'm range of a typical product here (log-uniform)
+    price: tuple[int, int]
+    #: share of products that carry a warranty
+    warranty: float = 0.0
+    perishable: bool = False
+
+
+_IPHONE = ("Iphone modeli", ("11", "13", "13 pro", "13 pro max", "14", "14 pro", "14 pro max",
+           "15", "15 pro", "15 pro max", "16", "16 pro", "16 pro max", "17", "17 air", "17 pro",
+           "17 pro max"))  # fmt: skip
+_MEMORY = ("Xotira hajmi", ("32 GB", "64 GB", "128 GB", "256 GB", "512 GB", "1 TB"))
+_CLOTHES = ("O'lcham", ("XS", "S", "M", "L", "XL", "2XL", "3XL", "4XL", "5XL", "6XL", "7XL"))
+_SHOES = ("Oyoq kiyim o'lchami", tuple(str(n) for n in range(35, 47)))
+_POWER = ("Quvvati", ("600 Vt", "800 Vt", "1000 Vt", "1200 Vt", "1500 Vt", "1800 Vt", "2000 Vt",
+          "2200 Vt", "2400 Vt", "2500 Vt", "3000 Vt"))  # fmt: skip
+_VOLUME = ("Hajmi", ("10 ml", "15 ml", "30 ml", "50 ml", "75 ml", "100 ml", "150 ml", "200 ml",
+           "250 ml", "300 ml", "500 ml", "1 l"))  # fmt: skip
+_WEIGHT = ("Og'irligi", ("100 g", "200 g", "250 g", "300 g", "400 g", "500 g", "750 g", "1 kg",
+           "1,5 kg", "2 kg", "3 kg", "5 kg"))  # fmt: skip
+_COUNT = ("Miqdori", ("1 dona", "2 dona", "3 dona", "5 dona", "10 dona", "12 dona", "20 dona",
+          "24 dona", "30 dona", "50 dona", "60 dona", "100 dona"))  # fmt: skip
+_CAR = ("Avtomobil modeli", ("Cobalt", "Nexia 3", "Spark", "Gentra", "Lacetti", "Malibu",
+        "Tracker", "Onix", "Damas", "Captiva", "Equinox", "Monza"))  # fmt: skip
+_AGE = ("Yoshi", ("0-6 oy", "6-12 oy", "1-2 yosh", "2-3 yosh", "3-4 yosh", "4-5 yosh", "5-6 yosh",
+        "6-7 yosh", "7-8 yosh", "8-10 yosh", "10-12 yosh"))  # fmt: skip
+_LANGUAGE = ("Kitob tili", ("O'zbek", "Rus", "Ingliz", "Qoraqalpoq", "Qozoq"))
+_DIMENSIONS = ("O'lchami", ("40x60 sm", "50x80 sm", "60x90 sm", "80x120 sm", "100x150 sm",
+               "120x180 sm", "150x200 sm", "160x230 sm", "200x300 sm", "240x340 sm"))  # fmt: skip
+
+#: real top-level ids and titles (10020 Elektronika, 10014 Kiyim and 10012 are in recorded
+#: payloads and scraper code; the other ids follow Uzum's 100xx numbering and are plausible)
+_TOPS: Final[tuple[TopCategory, ...]] = (
+    TopCategory(
+        10020, "Elektronika",
+        ((10044, "Smartfonlar va telefonlar", False,
+          (("Smartfon", "Смартфон"), ("Knopkali telefon", "Кнопочный телефон"))),
+         (10129, "Televizorlar va videotexnikalar", False,
+          (("Televizor", "Телевизор"), ("Proyektor", "Проектор"))),
+         (None, "Noutbuklar va kompyuterlar", False,
+          (("Noutbuk", "Ноутбук"), ("Planshet", "Планшет"), ("Sichqoncha", "Мышь"))),
+         (None, "Audiotexnika", False, (("Quloqchin", "Наушники"), ("Kolonka", "Колонка"))),
+         (None, "Aqlli soatlar va gadjetlar", False,
+          (("Aqlli soat", "Умные часы"), ("Powerbank", "Повербанк")))),
+        ("Samsung", "Xiaomi", "Apple", "Honor", "Realme", "Tecno", "Infinix", "Lenovo", "JBL"),
+        (_IPHONE, _MEMORY), (50_000, 20_000_000), warranty=0.6,
+    ),
+    TopCategory(
+        10004, "Maishiy texnika",
+        ((None, "Oshxona texnikasi", False,
+          (("Blender", "Блендер"), ("Elektr choynak", "Электрочайник"),
+           ("Mikroto'lqinli pech", "Микроволновая печь"))),
+         (None, "Uy uchun texnika", False, (("Changyutgich", "Пылесос"), ("Dazmol", "Утюг"))),
+         (None, "Iqlim texnikasi", False,
+          (("Konditsioner", "Кондиционер"), ("Isitgich", "Обогреватель"))),
+         (None, "Shaxsiy parvarish texnikasi", False,
+          (("Fen", "Фен"), ("Soqol olish mashinasi", "Электробритва")))),
+        ("Artel", "Samsung", "Philips", "Tefal", "Bosch", "Xiaomi", "Shivaki", "Redmond"),
+        (_POWER,), (90_000, 15_000_000), warranty=0.7,
+    ),
+    TopCategory(
+        10014, "Kiyim",
+        ((None, "Ayollar kiyimi", False, (("Ko'ylak", "Платье"), ("Bluzka", "Блузка"))),
+         (None, "Erkaklar kiyimi", False, (("Futbolka", "Футболка"), ("Shim", "Брюки"))),
+         (None, "Bolalar kiyimi", False, (("Pijama", "Пижама"), ("Kombinezon", "Комбинезон"))),
+         (None, "Ustki kiyim", False,
+          (("Kurtka", "Куртка"), ("Xudi", "Худи"), ("Sviter", "Свитер")))),
+        ("Zara", "LC Waikiki", "Koton", "Defacto", "Mavi", "Colin's", "Ipekyol", "Baykul"),
+        (_CLOTHES,), (30_000, 1_500_000),
+    ),
+    TopCategory(
+        10013, "Poyabzallar",
+        ((None, "Ayollar poyabzali", False, (("Tufli", "Туфли"), ("Etik", "Сапоги"))),
+         (None, "Erkaklar poyabzali", False, (("Krossovka", "Кроссовки"), ("Botinka", "Ботинки"))),
+         (None, "Bolalar poyabzali", False, (("Sandal", "Сандалии"), ("Shippak", "Тапочки")))),
+        ("Nike", "Adidas", "Puma", "Skechers", "Reebok", "Ecco", "Baykul"),
+        (_SHOES,), (40_000, 2_500_000),
+    ),
+    TopCategory(
+        10003, "Aksessuarlar",
+        ((None, "Sumkalar va hamyonlar", False, (("Sumka", "Сумка"), ("Hamyon", "Кошелёк"))),
+         (None, "Soatlar", False, (("Qo'l soati", "Наручные часы"),)),
+         (None, "Ko'zoynaklar va kamarlar", False,
+          (("Quyosh ko'zoynagi", "Солнцезащитные очки"), ("Kamar", "Ремень")))),
+        ("Casio", "Guess", "Fossil", "Ray-Ban", "Tommy Hilfiger", "Baykul"),
+        (_CLOTHES, _DIMENSIONS), (20_000, 3_000_000),
+    ),
+    TopCategory(
+        10012, "Go'zallik va parvarish",
+        ((None, "Yuz parvarishi", False,
+          (("Krem", "Крем"), ("Yuz niqobi", "Маска для лица"), ("Loson", "Лосьон"))),
+         (None, "Soch parvarishi", False, (("Shampun", "Шампунь"), ("Soch balzami", "Бальзам"))),
+         (None, "Dekorativ kosmetika", False, (("Pomada", "Помада"), ("Tush", "Тушь"))),
+         (None, "Parfyumeriya", False, (("Atir", "Парфюм"),))),
+        ("Nivea", "L'Oreal", "Garnier", "Maybelline", "Faberlic", "Avon", "Dove"),
+        (_VOLUME,), (15_000, 2_000_000),
+    ),
+    TopCategory(
+        10009, "Salomatlik",
+        ((None, "Vitaminlar va BFQ", False, (("Vitamin", "Витамины"), ("Omega-3", "Омега-3"))),
+         (None, "Tibbiy asboblar", False, (("Tonometr", "Тонометр"), ("Termometr", "Термометр"))),
+         (None, "Intim mahsulotlar", True, (("Lubrikant", "Лубрикант"),))),
+        ("Omron", "Microlife", "Evalar", "Solgar", "Doppelherz", "Beurer"),
+        (_COUNT,), (20_000, 1_500_000), warranty=0.3,
+    ),
+    TopCategory(
+        10018, "Uy-roʻzgʻor buyumlari",
+        ((None, "Oshxona anjomlari", False,
+          (("Idish-tovoq to'plami", "Набор посуды"), ("Tova", "Сковорода"))),
+         (None, "Uy to'qimachiligi", False,
+          (("Choyshab to'plami", "Постельное бельё"), ("Parda", "Шторы"))),
+         (None, "Interyer", False, (("Gilam", "Ковёр"), ("Devor soati", "Настенные часы")))),
+        ("Tefal", "Luminarc", "Kukmara", "Pasabahce", "English Home", "Nurtex"),
+        (_DIMENSIONS, _COUNT), (25_000, 5_000_000),
+    ),
+    TopCategory(
+        10007, "Qurilish va ta'mirlash",
+        ((None, "Asboblar", False,
+          (("Drel", "Дрель"), ("Shurupovert", "Шуруповёрт"),
+           ("Kalitlar to'plami", "Набор ключей"))),
+         (None, "Elektr jihozlari", False, (("Lampochka", "Лампочка"), ("Uzatgich", "Удлинитель"))),
+         (None, "Santexnika", False,
+          (("Smesitel", "Смеситель"), ("Dush to'plami", "Душевой набор")))),
+        ("Bosch", "Makita", "Dewalt", "Ingco", "Total", "Grohe"),
+        (_POWER, _COUNT), (10_000, 8_000_000), warranty=0.5,
+    ),
+    TopCategory(
+        10002, "Avtotovarlar",
+        ((None, "Avtoelektronika", False,
+          (("Videoregistrator", "Видеорегистратор"), ("Avtomobil zaryadlovchisi", "Автозарядка"))),
+         (None, "Avtokimyo", False,
+          (("Motor moyi", "Моторное масло"), ("Avtoshampun", "Автошампунь"))),
+         (None, "Avtomobil aksessuarlari", False,
+          (("O'rindiq g'ilofi", "Чехол на сиденье"), ("Avtomobil gilamchasi", "Автоковрик")))),
+        ("70mai", "Xiaomi", "Baseus", "Ugreen", "Liqui Moly", "Hoco"),
+        (_CAR,), (20_000, 4_000_000), warranty=0.4,
+    ),
+    TopCategory(
+        10001, "Bolalar tovarlari",
+        ((None, "O'yinchoqlar", False,
+          (("O'yinchoq mashina", "Игрушечная машина"), ("Qo'g'irchoq", "Кукла"),
+           ("Konstruktor", "Конструктор"))),
+         (None, "Chaqaloqlar uchun", False, (("Taglik", "Подгузники"), ("Biberon", "Бутылочка"))),
+         (None, "Maktab uchun", False, (("Ryukzak", "Рюкзак"), ("Penal", "Пенал")))),
+        ("Lego", "Barbie", "Hot Wheels", "Pampers", "Huggies", "Chicco"),
+        (_AGE, _COUNT), (15_000, 3_000_000),
+    ),
+    TopCategory(
+        10015, "Xobbi va ijod",
+        ((None, "Chizish va rassomlik", False,
+          (("Bo'yoqlar to'plami", "Набор красок"), ("Mo'yqalam", "Кисть"),
+           ("Molbert", "Мольберт"))),
+         (None, "Tikuvchilik", False, (("Ip", "Пряжа"), ("Tikuv to'plami", "Набор для шитья")))),
+        ("Faber-Castell", "Maped", "Koh-i-Noor", "Sonnet", "Pebeo"),
+        (_COUNT,), (8_000, 1_000_000),
+    ),
+    TopCategory(
+        10016, "Sport va hordiq",
+        ((None, "Fitnes", False, (("Gantel", "Гантели"), ("Yoga gilamchasi", "Коврик для йоги"))),
+         (None, "Turizm", False, (("Chodir", "Палатка"), ("Uxlash xaltasi", "Спальный мешок"))),
+         (None, "Velosipedlar va samokatlar", False,
+          (("Velosiped", "Велосипед"), ("Samokat", "Самокат"))),
+         (None, "Sport o'yinlari", False, (("To'p", "Мяч"),))),
+        ("Nike", "Adidas", "Decathlon", "Stels", "Torres", "Kettler"),
+        (_WEIGHT, _CLOTHES), (20_000, 6_000_000), warranty=0.2,
+    ),
+    TopCategory(
+        10005, "Oziq-ovqat mahsulotlari",
+        ((None, "Shirinliklar", False, (("Shokolad", "Шоколад"), ("Pechenye", "Печенье"))),
+         (None, "Choy va qahva", False, (("Choy", "Чай"), ("Qahva", "Кофе"))),
+         (None, "Bakaleya", False, (("Guruch", "Рис"), ("Yong'oq", "Орехи")))),
+        ("Nestle", "Jacobs", "Ahmad Tea", "Lipton", "Roshen", "Alpen Gold"),
+        (_WEIGHT,), (5_000, 600_000), perishable=True,
+    ),
+    TopCategory(
+        10019, "Maishiy kimyoviy moddalar",
+        ((None, "Kir yuvish vositalari", False,
+          (("Kir yuvish kukuni", "Стиральный порошок"), ("Kir yuvish geli", "Гель для стирки"))),
+         (None, "Tozalash vositalari", False,
+          (("Idish yuvish vositasi", "Средство для посуды"),
+           ("Oyna tozalagich", "Средство для стёкол")))),
+        ("Ariel", "Tide", "Persil", "Fairy", "Domestos", "Mr. Proper"),
+        (_VOLUME, _WEIGHT), (8_000, 400_000),
+    ),
+    TopCategory(
+        10011, "Kanselyariya tovarlari",
+        ((None, "Yozuv buyumlari", False, (("Ruchka", "Ручка"), ("Qalam", "Карандаш"))),
+         (None, "Qog'oz mahsulotlari", False, (("Daftar", "Тетрадь"), ("Papka", "Папка")))),
+        ("Erich Krause", "Pilot", "Bic", "Berlingo", "Hatber"),
+        (_COUNT,), (5_000, 300_000),
+    ),
+    TopCategory(
+        10017, "Hayvonlar uchun tovarlar",
+        ((None, "Mushuklar uchun", False,
+          (("Mushuk ozuqasi", "Корм для кошек"), ("Mushuk lotogi", "Лоток"))),
+         (None, "Itlar uchun", False,
+          (("It ozuqasi", "Корм для собак"), ("Bo'yinbog'", "Ошейник")))),
+        ("Royal Canin", "Whiskas", "Pedigree", "Purina", "Felix"),
+        (_WEIGHT,), (10_000, 1_200_000),
+    ),
+    TopCategory(
+        10006, "Kitoblar",
+        ((None, "Badiiy adabiyot", False,
+          (("Roman", "Роман"), ("Hikoyalar to'plami", "Сборник рассказов"))),
+         (None, "O'quv adabiyoti", False, (("Darslik", "Учебник"), ("Lug'at", "Словарь")))),
+        ("Asaxiy Books", "Yangi asr avlodi", "Sharq", "Akademnashr", "Nihol"),
+        (_LANGUAGE,), (15_000, 400_000),
+    ),
+)  # fmt: skip
+
+#: chains recorded in the fixtures, kept with their real ids: (top→leaf (id, title)), leaf noun
+_KNOWN_CHAINS: Final = (
+    (((10020, "Elektronika"), (10044, "Smartfonlar va telefonlar"),
+      (10398, "Smartfonlar uchun aksessuarlar"), (11937, "Qoplamalar")), ("G'ilof", "Чехол")),
+    (((10020, "Elektronika"), (10129, "Televizorlar va videotexnikalar"),
+      (11384, "Televizor uchun stend va kronshteynlar"), (11587, "Televizor uchun kronshteynlar")),
+     ("Kronshteyn", "Кронштейн")),
+)  # fmt: skip
+
+_QUALIFIERS: Final = ("Premium", "Arzon", "Universal", "Professional", "Bolalar uchun", "Sovg'abop")
+
+#: (id, title, hex) — the first seven are the fixture's real colour ids
+_COLOURS: Final = (
+    (-1, "Qora", "#000000"), (-2, "Oq", "#ffffff"), (-3, "Kulrang", "#999a9c"),
+    (-4, "Kumush rang", "#d5d6d8"), (-125, "Koʻk", "#0549be"), (-18, "Sabzirang", "#f16311"),
+    (-133, "Tilla", "#d3c64f"), (-5, "Qizil", "#e21e26"), (-6, "Yashil", "#1f9d55"),
+    (-7, "Pushti", "#f5a3c7"), (-8, "Sariq", "#ffd600"), (-9, "Jigarrang", "#7b4a2d"),
+    (-10, "Binafsha", "#7d3cbd"), (-11, "Havorang", "#7fc8f8"), (-12, "Bej", "#e8d8b8"),
+)  # fmt: skip
+
+_VIDEO_BASE: Final = "https://storage.yandexcloud.net/um-prod-videos/videos/"
+_MODEL_TAILS: Final = ("", "", "", " Pro", " Max", " Lite", " Plus", "s")
+_FEATURES: Final = (
+    ("", ""), ("", ""), (", original", ", оригинал"), (", 2025-yil modeli", ", модель 2025 года"),
+    (", kafolat bilan", ", с гарантией"), (", sovg'a uchun", ", в подарок"),
+    (", yangi kolleksiya", ", новая коллекция"),
+)  # fmt: skip
+_SELLER_NAMES: Final = (
+    "Aeris", "Premium", "Tech", "Smart", "Baraka", "Orzu", "Nur", "Mega", "Star", "Zamon",
+    "Hamkor", "Ideal", "Lux", "Sifat", "Diyor", "Asia", "Silk", "Oltin", "Bahor", "Imkon",
+    "Kamalak", "Yulduz", "Mehr", "Navo", "Saodat", "Tumaris", "Zilol", "Afrosiyob",
+)  # fmt: skip
+_SELLER_SUFFIXES: Final = ("", ".uz", " Store", " Market", " Shop", "_official", " Trade",
+                           " Savdo", " Home", " Mall")  # fmt: skip
+_SELLER_DESCRIPTIONS: Final = (
+    "Sifatli mahsulotlar hamyonbop narxlarda.",
+    "Hayotingizning qulayligi uchun aksessuarlar.",
+    "Rasmiy distribyutor. Barcha mahsulotlar kafolatlangan.",
+    "Toshkentdagi omborimizdan tez yetkazib beramiz.",
+    "Oilaviy biznes, 2019-yildan beri.",
+    "22",
+)
+_DESCRIPTION_LINES: Final = (
+    "✓ Yuqori sifatli materiallardan tayyorlangan {noun}.",
+    "Kundalik foydalanish uchun qulay va ishonchli.",
+    "Zamonaviy dizayn va mustahkam korpus.",
+    "✓ Ishlab chiqaruvchidan rasmiy kafolat.",
+    "Toshkent bo‘ylab tez yetkazib berish.",
+    "✨ Sovg‘a uchun ajoyib tanlov.",
+    "Qadoqda: {noun}, foydalanish yo‘riqnomasi.",
+    "Ixcham va yengil — o‘zingiz bilan olib yurish oson.",
+    "Mahsulot sertifikatlangan & sifat nazoratidan o‘tgan.",
+)
+_FEEDBACK: Final = (
+    ("qulay\n", "", "Hozircha yomonmas"),
+    ("Sifati zo'r", "", "Tavsiya qilaman, tez yetkazib berishdi."),
+    ("Чехол супер !!!", "", "Рекомендую!!! Спасибо продавцу за качественный товар !!!"),
+    ("Narxi arzon", "Qadog'i yirtilgan edi", "Umuman olganda yaxshi."),
+    ("", "", "Всё соответствует описанию."),
+)
+_CUSTOMERS: Final = ("Asadbek", "Dilnoza", "Екатерина", "Jasur", "Madina", "Sardor", "Ольга",
+                     "Nodira", "Bekzod", "Aziza")  # fmt: skip
+#: the BottomTextBadge shape of Uzum's catalogue cards
+_BADGES: Final = (
+    (("id", 129), ("text", "Chilla Bozor"), ("textColor", "#FFFFFF"),
+     ("backgroundColor", "#9A72F2"), ("description", None), ("link", None)),
+    (("id", 7), ("text", "Original"), ("textColor", "#FFFFFF"),
+     ("backgroundColor", "#7000FF"), ("description", None), ("link", None)),
+)  # fmt: skip
+#: 1.0 twice as likely: a redraw often returns to the list price
+_PRICE_MULTIPLIERS: Final = (1.0, 1.0, 0.85, 0.9, 0.95, 1.05, 1.1, 1.15)
+_UZ_MONTHS: Final = ("yanvar", "fevral", "mart", "aprel", "may", "iyun", "iyul", "avgust",
+                     "sentabr", "oktabr", "noyabr", "dekabr")  # fmt: skip
+
+
+def _delivery(now_ms: int, days: int) -> tuple[int, str]:
+    """(deliveryDate ms, deliveryTitle) for an order placed at ``now_ms``."""
+    at_ms = now_ms + days * _DAY_MS
+    day = datetime.fromtimestamp(at_ms // 1000, UTC) + _TASHKENT
+    return at_ms, f"{day.day}-{_UZ_MONTHS[day.month - 1]} orasida yetkazamiz"
+
+
+def _fast_delivery(stock_type: str, days: int) -> JsonDict:
+    """The fastDeliveryInfo block: Uzum's warehouse (FBO) or the seller's (FBS/DBS)."""
+    if stock_type == "FBO":
+        return {
+            "title": "Yetkazib berish\xa01\xa0kundan boshlab",
+            "badge": {"text": "Uzum Market ombori", "color": "#7000FF"},
+        }
+    text = "Sotuvchi ombori" if stock_type == "FBS" else "Sotuvchi yetkazib beradi"
+    return {
+        "title": f"Yetkazib berish\xa0{days}\xa0kun ichida",
+        "badge": {"text": text, "color": "#5CA3FF"},
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -182,7 +504,9 @@ def _build_tree(seed: int, expected_products: float) -> dict[int, Category]:
     ids = iter(range(_GENERATED_CATEGORY_BASE, 1 << 31))
     drafts: dict[int, _NodeDraft] = {}
 
-    def add(cid: int | None, title: str, parent: int | None, adult: bool, noun: Any) -> int:
+    def add(
+        cid: int | None, title: str, parent: int | None, adult: bool, noun: tuple[str, str] | None
+    ) -> int:
         node_id = next(ids) if cid is None else cid
         drafts[node_id] = _NodeDraft(node_id, title, parent, adult, noun, [])
         if parent is not None:
@@ -194,18 +518,16 @@ def _build_tree(seed: int, expected_products: float) -> dict[int, Category]:
         add(top.id, top.title, None, False, None)
         fixed = [b for b in top.branches if b[0] is not None]
         free = [b for b in top.branches if b[0] is None]
-        branches = fixed + rng.sample(free, k=rng.randint(min(1, len(free)), len(free)))
-        nouns = list(top.nouns)
-        rng.shuffle(nouns)
-        branch_ids = [add(bid, title, top.id, adult, None) for bid, title, adult in branches]
-        for i, noun in enumerate(nouns):
-            parent = branch_ids[i % len(branch_ids)]
-            adult = drafts[parent].adult
-            leaf = add(None, _plural(noun[0]), parent, adult, noun)
-            if rng.random() < 0.3:  # ≈ a third of level-3 nodes split into level-4 leaves
-                drafts[leaf].noun = None
-                for qualifier in rng.sample(_QUALIFIERS, k=2):
-                    add(None, f"{qualifier} {_plural(noun[0]).lower()}", leaf, adult, noun)
+        # every top keeps its real branches plus a seeded selection of the generated ones
+        chosen = fixed + rng.sample(free, k=rng.randint(min(1, len(free)), len(free)))
+        for branch_id, title, adult, nouns in chosen:
+            branch = add(branch_id, title, top.id, adult, None)
+            for noun in nouns:
+                leaf = add(None, _plural(noun[0]), branch, adult, noun)
+                if rng.random() < 0.3:  # ≈ a third of level-3 nodes split into level-4 leaves
+                    drafts[leaf].noun = None
+                    for qualifier in rng.sample(_QUALIFIERS, k=2):
+                        add(None, f"{qualifier} {_plural(noun[0]).lower()}", leaf, adult, noun)
     for chain, noun in _KNOWN_CHAINS:
         parent = chain[0][0]
         for cid, title in chain[1:]:
@@ -232,7 +554,14 @@ def _build_tree(seed: int, expected_products: float) -> dict[int, Category]:
         amount(top.id)
     return {
         d.id: Category(
-            d.id, d.title, d.parent_id, path(d.id), d.adult, amounts[d.id], tuple(d.children), d.noun
+            d.id,
+            d.title,
+            d.parent_id,
+            path(d.id),
+            d.adult,
+            amounts[d.id],
+            tuple(d.children),
+            d.noun,
         )
         for d in drafts.values()
     }
@@ -440,12 +769,13 @@ class UzumCatalogue:
         self._k_price = stable_hash(seed, _SALT_PRICE)
         self._k_rating = stable_hash(seed, _SALT_RATING)
         self._k_time = stable_hash(seed, _SALT_TIME)
+        self._tops = {top.id: top for top in _TOPS}
         self.categories = _build_tree(seed, n_ids * hit_rate)
         self._leaves = sorted(c.id for c in self.categories.values() if not c.children)
         self._chains = {leaf: self._chain_payload(leaf) for leaf in self._leaves}
         self.n_sellers = max(5, n_ids // 50)  # ≈ 35 products per seller at a 70 % hit rate
         weights = (1.0 / (i + 1) ** _SELLER_ZIPF for i in range(self.n_sellers))
-        self._seller_cum = list(_accumulate(weights))
+        self._seller_cum = list(itertools.accumulate(weights))
         self._seller_counts: list[int] | None = None
         self._highest: int | None = None
         self._roots: JsonDict | None = None
@@ -575,7 +905,9 @@ class UzumCatalogue:
         if not self.exists(pid):
             return None
         rng = random.Random(mix64(self._k_static + pid * _GOLDEN))
-        leaf = self.categories[self._leaves[mix64(self._k_leaf + pid * _GOLDEN) % len(self._leaves)]]
+        leaf = self.categories[
+            self._leaves[mix64(self._k_leaf + pid * _GOLDEN) % len(self._leaves)]
+        ]
         top = self._tops[leaf.path[0]]
         noun_uz, noun_ru = leaf.noun or ("Mahsulot", "Товар")
         brand = rng.choice(top.brands)
@@ -585,17 +917,23 @@ class UzumCatalogue:
         chars, combos = self._characteristics(pid, rng, top, n_skus)
         seller = self.seller(self._seller_index(pid))
         base_price = math.exp(rng.uniform(math.log(top.price[0]), math.log(top.price[1])))
-        skus = self._skus(pid, rng, chars, combos, base_price)
+        video = None
+        if rng.random() < 0.15:  # a video on about one card in seven
+            video = (
+                f"{_VIDEO_BASE}{_media_key(rng.getrandbits(64), rng.getrandbits(64))}/original.mp4"
+            )
+        skus = self._skus(pid, rng, chars, combos, base_price, video is not None)
         base_orders = 0 if rng.random() < 0.1 else int(math.exp(rng.random() ** 2 * 9.5)) - 1
         reviews_per_order = rng.uniform(0.02, 0.12)
         base_reviews = int(base_orders * reviews_per_order)
         photo_count = rng.choice((1, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8))
-        photos = [_photo(_media_key(rng.getrandbits(64), rng.getrandbits(64))) for _ in range(photo_count)]
-        video = None
-        if rng.random() < 0.15:
-            key = _media_key(rng.getrandbits(64), rng.getrandbits(64))
-            video = f"https://storage.yandexcloud.net/um-prod-videos/videos/{key}/original.mp4"
+        photos = [
+            _photo(_media_key(rng.getrandbits(64), rng.getrandbits(64))) for _ in range(photo_count)
+        ]
         slowest = max(skus, key=lambda s: s.delivery_days)
+        feedback = None
+        if base_reviews and rng.random() < 0.8:  # some reviewed cards show no top review
+            feedback = self._feedback(pid, rng, chars, combos)
         return _Product(
             id=pid,
             title_uz=f"{noun_uz} {brand} {model}{feat_uz}",
@@ -618,9 +956,11 @@ class UzumCatalogue:
             base_reviews=base_reviews,
             reviews_per_order=reviews_per_order,
             base_rating=round(5.0 - rng.random() ** 2 * 1.2, 1),
-            top_feedback=self._feedback(pid, rng, chars, combos) if base_reviews else None,
+            top_feedback=feedback,
             badges=[dict(rng.choice(_BADGES))] if rng.random() < 0.05 else [],
-            warranty={"amount": rng.choice((3, 6, 12, 24))} if rng.random() < top.warranty else None,
+            warranty={"amount": rng.choice((3, 6, 12, 24))}
+            if rng.random() < top.warranty
+            else None,
             fast_delivery=slowest.fast_delivery,
             perishable=top.perishable,
         )
@@ -629,7 +969,7 @@ class UzumCatalogue:
         self, pid: int, rng: random.Random, top: TopCategory, n: int
     ) -> tuple[list[JsonDict], list[tuple[tuple[int, int], ...]]]:
         """Colour × variant characteristics and each SKU's (charIndex, valueIndex) pairs."""
-        title, all_values = _VARIANTS[rng.choice(top.variants)]
+        title, all_values = rng.choice(top.variants)
         palette = _COLOURS
         if n == 1 and rng.random() < 0.5:
             return [], [()]
@@ -639,7 +979,9 @@ class UzumCatalogue:
         dims: list[tuple[int, int]] = []  # (charIndex, value count)
         chars: list[JsonDict] = []
         if use_colour:
-            c = rng.randint(math.ceil(n / len(all_values)) if use_variant else n, min(n, len(palette)))
+            c = rng.randint(
+                math.ceil(n / len(all_values)) if use_variant else n, min(n, len(palette))
+            )
             colours = rng.sample(palette, c)
             values = [{"id": cid, "title": name, "value": hexv} for cid, name, hexv in colours]
             chars.append({"id": -1, "title": "Rang", "titleType": "COLOR", "values": values})
@@ -667,6 +1009,7 @@ class UzumCatalogue:
         chars: list[JsonDict],
         combos: list[tuple[tuple[int, int], ...]],
         base_price: float,
+        with_video: bool,
     ) -> tuple[_Sku, ...]:
         ends_990 = rng.random() < 0.5
         # some cards price every variant alike, others vary by the non-colour value
@@ -675,7 +1018,7 @@ class UzumCatalogue:
         markup = 1.0 if rng.random() < 0.35 else rng.uniform(1.1, 2.6)
         primary = rng.choices(("FBO", "FBS", "DBS"), weights=(70, 25, 5))[0]
         days = {"FBO": 1, "FBS": rng.randint(2, 6), "DBS": rng.randint(3, 10)}
-        product_rate = rng.uniform(0.02, 0.6)
+        delivery = {kind: _fast_delivery(kind, d) for kind, d in days.items()}
         skus = []
         for k, combo in enumerate(combos):
             sku_id = pid * _SKU_ID_FACTOR + k
@@ -683,6 +1026,11 @@ class UzumCatalogue:
             purchase = nice_price(base_price * (1.0 if flat else value_mult[variant_idx]), ends_990)
             stock_type = primary if rng.random() < 0.8 else rng.choice(("FBO", "FBS"))
             period = rng.randint(24, 240)  # restocks every one to ten simulated days
+            capacity = 0 if rng.random() < 0.15 else min(500, int(rng.expovariate(1 / 25)) + 1)
+            video_url = None
+            if with_video:
+                key = _media_key(rng.getrandbits(64), rng.getrandbits(64))
+                video_url = f"{_VIDEO_BASE}{key}/original.mp4"
             label = ", ".join(
                 f"{chars[ci]['title']}: {chars[ci]['values'][vi]['title']}" for ci, vi in combo
             )
@@ -692,16 +1040,17 @@ class UzumCatalogue:
                     refs=[{"charIndex": ci, "valueIndex": vi} for ci, vi in combo],
                     label=label,
                     purchase=purchase,
-                    full=max(purchase, nice_price(purchase * markup, False)),
+                    full=purchase if markup == 1.0 else nice_price(purchase * markup, False),
                     stock_type=stock_type,
                     delivery_days=days[stock_type],
-                    fast_delivery=_fast_delivery(stock_type, days[stock_type]),
-                    capacity=0 if rng.random() < 0.15 else min(500, int(rng.expovariate(1 / 25)) + 1),
-                    sales_per_tick=product_rate * rng.uniform(0.5, 1.5),
+                    fast_delivery=delivery[stock_type],
+                    capacity=capacity,
+                    # sells 30–130 % of a restock per period: some SKUs run dry before it
+                    sales_per_tick=capacity * rng.uniform(0.3, 1.3) / period,
                     restock_period=period,
                     restock_phase=rng.randrange(period),
                     barcode=ean13(100_000_000_000 + sku_id),
-                    video_url=None,
+                    video_url=video_url,
                 )
             )
         rng.shuffle(skus)  # the upstream lists SKUs in no particular order
@@ -715,7 +1064,10 @@ class UzumCatalogue:
 
     @staticmethod
     def _feedback(
-        pid: int, rng: random.Random, chars: list[JsonDict], combos: list[tuple[tuple[int, int], ...]]
+        pid: int,
+        rng: random.Random,
+        chars: list[JsonDict],
+        combos: list[tuple[tuple[int, int], ...]],
     ) -> JsonDict:
         combo = rng.choice(combos)
         picked = [
@@ -791,8 +1143,9 @@ class UzumCatalogue:
             return None
         st = self._state(p, tick)
         now_ms = self._now_ms(p.id, tick)
+        delivery = {days: _delivery(now_ms, days) for days in {s.delivery_days for s in p.skus}}
         sku_list = [
-            self._sku_payload(s, price, stock, now_ms)
+            self._sku_payload(s, price, stock, delivery[s.delivery_days])
             for s, price, stock in zip(p.skus, st.prices, st.stock, strict=True)
         ]
         seller = p.seller.payload(tick)
@@ -851,11 +1204,11 @@ class UzumCatalogue:
         return {"payload": {"data": data_, "seo": seo}, "timestamp": self.timestamp(p.id, tick)}
 
     @staticmethod
-    def _sku_payload(s: _Sku, price: tuple[int, int], stock: int, now_ms: int) -> JsonDict:
+    def _sku_payload(
+        s: _Sku, price: tuple[int, int], stock: int, delivery: tuple[int, str]
+    ) -> JsonDict:
         purchase, full = price
         per_month = purchase * _INSTALMENT_NUM // _INSTALMENT_DEN
-        delivery_ms = now_ms + s.delivery_days * _DAY_MS
-        day = datetime.fromtimestamp(delivery_ms / 1000, UTC) + _TASHKENT
         return {
             "id": s.id,
             "characteristics": s.refs,
@@ -886,8 +1239,8 @@ class UzumCatalogue:
             "stock": {
                 "type": s.stock_type,
                 "deliveryDays": s.delivery_days,
-                "deliveryTitle": f"{day.day}-{_UZ_MONTHS[day.month - 1]} orasida yetkazamiz",
-                "deliveryDate": delivery_ms,
+                "deliveryTitle": delivery[1],
+                "deliveryDate": delivery[0],
             },
             "discount": None,
             "fastDeliveryInfo": s.fast_delivery,
@@ -946,10 +1299,3 @@ class UzumCatalogue:
         """Number of SKUs of a product (0 if none): lets tests pick large or single-SKU cards."""
         p = self._static(product_id)
         return 0 if p is None else len(p.skus)
-
-
-def _accumulate(values: Any) -> Any:
-    total = 0.0
-    for v in values:
-        total += v
-        yield total

@@ -266,6 +266,9 @@ class UzexCatalogue:
         self.closes_per_tick = closes_per_tick
         self._rng = random.Random(f"{seed}/timeline")
         self._customers, self._providers = _parties(random.Random(f"{seed}/parties"))
+        # only the auction capture shows providers without INN; shop and e-tender rows always
+        # carry one (their sellers register with an INN or PINFL)
+        self._registered = tuple(p for p in self._providers if p.inn is not None)
         self._next_lot = dict(_FIRST_LOT_ID)
         self._next_deal = dict(_FIRST_DEAL_ID)
         #: per type, oldest first (the upstream serves them newest first)
@@ -325,7 +328,8 @@ class UzexCatalogue:
 
     def _tick(self, lot_type: LotType, before: datetime) -> None:
         active = self._active[lot_type]
-        closing = self._rng.sample(active, min(self.closes_per_tick, len(active)))
+        closing = active[: self.closes_per_tick]  # oldest first: their bidding ends first
+        del active[: len(closing)]
         new = [
             self._new_lot(lot_type, before - _DURATION[lot_type])
             for _ in range(self.deals_per_tick)
@@ -334,7 +338,6 @@ class UzexCatalogue:
         step = TICK / (len(closing) + len(new) + 1)
         for index, lot in enumerate([*closing, *new], 1):
             if index <= len(closing):
-                active.remove(lot)
                 self._open(lot_type, self.now)  # a new offer replaces it: the list stays full
             self._strike(lot, (before + step * index).replace(microsecond=0))
 
@@ -348,7 +351,7 @@ class UzexCatalogue:
         return _Facts(
             category=rng.choice(CATEGORIES),
             customer=customer,
-            provider=rng.choice(self._providers),
+            provider=rng.choice(self._providers if lot.lot_type == "auction" else self._registered),
             is_budget=is_budget,
             participants=rng.randint(1, 30),
             paid=is_budget or rng.random() < 0.5,

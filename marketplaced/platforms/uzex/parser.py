@@ -565,7 +565,7 @@ def parse_completed_deals(lot_type: LotType, rows: object) -> PageResult:
 def parse_active_lots(lot_type: LotType, rows: object) -> PageResult:
     """A `GetMinimizedLotsList` page (auction) or `GetNotCompletedDeals` page (shop, national)."""
     if lot_type == "etender":
-        raise ParseError("e-tender active lots are not scanned")
+        raise ValueError("e-tender has no active-lot list here (TradeList is not scanned)")
     parse_row = _active_auction_row if lot_type == "auction" else _active_shop_row
     return _parse_page(rows, lot_type, "id", parse_row)
 
