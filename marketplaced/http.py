@@ -134,18 +134,22 @@ class HostPolicy:
     def problems(self) -> list[str]:
         """Say what is wrong with these values, one message per bad field."""
         checks = [
-            (self.rps >= 0, "rps must be >= 0 (0 = unlimited)"),
-            (self.concurrency >= 1, "concurrency must be >= 1"),
-            (self.timeout_s > 0, "timeout_s must be > 0"),
-            (self.max_retries >= 0, "max_retries must be >= 0"),
-            (self.backoff_base_s >= 0, "backoff_base_s must be >= 0"),
-            (self.backoff_max_s >= self.backoff_base_s, "backoff_max_s must be >= backoff_base_s"),
-            (self.breaker_failures >= 0, "breaker_failures must be >= 0 (0 = no breaker)"),
-            (self.breaker_cooldown_s > 0, "breaker_cooldown_s must be > 0"),
-            (self.min_rps > 0, "min_rps must be > 0"),
-            (self.recover_step > 0, "recover_step must be > 0"),
+            ("rps", self.rps >= 0, ">= 0 (0 = unlimited)"),
+            ("concurrency", self.concurrency >= 1, ">= 1"),
+            ("timeout_s", self.timeout_s > 0, "> 0"),
+            ("max_retries", self.max_retries >= 0, ">= 0"),
+            ("backoff_base_s", self.backoff_base_s >= 0, ">= 0"),
+            ("backoff_max_s", self.backoff_max_s >= self.backoff_base_s, ">= backoff_base_s"),
+            ("breaker_failures", self.breaker_failures >= 0, ">= 0 (0 = no breaker)"),
+            ("breaker_cooldown_s", self.breaker_cooldown_s > 0, "> 0"),
+            ("min_rps", self.min_rps > 0, "> 0"),
+            ("recover_step", self.recover_step > 0, "> 0"),
         ]
-        return [f"{message}, got {self!r}" for ok, message in checks if not ok]
+        return [
+            f"{name} must be {rule}, got {getattr(self, name)!r}"
+            for name, ok, rule in checks
+            if not ok
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,8 +325,8 @@ class _TokenBucket:
             self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
 
-    def _wait_s(self, now: float) -> float:
-        """0 and a token taken, or how long to wait before asking again."""
+    def _take_or_wait_s(self, now: float) -> float:
+        """Take a token and return 0, or return how long to wait before asking again."""
         if self.paused_until > now:
             return self.paused_until - now
         if self.rate <= 0:
@@ -334,10 +338,10 @@ class _TokenBucket:
         return (1.0 - self.tokens) / self.rate
 
     async def take(self, sleep: Sleep) -> None:
-        if not self._lock.locked() and self._wait_s(self._clock()) == 0.0:
+        if not self._lock.locked() and self._take_or_wait_s(self._clock()) == 0.0:
             return
         async with self._lock:
-            while (wait := self._wait_s(self._clock())) > 0:
+            while (wait := self._take_or_wait_s(self._clock())) > 0:
                 await sleep(min(wait, TOKEN_WAIT_SLICE_S))
 
 

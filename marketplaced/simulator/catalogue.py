@@ -17,12 +17,16 @@ import itertools
 import json
 import math
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 JsonDict = dict[str, Any]
+
+#: C-accelerated JSON string literal that keeps non-ASCII text as is (ensure_ascii=False)
+_enc: Final = json.encoder.encode_basestring
 
 _M64: Final = (1 << 64) - 1
 #: 2**64 / golden ratio: the usual odd constant for spreading consecutive integers over 64 bits
@@ -123,18 +127,6 @@ def nice_price(raw: float, ends_in_990: bool) -> int:
 def _thousands(n: int) -> str:
     """5665 → '5 665' with the no-break space Uzum uses in payment texts."""
     return f"{n:,}".replace(",", "\xa0")
-
-
-def _photo(key: str) -> JsonDict:
-    """One photo entry with the size map exactly as the fixtures have it."""
-    base = f"https://images.uzum.uz/{key}/"
-    orig = {"high": base + "original.jpg", "low": base + "t_product_low.jpg"}
-    p540 = {"high": base + "t_product_540_high.jpg", "low": base + "t_product_540_low.jpg"}
-    p240 = {"high": base + "t_product_240_high.jpg", "low": base + "t_product_240_low.jpg"}
-    p80 = {"high": base + "t_product_80_high.jpg", "low": base + "t_product_80_low.jpg"}
-    sizes = {"800": orig, "720": orig, "480": p540, "240": p240, "80": p80}
-    sizes |= {"24034": p240, "120": p240, "540": p540, "60": p80}
-    return {"photo": sizes, "photoKey": key, "color": None, "hasVerticalPhoto": False}
 
 
 def _media_key(h1: int, h2: int) -> str:
@@ -568,12 +560,193 @@ def _build_tree(seed: int, expected_products: float) -> dict[int, Category]:
 
 
 # --------------------------------------------------------------------------------------------
+# JSON templates: the hot path formats pre-built JSON text instead of building and encoding
+# dicts, which is what lets one core serve thousands of products a second
+
+
+def _js(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _slot(name: str) -> str:
+    return f"@@{name}@@"
+
+
+def _template(sample: Any) -> str:
+    """JSON text of ``sample`` with each ``@@name@@`` marker turned into a ``%(name)s`` slot.
+
+    A marker that is a whole JSON value (``"@@x@@"``) takes pre-encoded JSON; one inside a
+    string takes raw text (used only for digits).
+    """
+    text = _js(sample).replace("%", "%%")
+    text = re.sub(r'"@@(\w+)@@"', r"%(\1)s", text)
+    return re.sub(r"@@(\w+)@@", r"%(\1)s", text)
+
+
+_PHOTO_TEMPLATE: Final = _template(
+    {
+        "photo": {
+            size: {
+                "high": f"https://images.uzum.uz/@@key@@/{high}.jpg",
+                "low": f"https://images.uzum.uz/@@key@@/{low}.jpg",
+            }
+            for size, high, low in (
+                ("800", "original", "t_product_low"),
+                ("720", "original", "t_product_low"),
+                ("480", "t_product_540_high", "t_product_540_low"),
+                ("240", "t_product_240_high", "t_product_240_low"),
+                ("80", "t_product_80_high", "t_product_80_low"),
+                ("24034", "t_product_240_high", "t_product_240_low"),
+                ("120", "t_product_240_high", "t_product_240_low"),
+                ("540", "t_product_540_high", "t_product_540_low"),
+                ("60", "t_product_80_high", "t_product_80_low"),
+            )
+        },
+        "photoKey": "@@key@@",
+        "color": None,
+        "hasVerticalPhoto": False,
+    }
+)
+
+_SKU_TEMPLATE: Final = _template(
+    {
+        "id": _slot("id"),
+        "characteristics": _slot("refs"),
+        "availableAmount": _slot("available"),
+        "fullPrice": _slot("full"),
+        "charityProfit": 0,
+        "purchasePrice": _slot("purchase"),
+        "barcode": _slot("barcode"),
+        "address": None,
+        "offer": None,
+        "discountBadge": None,
+        "installment": None,
+        "productOptionDtos": [
+            {
+                "optionId": 1,
+                "text": "Рассрочка Uzum Nasiya",
+                "type": "UZUM_INSTALLMENT",
+                "paymentInfo": "Oyiga @@per_month_text@@ so‘mdan muddatli tolov",
+                "paymentPerMonth": _slot("per_month"),
+                "period": 12,
+                "active": True,
+            }
+        ],
+        "vat": {"type": "VAT0", "vatAmount": 0, "price": _slot("purchase"), "vatRate": 0},
+        "circularPhotosList": [],
+        "videoUrl": _slot("video"),
+        "restriction": None,
+        "stock": {
+            "type": _slot("stock_type"),
+            "deliveryDays": _slot("days"),
+            "deliveryTitle": _slot("delivery_title"),
+            "deliveryDate": _slot("delivery_date"),
+        },
+        "discount": None,
+        "fastDeliveryInfo": _slot("fast_delivery"),
+        "oversized": False,
+    }
+)
+
+_SELLER_TEMPLATE: Final = _template(
+    {
+        "id": _slot("id"),
+        "title": _slot("title"),
+        "link": _slot("link"),
+        "banner": None,
+        "avatar": None,
+        "description": _slot("description"),
+        "hasCharityProducts": False,
+        "registrationDate": _slot("registration"),
+        "rating": _slot("rating"),
+        "reviews": _slot("reviews"),
+        "orders": _slot("orders"),
+        "official": _slot("official"),
+        "contacts": [],
+        "categories": [],
+        "currentCategory": None,
+        "filters": [],
+        "appliedFilters": [],
+        "priceFilter": None,
+        "totalProducts": _slot("total"),
+        "parents": [],
+        "products": [],
+        "sellerAccountId": _slot("account"),
+        "info": None,
+    }
+)
+
+_PRODUCT_TEMPLATE: Final = _template(
+    {
+        "payload": {
+            "data": {
+                "id": _slot("id"),
+                "title": _slot("title"),
+                "localizableTitle": {"uz": _slot("title"), "ru": _slot("title_ru")},
+                "category": _slot("category"),
+                "rating": _slot("rating"),
+                "reviewsAmount": _slot("reviews"),
+                "ordersAmount": _slot("orders"),
+                "rOrdersAmount": _slot("r_orders"),
+                "totalAvailableAmount": _slot("total"),
+                "charityCommission": 0,
+                "description": _slot("description"),
+                "comments": [],
+                "attributes": _slot("attributes"),
+                "tags": _slot("tags"),
+                "synonyms": [],
+                "photos": _slot("photos"),
+                "video": _slot("video"),
+                "hasCircularPhotos": False,
+                "circularPhotosList": [],
+                "characteristics": _slot("characteristics"),
+                "productOptionDtos": [],
+                "skuList": _slot("skus"),
+                "seller": _slot("seller"),
+                "topFeedback": _slot("feedback"),
+                "isEco": False,
+                "isPerishable": _slot("perishable"),
+                "hasVerticalPhoto": True,
+                "showKitty": False,
+                "bonusProduct": False,
+                "badges": _slot("badges"),
+                "volumeDiscount": None,
+                "disclaimer": None,
+                "fastDeliveryInfo": _slot("fast_delivery"),
+                "returnsInfo": {"link": "https://uzum.uz/uz/faq#onlayn-tolovni-qaytarish"},
+                "originality": {"isOriginal": _slot("original")},
+                "warranty": _slot("warranty"),
+                "colorPhotoPreview": _slot("color_preview"),
+                "adultCategory": _slot("adult"),
+                "favourite": False,
+            },
+            "seo": {
+                "uzTitle": _slot("title"),
+                "ruTitle": _slot("title_ru"),
+                "characteristics": _slot("characteristics"),
+                "sellerTitle": _slot("seller_title"),
+                "rating": _slot("rating"),
+                "reviewsAmount": _slot("reviews"),
+                "skuList": _slot("skus"),
+                "photos": _slot("photos"),
+            },
+        },
+        "timestamp": _slot("timestamp"),
+    }
+)
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+# --------------------------------------------------------------------------------------------
 # sellers
 
 
 @dataclass(frozen=True, slots=True)
 class Seller:
-    """A seller's static facts; counters grow with ticks (``Seller.at``)."""
+    """A seller's static facts; its review and order counters grow with ticks."""
 
     index: int
     id: int
@@ -593,33 +766,21 @@ class Seller:
         orders = self.orders + int(self.orders_per_tick * tick)
         return self.reviews + (orders - self.orders) // 20, orders
 
-    def payload(self, tick: int, total_products: int = 0) -> JsonDict:
-        """The seller object, as embedded in a product (totalProducts 0) or from /api/shop."""
+    def json(self, tick: int, total_products: int = 0) -> str:
+        """The seller object as JSON: embedded in a product (totalProducts 0) or /api/shop."""
         reviews, orders = self.counters(tick)
-        return {
+        return _SELLER_TEMPLATE % {
             "id": self.id,
-            "title": self.title,
-            "link": self.link,
-            "banner": None,
-            "avatar": None,
-            "description": self.description,
-            "hasCharityProducts": False,
-            "registrationDate": self.registration_ms,
+            "title": _enc(self.title),
+            "link": _enc(self.link),
+            "description": _enc(self.description),
+            "registration": self.registration_ms,
             "rating": self.rating,
             "reviews": reviews,
             "orders": orders,
-            "official": self.official,
-            "contacts": [],
-            "categories": [],
-            "currentCategory": None,
-            "filters": [],
-            "appliedFilters": [],
-            "priceFilter": None,
-            "totalProducts": total_products,
-            "parents": [],
-            "products": [],
-            "sellerAccountId": self.account_id,
-            "info": None,
+            "official": _bool(self.official),
+            "total": total_products,
+            "account": self.account_id,
         }
 
 
@@ -627,40 +788,40 @@ class Seller:
 # products
 
 
-@dataclass(frozen=True, slots=True)
-class _Sku:
+class _Sku(NamedTuple):
     id: int
-    refs: list[dict[str, int]]  # [{"charIndex", "valueIndex"}], shared and read-only
-    label: str  # "Rang: Qora, O'lcham: M"
+    refs: tuple[tuple[int, int], ...]  # (charIndex, valueIndex) pairs
+    refs_json: str
     purchase: int  # base selling price, so'm
     full: int  # base crossed-out price, so'm
     stock_type: str
     delivery_days: int
-    fast_delivery: JsonDict
+    fast_delivery_json: str
     capacity: int  # stock right after a restock
     sales_per_tick: float
     restock_period: int
     restock_phase: int
     barcode: int
-    video_url: str | None
+    video_json: str
 
 
 @dataclass(frozen=True, slots=True)
 class _Product:
-    """The tick-independent part of a product; nested lists/dicts are shared and read-only."""
+    """The tick-independent part of a product; JSON-valued fields hold encoded JSON text."""
 
     id: int
     title_uz: str
     title_ru: str
     leaf: Category
-    category: JsonDict
     seller: Seller
-    description: str
-    attributes: list[str]
-    tags: list[str]
-    photos: list[JsonDict]
-    video: str | None
-    characteristics: list[JsonDict]
+    description_json: str
+    attributes_json: str
+    tags_json: str
+    photo_keys: tuple[str, ...]
+    video_json: str
+    #: (title, value titles) per characteristic, to decode SKU labels
+    chars: tuple[tuple[str, tuple[str, ...]], ...]
+    chars_json: str
     skus: tuple[_Sku, ...]
     ends_in_990: bool
     base_orders: int
@@ -669,10 +830,10 @@ class _Product:
     base_reviews: int
     reviews_per_order: float
     base_rating: float
-    top_feedback: JsonDict | None
-    badges: list[JsonDict]
-    warranty: JsonDict | None
-    fast_delivery: JsonDict
+    feedback_json: str
+    badges_json: str
+    warranty_json: str
+    fast_delivery_json: str
     perishable: bool
 
 
@@ -716,15 +877,14 @@ class ExpectedProduct:
     skus: tuple[ExpectedSku, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _State:
+class _State(NamedTuple):
     """The tick-dependent numbers of one product."""
 
     orders: int
     reviews: int
     rating: float
-    prices: tuple[tuple[int, int], ...]  # (purchase, full) per SKU
-    stock: tuple[int, ...]
+    prices: list[tuple[int, int]]  # (purchase, full) per SKU
+    stock: list[int]
 
 
 def _sku_count(rng: random.Random) -> int:
@@ -739,12 +899,11 @@ def _sku_count(rng: random.Random) -> int:
     return rng.randint(31, MAX_SKUS)
 
 
-class UzumCatalogue:
-    """A deterministic fake of Uzum's catalogue for ids 1..n_ids.
+Combo = tuple[tuple[int, int], ...]
 
-    ``product_payload`` returns fresh top-level dicts but shares nested static objects (photos,
-    characteristics, the category chain) between calls: treat payloads as read-only.
-    """
+
+class UzumCatalogue:
+    """A deterministic fake of Uzum's catalogue for ids 1..n_ids (see the module docstring)."""
 
     def __init__(
         self,
@@ -772,13 +931,12 @@ class UzumCatalogue:
         self._tops = {top.id: top for top in _TOPS}
         self.categories = _build_tree(seed, n_ids * hit_rate)
         self._leaves = sorted(c.id for c in self.categories.values() if not c.children)
-        self._chains = {leaf: self._chain_payload(leaf) for leaf in self._leaves}
+        self._chain_json = {leaf: _js(self._chain(leaf)) for leaf in self._leaves}
         self.n_sellers = max(5, n_ids // 50)  # ≈ 35 products per seller at a 70 % hit rate
         weights = (1.0 / (i + 1) ** _SELLER_ZIPF for i in range(self.n_sellers))
         self._seller_cum = list(itertools.accumulate(weights))
         self._seller_counts: list[int] | None = None
         self._highest: int | None = None
-        self._roots: JsonDict | None = None
         self._static: Callable[[int], _Product | None] = functools.lru_cache(static_cache)(
             self._build_product
         )
@@ -805,20 +963,15 @@ class UzumCatalogue:
             self._highest = pid
         return self._highest
 
-    def id_hash(self, product_id: int, salt: int) -> int:
-        """A per-(seed, id, salt) hash for other simulator parts (e.g. the missing-id form)."""
-        return stable_hash(self.seed, salt, product_id)
+    # ---- categories --------------------------------------------------------------------------
 
-    # ---- categories and sellers --------------------------------------------------------------
-
-    def _chain_payload(self, category_id: int) -> JsonDict:
+    def _chain(self, category_id: int) -> JsonDict:
         cat = self.categories[category_id]
-        parent = None if cat.parent_id is None else self._chain_payload(cat.parent_id)
         return {
             "id": cat.id,
             "title": cat.title,
             "productAmount": cat.product_amount,
-            "parent": parent,
+            "parent": None if cat.parent_id is None else self._chain(cat.parent_id),
         }
 
     def category_node(self, category_id: int) -> JsonDict:
@@ -836,15 +989,15 @@ class UzumCatalogue:
 
     def root_categories_payload(self) -> JsonDict:
         """``GET /api/main/root-categories?eco=false``."""
-        if self._roots is None:
-            self._roots = {"payload": [self.category_node(top.id) for top in _TOPS]}
-        return self._roots
+        return {"payload": [self.category_node(top.id) for top in _TOPS]}
 
     def category_payload(self, category_id: int) -> JsonDict | None:
-        """``GET /api/category/v2/{id}`` (shape from public clients: payload.category)."""
+        """``GET /api/category/v2/{id}`` (shape used by public clients: payload.category)."""
         if category_id not in self.categories:
             return None
         return {"payload": {"category": self.category_node(category_id)}}
+
+    # ---- sellers -----------------------------------------------------------------------------
 
     def _seller_index(self, product_id: int) -> int:
         u = unit(mix64(self._k_seller + product_id * _GOLDEN)) * self._seller_cum[-1]
@@ -852,17 +1005,16 @@ class UzumCatalogue:
 
     def _build_seller(self, index: int) -> Seller:
         rng = random.Random(stable_hash(self.seed, _SALT_SELLER_STATIC, index))
-        name = rng.choice(_SELLER_NAMES)
-        suffix = rng.choice(_SELLER_SUFFIXES)
-        slug = "".join(ch for ch in (name + suffix).lower() if ch.isascii() and ch.isalnum())
+        name = rng.choice(_SELLER_NAMES) + rng.choice(_SELLER_SUFFIXES)
+        slug = "".join(ch for ch in name.lower() if ch.isascii() and ch.isalnum())
         orders = int(math.exp(rng.uniform(2.0, 11.0)))  # tens to tens of thousands
         return Seller(
             index=index,
             id=_SELLER_ID_BASE + index,
-            title=name + suffix,
+            title=name,
             link=f"{slug}{index}",  # the index suffix keeps links unique and reversible
             description=rng.choice(_SELLER_DESCRIPTIONS),
-            # registered between 2021-01 and the simulation epoch
+            # registered between 2021-01-01 and the simulation epoch
             registration_ms=rng.randrange(1_609_459_200_000, SIM_EPOCH_MS),
             rating=round(rng.uniform(4.0, 5.0), 1),
             reviews=orders // rng.randint(3, 30),
@@ -892,12 +1044,17 @@ class UzumCatalogue:
             self._seller_counts = counts
         return self._seller_counts[index]
 
-    def shop_payload(self, link: str, tick: int) -> JsonDict | None:
-        """``GET /api/shop/{link}``: the seller object with its real totalProducts."""
+    def shop_bytes(self, link: str, tick: int) -> bytes | None:
+        """``GET /api/shop/{link}`` body: the seller object with its real totalProducts."""
         seller = self.seller_by_link(link)
         if seller is None:
             return None
-        return {"payload": seller.payload(tick, self.seller_product_count(seller.index))}
+        total = self.seller_product_count(seller.index)
+        return ('{"payload":' + seller.json(tick, total) + "}").encode()
+
+    def shop_payload(self, link: str, tick: int) -> JsonDict | None:
+        body = self.shop_bytes(link, tick)
+        return None if body is None else dict(json.loads(body))
 
     # ---- static product ----------------------------------------------------------------------
 
@@ -905,69 +1062,67 @@ class UzumCatalogue:
         if not self.exists(pid):
             return None
         rng = random.Random(mix64(self._k_static + pid * _GOLDEN))
-        leaf = self.categories[
-            self._leaves[mix64(self._k_leaf + pid * _GOLDEN) % len(self._leaves)]
-        ]
+        leaf_index = mix64(self._k_leaf + pid * _GOLDEN) % len(self._leaves)
+        leaf = self.categories[self._leaves[leaf_index]]
         top = self._tops[leaf.path[0]]
         noun_uz, noun_ru = leaf.noun or ("Mahsulot", "Товар")
         brand = rng.choice(top.brands)
         model = f"{rng.choice('ABCDEFGHKMPRSTVXZ')}{rng.randint(1, 99)}{rng.choice(_MODEL_TAILS)}"
         feat_uz, feat_ru = rng.choice(_FEATURES)
-        n_skus = _sku_count(rng)
-        chars, combos = self._characteristics(pid, rng, top, n_skus)
-        seller = self.seller(self._seller_index(pid))
-        base_price = math.exp(rng.uniform(math.log(top.price[0]), math.log(top.price[1])))
+        chars, combos = self._characteristics(pid, rng, top, _sku_count(rng))
         video = None
-        if rng.random() < 0.15:  # a video on about one card in seven
+        if rng.random() < 0.15:  # about one card in seven has a video
             video = (
                 f"{_VIDEO_BASE}{_media_key(rng.getrandbits(64), rng.getrandbits(64))}/original.mp4"
             )
+        base_price = math.exp(rng.uniform(math.log(top.price[0]), math.log(top.price[1])))
         skus = self._skus(pid, rng, chars, combos, base_price, video is not None)
         base_orders = 0 if rng.random() < 0.1 else int(math.exp(rng.random() ** 2 * 9.5)) - 1
         reviews_per_order = rng.uniform(0.02, 0.12)
         base_reviews = int(base_orders * reviews_per_order)
         photo_count = rng.choice((1, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8))
-        photos = [
-            _photo(_media_key(rng.getrandbits(64), rng.getrandbits(64))) for _ in range(photo_count)
-        ]
-        slowest = max(skus, key=lambda s: s.delivery_days)
+        photos = tuple(
+            _media_key(rng.getrandbits(64), rng.getrandbits(64)) for _ in range(photo_count)
+        )
         feedback = None
         if base_reviews and rng.random() < 0.8:  # some reviewed cards show no top review
             feedback = self._feedback(pid, rng, chars, combos)
+        attributes = [f"Brend: {brand}", f"Model: {model}"] if rng.random() < 0.5 else []
+        badges = [dict(rng.choice(_BADGES))] if rng.random() < 0.05 else []
+        warranty = {"amount": rng.choice((3, 6, 12, 24))} if rng.random() < top.warranty else None
+        slowest = max(skus, key=lambda s: s.delivery_days)
         return _Product(
             id=pid,
             title_uz=f"{noun_uz} {brand} {model}{feat_uz}",
             title_ru=f"{noun_ru} {brand} {model}{feat_ru}",
             leaf=leaf,
-            category=self._chains[leaf.id],
-            seller=seller,
-            description=self._description(rng, noun_uz, brand, model),
-            attributes=[f"Brend: {brand}", f"Model: {model}"] if rng.random() < 0.5 else [],
-            tags=[noun_uz.lower(), brand.lower()] if rng.random() < 0.3 else [],
-            photos=photos,
-            video=video,
-            characteristics=chars,
+            seller=self.seller(self._seller_index(pid)),
+            description_json=_enc(self._description(rng, noun_uz, brand, model)),
+            attributes_json=_js(attributes),
+            tags_json=_js([noun_uz.lower(), brand.lower()] if rng.random() < 0.3 else []),
+            photo_keys=photos,
+            video_json=_js(video),
+            chars=tuple((c["title"], tuple(v["title"] for v in c["values"])) for c in chars),
+            chars_json=_js(chars),
             skus=skus,
             ends_in_990=rng.random() < 0.5,
             base_orders=base_orders,
-            # busier products sell faster; every product sells something within ~ a day or two
+            # busier products sell faster; every product sells something within a day or two
             orders_per_tick=rng.uniform(0.02, 0.6) * (1 + base_orders / 300),
             orders_phase=rng.random(),
             base_reviews=base_reviews,
             reviews_per_order=reviews_per_order,
             base_rating=round(5.0 - rng.random() ** 2 * 1.2, 1),
-            top_feedback=feedback,
-            badges=[dict(rng.choice(_BADGES))] if rng.random() < 0.05 else [],
-            warranty={"amount": rng.choice((3, 6, 12, 24))}
-            if rng.random() < top.warranty
-            else None,
-            fast_delivery=slowest.fast_delivery,
+            feedback_json=_js(feedback),
+            badges_json=_js(badges),
+            warranty_json=_js(warranty),
+            fast_delivery_json=slowest.fast_delivery_json,
             perishable=top.perishable,
         )
 
     def _characteristics(
         self, pid: int, rng: random.Random, top: TopCategory, n: int
-    ) -> tuple[list[JsonDict], list[tuple[tuple[int, int], ...]]]:
+    ) -> tuple[list[JsonDict], list[Combo]]:
         """Colour × variant characteristics and each SKU's (charIndex, valueIndex) pairs."""
         title, all_values = rng.choice(top.variants)
         palette = _COLOURS
@@ -976,19 +1131,17 @@ class UzumCatalogue:
         use_variant = n > len(palette) or rng.random() < 0.6
         use_colour = n > len(all_values) or not use_variant or rng.random() < 0.6
         n = min(n, (len(palette) if use_colour else 1) * (len(all_values) if use_variant else 1))
-        dims: list[tuple[int, int]] = []  # (charIndex, value count)
+        dims: list[tuple[int, int]] = []  # (charIndex, number of values)
         chars: list[JsonDict] = []
         if use_colour:
-            c = rng.randint(
-                math.ceil(n / len(all_values)) if use_variant else n, min(n, len(palette))
-            )
-            colours = rng.sample(palette, c)
-            values = [{"id": cid, "title": name, "value": hexv} for cid, name, hexv in colours]
+            low = math.ceil(n / len(all_values)) if use_variant else n
+            c = rng.randint(low, min(n, len(palette)))
+            values = [{"id": i, "title": t, "value": hexv} for i, t, hexv in rng.sample(palette, c)]
             chars.append({"id": -1, "title": "Rang", "titleType": "COLOR", "values": values})
             dims.append((len(chars) - 1, c))
         if use_variant:
             v = math.ceil(n / dims[0][1]) if dims else n
-            start = rng.randint(0, len(all_values) - v)
+            start = rng.randint(0, len(all_values) - v)  # a contiguous run, e.g. sizes M..XL
             char_id = _CHAR_ID_BASE + pid * _CHAR_ID_FACTOR
             values = [
                 {"id": char_id + 1 + k, "title": val, "value": val}
@@ -996,18 +1149,17 @@ class UzumCatalogue:
             ]
             chars.append({"id": char_id, "title": title, "titleType": None, "values": values})
             dims.append((len(chars) - 1, v))
-        grid: list[tuple[tuple[int, int], ...]] = [()]
+        grid: list[Combo] = [()]
         for char_index, count in dims:
             grid = [(*g, (char_index, k)) for g in grid for k in range(count)]
-        combos = rng.sample(grid, n)
-        return chars, combos
+        return chars, rng.sample(grid, n)
 
     def _skus(
         self,
         pid: int,
         rng: random.Random,
         chars: list[JsonDict],
-        combos: list[tuple[tuple[int, int], ...]],
+        combos: list[Combo],
         base_price: float,
         with_video: bool,
     ) -> tuple[_Sku, ...]:
@@ -1018,39 +1170,39 @@ class UzumCatalogue:
         markup = 1.0 if rng.random() < 0.35 else rng.uniform(1.1, 2.6)
         primary = rng.choices(("FBO", "FBS", "DBS"), weights=(70, 25, 5))[0]
         days = {"FBO": 1, "FBS": rng.randint(2, 6), "DBS": rng.randint(3, 10)}
-        delivery = {kind: _fast_delivery(kind, d) for kind, d in days.items()}
+        delivery = {kind: _js(_fast_delivery(kind, d)) for kind, d in days.items()}
         skus = []
         for k, combo in enumerate(combos):
             sku_id = pid * _SKU_ID_FACTOR + k
-            variant_idx = combo[-1][1] if combo and chars[combo[-1][0]]["titleType"] is None else 0
-            purchase = nice_price(base_price * (1.0 if flat else value_mult[variant_idx]), ends_990)
-            stock_type = primary if rng.random() < 0.8 else rng.choice(("FBO", "FBS"))
-            period = rng.randint(24, 240)  # restocks every one to ten simulated days
-            capacity = 0 if rng.random() < 0.15 else min(500, int(rng.expovariate(1 / 25)) + 1)
-            video_url = None
+            last = combo[-1] if combo else None
+            variant = last[1] if last and chars[last[0]]["titleType"] is None else 0
+            purchase = nice_price(base_price * (1.0 if flat else value_mult[variant]), ends_990)
+            # one 64-bit draw sliced into fields: a Random call per field costs ~10x more
+            h = rng.getrandbits(64)
+            stock_type = primary if h & 0xFF < 205 else ("FBO", "FBS")[h >> 8 & 1]  # 80 % primary
+            period = 24 + (h >> 9) % 217  # restocks every one to ten simulated days
+            empty = (h >> 25) & 0xFF < 38  # ≈ 15 % of SKUs are out of stock for good
+            capacity = 0 if empty else min(500, int(-25 * math.log(1 - unit(mix64(h)))) + 1)
+            video_json = "null"
             if with_video:
-                key = _media_key(rng.getrandbits(64), rng.getrandbits(64))
-                video_url = f"{_VIDEO_BASE}{key}/original.mp4"
-            label = ", ".join(
-                f"{chars[ci]['title']}: {chars[ci]['values'][vi]['title']}" for ci, vi in combo
-            )
+                video_json = _enc(f"{_VIDEO_BASE}{_media_key(h, mix64(h))}/original.mp4")
             skus.append(
                 _Sku(
                     id=sku_id,
-                    refs=[{"charIndex": ci, "valueIndex": vi} for ci, vi in combo],
-                    label=label,
+                    refs=combo,
+                    refs_json=_js([{"charIndex": ci, "valueIndex": vi} for ci, vi in combo]),
                     purchase=purchase,
                     full=purchase if markup == 1.0 else nice_price(purchase * markup, False),
                     stock_type=stock_type,
                     delivery_days=days[stock_type],
-                    fast_delivery=delivery[stock_type],
+                    fast_delivery_json=delivery[stock_type],
                     capacity=capacity,
                     # sells 30–130 % of a restock per period: some SKUs run dry before it
-                    sales_per_tick=capacity * rng.uniform(0.3, 1.3) / period,
+                    sales_per_tick=capacity * (0.3 + ((h >> 33) & 0xFFFF) / 65536) / period,
                     restock_period=period,
-                    restock_phase=rng.randrange(period),
+                    restock_phase=(h >> 49) % period,
                     barcode=ean13(100_000_000_000 + sku_id),
-                    video_url=video_url,
+                    video_json=video_json,
                 )
             )
         rng.shuffle(skus)  # the upstream lists SKUs in no particular order
@@ -1064,18 +1216,14 @@ class UzumCatalogue:
 
     @staticmethod
     def _feedback(
-        pid: int,
-        rng: random.Random,
-        chars: list[JsonDict],
-        combos: list[tuple[tuple[int, int], ...]],
+        pid: int, rng: random.Random, chars: list[JsonDict], combos: list[Combo]
     ) -> JsonDict:
-        combo = rng.choice(combos)
         picked = [
             {
                 "characteristic": chars[ci]["title"],
                 "characteristicValue": chars[ci]["values"][vi]["title"],
             }
-            for ci, vi in combo
+            for ci, vi in rng.choice(combos)
         ]
         pros, cons, content = rng.choice(_FEEDBACK)
         return {
@@ -1104,12 +1252,13 @@ class UzumCatalogue:
 
     def _price_multiplier(self, pid: int, tick: int) -> float:
         """The product's price factor at ``tick``: one redraw per block, at a hashed offset."""
+        base = mix64(self._k_price + pid * _GOLDEN)
         block = tick // PRICE_BLOCK_TICKS
-        h = mix64(mix64(self._k_price + pid * _GOLDEN) + block * _GOLDEN)
-        if tick % PRICE_BLOCK_TICKS < h % PRICE_BLOCK_TICKS:  # this block's change not yet due
+        h = mix64(base + block * _GOLDEN)
+        if tick % PRICE_BLOCK_TICKS < h % PRICE_BLOCK_TICKS:  # this block's redraw is not due
             if block == 0:
                 return 1.0
-            h = mix64(mix64(self._k_price + pid * _GOLDEN) + (block - 1) * _GOLDEN)
+            h = mix64(base + (block - 1) * _GOLDEN)
         return _PRICE_MULTIPLIERS[(h >> 8) % len(_PRICE_MULTIPLIERS)]
 
     def _state(self, p: _Product, tick: int) -> _State:
@@ -1118,7 +1267,7 @@ class UzumCatalogue:
         if reviews == 0:
             rating = 0.0
         else:
-            h = mix64(mix64(self._k_rating + p.id * _GOLDEN) + tick // RATING_BLOCK_TICKS)
+            h = mix64(self._k_rating + p.id * _GOLDEN + tick // RATING_BLOCK_TICKS)
             rating = min(5.0, max(1.0, round(p.base_rating + 0.1 * (h % 3 - 1), 1)))
         mult = self._price_multiplier(p.id, tick)
         prices = []
@@ -1128,124 +1277,11 @@ class UzumCatalogue:
             prices.append((purchase, max(s.full, purchase)))
             sold = int(s.sales_per_tick * ((tick + s.restock_phase) % s.restock_period))
             stock.append(max(0, s.capacity - sold))
-        return _State(orders, reviews, rating, tuple(prices), tuple(stock))
+        return _State(orders, reviews, rating, prices, stock)
 
     def _now_ms(self, pid: int, tick: int) -> int:
-        # spread requests over the simulated hour so timestamps differ between products
+        # spread products over the simulated hour so their timestamps differ
         return SIM_EPOCH_MS + tick * TICK_MS + mix64(self._k_time + pid * _GOLDEN) % TICK_MS
-
-    # ---- payloads ----------------------------------------------------------------------------
-
-    def product_payload(self, product_id: int, tick: int) -> JsonDict | None:
-        """The full ``/api/v2/product/{id}`` envelope at ``tick``, or None if no product."""
-        p = self._static(product_id)
-        if p is None:
-            return None
-        st = self._state(p, tick)
-        now_ms = self._now_ms(p.id, tick)
-        delivery = {days: _delivery(now_ms, days) for days in {s.delivery_days for s in p.skus}}
-        sku_list = [
-            self._sku_payload(s, price, stock, delivery[s.delivery_days])
-            for s, price, stock in zip(p.skus, st.prices, st.stock, strict=True)
-        ]
-        seller = p.seller.payload(tick)
-        data_ = {
-            "id": p.id,
-            "title": p.title_uz,
-            "localizableTitle": {"uz": p.title_uz, "ru": p.title_ru},
-            "category": p.category,
-            "rating": st.rating,
-            "reviewsAmount": st.reviews,
-            "ordersAmount": st.orders,
-            "rOrdersAmount": round_orders(st.orders),
-            "totalAvailableAmount": sum(st.stock),
-            "charityCommission": 0,
-            "description": p.description,
-            "comments": [],
-            "attributes": p.attributes,
-            "tags": p.tags,
-            "synonyms": [],
-            "photos": p.photos,
-            "video": p.video,
-            "hasCircularPhotos": False,
-            "circularPhotosList": [],
-            "characteristics": p.characteristics,
-            "productOptionDtos": [],
-            "skuList": sku_list,
-            "seller": seller,
-            "topFeedback": p.top_feedback,
-            "isEco": False,
-            "isPerishable": p.perishable,
-            "hasVerticalPhoto": True,
-            "showKitty": False,
-            "bonusProduct": False,
-            "badges": p.badges,
-            "volumeDiscount": None,
-            "disclaimer": None,
-            "fastDeliveryInfo": p.fast_delivery,
-            "returnsInfo": {"link": "https://uzum.uz/uz/faq#onlayn-tolovni-qaytarish"},
-            "originality": {"isOriginal": p.seller.official},
-            "warranty": p.warranty,
-            "colorPhotoPreview": bool(p.characteristics)
-            and p.characteristics[0]["titleType"] == "COLOR",
-            "adultCategory": p.leaf.adult,
-            "favourite": False,
-        }
-        seo = {
-            "uzTitle": p.title_uz,
-            "ruTitle": p.title_ru,
-            "characteristics": p.characteristics,
-            "sellerTitle": p.seller.title,
-            "rating": st.rating,
-            "reviewsAmount": st.reviews,
-            "skuList": sku_list,
-            "photos": p.photos,
-        }
-        return {"payload": {"data": data_, "seo": seo}, "timestamp": self.timestamp(p.id, tick)}
-
-    @staticmethod
-    def _sku_payload(
-        s: _Sku, price: tuple[int, int], stock: int, delivery: tuple[int, str]
-    ) -> JsonDict:
-        purchase, full = price
-        per_month = purchase * _INSTALMENT_NUM // _INSTALMENT_DEN
-        return {
-            "id": s.id,
-            "characteristics": s.refs,
-            "availableAmount": stock,
-            "fullPrice": full,
-            "charityProfit": 0,
-            "purchasePrice": purchase,
-            "barcode": s.barcode,
-            "address": None,
-            "offer": None,
-            "discountBadge": None,
-            "installment": None,
-            "productOptionDtos": [
-                {
-                    "optionId": 1,
-                    "text": "Рассрочка Uzum Nasiya",
-                    "type": "UZUM_INSTALLMENT",
-                    "paymentInfo": f"Oyiga {_thousands(per_month)} so‘mdan muddatli tolov",
-                    "paymentPerMonth": per_month,
-                    "period": 12,
-                    "active": True,
-                }
-            ],
-            "vat": {"type": "VAT0", "vatAmount": 0, "price": purchase, "vatRate": 0},
-            "circularPhotosList": [],
-            "videoUrl": s.video_url,
-            "restriction": None,
-            "stock": {
-                "type": s.stock_type,
-                "deliveryDays": s.delivery_days,
-                "deliveryTitle": delivery[1],
-                "deliveryDate": delivery[0],
-            },
-            "discount": None,
-            "fastDeliveryInfo": s.fast_delivery,
-            "oversized": False,
-        }
 
     def timestamp(self, product_id: int, tick: int) -> str:
         """The envelope's ``timestamp``: Tashkent local time with nanoseconds, no zone."""
@@ -1254,15 +1290,80 @@ class UzumCatalogue:
         nanos = (ms % 1000) * 1_000_000 + mix64(product_id + tick) % 1_000_000
         return f"{moment:%Y-%m-%dT%H:%M:%S}.{nanos:09d}"
 
+    # ---- payloads ----------------------------------------------------------------------------
+
+    def _render(self, p: _Product, tick: int) -> str:
+        st = self._state(p, tick)
+        now_ms = self._now_ms(p.id, tick)
+        delivery = {d: _delivery(now_ms, d) for d in {s.delivery_days for s in p.skus}}
+        sku_parts = []
+        for s, (purchase, full), stock in zip(p.skus, st.prices, st.stock, strict=True):
+            per_month = purchase * _INSTALMENT_NUM // _INSTALMENT_DEN
+            when = delivery[s.delivery_days]
+            sku_parts.append(
+                _SKU_TEMPLATE
+                % {
+                    "id": s.id,
+                    "refs": s.refs_json,
+                    "available": stock,
+                    "full": full,
+                    "purchase": purchase,
+                    "barcode": s.barcode,
+                    "per_month_text": _thousands(per_month),
+                    "per_month": per_month,
+                    "video": s.video_json,
+                    "stock_type": f'"{s.stock_type}"',
+                    "days": s.delivery_days,
+                    "delivery_title": when[1],
+                    "delivery_date": when[0],
+                    "fast_delivery": s.fast_delivery_json,
+                }
+            )
+        photos = ",".join(_PHOTO_TEMPLATE % {"key": key} for key in p.photo_keys)
+        chars = p.chars_json
+        return _PRODUCT_TEMPLATE % {
+            "id": p.id,
+            "title": _enc(p.title_uz),
+            "title_ru": _enc(p.title_ru),
+            "category": self._chain_json[p.leaf.id],
+            "rating": st.rating,
+            "reviews": st.reviews,
+            "orders": st.orders,
+            "r_orders": round_orders(st.orders),
+            "total": sum(st.stock),
+            "description": p.description_json,
+            "attributes": p.attributes_json,
+            "tags": p.tags_json,
+            "photos": f"[{photos}]",
+            "video": p.video_json,
+            "characteristics": chars,
+            "skus": f"[{','.join(sku_parts)}]",
+            "seller": p.seller.json(tick),
+            "feedback": p.feedback_json,
+            "perishable": _bool(p.perishable),
+            "badges": p.badges_json,
+            "fast_delivery": p.fast_delivery_json,
+            "original": _bool(p.seller.official),
+            "warranty": p.warranty_json,
+            "color_preview": _bool(chars.startswith('[{"id":-1,')),
+            "adult": _bool(p.leaf.adult),
+            "seller_title": _enc(p.seller.title),
+            "timestamp": _enc(self.timestamp(p.id, tick)),
+        }
+
     def _encode(self, product_id: int, tick: int) -> bytes | None:
-        payload = self.product_payload(product_id, tick)
-        if payload is None:
-            return None
-        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        p = self._static(product_id)
+        return None if p is None else self._render(p, tick).encode()
 
     def product_bytes(self, product_id: int, tick: int) -> bytes | None:
-        """The encoded payload, cached per (id, tick) in a small LRU (retries hit it)."""
+        """The ``/api/v2/product/{id}`` body at ``tick`` (None if no product), compact UTF-8
+        JSON; cached per (id, tick) in a small LRU so retries are cheap."""
         return self._bytes(product_id, tick)
+
+    def product_payload(self, product_id: int, tick: int) -> JsonDict | None:
+        """The decoded envelope ``{"payload": {"data", "seo"}, "timestamp"}``: a fresh dict."""
+        body = self.product_bytes(product_id, tick)
+        return None if body is None else dict(json.loads(body))
 
     def expected(self, product_id: int, tick: int) -> ExpectedProduct | None:
         """A plain summary of what a scanner should store for this product at ``tick``."""
@@ -1275,7 +1376,15 @@ class UzumCatalogue:
             for c in (self.categories[cid] for cid in p.leaf.path)
         )
         skus = tuple(
-            ExpectedSku(s.id, purchase, full, stock, s.label, s.barcode, s.stock_type)
+            ExpectedSku(
+                s.id,
+                purchase,
+                full,
+                stock,
+                ", ".join(f"{p.chars[ci][0]}: {p.chars[ci][1][vi]}" for ci, vi in s.refs),
+                s.barcode,
+                s.stock_type,
+            )
             for s, (purchase, full), stock in zip(p.skus, st.prices, st.stock, strict=True)
         )
         return ExpectedProduct(
