@@ -51,11 +51,14 @@ def host_key(url: str) -> str:
 
 
 def uzum_policy(cfg: Config) -> HostPolicy:
+    u = cfg.uzum
     return HostPolicy(
-        rps=cfg.uzum.rps,
-        concurrency=cfg.uzum.concurrency,
-        timeout_s=cfg.uzum.timeout_s,
-        max_retries=cfg.uzum.max_retries,
+        rps=u.rps,
+        concurrency=u.concurrency,
+        timeout_s=u.timeout_s,
+        max_retries=u.max_retries,
+        breaker_failures=u.breaker_failures,
+        breaker_cooldown_s=u.breaker_cooldown_s,
     )
 
 

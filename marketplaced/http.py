@@ -659,7 +659,9 @@ class Fetcher:
             verdict = True
             return response
         except _Retryable as failure:
-            verdict = False
+            # a 429 is a live host asking us to slow down: AIMD and Retry-After handle it, so it
+            # gives the breaker no verdict (a burst of 429s must not pause the host for minutes)
+            verdict = None if failure.outcome == "rate_limited" else False
             self._on_failure(host, failure)
             raise
         finally:

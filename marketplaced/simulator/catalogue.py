@@ -18,17 +18,26 @@ import json
 import math
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, NamedTuple
+from types import MappingProxyType
+from typing import Any, Final, NamedTuple, TypeVar
 
 JsonDict = dict[str, Any]
+#: one SKU's (charIndex, valueIndex) pairs
+Combo = tuple[tuple[int, int], ...]
 
 #: C-accelerated JSON string literal that keeps non-ASCII text as is (ensure_ascii=False)
 _enc: Final = json.encoder.encode_basestring
 
+T = TypeVar("T")
+
 _M64: Final = (1 << 64) - 1
+#: every two-character base32hex string, indexed by its 10-bit value
+_B32_PAIRS: Final = tuple(
+    a + b for a in "0123456789abcdefghijklmnopqrstuv" for b in "0123456789abcdefghijklmnopqrstuv"
+)
 #: 2**64 / golden ratio: the usual odd constant for spreading consecutive integers over 64 bits
 _GOLDEN: Final = 0x9E3779B97F4A7C15
 
@@ -102,7 +111,7 @@ def unit(h: int) -> float:
 def ean13(prefix12: int) -> int:
     """Append the EAN-13 check digit (the fixtures' barcodes are EAN-13 of 1000… + sku id)."""
     digits = f"{prefix12:012d}"
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits))
+    total = sum(map(int, digits[0::2])) + 3 * sum(map(int, digits[1::2]))
     return prefix12 * 10 + (10 - total % 10) % 10
 
 
@@ -131,10 +140,21 @@ def _thousands(n: int) -> str:
 
 def _media_key(h1: int, h2: int) -> str:
     """A 20-character lowercase base32hex key like Uzum's photo keys ('d19qla27s4fup34akmng')."""
-    bits = (h1 << 64) | h2
-    alphabet = "0123456789abcdefghijklmnopqrstuv"
-    chars = [alphabet[(bits >> (5 * i)) & 31] for i in range(19)]
-    return "cd"[h1 & 1] + "".join(chars)
+    bits = ((h1 << 64) | h2) & ((1 << 95) - 1)
+    pairs = _B32_PAIRS
+    return (
+        "cd"[h1 & 1] + "".join([pairs[(bits >> shift) & 1023] for shift in range(0, 95, 10)])[:19]
+    )
+
+
+def _pick(rng: random.Random, seq: Sequence[T]) -> T:
+    """``rng.choice`` without its overhead (this runs ~30 times per generated product)."""
+    return seq[int(rng.random() * len(seq))]
+
+
+def _between(rng: random.Random, low: int, high: int) -> int:
+    """``rng.randint`` (both ends included) without its overhead."""
+    return low + int(rng.random() * (high - low + 1))
 
 
 # --------------------------------------------------------------------------------------------
@@ -197,7 +217,7 @@ _TOPS: Final[tuple[TopCategory, ...]] = (
          (None, "Aqlli soatlar va gadjetlar", False,
           (("Aqlli soat", "Умные часы"), ("Powerbank", "Повербанк")))),
         ("Samsung", "Xiaomi", "Apple", "Honor", "Realme", "Tecno", "Infinix", "Lenovo", "JBL"),
-        (_IPHONE, _MEMORY), (50_000, 20_000_000), warranty=0.6,
+        (_MEMORY,), (50_000, 20_000_000), warranty=0.6,
     ),
     TopCategory(
         10004, "Maishiy texnika",
@@ -362,6 +382,11 @@ _TOPS: Final[tuple[TopCategory, ...]] = (
     ),
 )  # fmt: skip
 
+#: nouns whose cards vary by something more specific than their top category's variants
+_NOUN_VARIANTS: Final[Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]]] = MappingProxyType(
+    {"G'ilof": (_IPHONE,), "Kronshteyn": (_DIMENSIONS,)}
+)
+
 #: chains recorded in the fixtures, kept with their real ids: (top→leaf (id, title)), leaf noun
 _KNOWN_CHAINS: Final = (
     (((10020, "Elektronika"), (10044, "Smartfonlar va telefonlar"),
@@ -432,16 +457,20 @@ _BADGES: Final = (
      ("backgroundColor", "#7000FF"), ("description", None), ("link", None)),
 )  # fmt: skip
 #: 1.0 twice as likely: a redraw often returns to the list price
+#: relative prices of a card's variants (e.g. a bigger size); 1.0 most common
+_VARIANT_PRICE_STEPS: Final = (0.5, 0.8, 1.0, 1.0, 1.0, 1.2, 1.5)
+#: Uzum warehouse 70 %, seller warehouse 25 %, seller delivery 5 %
+_STOCK_TYPES: Final = ("FBO",) * 14 + ("FBS",) * 5 + ("DBS",)
 _PRICE_MULTIPLIERS: Final = (1.0, 1.0, 0.85, 0.9, 0.95, 1.05, 1.1, 1.15)
 _UZ_MONTHS: Final = ("yanvar", "fevral", "mart", "aprel", "may", "iyun", "iyul", "avgust",
                      "sentabr", "oktabr", "noyabr", "dekabr")  # fmt: skip
 
 
 def _delivery(now_ms: int, days: int) -> tuple[int, str]:
-    """(deliveryDate ms, deliveryTitle) for an order placed at ``now_ms``."""
+    """(deliveryDate ms, deliveryTitle as a JSON literal) for an order placed at ``now_ms``."""
     at_ms = now_ms + days * _DAY_MS
     day = datetime.fromtimestamp(at_ms // 1000, UTC) + _TASHKENT
-    return at_ms, f"{day.day}-{_UZ_MONTHS[day.month - 1]} orasida yetkazamiz"
+    return at_ms, _enc(f"{day.day}-{_UZ_MONTHS[day.month - 1]} orasida yetkazamiz")
 
 
 def _fast_delivery(stock_type: str, days: int) -> JsonDict:
@@ -511,7 +540,7 @@ def _build_tree(seed: int, expected_products: float) -> dict[int, Category]:
         fixed = [b for b in top.branches if b[0] is not None]
         free = [b for b in top.branches if b[0] is None]
         # every top keeps its real branches plus a seeded selection of the generated ones
-        chosen = fixed + rng.sample(free, k=rng.randint(min(1, len(free)), len(free)))
+        chosen = fixed + rng.sample(free, k=_between(rng, min(1, len(free)), len(free)))
         for branch_id, title, adult, nouns in chosen:
             branch = add(branch_id, title, top.id, adult, None)
             for noun in nouns:
@@ -565,6 +594,9 @@ def _build_tree(seed: int, expected_products: float) -> dict[int, Category]:
 
 
 def _js(value: Any) -> str:
+    """Compact JSON text, non-ASCII kept: the encoding every Uzum body uses."""
+    if value is None:  # most optional fields: skip the encoder
+        return "null"
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -602,7 +634,7 @@ _PHOTO_TEMPLATE: Final = _template(
                 ("60", "t_product_80_high", "t_product_80_low"),
             )
         },
-        "photoKey": "@@key@@",
+        "photoKey": _slot("quoted_key"),
         "color": None,
         "hasVerticalPhoto": False,
     }
@@ -736,6 +768,19 @@ _PRODUCT_TEMPLATE: Final = _template(
 )
 
 
+def _refs_json(combo: Combo) -> str:
+    pairs = ",".join(f'{{"charIndex":{ci},"valueIndex":{vi}}}' for ci, vi in combo)
+    return f"[{pairs}]"
+
+
+def _label(chars: tuple[tuple[str, tuple[str, ...]], ...], refs_json: str) -> str:
+    """Decode a SKU's characteristics: "Rang: Koʻk, Iphone modeli: 15 pro"."""
+    refs = json.loads(refs_json)
+    return ", ".join(
+        f"{chars[r['charIndex']][0]}: {chars[r['charIndex']][1][r['valueIndex']]}" for r in refs
+    )
+
+
 def _bool(value: bool) -> str:
     return "true" if value else "false"
 
@@ -790,8 +835,7 @@ class Seller:
 
 class _Sku(NamedTuple):
     id: int
-    refs: tuple[tuple[int, int], ...]  # (charIndex, valueIndex) pairs
-    refs_json: str
+    refs_json: str  # [{"charIndex", "valueIndex"}]: kept only as JSON to save memory
     purchase: int  # base selling price, so'm
     full: int  # base crossed-out price, so'm
     stock_type: str
@@ -893,17 +937,19 @@ def _sku_count(rng: random.Random) -> int:
     if u < 0.55:
         return 1
     if u < 0.85:
-        return rng.randint(2, 6)
+        return _between(rng, 2, 6)
     if u < 0.97:
-        return rng.randint(7, 30)
-    return rng.randint(31, MAX_SKUS)
-
-
-Combo = tuple[tuple[int, int], ...]
+        return _between(rng, 7, 30)
+    return _between(rng, 31, MAX_SKUS)
 
 
 class UzumCatalogue:
-    """A deterministic fake of Uzum's catalogue for ids 1..n_ids (see the module docstring)."""
+    """A deterministic fake of Uzum's catalogue for ids 1..n_ids (see the module docstring).
+
+    ``hit_rate`` is the share of ids that hold a product; ``static_cache`` bounds the LRU of
+    static product parts (≈ 6 KB each, so the default costs ≈ 120 MB when full);
+    ``bytes_cache`` bounds the LRU of encoded bodies per (id, tick), which retries hit.
+    """
 
     def __init__(
         self,
@@ -911,7 +957,7 @@ class UzumCatalogue:
         n_ids: int,
         hit_rate: float = 0.7,
         *,
-        static_cache: int = 50_000,
+        static_cache: int = 20_000,
         bytes_cache: int = 256,
     ) -> None:
         if n_ids < 1:
@@ -932,6 +978,11 @@ class UzumCatalogue:
         self.categories = _build_tree(seed, n_ids * hit_rate)
         self._leaves = sorted(c.id for c in self.categories.values() if not c.children)
         self._chain_json = {leaf: _js(self._chain(leaf)) for leaf in self._leaves}
+        self._fast_delivery_json = {
+            (kind, days): _js(_fast_delivery(kind, days))
+            for kind in ("FBO", "FBS", "DBS")
+            for days in range(1, 11)
+        }
         self.n_sellers = max(5, n_ids // 50)  # ≈ 35 products per seller at a 70 % hit rate
         weights = (1.0 / (i + 1) ** _SELLER_ZIPF for i in range(self.n_sellers))
         self._seller_cum = list(itertools.accumulate(weights))
@@ -940,7 +991,8 @@ class UzumCatalogue:
         self._static: Callable[[int], _Product | None] = functools.lru_cache(static_cache)(
             self._build_product
         )
-        self.seller: Callable[[int], Seller] = functools.lru_cache(8192)(self._build_seller)
+        # sellers are few and small: cache (nearly) all of them
+        self.seller: Callable[[int], Seller] = functools.lru_cache(65_536)(self._build_seller)
         self._bytes: Callable[[int, int], bytes | None] = functools.lru_cache(bytes_cache)(
             self._encode
         )
@@ -1005,7 +1057,7 @@ class UzumCatalogue:
 
     def _build_seller(self, index: int) -> Seller:
         rng = random.Random(stable_hash(self.seed, _SALT_SELLER_STATIC, index))
-        name = rng.choice(_SELLER_NAMES) + rng.choice(_SELLER_SUFFIXES)
+        name = _pick(rng, _SELLER_NAMES) + _pick(rng, _SELLER_SUFFIXES)
         slug = "".join(ch for ch in name.lower() if ch.isascii() and ch.isalnum())
         orders = int(math.exp(rng.uniform(2.0, 11.0)))  # tens to tens of thousands
         return Seller(
@@ -1013,11 +1065,11 @@ class UzumCatalogue:
             id=_SELLER_ID_BASE + index,
             title=name,
             link=f"{slug}{index}",  # the index suffix keeps links unique and reversible
-            description=rng.choice(_SELLER_DESCRIPTIONS),
+            description=_pick(rng, _SELLER_DESCRIPTIONS),
             # registered between 2021-01-01 and the simulation epoch
             registration_ms=rng.randrange(1_609_459_200_000, SIM_EPOCH_MS),
             rating=round(rng.uniform(4.0, 5.0), 1),
-            reviews=orders // rng.randint(3, 30),
+            reviews=orders // _between(rng, 3, 30),
             orders=orders,
             orders_per_tick=orders / rng.uniform(2_000, 20_000),
             official=rng.random() < 0.05,
@@ -1053,6 +1105,7 @@ class UzumCatalogue:
         return ('{"payload":' + seller.json(tick, total) + "}").encode()
 
     def shop_payload(self, link: str, tick: int) -> JsonDict | None:
+        """``GET /api/shop/{link}`` decoded, or None for an unknown link."""
         body = self.shop_bytes(link, tick)
         return None if body is None else dict(json.loads(body))
 
@@ -1066,10 +1119,10 @@ class UzumCatalogue:
         leaf = self.categories[self._leaves[leaf_index]]
         top = self._tops[leaf.path[0]]
         noun_uz, noun_ru = leaf.noun or ("Mahsulot", "Товар")
-        brand = rng.choice(top.brands)
-        model = f"{rng.choice('ABCDEFGHKMPRSTVXZ')}{rng.randint(1, 99)}{rng.choice(_MODEL_TAILS)}"
-        feat_uz, feat_ru = rng.choice(_FEATURES)
-        chars, combos = self._characteristics(pid, rng, top, _sku_count(rng))
+        brand = _pick(rng, top.brands)
+        model = f"{_pick(rng, 'ABCDEFGHKMPRSTVXZ')}{_between(rng, 1, 99)}{_pick(rng, _MODEL_TAILS)}"
+        feat_uz, feat_ru = _pick(rng, _FEATURES)
+        chars, combos = self._characteristics(pid, rng, top, noun_uz, _sku_count(rng))
         video = None
         if rng.random() < 0.15:  # about one card in seven has a video
             video = (
@@ -1080,7 +1133,7 @@ class UzumCatalogue:
         base_orders = 0 if rng.random() < 0.1 else int(math.exp(rng.random() ** 2 * 9.5)) - 1
         reviews_per_order = rng.uniform(0.02, 0.12)
         base_reviews = int(base_orders * reviews_per_order)
-        photo_count = rng.choice((1, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8))
+        photo_count = _pick(rng, (1, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8))
         photos = tuple(
             _media_key(rng.getrandbits(64), rng.getrandbits(64)) for _ in range(photo_count)
         )
@@ -1088,8 +1141,8 @@ class UzumCatalogue:
         if base_reviews and rng.random() < 0.8:  # some reviewed cards show no top review
             feedback = self._feedback(pid, rng, chars, combos)
         attributes = [f"Brend: {brand}", f"Model: {model}"] if rng.random() < 0.5 else []
-        badges = [dict(rng.choice(_BADGES))] if rng.random() < 0.05 else []
-        warranty = {"amount": rng.choice((3, 6, 12, 24))} if rng.random() < top.warranty else None
+        badges = [dict(_pick(rng, _BADGES))] if rng.random() < 0.05 else []
+        warranty = {"amount": _pick(rng, (3, 6, 12, 24))} if rng.random() < top.warranty else None
         slowest = max(skus, key=lambda s: s.delivery_days)
         return _Product(
             id=pid,
@@ -1121,10 +1174,10 @@ class UzumCatalogue:
         )
 
     def _characteristics(
-        self, pid: int, rng: random.Random, top: TopCategory, n: int
+        self, pid: int, rng: random.Random, top: TopCategory, noun: str, n: int
     ) -> tuple[list[JsonDict], list[Combo]]:
         """Colour × variant characteristics and each SKU's (charIndex, valueIndex) pairs."""
-        title, all_values = rng.choice(top.variants)
+        title, all_values = _pick(rng, _NOUN_VARIANTS.get(noun, top.variants))
         palette = _COLOURS
         if n == 1 and rng.random() < 0.5:
             return [], [()]
@@ -1135,13 +1188,13 @@ class UzumCatalogue:
         chars: list[JsonDict] = []
         if use_colour:
             low = math.ceil(n / len(all_values)) if use_variant else n
-            c = rng.randint(low, min(n, len(palette)))
+            c = _between(rng, low, min(n, len(palette)))
             values = [{"id": i, "title": t, "value": hexv} for i, t, hexv in rng.sample(palette, c)]
             chars.append({"id": -1, "title": "Rang", "titleType": "COLOR", "values": values})
             dims.append((len(chars) - 1, c))
         if use_variant:
             v = math.ceil(n / dims[0][1]) if dims else n
-            start = rng.randint(0, len(all_values) - v)  # a contiguous run, e.g. sizes M..XL
+            start = _between(rng, 0, len(all_values) - v)  # a contiguous run, e.g. sizes M..XL
             char_id = _CHAR_ID_BASE + pid * _CHAR_ID_FACTOR
             values = [
                 {"id": char_id + 1 + k, "title": val, "value": val}
@@ -1149,10 +1202,12 @@ class UzumCatalogue:
             ]
             chars.append({"id": char_id, "title": title, "titleType": None, "values": values})
             dims.append((len(chars) - 1, v))
-        grid: list[Combo] = [()]
-        for char_index, count in dims:
-            grid = [(*g, (char_index, k)) for g in grid for k in range(count)]
-        return chars, rng.sample(grid, n)
+        # sample cells of the colour × variant grid by index instead of listing the grid
+        if len(dims) == 1:
+            return chars, [((0, k),) for k in rng.sample(range(dims[0][1]), n)]
+        width = dims[1][1]
+        cells = rng.sample(range(dims[0][1] * width), n)
+        return chars, [((0, cell // width), (1, cell % width)) for cell in cells]
 
     def _skus(
         self,
@@ -1165,18 +1220,19 @@ class UzumCatalogue:
     ) -> tuple[_Sku, ...]:
         ends_990 = rng.random() < 0.5
         # some cards price every variant alike, others vary by the non-colour value
-        value_mult = [rng.choice((0.5, 0.8, 1.0, 1.0, 1.0, 1.2, 1.5)) for _ in range(20)]
-        flat = rng.random() < 0.5
+        variants = len(chars[-1]["values"]) if chars and chars[-1]["titleType"] is None else 0
+        flat = variants < 2 or rng.random() < 0.5
+        value_mult = [1.0] if flat else [_pick(rng, _VARIANT_PRICE_STEPS) for _ in range(variants)]
         markup = 1.0 if rng.random() < 0.35 else rng.uniform(1.1, 2.6)
-        primary = rng.choices(("FBO", "FBS", "DBS"), weights=(70, 25, 5))[0]
-        days = {"FBO": 1, "FBS": rng.randint(2, 6), "DBS": rng.randint(3, 10)}
-        delivery = {kind: _js(_fast_delivery(kind, d)) for kind, d in days.items()}
+        primary = _pick(rng, _STOCK_TYPES)
+        days = {"FBO": 1, "FBS": _between(rng, 2, 6), "DBS": _between(rng, 3, 10)}
+        delivery = {kind: self._fast_delivery_json[kind, d] for kind, d in days.items()}
         skus = []
         for k, combo in enumerate(combos):
             sku_id = pid * _SKU_ID_FACTOR + k
             last = combo[-1] if combo else None
             variant = last[1] if last and chars[last[0]]["titleType"] is None else 0
-            purchase = nice_price(base_price * (1.0 if flat else value_mult[variant]), ends_990)
+            purchase = nice_price(base_price * value_mult[0 if flat else variant], ends_990)
             # one 64-bit draw sliced into fields: a Random call per field costs ~10x more
             h = rng.getrandbits(64)
             stock_type = primary if h & 0xFF < 205 else ("FBO", "FBS")[h >> 8 & 1]  # 80 % primary
@@ -1189,8 +1245,7 @@ class UzumCatalogue:
             skus.append(
                 _Sku(
                     id=sku_id,
-                    refs=combo,
-                    refs_json=_js([{"charIndex": ci, "valueIndex": vi} for ci, vi in combo]),
+                    refs_json=_refs_json(combo),
                     purchase=purchase,
                     full=purchase if markup == 1.0 else nice_price(purchase * markup, False),
                     stock_type=stock_type,
@@ -1210,7 +1265,7 @@ class UzumCatalogue:
 
     @staticmethod
     def _description(rng: random.Random, noun: str, brand: str, model: str) -> str:
-        lines = rng.sample(_DESCRIPTION_LINES, k=rng.randint(2, 5))
+        lines = rng.sample(_DESCRIPTION_LINES, k=_between(rng, 2, 5))
         paragraphs = "".join(f"<p>{line.format(noun=noun.lower())}</p>" for line in lines)
         return f"{paragraphs}<ul><li>Brend: {brand}</li><li>Model: {model}</li></ul>"
 
@@ -1223,16 +1278,16 @@ class UzumCatalogue:
                 "characteristic": chars[ci]["title"],
                 "characteristicValue": chars[ci]["values"][vi]["title"],
             }
-            for ci, vi in rng.choice(combos)
+            for ci, vi in _pick(rng, combos)
         ]
-        pros, cons, content = rng.choice(_FEEDBACK)
+        pros, cons, content = _pick(rng, _FEEDBACK)
         return {
             "reviewId": 20_000_000 + pid * 3,
             "productId": pid,
             "date": SIM_EPOCH_MS - rng.randrange(1, 300) * _DAY_MS,
             "edited": False,
-            "customer": rng.choice(_CUSTOMERS),
-            "rating": rng.choice((5, 5, 5, 4, 4, 3)),
+            "customer": _pick(rng, _CUSTOMERS),
+            "rating": _pick(rng, (5, 5, 5, 4, 4, 3)),
             "characteristics": picked,
             "pros": pros,
             "cons": cons,
@@ -1242,7 +1297,7 @@ class UzumCatalogue:
             "hasVerticalPhoto": None,
             "like": False,
             "dislike": False,
-            "amountLike": rng.randint(0, 5),
+            "amountLike": _between(rng, 0, 5),
             "amountDislike": 0,
             "id": 140_000_000 + pid * 7,
             "isAnonymous": rng.random() < 0.1,
@@ -1314,12 +1369,14 @@ class UzumCatalogue:
                     "video": s.video_json,
                     "stock_type": f'"{s.stock_type}"',
                     "days": s.delivery_days,
-                    "delivery_title": when[1],
+                    "delivery_title": when[1],  # already a JSON string literal
                     "delivery_date": when[0],
                     "fast_delivery": s.fast_delivery_json,
                 }
             )
-        photos = ",".join(_PHOTO_TEMPLATE % {"key": key} for key in p.photo_keys)
+        photos = ",".join(
+            _PHOTO_TEMPLATE % {"key": key, "quoted_key": f'"{key}"'} for key in p.photo_keys
+        )
         chars = p.chars_json
         return _PRODUCT_TEMPLATE % {
             "id": p.id,
@@ -1381,7 +1438,7 @@ class UzumCatalogue:
                 purchase,
                 full,
                 stock,
-                ", ".join(f"{p.chars[ci][0]}: {p.chars[ci][1][vi]}" for ci, vi in s.refs),
+                _label(p.chars, s.refs_json),
                 s.barcode,
                 s.stock_type,
             )
