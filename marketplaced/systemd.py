@@ -26,6 +26,9 @@ class Notifier:
             # a leading '@' names an abstract socket (Linux): replace it with NUL
             self._addr = "\0" + addr[1:] if addr.startswith("@") else addr
             self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+            # never block the event loop on a slow or stuck reader: a full socket drops the
+            # message (sendto raises BlockingIOError, an OSError) instead of freezing the daemon
+            self._sock.setblocking(False)
         self.watchdog_interval_s = _watchdog_interval(env)
 
     @property

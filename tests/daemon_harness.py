@@ -74,9 +74,9 @@ class DaemonProcess:
         }
         self.env = env
         self.proc: subprocess.Popen[bytes] | None = None
+        self._log = self.log_path.open("ab")  # one handle for every (re)start
 
     def start(self) -> None:
-        self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "marketplaced.cli", "run"],
             env=self.env,

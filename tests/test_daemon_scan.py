@@ -1,0 +1,201 @@
+"""The real daemon scanning the real simulator, both as subprocesses: SIGHUP changes the rate of a
+running daemon; SIGKILL at random moments, restart, and in the end every id of the range was
+observed and the database equals the simulator's catalogue — no gaps, no duplicates."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from marketplaced import db
+from marketplaced.config import DatabaseConfig
+from marketplaced.simulator.catalogue import UzumCatalogue
+
+from .daemon_harness import DaemonProcess
+from .uzum_helpers import expected_state, missing_ids, stored_state
+
+pytestmark = pytest.mark.slow
+
+SEED, N_IDS = 11, 2500
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def simulator(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    log = (tmp_path / "sim.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "marketplaced.cli",
+            "simulate",
+            "--port",
+            str(port),
+            "--seed",
+            str(SEED),
+            "--ids",
+            str(N_IDS),
+            "--tick-seconds",
+            "0",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/__sim/stats", timeout=1).read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+
+
+def sim_requests(url: str) -> int:
+    stats = json.loads(urllib.request.urlopen(url + "/__sim/stats", timeout=5).read())
+    return int(stats["requests"].get("product", 0))
+
+
+def config(rps: float, concurrency: int = 16) -> str:
+    return f"""
+[daemon]
+status_interval_s = 0.5
+[writer]
+flush_interval_s = 0.1
+[uzum]
+rps = {rps}
+concurrency = {concurrency}
+frontier_misses = 300
+cycle_pause_s = 3600.0
+checkpoint_every = 100
+[web]
+enabled = false
+"""
+
+
+def query(database: DatabaseConfig, sql: str) -> Any:
+    async def go() -> Any:
+        conn = await db.connect(database)
+        try:
+            return await conn.fetchrow(sql)
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())
+
+
+def test_sighup_changes_the_rate_of_a_running_daemon(
+    tmp_path: Path, fresh_db: DatabaseConfig, simulator: str
+) -> None:
+    d = DaemonProcess(
+        tmp_path, fresh_db, config(rps=10, concurrency=8), {"UZUM_BASE_URL": simulator}
+    )
+    try:
+        d.start()
+        assert d.notify.wait_for(lambda m: "READY=1" in m, 30), d.log()
+        time.sleep(1.0)
+        a = sim_requests(simulator)
+        time.sleep(2.0)
+        slow = (sim_requests(simulator) - a) / 2.0
+        d.config.write_text(config(rps=60, concurrency=8))
+        d.signal(signal.SIGHUP)
+        assert d.wait_log("config_reloaded", 10), d.log()
+        time.sleep(1.0)
+        a = sim_requests(simulator)
+        time.sleep(2.0)
+        fast = (sim_requests(simulator) - a) / 2.0
+        assert 5 <= slow <= 14, slow
+        assert fast >= 35, fast
+        assert "uzum.rps" in d.log()
+        d.signal(signal.SIGTERM)
+        assert d.wait(30) == 0
+    finally:
+        d.stop()
+
+
+def test_sigkill_at_random_moments_loses_nothing(
+    tmp_path: Path, fresh_db: DatabaseConfig, simulator: str
+) -> None:
+    rng = random.Random(2024)
+    catalogue = UzumCatalogue(SEED, N_IDS)
+    highest = catalogue.highest_id
+    frontier = highest + 300
+    # ~3.5 s for the whole range at 800 ids/s, so every kill lands mid-scan
+    d = DaemonProcess(tmp_path, fresh_db, config(rps=800), {"UZUM_BASE_URL": simulator})
+    kills = 0
+    try:
+        for _ in range(4):
+            d.start()
+            assert d.notify.wait_for(lambda m: m.count("READY=1") > kills, 30), d.log()[-3000:]
+            time.sleep(rng.uniform(0.2, 1.2))
+            d.signal(signal.SIGKILL)
+            d.wait(10)
+            kills += 1
+        d.start()
+        assert d.notify.wait_for(lambda m: m.count("READY=1") > kills, 30), d.log()[-3000:]
+        deadline = time.monotonic() + 120
+        row = None
+        while time.monotonic() < deadline:
+            row = query(
+                fresh_db,
+                "SELECT position, frontier, cycle FROM scan_cursors "
+                "WHERE scanner = 'uzum.products'",
+            )
+            if row is not None and row["frontier"] == frontier and row["position"] >= frontier:
+                break
+            time.sleep(0.3)
+        assert row is not None and row["position"] >= frontier, (row, d.log()[-3000:])
+        assert row["cycle"] == 1  # resumed, never restarted from scratch
+        positions = [
+            int(line.split('"position": ')[1].split(",")[0])
+            for line in d.log().splitlines()
+            if "scanner_resumed" in line
+        ]
+        assert positions == sorted(positions) and 0 < positions[-1] < frontier, positions
+        d.signal(signal.SIGTERM)
+        assert d.wait(30) == 0
+    finally:
+        d.stop()
+    assert d.log().count("scanner_resumed") >= 1
+
+    async def compare() -> None:
+        pool = await db.create_pool(fresh_db)
+        try:
+            ids = range(1, frontier + 1)
+            expected = expected_state(catalogue, ids, 0)
+            assert await stored_state(pool, ids) == expected
+            assert await missing_ids(pool, ids) == set(ids) - set(expected)
+            skus = await pool.fetchval("SELECT count(*) FROM skus")
+            # time stood still: exactly one history row per SKU and per product, however many
+            # times an id was fetched again after a kill
+            assert await pool.fetchval("SELECT count(*) FROM price_history") == skus
+            assert await pool.fetchval("SELECT count(*) FROM product_stats_history") == len(
+                expected
+            )
+            assert await pool.fetchval("SELECT count(*) FROM dead_letters") == 0
+        finally:
+            await pool.close()
+
+    asyncio.run(compare())
