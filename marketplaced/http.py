@@ -25,6 +25,7 @@ from types import MappingProxyType, TracebackType
 from typing import Any, Final, Literal, Self
 
 import aiohttp
+import orjson
 import structlog
 from yarl import URL
 
@@ -214,6 +215,13 @@ def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
 def decode_json(body: bytes) -> Any:
     """Decode a JSON body leniently: bad UTF-8 is replaced, raw control characters are allowed
     (Uzum descriptions contain them), a UTF-8 BOM is skipped. Raises ValueError."""
+    try:
+        # orjson first: decoding is the hottest step of a scan (≈ 3× faster than json on a big
+        # product), but it is strict (RFC 8259), so the rare body with raw control characters,
+        # bad UTF-8 or a BOM takes the lenient path below
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
     text = body.decode("utf-8", errors="replace")
     if text.startswith("\ufeff"):
         text = text[1:]
