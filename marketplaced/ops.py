@@ -82,6 +82,7 @@ def _run_with_progress(cmd: list[str], env: dict[str, str], out: TextIO, what: s
             errors.append(line)
         out.write(f"\r{what}: {steps} steps, {time.monotonic() - started:.1f} s  {line[-60:]:<60}")
         out.flush()
+    proc.stderr.close()
     rc = proc.wait()
     out.write("\n")
     if rc != 0:
@@ -125,22 +126,78 @@ def restore(cfg: Config, source: Path, *, force: bool, out: TextIO = sys.stderr)
             f"({check.stderr.strip()[:300]}); nothing was restored"
         )
     empty = asyncio.run(_database_is_empty(cfg.database))
-    if not empty and not force:
+    if empty:
+        cmd = [
+            _tool("pg_restore"),
+            "--verbose",
+            "--single-transaction",
+            "--exit-on-error",
+            "--no-owner",
+            f"--dbname={cfg.database.name}",
+            str(source),
+        ]
+        _run_with_progress(cmd, pg_env(cfg.database), out, "restore")
+        return
+    if not force:
         raise MarketplacedError(
             f"database '{cfg.database.name}' is not empty; restore refuses to "
-            "mix data. Use --force to replace its contents (drops existing objects)."
+            "mix data. Stop the daemon and use --force to replace its contents."
         )
-    cmd = [
-        _tool("pg_restore"),
-        "--verbose",
-        "--single-transaction",
-        "--exit-on-error",
-        "--no-owner",
-        f"--dbname={cfg.database.name}",
-    ]
-    if not empty:
-        cmd += ["--clean", "--if-exists"]
-    _run_with_progress([*cmd, str(source)], pg_env(cfg.database), out, "restore")
+    _replace_contents(cfg, source, out)
+
+
+#: run before the restored objects, in the same transaction: replace, never mix
+_REPLACE_PREAMBLE = b"DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n"
+
+
+def _replace_contents(cfg: Config, source: Path, out: TextIO) -> None:
+    """Drop the schema and restore, all in ONE transaction: on any error nothing changes.
+
+    (`pg_restore --clean` cannot drop partitioned tables' inherited constraints in order, so
+    the archive is rendered as SQL and replayed by psql after a schema drop.)"""
+    env = pg_env(cfg.database)
+    render = subprocess.Popen(
+        [_tool("pg_restore"), "--no-owner", "--file=-", str(source)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    replay = subprocess.Popen(
+        [
+            _tool("psql"),
+            "--quiet",
+            "--no-psqlrc",
+            "--single-transaction",
+            "--set=ON_ERROR_STOP=1",
+            "--output=/dev/null",
+        ],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert render.stdout is not None and replay.stdin is not None
+    sent = 0
+    try:
+        replay.stdin.write(_REPLACE_PREAMBLE)
+        while chunk := render.stdout.read(1 << 16):
+            replay.stdin.write(chunk)
+            sent += len(chunk)
+            out.write(f"\rrestore: {sent / 1e6:.1f} MB replayed")
+            out.flush()
+        replay.stdin.close()
+    except BrokenPipeError:
+        pass  # psql stopped on an error; its message is read below
+    render_err = render.communicate()[1]
+    assert replay.stderr is not None
+    replay_err = replay.stderr.read()
+    replay.stderr.close()
+    replay.wait()
+    out.write("\n")
+    if render.returncode != 0 or replay.returncode != 0:
+        detail = (replay_err or render_err).decode(errors="replace").strip()[-500:]
+        raise MarketplacedError(
+            f"restore failed and was rolled back, the database is unchanged: {detail}"
+        )
 
 
 def db_shell(cfg: Config, args: list[str]) -> None:

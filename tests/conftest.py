@@ -37,7 +37,7 @@ def _load_env_file() -> None:
 _load_env_file()
 
 
-def test_env() -> dict[str, str]:
+def env_for_tests() -> dict[str, str]:
     """The environment a test config is built from: DB/Redis settings only, nothing else leaks."""
     keys = ("DB_HOST", "DB_PORT", "DB_USER", "DB_PASSWORD", "REDIS_HOST", "REDIS_PORT", "REDIS_DB")
     return {k: os.environ[k] for k in keys if k in os.environ}
@@ -45,7 +45,7 @@ def test_env() -> dict[str, str]:
 
 def base_config(**sections: dict[str, object]) -> Config:
     """Defaults + test credentials + overrides per section (e.g. uzum={"rps": 0})."""
-    cfg = config_mod.load(test_env(), path=None)
+    cfg = config_mod.load(env_for_tests(), path=None)
     changes = {
         name: dataclasses.replace(getattr(cfg, name), **vals) for name, vals in sections.items()
     }

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from marketplaced.config import DatabaseConfig
 
-from .conftest import test_env
+from .conftest import env_for_tests
 
 
 class NotifySocket:
@@ -64,7 +64,7 @@ class DaemonProcess:
         self.notify = NotifySocket(tmp / "notify.sock")
         self.log_path = tmp / "daemon.log"
         env = {
-            **test_env(),
+            **env_for_tests(),
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "DB_NAME": database.name,
             "MARKETPLACED_CONFIG": str(self.config),

@@ -30,7 +30,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import test_env  # noqa: E402  (loads .env.test)
+from tests.conftest import env_for_tests  # noqa: E402  (loads .env.test)
 
 from marketplaced import db  # noqa: E402
 from marketplaced.config import DatabaseConfig  # noqa: E402
@@ -70,7 +70,7 @@ def peak_rss_mb(pid: int) -> float:
 
 
 async def admin(sql: str) -> None:
-    env = test_env()
+    env = env_for_tests()
     cfg = DatabaseConfig(
         host=env.get("DB_HOST", "127.0.0.1"),
         port=int(env.get("DB_PORT", "5432")),
@@ -87,7 +87,7 @@ async def admin(sql: str) -> None:
 
 async def scratch_db(name: str) -> DatabaseConfig:
     await admin(f'CREATE DATABASE "{name}"')
-    env = test_env()
+    env = env_for_tests()
     cfg = DatabaseConfig(
         host=env.get("DB_HOST", "127.0.0.1"),
         port=int(env.get("DB_PORT", "5432")),
@@ -184,7 +184,7 @@ enabled = false
 """)
         env = {
             **os.environ,
-            **test_env(),
+            **env_for_tests(),
             "DB_NAME": name,
             "MARKETPLACED_CONFIG": str(conf),
             "UZUM_BASE_URL": url,
