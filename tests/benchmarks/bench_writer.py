@@ -1,0 +1,233 @@
+"""Writer benchmark (not a test): SKU rows/s of the bulk writer into tables already holding
+≥ 1 M rows, next to, in the same run,
+  (a) per-row `INSERT … ON CONFLICT` statements (the old system's way), and
+  (b) a plain COPY into an empty table (the ceiling).
+
+The writer's run is the full path: ProductSnapshots through the bounded queue, COPY into temp
+tables, change-based history, upserts of categories/sellers/products/SKUs, one transaction per
+batch. Half the SKUs are new, half are existing ones whose price changed (so history is written).
+
+Usage: python tests/benchmarks/bench_writer.py [--skus 200000] [--prefill 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import random
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import base_config  # noqa: E402  (loads .env.test)
+
+from marketplaced import db  # noqa: E402
+from marketplaced.config import WriterConfig  # noqa: E402
+from marketplaced.platforms.uzum.records import (  # noqa: E402
+    CategoryRecord,
+    ProductRecord,
+    ProductSnapshot,
+    SellerRecord,
+    SkuRecord,
+)
+from marketplaced.platforms.uzum.storage import UzumSink  # noqa: E402
+from marketplaced.writer import Writer  # noqa: E402
+
+SKUS_PER_PRODUCT = 10
+
+PREFILL_SQL = """
+INSERT INTO categories (id, title, parent_id) VALUES (1, 'Top', NULL), (2, 'Leaf', 1);
+INSERT INTO sellers (id, title) SELECT g, 'seller ' || g FROM generate_series(1, 1000) g;
+INSERT INTO products (id, title, category_id, seller_id, orders_amount, total_available)
+SELECT g, 'product ' || g, 2, 1 + g % 1000, g % 500, 10 FROM generate_series(1, $1::int / 10) g;
+INSERT INTO skus (id, product_id, purchase_price, full_price, available_amount, characteristics)
+SELECT g, 1 + (g - 1) / 10, 10000 + g % 900, 20000, 5, 'Rang: Qora' FROM generate_series(1, $1::int) g;
+INSERT INTO price_history (sku_id, observed_at, product_id, purchase_price, full_price, available_amount)
+SELECT id, now() - interval '1 day', product_id, purchase_price, full_price, available_amount FROM skus;
+"""
+
+
+def snapshots(n_skus: int, existing: int) -> list[ProductSnapshot]:
+    """Half updates of existing products (price changed), half new products."""
+    rng = random.Random(1)
+    cats = (CategoryRecord(1, "Top", None, 10), CategoryRecord(2, "Leaf", 1, 10))
+    out = []
+    n_products = n_skus // SKUS_PER_PRODUCT
+    for i in range(n_products):
+        pid = (i + 1) if i < n_products // 2 else existing // 10 + i + 1
+        skus = tuple(
+            SkuRecord(
+                (pid - 1) * 10 + k + 1,
+                pid,
+                20000,
+                10000 + rng.randrange(900),
+                rng.randrange(9),
+                4_600_000_000_000 + pid,
+                "FBO",
+                1,
+                f"Rang: Qora, O'lcham: {k}",
+                None,
+            )
+            for k in range(SKUS_PER_PRODUCT)
+        )
+        product = ProductRecord(
+            pid,
+            f"product {pid}",
+            f"product {pid}",
+            f"товар {pid}",
+            2,
+            1 + pid % 1000,
+            4.5,
+            3,
+            100 + i % 7,
+            100,
+            sum(s.available_amount for s in skus),
+            False,
+            False,
+            False,
+            "<p>description</p>",
+            ("key",),
+            ("a",),
+            (),
+            "[]",
+            (),
+            None,
+        )
+        seller = SellerRecord(
+            1 + pid % 1000, "seller", "seller", None, None, 4.8, 10, 100, False, None
+        )
+        out.append(ProductSnapshot(product, cats, seller, skus))
+    return out
+
+
+async def run() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--skus", type=int, default=200_000)
+    ap.add_argument("--prefill", type=int, default=1_000_000)
+    ap.add_argument(
+        "--per-row-sample",
+        type=int,
+        default=20_000,
+        help="rows for the per-row baseline (its rate is extrapolated)",
+    )
+    args = ap.parse_args()
+    base = base_config()
+    name = f"mp_benchw_{uuid.uuid4().hex[:8]}"
+    admin = await db.connect(dataclasses.replace(base.database, name="postgres"))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    cfg = dataclasses.replace(base.database, name=name, pool_min=1, pool_max=2)
+    try:
+        conn = await db.connect(cfg)
+        await db.migrate(conn)
+        t0 = time.monotonic()
+        for stmt in PREFILL_SQL.strip().split(";\n"):
+            if "$1" in stmt:
+                await conn.execute(stmt, args.prefill)
+            else:
+                await conn.execute(stmt)
+        await conn.execute("ANALYZE")
+        print(
+            f"prefill: {args.prefill:,} skus + {args.prefill:,} history rows in {time.monotonic() - t0:.1f} s"
+        )
+
+        snaps = snapshots(args.skus, args.prefill)
+        pool = await db.create_pool(cfg)
+        writer = Writer(
+            pool, WriterConfig(queue_max=20000, batch_max=2000, flush_interval_s=0.5), [UzumSink()]
+        )
+        task = asyncio.create_task(writer.run())
+        t0 = time.monotonic()
+        for s in snaps:
+            await writer.put(s)
+        await writer.flush()
+        writer_s = time.monotonic() - t0
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await pool.close()
+        history = await conn.fetchval(
+            "SELECT count(*) FROM price_history WHERE observed_at > now() - interval '1 hour'"
+        )
+        writer_rate = args.skus / writer_s
+
+        # (a) the old way: one INSERT … ON CONFLICT per SKU row
+        sample = [k for s in snaps[: args.per_row_sample // SKUS_PER_PRODUCT] for k in s.skus]
+        t0 = time.monotonic()
+        for k in sample:
+            await conn.execute(
+                "INSERT INTO skus (id, product_id, full_price, purchase_price, available_amount, barcode, "
+                "stock_type, delivery_days, characteristics) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) "
+                "ON CONFLICT (id) DO UPDATE SET purchase_price = EXCLUDED.purchase_price, "
+                "full_price = EXCLUDED.full_price, available_amount = EXCLUDED.available_amount, "
+                "last_seen = now()",
+                k.id + 10_000_000,
+                k.product_id,
+                k.full_price,
+                k.purchase_price + 1,
+                k.available_amount,
+                k.barcode,
+                k.stock_type,
+                k.delivery_days,
+                k.characteristics,
+            )
+        per_row_rate = len(sample) / (time.monotonic() - t0)
+
+        # (b) the ceiling: COPY of the same SKU rows into an empty table
+        await conn.execute("CREATE TABLE skus_ceiling (LIKE skus INCLUDING DEFAULTS)")
+        rows = [
+            (
+                k.id,
+                k.product_id,
+                k.full_price,
+                k.purchase_price,
+                k.available_amount,
+                k.barcode,
+                k.stock_type,
+                k.delivery_days,
+                k.characteristics,
+                k.discount_badge,
+            )
+            for s in snaps
+            for k in s.skus
+        ]
+        t0 = time.monotonic()
+        await conn.copy_records_to_table(
+            "skus_ceiling",
+            records=rows,
+            columns=[
+                "id",
+                "product_id",
+                "full_price",
+                "purchase_price",
+                "available_amount",
+                "barcode",
+                "stock_type",
+                "delivery_days",
+                "characteristics",
+                "discount_badge",
+            ],
+        )
+        copy_rate = len(rows) / (time.monotonic() - t0)
+        await conn.close()
+
+        print(
+            f"writer (full path)      {writer_rate:>10,.0f} SKU rows/s   ({args.skus:,} SKU rows, "
+            f"{len(snaps):,} products, {history:,} history rows, {writer.stats.batches} batches, {writer_s:.1f} s)"
+        )
+        print(
+            f"(a) per-row upsert      {per_row_rate:>10,.0f} SKU rows/s   (sample of {len(sample):,})"
+        )
+        print(f"(b) COPY, empty table   {copy_rate:>10,.0f} SKU rows/s   (ceiling)")
+        print(f"writer / (a)            {writer_rate / per_row_rate:>10.1f} ×")
+        print(f"writer / (b)            {writer_rate / copy_rate:>10.2f}")
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(run())
