@@ -30,10 +30,9 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import env_for_tests  # noqa: E402  (loads .env.test)
-
 from marketplaced import db  # noqa: E402
 from marketplaced.config import DatabaseConfig  # noqa: E402
+from tests.conftest import env_for_tests  # noqa: E402  (loads .env.test)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -216,24 +215,25 @@ enabled = false
         daemon.terminate()
         daemon.wait(30)
         print(
-            f"ids scanned            {args.ids:>10,}   (concurrency {args.concurrency}, 2 cores shared "
+            f"ids scanned            {args.ids:>10,}   "
+            f"(concurrency {args.concurrency}, 2 cores shared "
             f"by simulator, daemon and PostgreSQL)"
         )
         print(f"products committed     {found:>10,}")
         print(
-            f"end to end             {found / elapsed:>10,.0f} products/s   {args.ids / elapsed:,.0f} ids/s"
+            f"end to end             {found / elapsed:>10,.0f} products/s   "
+            f"{args.ids / elapsed:,.0f} ids/s"
             f"   ({elapsed:.1f} s incl. start-up)"
         )
-        print(
-            f"daemon CPU             {cpu * 1000 / max(found, 1) * 1000:>10,.0f} ms per 1,000 products"
-        )
+        print(f"daemon CPU             {cpu * 1e6 / max(found, 1):>10,.0f} ms per 1,000 products")
         print(f"daemon peak RSS        {rss:>10,.0f} MB")
         print(
             f"CPU split              daemon {cpu:.1f} s, simulator {sim_cpu:.1f} s, PostgreSQL "
             f"{pg_cpu:.1f} s over {elapsed:.1f} s wall (2 cores = {2 * elapsed:.0f} core-s)"
         )
         print(
-            f"baseline (fetch only)  {base_rate:>10,.0f} ids/s   (bare aiohttp client, bodies discarded)"
+            f"baseline (fetch only)  {base_rate:>10,.0f} ids/s   "
+            "(bare aiohttp client, bodies discarded)"
         )
     finally:
         if daemon is not None and daemon.poll() is None:

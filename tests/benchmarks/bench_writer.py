@@ -24,8 +24,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import base_config  # noqa: E402  (loads .env.test)
-
 from marketplaced import db  # noqa: E402
 from marketplaced.config import WriterConfig  # noqa: E402
 from marketplaced.platforms.uzum.records import (  # noqa: E402
@@ -37,6 +35,7 @@ from marketplaced.platforms.uzum.records import (  # noqa: E402
 )
 from marketplaced.platforms.uzum.storage import UzumSink  # noqa: E402
 from marketplaced.writer import Writer  # noqa: E402
+from tests.conftest import base_config  # noqa: E402  (loads .env.test)
 
 SKUS_PER_PRODUCT = 10
 
@@ -46,9 +45,12 @@ INSERT INTO sellers (id, title) SELECT g, 'seller ' || g FROM generate_series(1,
 INSERT INTO products (id, title, category_id, seller_id, orders_amount, total_available)
 SELECT g, 'product ' || g, 2, 1 + g % 1000, g % 500, 10 FROM generate_series(1, $1::int / 10) g;
 INSERT INTO skus (id, product_id, purchase_price, full_price, available_amount, characteristics)
-SELECT g, 1 + (g - 1) / 10, 10000 + g % 900, 20000, 5, 'Rang: Qora' FROM generate_series(1, $1::int) g;
-INSERT INTO price_history (sku_id, observed_at, product_id, purchase_price, full_price, available_amount)
-SELECT id, now() - interval '1 day', product_id, purchase_price, full_price, available_amount FROM skus;
+SELECT g, 1 + (g - 1) / 10, 10000 + g % 900, 20000, 5, 'Rang: Qora'
+FROM generate_series(1, $1::int) g;
+INSERT INTO price_history
+    (sku_id, observed_at, product_id, purchase_price, full_price, available_amount)
+SELECT id, now() - interval '1 day', product_id, purchase_price, full_price, available_amount
+FROM skus;
 """
 
 
@@ -132,7 +134,8 @@ async def run() -> None:
                 await conn.execute(stmt)
         await conn.execute("ANALYZE")
         print(
-            f"prefill: {args.prefill:,} skus + {args.prefill:,} history rows in {time.monotonic() - t0:.1f} s"
+            f"prefill: {args.prefill:,} skus + {args.prefill:,} history rows "
+            f"in {time.monotonic() - t0:.1f} s"
         )
 
         snaps = snapshots(args.skus, args.prefill)
@@ -159,7 +162,8 @@ async def run() -> None:
         t0 = time.monotonic()
         for k in sample:
             await conn.execute(
-                "INSERT INTO skus (id, product_id, full_price, purchase_price, available_amount, barcode, "
+                "INSERT INTO skus (id, product_id, full_price, purchase_price, available_amount, "
+                "barcode, "
                 "stock_type, delivery_days, characteristics) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) "
                 "ON CONFLICT (id) DO UPDATE SET purchase_price = EXCLUDED.purchase_price, "
                 "full_price = EXCLUDED.full_price, available_amount = EXCLUDED.available_amount, "
@@ -216,10 +220,12 @@ async def run() -> None:
 
         print(
             f"writer (full path)      {writer_rate:>10,.0f} SKU rows/s   ({args.skus:,} SKU rows, "
-            f"{len(snaps):,} products, {history:,} history rows, {writer.stats.batches} batches, {writer_s:.1f} s)"
+            f"{len(snaps):,} products, {history:,} history rows, "
+            f"{writer.stats.batches} batches, {writer_s:.1f} s)"
         )
         print(
-            f"(a) per-row upsert      {per_row_rate:>10,.0f} SKU rows/s   (sample of {len(sample):,})"
+            f"(a) per-row upsert      {per_row_rate:>10,.0f} SKU rows/s   "
+            f"(sample of {len(sample):,})"
         )
         print(f"(b) COPY, empty table   {copy_rate:>10,.0f} SKU rows/s   (ceiling)")
         print(f"writer / (a)            {writer_rate / per_row_rate:>10.1f} ×")
