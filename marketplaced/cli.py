@@ -169,27 +169,47 @@ def cmd_simulate(_cfg: Config | None, args: argparse.Namespace) -> int:
 
 
 def cmd_download(cfg: Config, args: argparse.Namespace) -> int:
+    if args.platform == "uzex":
+        from marketplaced.platforms import uzex
+
+        res = _run_async(uzex.download(cfg, args.type, target=args.target))
+        print(
+            f"lots {res.lots}, items {res.items}, missing {res.missing}, errors {res.errors}, "
+            f"parse failures {res.parse_failures} in {res.seconds:.1f} s"
+        )
+        if res.blocked:
+            print(
+                f"stopped: {res.blocked} (see the log for what the upstream answered)",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
     from marketplaced.download import download_uzum
 
-    if args.platform != "uzum":
-        raise MarketplacedError(f"download {args.platform}: not available yet")
-    res = _run_async(download_uzum(cfg, start=args.from_id, stop=args.to_id, target=args.target))
+    out = _run_async(download_uzum(cfg, start=args.from_id, stop=args.to_id, target=args.target))
     print(
-        f"found {res.found}, missing {res.missing}, errors {res.errors}, parse failures "
-        f"{res.parse_failures} in {res.seconds:.1f} s"
+        f"found {out.found}, missing {out.missing}, errors {out.errors}, parse failures "
+        f"{out.parse_failures} in {out.seconds:.1f} s"
     )
     return 0
 
 
 def cmd_process_raw(cfg: Config, args: argparse.Namespace) -> int:
+    if args.platform == "uzex":
+        from marketplaced.platforms import uzex
+
+        res = _run_async(uzex.process_raw(cfg))
+        print(
+            f"re-parsed: {res.lots} lots, {res.items} items, {res.parse_failures} failures "
+            f"in {res.seconds:.1f} s"
+        )
+        return 0
     from marketplaced.download import process_raw_uzum
 
-    if args.platform != "uzum":
-        raise MarketplacedError(f"process-raw {args.platform}: not available yet")
-    res = _run_async(process_raw_uzum(cfg))
+    out = _run_async(process_raw_uzum(cfg))
     print(
-        f"re-parsed: {res.found} products, {res.missing} misses, {res.parse_failures} failures "
-        f"in {res.seconds:.1f} s"
+        f"re-parsed: {out.found} products, {out.missing} misses, {out.parse_failures} failures "
+        f"in {out.seconds:.1f} s"
     )
     return 0
 
@@ -252,7 +272,15 @@ def build_parser() -> argparse.ArgumentParser:
     dl.add_argument(
         "--to", dest="to_id", type=int, default=None, help="last id (default: frontier)"
     )
-    dl.add_argument("--target", type=int, default=None, help="stop after N products found")
+    dl.add_argument(
+        "--type",
+        choices=["auction", "shop", "national", "etender"],
+        default="auction",
+        help="UZEX lot type (uzex only)",
+    )
+    dl.add_argument(
+        "--target", type=int, default=None, help="stop after N products (uzum) or lots (uzex) found"
+    )
     pr = add("process-raw", cmd_process_raw, "re-parse archived raw responses into the database")
     pr.add_argument("platform", choices=["uzum", "uzex"])
     return p

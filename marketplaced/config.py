@@ -125,6 +125,12 @@ class UzumConfig:
     )
     timeout_s: float = _opt(20.0, "per-request timeout", lo=0.1, hi=600)
     max_retries: int = _opt(4, "retries for timeouts, resets, 5xx, 429", lo=0, hi=50)
+    breaker_failures: int = _opt(
+        10, "consecutive failures that pause the host (0: never)", lo=0, hi=10_000
+    )
+    breaker_cooldown_s: float = _opt(
+        30.0, "first pause of a tripped host; doubles per failed probe", lo=0.1, hi=3600
+    )
     first_id: int = _opt(1, "lowest product id scanned", lo=1, hi=10**12)
     max_id: int = _opt(5_000_000, "frontier cap: ids above it are never probed", lo=1, hi=10**12)
     frontier_misses: int = _opt(
@@ -146,12 +152,236 @@ class UzumConfig:
     )
 
 
+#: an http(s) URL with a host and an optional path (UZEX's e-tender API lives under /api)
+_URL = r"^https?://[^\s/]+(/.*)?$"
+
+
+@dataclass(frozen=True, slots=True)
+class UzexConfig:
+    """UZEX procurement exchange: one host per module (real hosts from upstreams.md)."""
+
+    enabled: bool = _opt(True, "run the UZEX procurement scanners (the flags below pick which)")
+    auction_completed: bool = _opt(True, "scan completed auctions and their items")
+    auction_active: bool = _opt(True, "refresh active auctions (GetLot per lot) until they close")
+    shop_completed: bool = _opt(True, "scan completed e-shop deals")
+    shop_active: bool = _opt(True, "refresh active e-shop offers")
+    national_completed: bool = _opt(True, "scan completed national-shop deals")
+    national_active: bool = _opt(True, "refresh active national-shop offers")
+    etender: bool = _opt(True, "scan completed e-tender deals and their trade items")
+    reference: bool = _opt(True, "refresh the category and region lists")
+    auction_url: str = _opt(
+        "https://xarid-api-auction.uzex.uz",
+        "auction host (env UZEX_BASE_URL sets every host)",
+        pattern=_URL,
+    )
+    shop_url: str = _opt(
+        "https://xarid-api-shop.uzex.uz", "e-shop and national-shop host", pattern=_URL
+    )
+    etender_url: str = _opt("https://apietender.uzex.uz/api", "e-tender API base", pattern=_URL)
+    trade_url: str = _opt("https://xarid-api-trade.uzex.uz", "reference-list host", pattern=_URL)
+    rps: float = _opt(2.0, "requests per second per UZEX host, 0 = unlimited", lo=0, hi=10_000)
+    concurrency: int = _opt(4, "requests in flight per UZEX host at most", lo=1, hi=1000)
+    # 60 s: the hosts answer within 30-60 s even on bad days; beyond that the request is retried
+    timeout_s: float = _opt(
+        60.0, "per-request timeout (the hosts take 30-60 s on bad days)", lo=0.1, hi=600
+    )
+    max_retries: int = _opt(4, "retries for timeouts, resets, 5xx, 429", lo=0, hi=50)
+    # 100 rows is what the website itself asks for; bigger windows make 60 s answers likelier
+    page_size: int = _opt(100, "rows per list page (the from/to window)", lo=1, hi=1000)
+    recheck_pages: int = _opt(
+        3, "newest pages re-read every cycle to see payment-status changes", lo=1, hi=1000
+    )
+    # hours, not minutes: the Validation gate is a deliberate anti-automation control, asking
+    # again soon only annoys its owner; a few times a day notices when it is lifted
+    blocked_backoff_h: float = _opt(
+        6.0,
+        "hours a lot type waits after the upstream blocks it (HTTP 500 Not Valid)",
+        lo=0.01,
+        hi=168,
+    )
+    user_agent: str = _opt(
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/131.0 Safari/537.36",
+        "User-Agent sent to UZEX (a non-browser one gets HTTP 500)",
+    )
+    origin: str = _opt("https://xarid.uzex.uz", "Origin header sent to UZEX", pattern=_URL)
+    referer: str = _opt("https://xarid.uzex.uz/", "Referer header sent to UZEX", pattern=_URL)
+    # 5 min: deals arrive every few minutes; a cycle costs a few requests per lot type
+    cycle_pause_s: float = _opt(
+        300.0, "pause between cycles that pick up new deals and refresh active lots", lo=0, hi=86400
+    )
+    reference_interval_h: float = _opt(
+        24.0, "refresh the reference lists this often", lo=0.01, hi=720
+    )
+    # 15 min: one request may take 5 attempts x 60 s plus backoff, a page of items ~1 min at 2 rps
+    max_stale_s: float = _opt(
+        900.0, "restart a UZEX scanner whose progress stalls this long", lo=5, hi=86400
+    )
+    dead_letter_retry_s: float = _opt(
+        3600.0, "retry lots whose items failed this often", lo=10, hi=10**7
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class WebConfig:
     enabled: bool = _opt(True, "serve the dashboard and JSON API")
     host: str = _opt("127.0.0.1", "listen address; any non-loopback address requires a token")
     port: int = _opt(8080, "listen port", lo=1, hi=65535)
     token: str = field(default="", repr=False, metadata={"help": "env only", "env_only": True})
+
+
+#: a job schedule: a 5-field crontab ("0 3 * * *", day of week 0/7 = Sunday) or "every <n><s|m|h>"
+_SCHEDULE = r"^(every \d+(\.\d+)?[smh]|\S+ \S+ \S+ \S+ \S+)$"
+_SCHEDULE_HELP = "; 5-field cron or 'every <n>s|m|h'"
+
+
+def _check_job_settings(section: str, obj: Any) -> None:
+    """Schedules, time zone and alert rules must parse; checked once, when the file is loaded."""
+    from marketplaced.jobs.schedule import schedule_problems  # lazy: jobs imports config
+
+    problems = schedule_problems(section, obj)
+    if problems:
+        raise ConfigError(problems)
+
+
+@dataclass(frozen=True, slots=True)
+class JobsConfig:
+    """The in-process scheduler: when each periodic job runs and how long it may take."""
+
+    enabled: bool = _opt(True, "run the scheduled jobs (analytics, alerts, maintenance, health)")
+    timezone: str = _opt("Asia/Tashkent", "time zone of cron schedules and of analytics days")
+    # 6 h: a daily job missed by a restart or a long outage still runs once, late, not twice
+    misfire_grace_s: float = _opt(
+        21600.0, "a slot missed by less than this still runs once", lo=1, hi=7 * 86400
+    )
+    analytics_schedule: str = _opt(
+        "0 3 * * *", "daily analytics" + _SCHEDULE_HELP, pattern=_SCHEDULE
+    )
+    # 1 h: the full day at 1.5 M products takes minutes; an hour means something is wrong
+    analytics_budget_s: float = _opt(3600.0, "analytics run time budget", lo=1, hi=86400)
+    analytics_backfill_days: int = _opt(
+        3, "also compute up to this many earlier days that have no analytics yet", lo=0, hi=366
+    )
+    analytics_work_mem_mb: int = _opt(
+        256, "work_mem of the analytics transaction (sorts/hashes in memory)", lo=4, hi=65536
+    )
+    # 2 h: cycle pauses and runs of missing ids leave short quiet stretches that are not gaps
+    gap_minutes: int = _opt(
+        120, "an unobserved stretch longer than this marks the days it touches", lo=5, hi=1440
+    )
+    price_bands: str = _opt(
+        "50000,100000,250000,500000,1000000,2500000,5000000",
+        "so'm boundaries of the category price bands (ascending)",
+        pattern=r"^\d+(,\d+)*$",
+    )
+    uzex_top_parties: int = _opt(
+        100, "customers/providers kept per UZEX month ranking", lo=1, hi=100000
+    )
+    coverage_schedule: str = _opt(
+        "every 5m", "scan-coverage sampling (gap detection)" + _SCHEDULE_HELP, pattern=_SCHEDULE
+    )
+    coverage_budget_s: float = _opt(60.0, "coverage run time budget", lo=1, hi=86400)
+    alerts_schedule: str = _opt(
+        "every 15m", "alert evaluation and delivery" + _SCHEDULE_HELP, pattern=_SCHEDULE
+    )
+    alerts_budget_s: float = _opt(600.0, "alerts run time budget", lo=1, hi=86400)
+    health_schedule: str = _opt("every 1h", "health check" + _SCHEDULE_HELP, pattern=_SCHEDULE)
+    health_budget_s: float = _opt(120.0, "health check run time budget", lo=1, hi=86400)
+    vacuum_schedule: str = _opt(
+        "0 4 * * *", "vacuum/analyze of the busy tables" + _SCHEDULE_HELP, pattern=_SCHEDULE
+    )
+    vacuum_budget_s: float = _opt(7200.0, "vacuum run time budget", lo=1, hi=86400)
+    retention_schedule: str = _opt(
+        "30 4 * * *",
+        "partitions ahead, retention, archive pruning" + _SCHEDULE_HELP,
+        pattern=_SCHEDULE,
+    )
+    retention_budget_s: float = _opt(1800.0, "retention run time budget", lo=1, hi=86400)
+
+    def __post_init__(self) -> None:
+        _check_job_settings("jobs", self)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsConfig:
+    """Price/stock alert rules, their hygiene, and delivery through Apprise."""
+
+    enabled: bool = _opt(True, "evaluate alert rules (config and database) on new data")
+    #: Apprise URLs (tgram://…, mailto://…, json://…), comma or space separated; they often hold
+    #: tokens, so env MARKETPLACED_NOTIFY_URLS may carry them instead (it wins over the file)
+    notify_urls: str = field(
+        default="",
+        repr=False,
+        metadata={"help": "Apprise URLs, comma separated (env MARKETPLACED_NOTIFY_URLS wins)"},
+    )
+    rules: str = _opt(
+        "",
+        "rules, ';' separated: KIND SCOPE[:ID] [pct=N] [price=N] [days=N] [cap=N] [rearm_h=N]",
+    )
+    # 24 h: once per change; a price that flaps around a threshold tells the user once a day
+    rearm_h: float = _opt(
+        24.0, "hours before a fired rule may fire again for the same item", lo=0, hi=8760
+    )
+    daily_cap: int = _opt(
+        20, "alerts per rule per day at most (more are stored as capped)", lo=1, hi=100000
+    )
+    digest: bool = _opt(False, "collect alerts and send one digest per digest_schedule")
+    digest_schedule: str = _opt(
+        "0 9 * * *", "when the digest is sent" + _SCHEDULE_HELP, pattern=_SCHEDULE
+    )
+    # 60 s: rows younger than this may belong to a batch still committing; they wait a run
+    settle_s: float = _opt(
+        60.0, "ignore observations younger than this (batches in flight)", lo=0, hi=3600
+    )
+    new_low_days: int = _opt(30, "default window of new_low rules", lo=1, hi=3650)
+    fake_discount_pct: float = _opt(
+        15.0, "default list-price raise that makes a discount suspect", lo=1, hi=1000
+    )
+    fake_discount_days: int = _opt(14, "default look-back of fake_discount rules", lo=1, hi=365)
+    attempts: int = _opt(3, "delivery attempts per channel within one run", lo=1, hi=20)
+    retry_backoff_s: float = _opt(
+        2.0, "first pause between delivery attempts (doubles)", lo=0, hi=600
+    )
+    send_timeout_s: float = _opt(30.0, "time limit of one delivery attempt", lo=1, hi=600)
+    redeliver_h: float = _opt(
+        24.0, "failed deliveries are retried by later runs for this long", lo=0, hi=720
+    )
+
+    def __post_init__(self) -> None:
+        _check_job_settings("alerts", self)
+
+
+@dataclass(frozen=True, slots=True)
+class HealthConfig:
+    """What the hourly health check demands; a failing check is recorded and notified."""
+
+    # 1000/h: a 1.5 M catalogue rescanned daily touches ~60 000 products an hour
+    min_products_per_hour: int = _opt(
+        1000, "fewer products updated in the last hour is unhealthy (0: off)", lo=0, hi=10**9
+    )
+    heartbeat_max_age_s: float = _opt(
+        600.0, "a scanner without progress for longer is unhealthy", lo=1, hi=86400
+    )
+    writer_stuck_s: float = _opt(
+        300.0, "a writer with queued items and no commit for this long is stuck", lo=1, hi=86400
+    )
+    disk_min_free_pct: float = _opt(
+        5.0, "less free space on the storage directory's disk is unhealthy", lo=0, hi=100
+    )
+    notify: bool = _opt(True, "send a notification when health turns bad and when it recovers")
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionConfig:
+    """How long history, analytics and the job ledgers are kept (monthly partitions dropped)."""
+
+    history_months: int = _opt(24, "price/stats history kept, in months", lo=1, hi=1200)
+    analytics_months: int = _opt(36, "daily analytics kept, in months", lo=1, hi=1200)
+    partitions_ahead_months: int = _opt(3, "monthly partitions created ahead of time", lo=1, hi=24)
+    ledger_days: int = _opt(
+        90, "job runs, health checks and coverage samples kept, in days", lo=1, hi=3650
+    )
+    alert_history_days: int = _opt(365, "alert events and deliveries kept, in days", lo=1, hi=3650)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +393,12 @@ class Config:
     writer: WriterConfig = field(default_factory=WriterConfig)
     archive: ArchiveConfig = field(default_factory=ArchiveConfig)
     uzum: UzumConfig = field(default_factory=UzumConfig)
+    uzex: UzexConfig = field(default_factory=UzexConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    jobs: JobsConfig = field(default_factory=JobsConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     #: where the file came from ("" when defaults only), for messages
     source: str = field(default="", compare=False)
 
@@ -196,6 +431,22 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "LOG_LEVEL": ("log", "level"),
     "UZUM_BASE_URL": ("uzum", "base_url"),
     "MARKETPLACED_WEB_TOKEN": ("web", "token"),
+    "MARKETPLACED_NOTIFY_URLS": ("alerts", "notify_urls"),
+}
+
+#: environment variables that set several keys of one section: var → (section, {key: suffix}).
+#: UZEX_BASE_URL points every UZEX host at one origin (the simulator serves them all from one
+#: port, each host under its own path prefix), so each key gets the origin plus its prefix.
+ENV_FANOUT: dict[str, tuple[str, dict[str, str]]] = {
+    "UZEX_BASE_URL": (
+        "uzex",
+        {
+            "auction_url": "/auction",
+            "shop_url": "/shop",
+            "etender_url": "/etender/api",
+            "trade_url": "/trade",
+        },
+    ),
 }
 
 DEFAULT_PATHS = (Path("config/marketplaced.toml"), Path("/etc/marketplaced/marketplaced.toml"))
@@ -336,10 +587,7 @@ def _apply_env(
     sections: dict[str, Any], env: Mapping[str, str], problems: list[str]
 ) -> dict[str, Any]:
     changes: dict[str, dict[str, Any]] = {}
-    for var, (sect, key) in ENV_OVERRIDES.items():
-        text = env.get(var)
-        if text is None or text == "":
-            continue
+    for var, sect, key, text in _env_assignments(env):
         tp = _field_type(type(sections[sect]), key)
         meta = next(f.metadata for f in dataclasses.fields(sections[sect]) if f.name == key)
         value, problem = _coerce_env(var, text, tp)
@@ -347,7 +595,8 @@ def _apply_env(
             check = _check_value(f"{sect}.{key}", value, tp, meta)
             problem = f"environment {var}: {check}" if check else None
         if problem:
-            problems.append(problem)
+            if not any(p.startswith(f"environment {var}") for p in problems):
+                problems.append(problem)  # a fan-out variable is reported once, not per key
             continue
         changes.setdefault(sect, {})[key] = value
     if env.get("DEBUG", "").lower() in ("1", "true", "yes", "on"):
@@ -355,6 +604,16 @@ def _apply_env(
     return {
         name: dataclasses.replace(sec, **changes.get(name, {})) for name, sec in sections.items()
     }
+
+
+def _env_assignments(env: Mapping[str, str]) -> list[tuple[str, str, str, str]]:
+    """(variable, section, key, text) for every override set in `env`, fan-outs expanded."""
+    out = [(var, sect, key, env[var]) for var, (sect, key) in ENV_OVERRIDES.items() if env.get(var)]
+    for var, (sect, suffixes) in ENV_FANOUT.items():
+        origin = env.get(var, "").rstrip("/")
+        if origin:
+            out += [(var, sect, key, origin + suffix) for key, suffix in suffixes.items()]
+    return out
 
 
 def _coerce_env(var: str, text: str, tp: Any) -> tuple[Any, str | None]:

@@ -20,20 +20,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 import redis.asyncio as aioredis
 
 from marketplaced import config as config_mod
-from marketplaced import db, log
-from marketplaced.archive import Archive
+from marketplaced import db, log, platforms
 from marketplaced.checkpoint import LiveState
 from marketplaced.config import Config
 from marketplaced.errors import ConfigError
-from marketplaced.http import Fetcher, HostPolicy
-from marketplaced.platforms.uzum.scanner import UzumScanner
-from marketplaced.platforms.uzum.storage import UzumSink
+from marketplaced.http import Fetcher
+from marketplaced.platforms.base import Scanner
 from marketplaced.supervisor import Supervisor
 from marketplaced.systemd import Notifier
 from marketplaced.writer import Writer
@@ -43,36 +40,6 @@ _log = log.get(__name__)
 #: exit statuses: 0 clean stop, 1 a supervised service gave up (systemd restarts us),
 #: 78 bad configuration (systemd does not restart: RestartPreventExitStatus=78)
 EXIT_OK, EXIT_FAILED = 0, 1
-
-
-def host_key(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.netloc
-
-
-def uzum_policy(cfg: Config) -> HostPolicy:
-    u = cfg.uzum
-    return HostPolicy(
-        rps=u.rps,
-        concurrency=u.concurrency,
-        timeout_s=u.timeout_s,
-        max_retries=u.max_retries,
-        breaker_failures=u.breaker_failures,
-        breaker_cooldown_s=u.breaker_cooldown_s,
-    )
-
-
-def host_policies(cfg: Config) -> dict[str, HostPolicy]:
-    return {host_key(cfg.uzum.base_url): uzum_policy(cfg)}
-
-
-def default_headers(cfg: Config) -> dict[str, str]:
-    # upstreams.md: browser-like UA, JSON accept, Russian first; never a stale Authorization
-    return {
-        "User-Agent": cfg.uzum.user_agent,
-        "Accept": "application/json",
-        "Accept-Language": "ru-RU,ru;q=0.9",
-    }
 
 
 async def connect_redis(cfg: Config, wait_s: float) -> aioredis.Redis:
@@ -133,10 +100,9 @@ class Daemon:
         self.live: LiveState | None = None
         self.fetcher: Fetcher | None = None
         self.writer: Writer | None = None
-        self.scanners: dict[str, UzumScanner] = {}
+        self.scanners: dict[str, Scanner] = {}
         self._scanner_tasks: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self.archives: dict[str, Archive] = {}
         self.started_at = time.time()
 
     # -- signals ----------------------------------------------------------------------------
@@ -182,18 +148,10 @@ class Daemon:
         self.notifier.status("connecting to Redis")
         self.redis = await connect_redis(cfg, wait)
         self.live = LiveState(self.redis, cfg.redis.key_prefix)
-        self.fetcher = Fetcher(uzum_policy(cfg), host_policies(cfg), default_headers(cfg))
+        self.fetcher = platforms.new_fetcher(cfg)
         await self.fetcher.__aenter__()
-        self.writer = Writer(self.pool, cfg.writer, [UzumSink()])
+        self.writer = Writer(self.pool, cfg.writer, platforms.sinks())
         self._spawn("writer", self.writer.run)
-        if cfg.archive.enabled:
-            self.archives["uzum"] = Archive(
-                cfg.archive_dir,
-                "uzum",
-                "product",
-                batch_records=cfg.archive.batch_records,
-                max_bytes=cfg.archive.max_mb * 1024 * 1024,
-            )
         self._apply_scanners()
         self._spawn("status", self._status_loop)
         if self.notifier.watchdog_interval_s:
@@ -205,39 +163,45 @@ class Daemon:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def _apply_scanners(self) -> None:
-        """Start or stop scanners so that what runs matches the config."""
-        cfg = self.cfg
-        wanted = cfg.uzum.enabled
-        name = "uzum.products" + (f"#{cfg.uzum.shard}" if cfg.shard_parts()[1] > 1 else "")
-        if wanted and name not in self.scanners:
-            assert self.pool and self.fetcher and self.writer
-            scanner = UzumScanner(
-                cfg.uzum,
+    def _wanted_scanners(self) -> list[Scanner]:
+        """Fresh scanner objects for everything the config enables (cheap: nothing starts)."""
+        assert self.pool and self.fetcher and self.writer
+        archive_root = self.cfg.archive_dir if self.cfg.archive.enabled else None
+        return [
+            sc
+            for platform in platforms.ALL
+            for sc in platform.build_scanners(
+                self.cfg,
                 pool=self.pool,
                 fetcher=self.fetcher,
                 writer=self.writer,
-                archive=self.archives.get("uzum"),
-                shard=cfg.shard_parts(),
+                archive_root=archive_root,
             )
-            self.scanners[scanner.name] = scanner
-            self._scanner_tasks[scanner.name] = self._spawn(
-                scanner.name,
-                scanner.run,
-                heartbeat=self._heartbeat(scanner),
-                max_stale_s=cfg.uzum.max_stale_s,
-            )
-        elif not wanted:
-            for sname in [n for n in self.scanners if n.startswith("uzum.")]:
-                self._scanner_tasks.pop(sname).cancel()
-                del self.scanners[sname]
-                _log.info("scanner_disabled", scanner=sname)
-        for scanner in self.scanners.values():
-            scanner.cfg = cfg.uzum
+        ]
 
-    def _heartbeat(self, scanner: UzumScanner) -> Callable[[], float]:
+    def _apply_scanners(self) -> None:
+        """Start or stop scanners so that what runs matches the config; running ones take
+        the new settings in place (rates live in the fetcher, the rest in `scanner.cfg`)."""
+        wanted = {sc.name: sc for sc in self._wanted_scanners()}
+        for name in [n for n in self.scanners if n not in wanted]:
+            self._scanner_tasks.pop(name).cancel()
+            del self.scanners[name]
+            _log.info("scanner_disabled", scanner=name)
+        for name, scanner in wanted.items():
+            if name in self.scanners:
+                self.scanners[name].cfg = scanner.cfg
+                continue
+            self.scanners[name] = scanner
+            stale = (
+                self.cfg.uzex.max_stale_s if name.startswith("uzex.") else self.cfg.uzum.max_stale_s
+            )
+            self._scanner_tasks[name] = self._spawn(
+                name, scanner.run, heartbeat=self._heartbeat(scanner), max_stale_s=stale
+            )
+
+    def _heartbeat(self, scanner: Scanner) -> Callable[[], float]:
         def beat() -> float:
-            waiting = scanner.stats.state in ("idle", "paused", "done")
+            waiting = scanner.stats.state in ("idle", "paused", "done", "blocked")
             db_down = self.writer is not None and self.writer.stats.db_down_since is not None
             # a scanner waiting on purpose, or blocked by a down database, is not stalled
             return time.monotonic() if waiting or db_down else scanner.stats.progress_at
@@ -276,7 +240,7 @@ class Daemon:
         self.cfg = new
         log.set_level(new.log.level)
         if self.fetcher is not None:
-            self.fetcher.update_policies(uzum_policy(new), host_policies(new))
+            platforms.update_fetcher(self.fetcher, new)
         self._apply_scanners()
         _log.info("config_reloaded", changed=changed, log_level=new.log.level)
         self.notifier.ready(self._status_line())
@@ -300,8 +264,6 @@ class Daemon:
         if self.writer is not None:
             drained = await _bounded("drain", budgets.drain_s, self.writer.drain())
             _log.info("writer_drained", complete=drained, left=self.writer.depth)
-        for archive in self.archives.values():
-            await _bounded("archive_flush", budgets.close_s / 2, archive.flush())
         # stage 3: close, in reverse order of creation
         await _bounded("close", budgets.close_s, self._close_clients())
         self.notifier.close()

@@ -16,16 +16,15 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from marketplaced import archive as archive_mod
-from marketplaced import db
+from marketplaced import db, platforms
 from marketplaced.checkpoint import ParseFailure
 from marketplaced.config import Config
-from marketplaced.daemon import default_headers, host_policies, uzum_policy
 from marketplaced.errors import ParseError
 from marketplaced.http import Fetcher
 from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import Missing
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
-from marketplaced.platforms.uzum.storage import SCOPE, UzumSink
+from marketplaced.platforms.uzum.storage import SCOPE
 from marketplaced.writer import Writer
 
 
@@ -68,12 +67,10 @@ async def _with_runtime(
     try:
         async with pool.acquire() as conn:
             await db.check_schema(conn)
-        writer = Writer(pool, cfg.writer, [UzumSink()])
+        writer = Writer(pool, cfg.writer, platforms.sinks())
         writer_task = asyncio.create_task(writer.run())
         try:
-            async with Fetcher(
-                uzum_policy(cfg), host_policies(cfg), default_headers(cfg)
-            ) as fetcher:
+            async with platforms.new_fetcher(cfg) as fetcher:
                 await body(writer, fetcher, pool)
             await writer.flush()
         finally:
@@ -92,8 +89,23 @@ async def download_uzum(
     result: dict[str, int] = {}
 
     async def body(writer: Writer, fetcher: Fetcher, pool: Any) -> None:
+        archive = None
+        if cfg.archive.enabled:
+            archive = archive_mod.Archive(
+                cfg.archive_dir,
+                "uzum",
+                "product",
+                batch_records=cfg.archive.batch_records,
+                max_bytes=cfg.archive.max_mb * 1024 * 1024,
+            )
         scanner = UzumScanner(
-            cfg.uzum, pool=pool, fetcher=fetcher, writer=writer, plan=plan, shard=cfg.shard_parts()
+            cfg.uzum,
+            pool=pool,
+            fetcher=fetcher,
+            writer=writer,
+            plan=plan,
+            archive=archive,
+            shard=cfg.shard_parts(),
         )
         progress = Progress(out, (stop - start + 1) if stop else None)
         task = asyncio.create_task(scanner.run())

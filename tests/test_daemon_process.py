@@ -23,6 +23,8 @@ status_interval_s = 0.5
 level = "{level}"
 [uzum]
 enabled = false
+[uzex]
+enabled = false
 [web]
 enabled = false
 """

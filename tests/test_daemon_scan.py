@@ -21,9 +21,12 @@ import pytest
 
 from marketplaced import db
 from marketplaced.config import DatabaseConfig
+from marketplaced.platforms.uzex.records import LOT_TYPES
+from marketplaced.simulator.app import SimulatorOptions, build
 from marketplaced.simulator.catalogue import UzumCatalogue
 
 from .daemon_harness import DaemonProcess
+from .test_uzex_scanner import assert_matches_catalogue
 from .uzum_helpers import expected_state, missing_ids, stored_state
 
 pytestmark = pytest.mark.slow
@@ -78,7 +81,7 @@ def sim_requests(url: str) -> int:
     return int(stats["requests"].get("product", 0))
 
 
-def config(rps: float, concurrency: int = 16) -> str:
+def config(rps: float, concurrency: int = 16, uzex: bool = False) -> str:
     return f"""
 [daemon]
 status_interval_s = 0.5
@@ -90,6 +93,10 @@ concurrency = {concurrency}
 frontier_misses = 300
 cycle_pause_s = 3600.0
 checkpoint_every = 100
+[uzex]
+enabled = {"true" if uzex else "false"}
+cycle_pause_s = 3600.0
+concurrency = 8
 [web]
 enabled = false
 """
@@ -141,14 +148,23 @@ def test_sigkill_at_random_moments_loses_nothing(
     rng = random.Random(2024)
     catalogue = UzumCatalogue(SEED, N_IDS)
     highest = catalogue.highest_id
+    uzex_catalogue = build(SimulatorOptions(seed=SEED, n_ids=N_IDS)).uzex.catalogue
+    uzex_total = sum(len(uzex_catalogue.expected_lots(t)) for t in LOT_TYPES)
     frontier = highest + 300
     # ~3.5 s for the whole range at 800 ids/s, so every kill lands mid-scan
-    d = DaemonProcess(tmp_path, fresh_db, config(rps=800), {"UZUM_BASE_URL": simulator})
+    d = DaemonProcess(
+        tmp_path,
+        fresh_db,
+        config(rps=800, uzex=True),
+        {"UZUM_BASE_URL": simulator, "UZEX_BASE_URL": simulator},
+    )
     kills = 0
     try:
         for _ in range(4):
             d.start()
-            assert d.notify.wait_for(lambda m: m.count("READY=1") > kills, 30), d.log()[-3000:]
+            starts = kills + 1
+            ready = d.notify.wait_for(lambda m, n=starts: m.count("READY=1") >= n, 30)
+            assert ready, d.log()[-3000:]
             time.sleep(rng.uniform(0.2, 1.2))
             d.signal(signal.SIGKILL)
             d.wait(10)
@@ -163,7 +179,11 @@ def test_sigkill_at_random_moments_loses_nothing(
                 "SELECT position, frontier, cycle FROM scan_cursors "
                 "WHERE scanner = 'uzum.products'",
             )
-            if row is not None and row["frontier"] == frontier and row["position"] >= frontier:
+            lots = query(fresh_db, "SELECT count(*) AS n FROM uzex_lots")["n"]
+            uzum_done = (
+                row is not None and row["frontier"] == frontier and row["position"] >= frontier
+            )
+            if uzum_done and lots >= uzex_total:
                 break
             time.sleep(0.3)
         assert row is not None and row["position"] >= frontier, (row, d.log()[-3000:])
@@ -171,7 +191,7 @@ def test_sigkill_at_random_moments_loses_nothing(
         positions = [
             int(line.split('"position": ')[1].split(",")[0])
             for line in d.log().splitlines()
-            if "scanner_resumed" in line
+            if "scanner_resumed" in line and '"scanner": "uzum.products"' in line
         ]
         assert positions == sorted(positions) and 0 < positions[-1] < frontier, positions
         d.signal(signal.SIGTERM)
@@ -195,6 +215,8 @@ def test_sigkill_at_random_moments_loses_nothing(
                 expected
             )
             assert await pool.fetchval("SELECT count(*) FROM dead_letters") == 0
+            # UZEX, killed mid-backfill as well: every lot and item exactly once, right values
+            await assert_matches_catalogue(pool, uzex_catalogue)
         finally:
             await pool.close()
 

@@ -102,7 +102,7 @@ async def test_unreachable_database_gives_clear_error(fresh_db: DatabaseConfig) 
     import dataclasses
 
     bad = dataclasses.replace(fresh_db, port=1)
-    with pytest.raises(DatabaseError, match="cannot connect to PostgreSQL.*after"):
+    with pytest.raises(DatabaseError, match=r"cannot connect to PostgreSQL.*after"):
         await db.connect(bad, wait_s=0.5)
     wrong_pw = dataclasses.replace(fresh_db, password="definitely-wrong")
     with pytest.raises(DatabaseError, match="rejected the credentials"):

@@ -34,7 +34,8 @@ async def test_counts_exact_and_estimated(fresh_db: DatabaseConfig) -> None:
         assert "price_history" in rows and "price_history_default" not in rows  # partitions fold in
         # a big table is estimated from statistics unless --exact
         await conn.execute(
-            "INSERT INTO uzum_miss_forms (form, seen) SELECT 'f' || g, g FROM generate_series(1, 150000) g"
+            "INSERT INTO uzum_miss_forms (form, seen) "
+            "SELECT 'f' || g, g FROM generate_series(1, 150000) g"
         )
         await conn.execute("ANALYZE uzum_miss_forms")
         est = {name: (n, exact) for name, n, exact in await ops.counts(conn, exact=False)}

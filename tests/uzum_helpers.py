@@ -1,4 +1,4 @@
-"""Helpers for scanning the Uzum simulator in-process and comparing the result with its catalogue."""
+"""Helpers: scan the Uzum simulator in-process and compare the result with its catalogue."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
+from marketplaced import platforms
 from marketplaced.config import Config, UzumConfig, WriterConfig
-from marketplaced.daemon import default_headers, host_policies, uzum_policy
 from marketplaced.http import Fetcher
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.platforms.uzum.storage import MISSING_CHUNK, UzumSink
@@ -42,7 +42,7 @@ async def pipeline(cfg: Config, pool: asyncpg.Pool) -> AsyncIterator[tuple[Fetch
     writer = Writer(pool, cfg.writer, [UzumSink()])
     task = asyncio.create_task(writer.run())
     try:
-        async with Fetcher(uzum_policy(cfg), host_policies(cfg), default_headers(cfg)) as fetcher:
+        async with platforms.new_fetcher(cfg) as fetcher:
             yield fetcher, writer
         await writer.flush()
     finally:
@@ -69,7 +69,8 @@ async def stored_state(pool: asyncpg.Pool, ids: range) -> dict[int, tuple[object
     products = {
         r["id"]: r
         for r in await pool.fetch(
-            "SELECT id, title, title_uz, title_ru, category_id, seller_id, orders_amount, reviews_amount, "
+            "SELECT id, title, title_uz, title_ru, category_id, seller_id, orders_amount, "
+            "reviews_amount, "
             "total_available FROM products WHERE id BETWEEN $1 AND $2",
             lo,
             hi,

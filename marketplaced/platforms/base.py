@@ -1,11 +1,12 @@
 """The platform interface: what a marketplace must provide to be scanned.
 
-A platform (Uzum, UZEX, …) tells the daemon three things:
-- which writer sinks store its records (`sinks`),
-- which hosts it talks to and how politely (`host_policies`),
-- which scanners to run (`scanners`), each a long-lived coroutine that fetches through the
-  shared `Fetcher`, parses into records and `put`s them on the shared `Writer`.
-The daemon owns every resource and hands them over in a `ScanContext`.
+A platform (Uzum, UZEX, …) is a package whose `__init__` provides three functions:
+- `host_policies(cfg)`: the hosts it talks to and how politely (per-host `HostPolicy`),
+- `sinks()`: the writer sinks storing its records,
+- `build_scanners(cfg, pool=…, fetcher=…, writer=…, archive_root=…)`: its enabled scanners, each a
+  long-lived coroutine that fetches through the shared `Fetcher`, parses into records and puts
+  them (with `CursorMark`s) on the shared `Writer`.
+The daemon owns every resource and hands them over; `platforms.ALL` lists the platforms.
 """
 
 from __future__ import annotations
@@ -14,25 +15,14 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import asyncpg
 
-from marketplaced.archive import Archive
-from marketplaced.checkpoint import LiveState
 from marketplaced.config import Config
 from marketplaced.http import Fetcher, HostPolicy
 from marketplaced.writer import Sink, Writer
-
-
-@dataclass(slots=True)
-class ScanContext:
-    cfg: Config
-    pool: asyncpg.Pool
-    fetcher: Fetcher
-    writer: Writer
-    live: LiveState | None
-    archives: dict[str, Archive] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -96,8 +86,14 @@ class ScannerStats:
 
 
 class Scanner(Protocol):
-    name: str
-    stats: ScannerStats
+    #: the platform's config section; replaced in place on SIGHUP
+    cfg: Any
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def stats(self) -> ScannerStats: ...
 
     async def run(self) -> None:
         """Scan until cancelled (continuous) or until done (one-shot)."""
@@ -105,10 +101,16 @@ class Scanner(Protocol):
 
 
 class Platform(Protocol):
-    name: str
-
-    def sinks(self) -> Sequence[Sink]: ...
-
     def host_policies(self, cfg: Config) -> dict[str, HostPolicy]: ...
 
-    def scanners(self, ctx: ScanContext) -> Sequence[Scanner]: ...
+    def sinks(self) -> list[Sink]: ...
+
+    def build_scanners(
+        self,
+        cfg: Config,
+        *,
+        pool: asyncpg.Pool,
+        fetcher: Fetcher,
+        writer: Writer,
+        archive_root: Path | None,
+    ) -> Sequence[Scanner]: ...

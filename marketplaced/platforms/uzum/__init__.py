@@ -1,0 +1,87 @@
+"""Uzum Market: what the daemon and the CLI call (the `Platform` interface of base.py).
+
+- `host_policies(cfg)`: the fetcher policy of the API host;
+- `sinks()`: the writer sink storing products, SKUs, sellers, categories, history and misses;
+- `build_scanners(cfg, pool=…, fetcher=…, writer=…, archive_root=…)`: the product scanner.
+
+Modules: `records`, `parser` (payload → records), `storage` (the sink), `scanner`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from marketplaced.archive import Archive
+from marketplaced.config import Config
+from marketplaced.http import Fetcher, HostPolicy
+from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
+from marketplaced.platforms.uzum.storage import UzumSink
+from marketplaced.writer import Sink, Writer
+
+__all__ = [
+    "ScanPlan",
+    "UzumScanner",
+    "build_scanners",
+    "headers",
+    "host_policies",
+    "policy",
+    "sinks",
+]
+
+
+def policy(cfg: Config) -> HostPolicy:
+    u = cfg.uzum
+    return HostPolicy(
+        rps=u.rps,
+        concurrency=u.concurrency,
+        timeout_s=u.timeout_s,
+        max_retries=u.max_retries,
+        breaker_failures=u.breaker_failures,
+        breaker_cooldown_s=u.breaker_cooldown_s,
+    )
+
+
+def host_policies(cfg: Config) -> dict[str, HostPolicy]:
+    return {urlsplit(cfg.uzum.base_url).netloc: policy(cfg)}
+
+
+def headers(cfg: Config) -> dict[str, str]:
+    # upstreams.md: browser-like UA, JSON accept, Russian first; never a stale Authorization
+    return {
+        "User-Agent": cfg.uzum.user_agent,
+        "Accept": "application/json",
+        "Accept-Language": "ru-RU,ru;q=0.9",
+    }
+
+
+def sinks() -> list[Sink]:
+    return [UzumSink()]
+
+
+def build_scanners(
+    cfg: Config, *, pool: asyncpg.Pool, fetcher: Fetcher, writer: Writer, archive_root: Path | None
+) -> list[UzumScanner]:
+    if not cfg.uzum.enabled:
+        return []
+    archive = None
+    if archive_root is not None:
+        archive = Archive(
+            archive_root,
+            "uzum",
+            "product",
+            batch_records=cfg.archive.batch_records,
+            max_bytes=cfg.archive.max_mb * 1024 * 1024,
+        )
+    return [
+        UzumScanner(
+            cfg.uzum,
+            pool=pool,
+            fetcher=fetcher,
+            writer=writer,
+            archive=archive,
+            shard=cfg.shard_parts(),
+        )
+    ]

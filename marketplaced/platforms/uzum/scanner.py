@@ -91,6 +91,14 @@ class UzumScanner:
         return f"{self.cfg.base_url.rstrip('/')}/api/v2/product/{product_id}"
 
     async def run(self) -> None:
+        try:
+            await self._run()
+        finally:
+            if self._archive is not None:
+                # the partial batch of raw responses is written even when we are cancelled
+                await self._archive.flush()
+
+    async def _run(self) -> None:
         await self._restore()
         while True:
             await self._scan_cycle()

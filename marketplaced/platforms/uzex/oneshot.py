@@ -1,0 +1,224 @@
+"""One-shot UZEX runs outside the daemon: `download uzex` and `process-raw uzex`.
+
+`download` runs the completed-deals scanner of one lot type once (newest first, items included)
+with its own cursor (`uzex.<type>.download`): an interrupted download continues where it stopped,
+a finished one starts again from the top. `process_raw` re-parses every archived UZEX response
+into the database (idempotent upserts). Both show one self-rewriting progress line and use the
+same fetcher, parser, sink and writer as the daemon.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+import asyncpg
+
+from marketplaced import archive as archive_mod
+from marketplaced import db
+from marketplaced.checkpoint import ParseFailure
+from marketplaced.config import Config
+from marketplaced.errors import ParseError
+from marketplaced.http import Fetcher
+from marketplaced.platforms.uzex import client as uzex_client
+from marketplaced.platforms.uzex import parser
+from marketplaced.platforms.uzex.completed import CompletedScanner
+from marketplaced.platforms.uzex.records import LOT_TYPES, LotStatus, LotType
+from marketplaced.platforms.uzex.scanner import UzexPlan
+from marketplaced.platforms.uzex.storage import UzexPage, UzexSink, scope
+from marketplaced.writer import Writer
+
+#: how often the progress line is redrawn
+_PROGRESS_EVERY_S = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class UzexRunResult:
+    lots: int
+    items: int
+    missing: int
+    errors: int
+    parse_failures: int
+    seconds: float
+    #: "" or the block that stopped the run ("blocked_by_upstream", "user_agent_rejected")
+    blocked: str = ""
+
+
+class _Progress:
+    def __init__(self, out: TextIO, target: int | None) -> None:
+        self._out, self._target, self._started = out, target, time.monotonic()
+
+    def show(self, lots: int, items: int, errors: int, final: bool = False) -> None:
+        rate = lots / max(time.monotonic() - self._started, 1e-6)
+        target = f"/{self._target}" if self._target else ""
+        eta = ""
+        if self._target and rate > 0:
+            eta = f"  ETA {max(self._target - lots, 0) / rate:5.0f} s"
+        self._out.write(
+            f"\r{lots}{target} lots  {items} items  {rate:7.1f} lots/s  errors {errors}{eta}   "
+        )
+        if final:
+            self._out.write("\n")
+        self._out.flush()
+
+
+@asynccontextmanager
+async def _runtime(cfg: Config) -> AsyncIterator[tuple[asyncpg.Pool, Writer, Fetcher]]:
+    """Pool → writer → fetcher, closed in reverse; the writer is drained before it stops."""
+    pool = await db.create_pool(cfg.database, wait_s=cfg.daemon.startup_wait_s)
+    try:
+        async with pool.acquire() as conn:
+            await db.check_schema(conn)
+        writer = Writer(pool, cfg.writer, [UzexSink()])
+        writer_task = asyncio.create_task(writer.run())
+        try:
+            policies = uzex_client.host_policies(cfg.uzex)
+            default = next(iter(policies.values()))
+            async with Fetcher(default, policies) as fetcher:
+                yield pool, writer, fetcher
+            await writer.flush()
+        finally:
+            writer_task.cancel()
+            await asyncio.gather(writer_task, return_exceptions=True)
+            await writer.drain()
+    finally:
+        await pool.close()
+
+
+async def download(
+    cfg: Config, lot_type: LotType, target: int | None = None, out: TextIO = sys.stderr
+) -> UzexRunResult:
+    """Download completed deals of `lot_type` (newest first) until `target` lots or the end."""
+    started = time.monotonic()
+    archive = None
+    if cfg.archive.enabled:
+        archive = archive_mod.Archive(
+            cfg.archive_dir,
+            "uzex",
+            lot_type,
+            batch_records=cfg.archive.batch_records,
+            max_bytes=cfg.archive.max_mb * 1024 * 1024,
+        )
+    async with _runtime(cfg) as (pool, writer, fetcher):
+        scanner = CompletedScanner(
+            cfg.uzex,
+            lot_type,
+            pool=pool,
+            fetcher=fetcher,
+            writer=writer,
+            archive=archive,
+            plan=UzexPlan(continuous=False, target=target, own_cursor=True),
+        )
+        progress = _Progress(out, target)
+        task = asyncio.create_task(scanner.run())
+        st = scanner.stats
+        while not task.done():
+            progress.show(st.found, st.items, sum(st.errors.values()))
+            await asyncio.wait({task}, timeout=_PROGRESS_EVERY_S)
+        task.result()
+        progress.show(st.found, st.items, sum(st.errors.values()), final=True)
+    return UzexRunResult(
+        st.found,
+        st.items,
+        st.missing,
+        sum(st.errors.values()),
+        st.parse_failures,
+        time.monotonic() - started,
+        st.blocked_reason,
+    )
+
+
+async def process_raw(cfg: Config, out: TextIO = sys.stderr) -> UzexRunResult:
+    """Re-parse every archived UZEX response (all lot types and reference lists)."""
+    started = time.monotonic()
+    counts = {"lots": 0, "items": 0, "failed": 0}
+    async with _runtime(cfg) as (_pool, writer, _fetcher):
+        progress = _Progress(out, None)
+        for kind in (*LOT_TYPES, "reference"):
+            for ref, rec in archive_mod.iter_records(cfg.archive_dir, "uzex", kind):
+                for item in replay(kind, ref, rec):
+                    await writer.put(item)
+                    _tally(counts, item)
+            progress.show(counts["lots"], counts["items"], counts["failed"])
+        progress.show(counts["lots"], counts["items"], counts["failed"], final=True)
+    seconds = time.monotonic() - started
+    return UzexRunResult(counts["lots"], counts["items"], 0, 0, counts["failed"], seconds)
+
+
+def _tally(counts: dict[str, int], item: object) -> None:
+    if isinstance(item, UzexPage):
+        counts["lots"] += len(item.lots)
+        counts["items"] += len(item.items)
+    elif isinstance(item, ParseFailure):
+        counts["failed"] += 1
+
+
+def replay(kind: str, ref: str, rec: archive_mod.RawRecord) -> list[object]:
+    """Writer items for one archived response; its key says which endpoint it came from.
+
+    Keys as the scanners write them: `completed:<from>-<to>`, `active:<from>-<to>`,
+    `items:<lot>`, `lot:<lot>`, `trade:<lot>`, `categories`, `regions`. Non-200 answers (404s
+    of removed lots, refusals) are skipped: they hold no data.
+    """
+    if rec.status != 200:
+        return []
+    endpoint, _, arg = rec.key.partition(":")
+    where = "uzex.reference" if kind == "reference" else scope(_lot_type(kind))
+    try:
+        data: Any = json.loads(rec.body, strict=False) if rec.body.strip() else None
+        return _replay_parsed(kind, endpoint, arg, data, where, ref)
+    except (ValueError, ParseError) as exc:
+        reason = exc.reason if isinstance(exc, ParseError) else f"invalid JSON: {exc}"
+        return [ParseFailure(where, rec.key, reason, ref)]
+
+
+def _replay_parsed(
+    kind: str, endpoint: str, arg: str, data: Any, where: str, ref: str
+) -> list[object]:
+    if endpoint == "categories":
+        result = parser.parse_categories(data)
+        return [*result.records, *_failures(where, result.failures, ref)]
+    if endpoint == "regions":
+        regions = parser.parse_regions(data)
+        return [*regions.records, *_failures(where, regions.failures, ref)]
+    lot_type = _lot_type(kind)
+    if endpoint == "completed":
+        page = parser.parse_completed_deals(lot_type, data)
+        return [_list_page(lot_type, "completed", page), *_failures(where, page.failures, ref)]
+    if endpoint == "active":
+        page = parser.parse_active_lots(lot_type, data)
+        return [_list_page(lot_type, "active", page), *_failures(where, page.failures, ref)]
+    lot_id = int(arg)
+    if endpoint == "items":
+        items = parser.parse_deal_products(lot_type, lot_id, data)
+        return [UzexPage(lot_type, "completed", (), tuple(items), (lot_id,))]
+    if endpoint == "trade":
+        items = parser.parse_etender_trade(lot_id, data)
+        return [UzexPage(lot_type, "completed", (), tuple(items), (lot_id,))]
+    if endpoint == "lot":
+        detail = parser.parse_lot_detail(lot_type, data)
+        return [UzexPage(lot_type, "active", tuple(detail.lots), tuple(detail.items), (lot_id,))]
+    raise ParseError(f"unknown archive key {endpoint!r}")
+
+
+def _list_page(lot_type: LotType, source: LotStatus, page: parser.PageResult) -> UzexPage:
+    """A list page: rows that carry their items (shop rows, DealsList) carry all of them."""
+    complete = tuple({item.lot_id for item in page.items})
+    return UzexPage(lot_type, source, tuple(page.lots), tuple(page.items), complete)
+
+
+def _failures(where: str, failures: list[tuple[str, str]], ref: str) -> list[object]:
+    return [ParseFailure(where, key, reason, ref) for key, reason in failures]
+
+
+def _lot_type(kind: str) -> LotType:
+    for lot_type in LOT_TYPES:
+        if lot_type == kind:
+            return lot_type
+    raise ParseError(f"unknown UZEX archive kind {kind!r}")

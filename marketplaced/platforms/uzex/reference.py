@@ -1,0 +1,100 @@
+"""The reference-data scanner: UZEX categories and regions, refreshed daily.
+
+Both lists are small and change rarely, so one request each per `reference_interval_h` is
+enough. The time of the last refresh is kept in the scan cursor, so a restart does not refresh
+again before it is due.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from marketplaced.archive import Archive
+from marketplaced.checkpoint import load_cursor
+from marketplaced.config import UzexConfig
+from marketplaced.errors import ParseError
+from marketplaced.http import Fetcher, JsonResponse
+from marketplaced.platforms.uzex.parser import ReferenceResult, parse_categories, parse_regions
+from marketplaced.platforms.uzex.scanner import UzexPlan, UzexScanner
+from marketplaced.writer import Writer
+
+NAME = "uzex.reference"
+SCOPE = "uzex.reference"
+
+
+class ReferenceScanner(UzexScanner):
+    """Categories and regions from the trade host."""
+
+    def __init__(
+        self,
+        cfg: UzexConfig,
+        *,
+        pool: asyncpg.Pool,
+        fetcher: Fetcher,
+        writer: Writer,
+        archive: Archive | None = None,
+        plan: UzexPlan | None = None,
+    ) -> None:
+        super().__init__(
+            cfg,
+            name=NAME,
+            scope=SCOPE,
+            pool=pool,
+            fetcher=fetcher,
+            writer=writer,
+            archive=archive,
+            plan=plan,
+        )
+        self.refreshed_at = 0.0  # wall clock of the last refresh
+
+    async def _restore(self) -> None:
+        cursor = await load_cursor(self._pool, self.name)
+        if cursor is not None:
+            self.stats.cycle = cursor.cycle
+            self.refreshed_at = float(cursor.state.get("refreshed_at") or 0.0)
+
+    def _pause_s(self) -> float:
+        return max(0.0, self.refreshed_at + self.cfg.reference_interval_h * 3600 - time.time())
+
+    async def _cycle(self) -> None:
+        if self.plan.continuous and self._pause_s() > 0:
+            return  # refreshed recently (before a restart): wait for the interval
+        st = self.stats
+        st.state = "scanning"
+        st.cycle += 1
+        self._cycle_started_at = datetime.now(UTC)
+        lists: Sequence[tuple[str, Callable[[], Awaitable[JsonResponse]], Any]] = (
+            ("categories", self.client.categories, parse_categories),
+            ("regions", self.client.regions, parse_regions),
+        )
+        for key, fetch, parse in lists:
+            await self._refresh(key, fetch, parse)
+        self.refreshed_at = time.time()
+        await self._put_mark(st.cycle, st.found, {"refreshed_at": self.refreshed_at})
+        self._log.info("reference_refreshed", found=st.found)
+
+    async def _refresh(
+        self,
+        key: str,
+        fetch: Callable[[], Awaitable[JsonResponse]],
+        parse: Callable[[object], ReferenceResult[Any]],
+    ) -> None:
+        got = await self._get_list(key, fetch)
+        if got is None:
+            return
+        resp, ref = got
+        try:
+            result = parse(resp.data)
+        except ParseError as exc:  # the body is no list at all
+            await self._parse_failed(SCOPE, key, exc.reason, ref)
+            return
+        for row_key, reason in result.failures:
+            await self._parse_failed(SCOPE, f"{key}:{row_key}", reason, ref)
+        for record in result.records:
+            await self._writer.put(record)
+        self._count(len(result.records), 0, None)

@@ -1,0 +1,520 @@
+"""UZEX scanners end to end: the simulator on aiohttp_server → fetcher → writer → PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import inspect
+import io
+import json
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import pytest
+from aiohttp import web
+
+from marketplaced import config, db
+from marketplaced.archive import Archive
+from marketplaced.checkpoint import load_cursor
+from marketplaced.config import DatabaseConfig, UzexConfig, WriterConfig
+from marketplaced.errors import UpstreamBlockedError
+from marketplaced.http import Fetcher, HostPolicy
+from marketplaced.platforms import uzex
+from marketplaced.platforms.uzex.active import ActiveScanner
+from marketplaced.platforms.uzex.client import UserAgentRejectedError, classify, host_policies
+from marketplaced.platforms.uzex.completed import CompletedScanner
+from marketplaced.platforms.uzex.records import LOT_TYPES, LotType
+from marketplaced.platforms.uzex.reference import ReferenceScanner
+from marketplaced.platforms.uzex.scanner import UzexPlan, UzexScanner
+from marketplaced.platforms.uzex.storage import UzexSink
+from marketplaced.simulator.uzex import (
+    CATEGORIES,
+    REGIONS,
+    UzexCatalogue,
+    UzexFaults,
+    UzexSimulator,
+    add_uzex_routes,
+)
+from marketplaced.writer import Writer
+from tests.conftest import base_config
+
+ONE_SHOT = UzexPlan(continuous=False)
+ACTIVE_TYPES: tuple[LotType, ...] = ("auction", "shop", "national")
+
+
+#: every table a UZEX test writes; emptied before each test of this module's shared database
+UZEX_TABLES = (
+    "uzex_lots, uzex_lot_items, uzex_parties, uzex_products, uzex_categories, uzex_regions, "
+    "uzex_lot_status_history, scan_cursors, dead_letters, parse_failures"
+)
+
+
+@pytest.fixture
+async def pool(module_db: DatabaseConfig) -> AsyncIterator[asyncpg.Pool]:
+    """One migrated database per module (creating one per test costs seconds), emptied per test."""
+    p = await db.create_pool(module_db)
+    await p.execute(f"TRUNCATE {UZEX_TABLES}")
+    yield p
+    await p.close()
+
+
+@dataclasses.dataclass
+class Upstream:
+    sim: UzexSimulator
+    origin: str
+    #: (path, from) of every list request and the path of every detail request, in order
+    seen: list[tuple[str, int | None]]
+    #: (path, JSON body or None, headers) of every request
+    requests: list[tuple[str, Any, dict[str, str]]] = dataclasses.field(default_factory=list)
+
+    def windows(self, path_end: str) -> list[int]:
+        return [first for path, first in self.seen if path.endswith(path_end) and first]
+
+    def details(self, marker: str) -> Counter[str]:
+        return Counter(path for path, first in self.seen if marker in path)
+
+
+@pytest.fixture
+def sim() -> UzexSimulator:
+    catalogue = UzexCatalogue(
+        seed=11, n_auction=47, n_shop=33, n_national=12, n_etender=9, n_active=7
+    )
+    return UzexSimulator(catalogue)
+
+
+@pytest.fixture
+async def upstream(aiohttp_server: Any, sim: UzexSimulator) -> Upstream:
+    seen: list[tuple[str, int | None]] = []
+    requests: list[tuple[str, Any, dict[str, str]]] = []
+
+    @web.middleware
+    async def record(request: web.Request, handler: Any) -> web.StreamResponse:
+        first, body = None, None
+        if request.method == "POST":
+            body = await request.json()
+            first = body.get("from", body.get("From"))
+        seen.append((request.path, first))
+        requests.append((request.path, body, dict(request.headers)))
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    app = web.Application(middlewares=[record])
+    add_uzex_routes(app, sim)
+    server = await aiohttp_server(app)
+    return Upstream(sim, str(server.make_url("")).rstrip("/"), seen, requests)
+
+
+def uzex_config(origin: str, **overrides: Any) -> UzexConfig:
+    """The real loader with UZEX_BASE_URL, then tiny pages and pauses so tests run fast."""
+    loaded = config.load({"UZEX_BASE_URL": origin}, path=None).uzex
+    fast = {
+        "rps": 0.0,
+        "page_size": 10,
+        "recheck_pages": 1,
+        "cycle_pause_s": 0.01,
+        "timeout_s": 5.0,
+        "max_retries": 0,
+        **overrides,
+    }
+    return dataclasses.replace(loaded, **fast)
+
+
+@dataclasses.dataclass
+class Runtime:
+    pool: asyncpg.Pool
+    writer: Writer
+    fetcher: Fetcher
+    cfg: UzexConfig
+
+    def completed(
+        self, lot_type: LotType, plan: UzexPlan = ONE_SHOT, **kw: Any
+    ) -> CompletedScanner:
+        deps = {"pool": self.pool, "fetcher": self.fetcher, "writer": self.writer}
+        return CompletedScanner(self.cfg, lot_type, plan=plan, **deps, **kw)
+
+    def active(self, lot_type: LotType, plan: UzexPlan = ONE_SHOT) -> ActiveScanner:
+        deps = {"pool": self.pool, "fetcher": self.fetcher, "writer": self.writer}
+        return ActiveScanner(self.cfg, lot_type, plan=plan, **deps)
+
+    async def scan_everything(self) -> list[UzexScanner]:
+        """One pass ("until idle") of every completed and active scanner, daemon cursors."""
+        scanners: list[UzexScanner] = [self.completed(t) for t in LOT_TYPES]
+        scanners += [self.active(t) for t in ACTIVE_TYPES]
+        await asyncio.gather(*(s.run() for s in scanners))
+        await self.writer.flush()
+        return scanners
+
+
+@asynccontextmanager
+async def runtime(pool: asyncpg.Pool, cfg: UzexConfig) -> AsyncIterator[Runtime]:
+    writer = Writer(pool, WriterConfig(flush_interval_s=0.01), [UzexSink()])
+    task = asyncio.create_task(writer.run())
+    try:
+        default = HostPolicy(rps=0, max_retries=0, backoff_base_s=0.01)
+        async with Fetcher(default, host_policies(cfg)) as fetcher:
+            yield Runtime(pool, writer, fetcher, cfg)
+        await writer.flush()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def until(check: Callable[[], Awaitable[bool] | bool], timeout_s: float = 10.0) -> None:
+    """Poll `check` (sync or async) until it holds; fail the test after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if await result if inspect.isawaitable(result) else result:
+            return
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+async def assert_matches_catalogue(pool: asyncpg.Pool, catalogue: UzexCatalogue) -> None:
+    """The database holds exactly the simulator's lots and items, with the right values."""
+    for lot_type in LOT_TYPES:
+        want = catalogue.expected_lots(lot_type)
+        rows = await pool.fetch("SELECT * FROM uzex_lots WHERE lot_type = $1", lot_type)
+        got = {r["lot_id"]: r for r in rows}
+        assert set(got) == set(want), lot_type
+        for lot_id, lot in want.items():
+            row = got[lot_id]
+            assert (row["status"], row["deal_id"], row["deal_cost"]) == (
+                lot.status,
+                lot.deal_id,
+                lot.deal_cost,
+            ), (lot_type, lot_id)
+            assert (row["customer_inn"], row["provider_inn"]) == (
+                lot.customer_inn,
+                lot.provider_inn,
+            ), (lot_type, lot_id)
+        want_items = catalogue.expected_items(lot_type)
+        rows = await pool.fetch("SELECT * FROM uzex_lot_items WHERE lot_type = $1", lot_type)
+        got_items = {(r["lot_id"], r["line_no"]): r for r in rows}
+        assert set(got_items) == set(want_items), lot_type
+        for key, item in want_items.items():
+            row = got_items[key]
+            assert (row["quantity"], row["unit"], row["unit_price"], row["cost"]) == (
+                item.quantity,
+                item.unit,
+                item.unit_price,
+                item.cost,
+            ), (lot_type, key)
+    parties = {
+        (r["inn"], r["kind"]): r["name"] for r in await pool.fetch("SELECT * FROM uzex_parties")
+    }
+    for key, name in catalogue.expected_parties().items():
+        assert parties.get(key) == name, key
+
+
+async def test_a_scan_of_each_type_stores_exactly_the_simulator_catalogue(
+    pool: asyncpg.Pool, upstream: Upstream
+) -> None:
+    async with runtime(pool, uzex_config(upstream.origin)) as rt:
+        scanners = await rt.scan_everything()
+
+    await assert_matches_catalogue(pool, upstream.sim.catalogue)
+    assert {s.stats.state for s in scanners} == {"done"}
+    auction = scanners[0]
+    assert auction.stats.found == 47 and auction.stats.items > 47
+    # windows are inclusive, 1-based and consecutive: 1, 11, 21, … (page size 10)
+    assert upstream.windows("/auction/Common/GetCompletedDeals")[:5] == [1, 11, 21, 31, 41]
+    assert upstream.windows("/etender/api/common/DealsList") == [1]
+    # items of every completed auction and e-tender deal, each asked once
+    products = upstream.details("GetCompletedDealProducts")
+    assert len(products) == 47 and set(products.values()) == {1}
+    assert len(upstream.details("GetTrade")) == 9
+    cursor = await load_cursor(pool, "uzex.auction.completed")
+    assert cursor is not None and cursor.state["backfill"]["below"] == 0
+    assert cursor.frontier == 47
+
+
+async def test_requests_carry_the_upstream_shapes_and_browser_headers(
+    pool: asyncpg.Pool, upstream: Upstream
+) -> None:
+    cfg = uzex_config(upstream.origin, page_size=100)
+    async with runtime(pool, cfg) as rt:
+        await asyncio.gather(*(rt.completed(t).run() for t in LOT_TYPES))
+
+    bodies = {path: body for path, body, _ in upstream.requests if body is not None}
+    window = {"from": 1, "to": 100}
+    assert bodies["/auction/Common/GetCompletedDeals"] == {"region_ids": [], **window}
+    assert bodies["/etender/api/common/DealsList"] == {"From": 1, "To": 100, "System_Id": 0}
+    shop_switches = sorted(
+        (body["display_on_shop"], body["display_on_national"])
+        for path, body, _ in upstream.requests
+        if path == "/shop/Common/GetCompletedDeals"
+    )
+    assert shop_switches == [(0, 1), (1, 0)]  # national and e-shop, same host
+    for path, _, headers in upstream.requests:
+        assert headers["User-Agent"] == cfg.user_agent, path
+        assert (headers["Origin"], headers["Referer"]) == (cfg.origin, cfg.referer), path
+    assert {urlsplit(url).path for url in (cfg.auction_url, cfg.etender_url, cfg.trade_url)} == {
+        "/auction",
+        "/etender/api",
+        "/trade",
+    }
+
+
+def test_refusals_are_recognised_and_other_errors_are_not() -> None:
+    not_valid = json.dumps({"status": 500, "message": "Приложение : Not Valid"}).encode()
+    blocked = classify(500, {}, not_valid)
+    assert isinstance(blocked, UpstreamBlockedError) and "Validation header" in str(blocked)
+    missing_ua = {"status": 500, "message": "Приложение : Missing User-Agent header"}
+    ua = classify(500, {}, json.dumps(missing_ua, ensure_ascii=False).encode())
+    assert isinstance(ua, UserAgentRejectedError) and "uzex.user_agent" in str(ua)
+    assert classify(500, {}, b"Internal Server Error") is None  # retried like any 5xx
+    assert classify(200, {}, not_valid) is None
+
+
+async def test_a_later_cycle_records_status_changes_and_new_deals(
+    pool: asyncpg.Pool, upstream: Upstream
+) -> None:
+    catalogue = upstream.sim.catalogue
+    active_before = set(catalogue.expected_lots("auction")) - set(
+        lot_id
+        for lot_id, lot in catalogue.expected_lots("auction").items()
+        if lot.status == "completed"
+    )
+    async with runtime(pool, uzex_config(upstream.origin)) as rt:
+        await rt.scan_everything()
+        before = len(upstream.seen)
+        upstream.sim.advance(3)  # per type: 3 active lots close, 6 brand-new deals
+        await rt.scan_everything()
+
+    await assert_matches_catalogue(pool, catalogue)
+    closed = {
+        lot_id
+        for lot_id in active_before
+        if catalogue.expected_lots("auction")[lot_id].status == "completed"
+    }
+    assert len(closed) == 3
+    for lot_id in closed:
+        rows = await pool.fetch(
+            "SELECT status, deal_cost FROM uzex_lot_status_history "
+            "WHERE lot_type = 'auction' AND lot_id = $1 ORDER BY observed_at",
+            lot_id,
+        )
+        assert [r["status"] for r in rows] == ["active", "completed"]
+        assert rows[0]["deal_cost"] is None and rows[1]["deal_cost"] is not None
+    # unchanged lots got no second history row
+    assert await pool.fetchval(
+        "SELECT count(*) FROM (SELECT 1 FROM uzex_lot_status_history "
+        "GROUP BY lot_type, lot_id HAVING count(*) > 1) t"
+    ) == 3 * len(ACTIVE_TYPES)
+    # the catch-up read only the top of each list, not the whole history again
+    later = upstream.seen[before:]
+    auction_pages = [p for p, first in later if p.endswith("/auction/Common/GetCompletedDeals")]
+    assert len(auction_pages) <= 2
+
+
+async def test_not_valid_blocks_only_the_auction_scanners(
+    pool: asyncpg.Pool, upstream: Upstream
+) -> None:
+    upstream.sim.faults = UzexFaults(auction_not_valid=True)
+    cfg = config.load({"UZEX_BASE_URL": upstream.origin}, path=None)
+    cfg = dataclasses.replace(cfg, uzex=uzex_config(upstream.origin, blocked_backoff_h=2.0))
+    async with runtime(pool, cfg.uzex) as rt:
+        scanners = uzex.build_scanners(
+            cfg, pool=pool, fetcher=rt.fetcher, writer=rt.writer, archive_root=None
+        )
+        by_name = {s.name: s for s in scanners}
+        assert set(by_name) == {
+            *(f"uzex.{t}.completed" for t in LOT_TYPES),
+            *(f"uzex.{t}.active" for t in ACTIVE_TYPES),
+            "uzex.reference",
+        }
+        async with asyncio.TaskGroup() as tg:
+            tasks = [tg.create_task(s.run()) for s in scanners]
+
+            async def shop_stored_and_auction_blocked() -> bool:
+                count = await pool.fetchval(
+                    "SELECT count(*) FROM uzex_lots "
+                    "WHERE lot_type = 'shop' AND status = 'completed'"
+                )
+                blocked = all(
+                    by_name[n].stats.state == "blocked"
+                    for n in ("uzex.auction.completed", "uzex.auction.active")
+                )
+                return bool(count == 33 and blocked)
+
+            await until(shop_stored_and_auction_blocked)
+            for task in tasks:
+                task.cancel()
+
+    for name in ("uzex.auction.completed", "uzex.auction.active"):
+        stats = by_name[name].stats
+        assert stats.blocked_reason == "blocked_by_upstream"
+        assert stats.blocked_until is not None
+        assert stats.blocked_until - time.time() > 1.9 * 3600  # hours, as configured
+        assert stats.snapshot()["state"] == "blocked"
+    assert by_name["uzex.shop.completed"].stats.state != "blocked"
+    assert by_name["uzex.etender.completed"].stats.blocked_until is None
+    assert await pool.fetchval("SELECT count(*) FROM uzex_lots WHERE lot_type = 'auction'") == 0
+    # each auction scanner asked once and then stopped asking (no retry storm)
+    assert upstream.sim.requests["auction"] == 2
+    assert await pool.fetchval("SELECT count(*) FROM uzex_categories") == len(CATEGORIES)
+
+
+async def test_resume_after_stopping_mid_backfill_stores_everything_once(
+    pool: asyncpg.Pool, upstream: Upstream
+) -> None:
+    cfg = uzex_config(upstream.origin, page_size=5)
+    continuous = UzexPlan(continuous=True)
+    # slow answers, so the first run is surely stopped somewhere in the middle (like a crash)
+    upstream.sim.faults = UzexFaults(delay_s=0.01)
+    async with runtime(pool, cfg) as rt:
+        first = rt.completed("auction", continuous)
+        task = asyncio.create_task(first.run())
+
+        async def three_pages_committed() -> bool:
+            cursor = await load_cursor(pool, first.name)
+            return cursor is not None and cursor.position >= 15
+
+        await until(three_pages_committed)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await rt.writer.flush()
+        stopped_at = await load_cursor(pool, first.name)
+        assert stopped_at is not None and stopped_at.state["backfill"]["below"] > 0
+        pages_before = len(upstream.windows("/auction/Common/GetCompletedDeals"))
+        upstream.sim.faults = UzexFaults()
+
+        second = rt.completed("auction", continuous)
+        task = asyncio.create_task(second.run())
+        await until(lambda: second.walks.backfill.done)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    catalogue = upstream.sim.catalogue
+    completed = {
+        i for i, lot in catalogue.expected_lots("auction").items() if lot.status == "completed"
+    }
+    lots = await pool.fetch("SELECT lot_id FROM uzex_lots WHERE lot_type = 'auction'")
+    assert {r["lot_id"] for r in lots} == completed
+    items = await pool.fetchval("SELECT count(*) FROM uzex_lot_items WHERE lot_type = 'auction'")
+    assert items == sum(
+        1 for lot_id, _ in catalogue.expected_items("auction") if lot_id in completed
+    )
+    once = "SELECT count(*) FROM uzex_lot_status_history GROUP BY lot_id HAVING count(*) > 1"
+    assert await pool.fetch(once) == []
+    # the second run went on from the stored position: no window of the first run again
+    resumed = upstream.windows("/auction/Common/GetCompletedDeals")[pages_before:]
+    backfill_windows = [w for w in resumed if w != 1]  # 1 = its catch-up's look at the top
+    assert min(backfill_windows) > 10
+    fetched = upstream.details("GetCompletedDealProducts")
+    assert sum(fetched.values()) <= 47 + 5  # at most the interrupted page's lots twice
+
+
+async def test_a_malformed_row_is_a_parse_failure_and_the_rest_is_stored(
+    pool: asyncpg.Pool, upstream: Upstream, tmp_path: Path
+) -> None:
+    catalogue = upstream.sim.catalogue
+    original = catalogue.page
+    broken: list[int] = []
+
+    def page_with_garbage(*args: Any) -> list[dict[str, object]]:
+        rows = original(*args)
+        for row in rows:
+            if row["rn"] == 4 and args[:2] == ("shop", "completed"):
+                row["deal_cost"] = "twelve million"
+                broken.append(int(str(row["lot_id"])))
+        return rows
+
+    catalogue.page = page_with_garbage  # type: ignore[method-assign]
+    archive = Archive(tmp_path, "uzex", "shop", batch_records=100, max_bytes=10**8)
+    async with runtime(pool, uzex_config(upstream.origin)) as rt:
+        scanner = rt.completed("shop", archive=archive)
+        await scanner.run()
+
+    (bad,) = broken
+    stored = {r["lot_id"] for r in await pool.fetch("SELECT lot_id FROM uzex_lots")}
+    completed = {
+        i for i, lot in catalogue.expected_lots("shop").items() if lot.status == "completed"
+    }
+    assert stored == completed - {bad}
+    failure = await pool.fetchrow("SELECT * FROM parse_failures")
+    assert (failure["scope"], failure["entity_id"]) == ("uzex.shop", str(bad))
+    assert "deal_cost" in failure["reason"]
+    assert failure["archive_ref"].startswith("uzex/shop/")
+    assert scanner.stats.parse_failures == 1
+    assert list((tmp_path / "uzex" / "shop").rglob("*.jsonl.gz"))  # the raw page was kept
+
+
+async def test_removed_lot_keeps_the_lot_and_counts_a_miss(
+    pool: asyncpg.Pool, upstream: Upstream
+) -> None:
+    gone = max(upstream.sim.catalogue.expected_lots("etender"))
+    upstream.sim.faults = UzexFaults(removed_lots=frozenset({("etender", gone)}))
+    async with runtime(pool, uzex_config(upstream.origin)) as rt:
+        scanner = rt.completed("etender")
+        await scanner.run()
+
+    assert await pool.fetchval("SELECT count(*) FROM uzex_lots") == 9
+    assert await pool.fetchval("SELECT count(*) FROM uzex_lot_items WHERE lot_id = $1", gone) == 0
+    assert scanner.stats.missing == 1 and scanner.stats.miss_forms == {"http_404": 1}
+    assert await pool.fetchval("SELECT count(*) FROM dead_letters") == 0
+
+
+async def test_a_non_browser_user_agent_is_a_clear_configuration_error(
+    pool: asyncpg.Pool, upstream: Upstream
+) -> None:
+    async with runtime(pool, uzex_config(upstream.origin, user_agent="python-requests/2.31")) as rt:
+        scanner = rt.completed("shop")
+        await scanner.run()
+    assert scanner.stats.state == "blocked"
+    assert scanner.stats.blocked_reason == "user_agent_rejected"
+    assert await pool.fetchval("SELECT count(*) FROM uzex_lots") == 0
+
+
+async def test_reference_lists_are_refreshed_once_per_interval(
+    pool: asyncpg.Pool, upstream: Upstream
+) -> None:
+    async with runtime(pool, uzex_config(upstream.origin)) as rt:
+        deps = {"pool": pool, "fetcher": rt.fetcher, "writer": rt.writer}
+        await ReferenceScanner(rt.cfg, plan=ONE_SHOT, **deps).run()
+        assert await pool.fetchval("SELECT count(*) FROM uzex_regions") == len(REGIONS)
+        assert await pool.fetchval("SELECT count(*) FROM uzex_categories") == len(CATEGORIES)
+        # a restarted daemon does not ask again before the interval is over
+        again = ReferenceScanner(rt.cfg, **deps)
+        task = asyncio.create_task(again.run())
+        await until(lambda: again.stats.state == "idle")
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert upstream.sim.requests["trade"] == 2
+    assert again.refreshed_at > 0 and again.stats.cycle == 1
+
+
+async def test_download_then_process_raw_rebuilds_the_same_lots(
+    pool: asyncpg.Pool, module_db: DatabaseConfig, upstream: Upstream, tmp_path: Path
+) -> None:
+    cfg = base_config(
+        database=dataclasses.asdict(module_db),
+        archive={"enabled": True, "dir": str(tmp_path)},
+        writer={"flush_interval_s": 0.01},
+    )
+    cfg = dataclasses.replace(cfg, uzex=uzex_config(upstream.origin))
+    out = io.StringIO()
+
+    result = await uzex.download(cfg, "auction", target=20, out=out)
+
+    assert 20 <= result.lots < 47 and result.items > result.lots and not result.blocked
+    assert "lots/s" in out.getvalue() and out.getvalue().endswith("\n")
+    cursor = await load_cursor(pool, "uzex.auction.download")
+    assert cursor is not None and await load_cursor(pool, "uzex.auction.completed") is None
+    stored = await pool.fetch("SELECT lot_id, deal_cost FROM uzex_lots ORDER BY lot_id")
+    items = await pool.fetchval("SELECT count(*) FROM uzex_lot_items")
+    assert list((tmp_path / "uzex" / "auction").rglob("*.jsonl.gz"))
+
+    await pool.execute("TRUNCATE uzex_lots, uzex_lot_items, uzex_parties, uzex_products")
+    replayed = await uzex.process_raw(cfg, out=io.StringIO())
+
+    assert replayed.lots == len(stored) and replayed.parse_failures == 0
+    assert await pool.fetch("SELECT lot_id, deal_cost FROM uzex_lots ORDER BY lot_id") == stored
+    assert await pool.fetchval("SELECT count(*) FROM uzex_lot_items") == items
