@@ -23,12 +23,16 @@ from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
+from aiohttp import web
 
 from marketplaced import config as config_mod
 from marketplaced import db, log, platforms
 from marketplaced.checkpoint import LiveState
 from marketplaced.config import Config
-from marketplaced.errors import ConfigError
+from marketplaced.errors import ConfigError, MarketplacedError
+from marketplaced.jobs.scheduler import JobScheduler
+from marketplaced.web.app import WebDeps, create_app, start_site
+from marketplaced.web.daemon_status import DaemonStatus
 from marketplaced.http import Fetcher
 from marketplaced.platforms.base import Scanner
 from marketplaced.supervisor import Supervisor
@@ -104,6 +108,8 @@ class Daemon:
         self._scanner_tasks: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.started_at = time.time()
+        self.scheduler: JobScheduler | None = None
+        self.web_runner: web.AppRunner | None = None
 
     # -- signals ----------------------------------------------------------------------------
     def _install_signals(self) -> None:
@@ -154,6 +160,8 @@ class Daemon:
         self._spawn("writer", self.writer.run)
         self._apply_scanners()
         self._spawn("status", self._status_loop)
+        if cfg.web.enabled:
+            await self._start_web()
         if self.notifier.watchdog_interval_s:
             self._spawn("watchdog", self._watchdog_loop)
 
@@ -237,6 +245,12 @@ class Daemon:
             self.notifier.ready(self._status_line())
             return False
         changed = config_mod.diff(self.cfg, new)
+        if any(key.startswith(("web.", "database.", "redis.")) for key in changed):
+            # listeners and connections are not rebuilt live: say so instead of half-applying
+            _log.warning(
+                "restart_needed",
+                changed=[k for k in changed if k.startswith(("web.", "database.", "redis."))],
+            )
         self.cfg = new
         log.set_level(new.log.level)
         if self.fetcher is not None:
@@ -268,7 +282,22 @@ class Daemon:
         await _bounded("close", budgets.close_s, self._close_clients())
         self.notifier.close()
 
+    async def _start_web(self) -> None:
+        assert self.pool is not None
+        status = DaemonStatus(self)
+        app = create_app(WebDeps(self.pool, self.cfg, status, status))
+        try:
+            self.web_runner = await start_site(app, self.cfg)
+        except OSError as exc:
+            raise MarketplacedError(
+                f"the dashboard cannot listen on {self.cfg.web.host}:{self.cfg.web.port} "
+                f"({exc.strerror}); another process uses that port? Change [web] port or stop "
+                "it, or set [web] enabled = false"
+            ) from None
+
     async def _close_clients(self) -> None:
+        if self.web_runner is not None:
+            await self.web_runner.cleanup()
         if self.fetcher is not None:
             await self.fetcher.__aexit__(None, None, None)
         if self.redis is not None:

@@ -109,3 +109,37 @@ def test_old_schema_is_refused_with_instruction(tmp_path: Path, empty_db: Databa
         assert re.search(r"marketplaced migrate", d.log())
     finally:
         d.stop()
+
+
+def test_dashboard_is_served_by_the_daemon(tmp_path: Path, fresh_db: DatabaseConfig) -> None:
+    import json
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    text = CONFIG.format(level="info").replace("[web]\nenabled = false", f"[web]\nport = {port}")
+    d = DaemonProcess(tmp_path, fresh_db, text)
+    try:
+        d.start()
+        assert d.notify.wait_for(lambda m: "READY=1" in m, 30), d.log()
+        base = f"http://127.0.0.1:{port}"
+        page = urllib.request.urlopen(base + "/", timeout=10).read().decode()
+        assert "Status" in page
+        try:
+            health = urllib.request.urlopen(base + "/healthz", timeout=10)
+            code, body = health.status, health.read()
+        except urllib.error.HTTPError as err:  # 503 carries its reasons too
+            code, body = err.code, err.read()
+        assert code in (200, 503)
+        verdict = json.loads(body)
+        assert verdict["status"] == ("ok" if code == 200 else "fail")
+        assert isinstance(verdict["reasons"], list)
+        api = json.loads(urllib.request.urlopen(base + "/api/v1/status", timeout=10).read())
+        assert "scanners" in api
+        d.signal(signal.SIGTERM)
+        assert d.wait(30) == 0
+    finally:
+        d.stop()

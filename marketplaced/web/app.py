@@ -1,0 +1,275 @@
+"""The dashboard's app factory: a guest of the daemon, given everything it uses.
+
+`create_app(WebDeps(...))` builds the aiohttp application: dependencies under `web.AppKey`s
+(pool, config, status source, controls), Jinja2 with autoescaping, the security middleware,
+error handling (bad parameters → 400, JSON under /api), routes, and two background tasks
+owned by the app (cleanup contexts): the rate sampler for the status chart and the summary
+refresher. `start_site(app, cfg)` serves it on `[web] host/port` and returns the runner the
+daemon cleans up on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp_jinja2
+import asyncpg
+import jinja2
+from aiohttp import web
+
+from marketplaced import log
+from marketplaced.config import Config
+from marketplaced.web import api, metrics, summaries
+from marketplaced.web.params import ParamError
+from marketplaced.web.security import (
+    SESSION_COOKIE,
+    Guard,
+    add_security_headers,
+    guard_middleware,
+    is_api,
+    local_next,
+    set_session,
+)
+from marketplaced.web.status import Controls, StatusSource
+from marketplaced.web.views import analytics, catalog, status, uzex
+from marketplaced.web.views.common import (
+    CONFIG,
+    CONTROLS,
+    POOL,
+    STATE,
+    STATUS,
+    RouteLatency,
+    WebState,
+    render,
+    template_globals,
+)
+
+_log = log.get(__name__)
+HERE = Path(__file__).resolve().parent
+#: 10 s samples: 360 points make the hour of the rate chart
+RATE_SAMPLE_S = 10.0
+#: how long start_site lets open requests finish on shutdown
+SHUTDOWN_GRACE_S = 2.0
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class WebDeps:
+    pool: asyncpg.Pool
+    config: Config
+    status: StatusSource
+    controls: Controls
+    #: summary refresh period; None = never in the background (tests refresh explicitly)
+    summary_refresh_s: float | None = summaries.REFRESH_INTERVAL_S
+    rate_sample_s: float = RATE_SAMPLE_S
+
+
+def create_app(deps: WebDeps) -> web.Application:
+    guard = Guard(token=deps.config.web.token, bind_host=deps.config.web.host)
+    app = web.Application(
+        middlewares=[_latency_middleware, guard_middleware(guard), _error_middleware],
+        client_max_size=64 * 1024,  # forms here are tiny; refuse large bodies early
+    )
+    app[POOL] = deps.pool
+    app[CONFIG] = deps.config
+    app[STATUS] = deps.status
+    app[CONTROLS] = deps.controls
+    app[STATE] = WebState(guard=guard)
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+        autoescape=True,  # titles, seller names, lot items: all written by strangers
+        undefined=jinja2.StrictUndefined,
+    )
+    env.globals.update(template_globals())
+    app.on_response_prepare.append(add_security_headers)
+    app.cleanup_ctx.append(_rate_sampler(deps.rate_sample_s))
+    app.cleanup_ctx.append(summaries.Refresher(deps.pool, deps.summary_refresh_s).ctx)
+    _routes(app)
+    return app
+
+
+def _routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/", _home)
+    r.add_get("/login", login_form)
+    r.add_post("/login", login)
+    r.add_post("/logout", logout)
+    r.add_get("/healthz", metrics.healthz)
+    r.add_get("/metrics", metrics.metrics)
+    r.add_get("/status", status.status_page)
+    r.add_post("/status/scanners/{name}/{action:pause|resume}", status.scanner_action)
+    r.add_post("/status/dead-letters/retry", status.retry_dead_letters)
+    r.add_post("/status/jobs/{name}/run", status.run_job)
+    r.add_get("/products/{id}", catalog.product_page)
+    r.add_get("/sellers/{id}", catalog.seller_page)
+    r.add_get("/analytics", analytics.overview)
+    r.add_get("/uzex", _to_lots)
+    r.add_get("/uzex/lots/{type}/{id}", uzex.lot_page)
+    r.add_get("/uzex/customers/{inn}", uzex.party_page)
+    r.add_get("/uzex/providers/{inn}", uzex.party_page)
+    lists: dict[str, Handler] = {
+        "/products": catalog.products_page,
+        "/sellers": catalog.sellers_page,
+        "/analytics/price-drops": analytics.price_drops,
+        "/analytics/top-sellers": analytics.top_sellers,
+        "/analytics/compare": analytics.compare,
+        "/analytics/categories": analytics.categories,
+        "/uzex/lots": uzex.lots_page,
+        "/status/dead-letters": status.dead_letters_page,
+        "/status/job-runs": status.job_runs_page,
+        "/alerts": status.alerts_page,
+    }
+    for path, handler in lists.items():
+        r.add_get(path, handler)
+        r.add_get(path + ".csv", handler)  # the CSV twin: same handler, same query
+    api_routes: dict[str, Handler] = {
+        "/api/v1/openapi.json": api.openapi_json,
+        "/api/v1/status": api.status,
+        "/api/v1/products": api.products,
+        "/api/v1/products/{id}": api.product,
+        "/api/v1/products/{id}/history": api.product_history,
+        "/api/v1/sellers": api.sellers,
+        "/api/v1/sellers/{id}": api.seller,
+        "/api/v1/price-drops": api.price_drops,
+        "/api/v1/top-sellers": api.top_sellers,
+        "/api/v1/compare": api.compare,
+        "/api/v1/categories/overview": api.category_overview,
+        "/api/v1/uzex/lots": api.uzex_lots,
+        "/api/v1/uzex/lots/{type}/{id}": api.uzex_lot,
+        "/api/v1/dead-letters": api.dead_letters,
+    }
+    for path, handler in api_routes.items():
+        r.add_get(path, handler)
+    r.add_static("/static/", HERE / "static", name="static", append_version=True)
+
+
+async def start_site(app: web.Application, cfg: Config) -> web.AppRunner:
+    """Serve `app` on `[web] host/port`; the caller awaits `runner.cleanup()` on shutdown."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_S)
+    await runner.setup()
+    site = web.TCPSite(runner, cfg.web.host, cfg.web.port, reuse_address=True)
+    try:
+        await site.start()
+    except OSError:
+        await runner.cleanup()
+        raise
+    _log.info(
+        "web_started",
+        url=f"http://{cfg.web.host}:{cfg.web.port}/",
+        auth="token" if cfg.web.token else "loopback-only",
+    )
+    return runner
+
+
+# -- middlewares ---------------------------------------------------------------------------------
+
+
+@web.middleware
+async def _latency_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    try:
+        return await handler(request)
+    finally:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        latency = request.app[STATE].latency
+        latency.setdefault(route, RouteLatency()).observe(time.perf_counter() - started)
+
+
+@web.middleware
+async def _error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Bad parameters → 400 with the reason; HTTP errors under /api as JSON."""
+    try:
+        return await handler(request)
+    except ParamError as exc:
+        return await _error(request, 400, str(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        return await _error(request, exc.status, (exc.text or exc.reason).strip(), exc)
+
+
+async def _error(
+    request: web.Request, status_code: int, message: str, exc: web.HTTPException | None = None
+) -> web.Response:
+    if is_api(request.path) or request.path.endswith(".csv"):
+        resp = web.json_response({"error": message}, status=status_code)
+    else:
+        resp = await render(
+            request,
+            "error.html",
+            {"title": f"Error {status_code}", "message": message, "code": status_code},
+            status=status_code,
+        )
+    if exc is not None:
+        for key in ("WWW-Authenticate", "Location", "Allow"):
+            if key in exc.headers:
+                resp.headers[key] = exc.headers[key]
+    return resp
+
+
+# -- small handlers ------------------------------------------------------------------------------
+
+
+async def _home(request: web.Request) -> web.Response:
+    raise web.HTTPSeeOther("/status")
+
+
+async def _to_lots(request: web.Request) -> web.Response:
+    raise web.HTTPSeeOther("/uzex/lots")
+
+
+async def login_form(request: web.Request) -> web.Response:
+    nxt = local_next(request.rel_url.query.get("next"))
+    return await render(request, "login.html", {"title": "Log in", "next": nxt, "failed": False})
+
+
+async def login(request: web.Request) -> web.Response:
+    form = await request.post()
+    guard = request.app[STATE].guard
+    nxt = local_next(str(form.get("next", "")))
+    token = form.get("token")
+    if not guard.enabled or (isinstance(token, str) and guard.token_ok(token)):
+        resp = web.HTTPSeeOther(nxt)
+        if guard.enabled:
+            set_session(resp, guard, request.secure)
+        raise resp
+    _log.warning("web_login_failed", peer=request.remote)
+    # a wrong token costs the guesser a second: thousands of guesses stay impractical
+    await asyncio.sleep(1.0)
+    return await render(
+        request, "login.html", {"title": "Log in", "next": nxt, "failed": True}, status=401
+    )
+
+
+async def logout(request: web.Request) -> web.Response:
+    resp = web.HTTPSeeOther("/login")
+    resp.del_cookie(SESSION_COOKIE, path="/")
+    raise resp
+
+
+def _rate_sampler(interval_s: float) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Cleanup context sampling scanner rates: the daemon keeps only the current smoothed
+    rate, the hour of history for the chart is the dashboard's own business."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        async def loop() -> None:
+            while True:
+                status.sample_rates(app[STATE], app[STATUS])
+                await asyncio.sleep(interval_s)
+
+        task = asyncio.create_task(loop(), name="web_rate_sampler")
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    return ctx
+
+
+__all__ = ["WebDeps", "create_app", "start_site"]

@@ -1,0 +1,276 @@
+"""Uzum catalogue reads: the category tree, the product list and one product with its history.
+
+The product list is keyset-paginated on an index per sort order (005_web.sql), so page 10 000
+costs what page 1 costs. "Price" is the cheapest SKU's price; the price sorts walk SKUs in price
+order and keep each product's cheapest SKU (an anti-join), which is what an index can serve.
+Title search uses the trigram index on the concatenated uz/ru titles when pg_trgm exists.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from marketplaced.web.listing import Column, ListQuery, Where
+
+#: the category tree is small (≈ 5 000 rows) and changes rarely: reread it at most once a minute
+CATEGORY_TTL_S = 60.0
+#: a product page draws at most this many history rows; a product with 100 SKUs changing
+#: daily for a year stays under it, and a pathological one cannot stall the page
+HISTORY_ROW_CAP = 20_000
+
+# The expression the trigram index is built on (005_web.sql); it must match verbatim.
+TITLE_EXPR = "(p.title || ' ' || coalesce(p.title_uz, '') || ' ' || coalesce(p.title_ru, ''))"
+
+PRODUCT_SORTS = ("orders", "rating", "reviews", "new", "price_asc", "price_desc")
+#: sort → (key expression, its cursor type); all descending with id as the tie-breaker
+_KEYED_SORTS: dict[str, tuple[str, type]] = {
+    "orders": ("p.orders_amount", int),
+    "rating": ("coalesce(p.rating, 0)", float),
+    "reviews": ("p.reviews_amount", int),
+}
+
+PRODUCT_COLUMNS = (
+    Column("id", "ID", "int", link="/products/{id}"),
+    Column("title", "Title", link="/products/{id}"),
+    Column("category", "Category", link="/products?category={category_id}"),
+    Column("seller", "Seller", link="/sellers/{seller_id}"),
+    Column("price", "Price, so'm", "money"),
+    Column("rating", "Rating", "rating"),
+    Column("reviews", "Reviews", "int"),
+    Column("orders", "Orders", "int"),
+    Column("stock", "In stock", "int"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    id: int
+    title: str
+    parent_id: int | None
+
+
+@dataclass(slots=True)
+class CategoryTree:
+    by_id: dict[int, Category]
+    children: dict[int | None, list[int]]
+    loaded_at: float
+
+    def subtree(self, root: int) -> list[int]:
+        """`root` and every category below it."""
+        out, stack = [], [root]
+        while stack:
+            cid = stack.pop()
+            out.append(cid)
+            stack.extend(self.children.get(cid, ()))
+        return out
+
+    def chain(self, cid: int | None) -> list[Category]:
+        """From the top-level category down to `cid` (cycle-safe)."""
+        out: list[Category] = []
+        seen: set[int] = set()
+        while cid is not None and cid in self.by_id and cid not in seen:
+            seen.add(cid)
+            out.append(self.by_id[cid])
+            cid = self.by_id[cid].parent_id
+        return out[::-1]
+
+    def roots(self) -> list[Category]:
+        ids = [
+            c.id
+            for c in self.by_id.values()
+            if c.parent_id is None or c.parent_id not in self.by_id
+        ]
+        return sorted((self.by_id[i] for i in ids), key=lambda c: c.title)
+
+    def kids(self, cid: int) -> list[Category]:
+        return sorted((self.by_id[i] for i in self.children.get(cid, ())), key=lambda c: c.title)
+
+
+class CategoryCache:
+    """The category tree, loaded lazily and refreshed after `CATEGORY_TTL_S`."""
+
+    def __init__(self) -> None:
+        self._tree: CategoryTree | None = None
+
+    async def get(self, pool: asyncpg.Pool) -> CategoryTree:
+        tree = self._tree
+        if tree is None or time.monotonic() - tree.loaded_at > CATEGORY_TTL_S:
+            rows = await pool.fetch("SELECT id, title, parent_id FROM categories")
+            by_id = {r["id"]: Category(r["id"], r["title"], r["parent_id"]) for r in rows}
+            children: dict[int | None, list[int]] = {}
+            for c in by_id.values():
+                children.setdefault(c.parent_id, []).append(c.id)
+            tree = self._tree = CategoryTree(by_id, children, time.monotonic())
+        return tree
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFilter:
+    q: str | None = None
+    category_ids: Sequence[int] | None = None
+    seller_id: int | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    in_stock: bool = False
+    min_rating: float | None = None
+    min_orders: int | None = None
+    sort: str = "orders"
+    cursor: tuple[Any, ...] | None = None
+    limit: int = 50
+
+
+def cursor_kinds(sort: str) -> tuple[type, ...]:
+    if sort in _KEYED_SORTS:
+        return (_KEYED_SORTS[sort][1], int)
+    if sort == "new":
+        return (int,)
+    return (int, int)  # price sorts: (price, sku id)
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` with LIKE's wildcards in the user's text taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filters(f: ProductFilter, w: Where, *, price_inline: bool) -> None:
+    if f.q:
+        w.add(f"{TITLE_EXPR} ILIKE {{}}", like_pattern(f.q))
+    if f.category_ids is not None:
+        w.add("p.category_id = ANY({}::integer[])", list(f.category_ids))
+    if f.seller_id is not None:
+        w.add("p.seller_id = {}", f.seller_id)
+    if f.in_stock:
+        w.add("p.total_available > 0")
+    if f.min_rating is not None:
+        w.add("p.rating >= {}", f.min_rating)
+    if f.min_orders is not None:
+        w.add("p.orders_amount >= {}", f.min_orders)
+    price = "k.purchase_price" if price_inline else _MIN_PRICE
+    if f.min_price is not None:
+        w.add(f"{price} >= {{}}", f.min_price)
+    if f.max_price is not None:
+        w.add(f"{price} <= {{}}", f.max_price)
+
+
+_MIN_PRICE = "(SELECT min(k.purchase_price) FROM skus k WHERE k.product_id = p.id)"
+
+_OUTER = """
+SELECT p.id, p.title, p.category_id, c.title AS category, p.seller_id, s.title AS seller,
+       {price} AS price, p.rating, p.reviews_amount AS reviews, p.orders_amount AS orders,
+       p.total_available AS stock, p.sort_key, p.sku_key
+FROM ({inner}) p
+LEFT JOIN categories c ON c.id = p.category_id
+LEFT JOIN sellers s ON s.id = p.seller_id
+ORDER BY {order}"""
+
+
+def product_list(f: ProductFilter) -> ListQuery:
+    if f.sort in ("price_asc", "price_desc"):
+        return _by_price(f)
+    w = Where()
+    _filters(f, w, price_inline=False)
+    if f.sort == "new":
+        key, order = "p.id", "p.id DESC"
+        if f.cursor is not None:
+            w.add("p.id < {}", f.cursor[0])
+    else:
+        key = _KEYED_SORTS[f.sort][0]
+        order = f"{key} DESC, p.id DESC"
+        if f.cursor is not None:
+            w.add(f"({key}, p.id) < ({{}}, {{}})", *f.cursor)
+    inner = (
+        "SELECT p.id, p.title, p.category_id, p.seller_id, p.rating, p.reviews_amount, "  # noqa: S608 - constant fragments, values are $n parameters
+        f"p.orders_amount, p.total_available, {key} AS sort_key, NULL::bigint AS sku_key "
+        f"FROM products p WHERE {w.sql} ORDER BY {order} LIMIT {w.next_mark()}"
+    )
+    sql = _OUTER.format(price=_MIN_PRICE, inner=inner, order="p.sort_key DESC, p.id DESC")
+    keyset = ("id",) if f.sort == "new" else ("sort_key", "id")
+    return ListQuery(sql, tuple(w.args), PRODUCT_COLUMNS, f.limit, keyset=keyset)
+
+
+def _by_price(f: ProductFilter) -> ListQuery:
+    """Walk SKUs in price order keeping each product's cheapest one (ties by SKU id)."""
+    w = Where()
+    _filters(f, w, price_inline=True)
+    w.add(
+        "NOT EXISTS (SELECT 1 FROM skus k2 WHERE k2.product_id = k.product_id "
+        "AND (k2.purchase_price, k2.id) < (k.purchase_price, k.id))"
+    )
+    asc = f.sort == "price_asc"
+    cmp, direction = (">", "ASC") if asc else ("<", "DESC")
+    if f.cursor is not None:
+        w.add(f"(k.purchase_price, k.id) {cmp} ({{}}, {{}})", *f.cursor)
+    inner = (
+        "SELECT p.id, p.title, p.category_id, p.seller_id, p.rating, p.reviews_amount, "  # noqa: S608 - constant fragments, values are $n parameters
+        "p.orders_amount, p.total_available, k.purchase_price AS sort_key, k.id AS sku_key "
+        f"FROM skus k JOIN products p ON p.id = k.product_id WHERE {w.sql} "
+        f"ORDER BY k.purchase_price {direction}, k.id {direction} LIMIT {w.next_mark()}"
+    )
+    sql = _OUTER.format(
+        price="p.sort_key", inner=inner, order=f"p.sort_key {direction}, p.sku_key {direction}"
+    )
+    return ListQuery(sql, tuple(w.args), PRODUCT_COLUMNS, f.limit, keyset=("sort_key", "sku_key"))
+
+
+# -- one product ------------------------------------------------------------------------------
+
+_PRODUCT = """
+SELECT p.*, c.title AS category, s.title AS seller, s.link AS seller_link
+FROM products p
+LEFT JOIN categories c ON c.id = p.category_id
+LEFT JOIN sellers s ON s.id = p.seller_id
+WHERE p.id = $1"""
+
+_SKUS = """
+SELECT id, full_price, purchase_price, available_amount, barcode, stock_type, delivery_days,
+       characteristics, discount_badge, first_seen, last_seen
+FROM skus WHERE product_id = $1 ORDER BY purchase_price, id"""
+
+# Rows inside the window plus, per SKU, the last row before it (the value in force at the
+# window's start), capped. The probes use the (sku_id, observed_at) primary key.
+_PRICE_HISTORY = """
+SELECT * FROM (
+    SELECT sku_id, observed_at, purchase_price, full_price, available_amount
+    FROM price_history WHERE product_id = $1 AND observed_at >= $2
+    UNION ALL
+    SELECT b.* FROM unnest($3::bigint[]) AS s(id)
+    CROSS JOIN LATERAL (
+        SELECT sku_id, observed_at, purchase_price, full_price, available_amount
+        FROM price_history WHERE sku_id = s.id AND observed_at < $2
+        ORDER BY observed_at DESC LIMIT 1) b
+) h ORDER BY sku_id, observed_at LIMIT $4"""
+
+_STATS_HISTORY = """
+SELECT * FROM (
+    SELECT observed_at, orders_amount, reviews_amount, rating, total_available
+    FROM product_stats_history WHERE product_id = $1 AND observed_at >= $2
+    UNION ALL
+    (SELECT observed_at, orders_amount, reviews_amount, rating, total_available
+     FROM product_stats_history WHERE product_id = $1 AND observed_at < $2
+     ORDER BY observed_at DESC LIMIT 1)
+) h ORDER BY observed_at LIMIT $3"""
+
+
+async def product(pool: asyncpg.Pool, pid: int) -> asyncpg.Record | None:
+    return await pool.fetchrow(_PRODUCT, pid)
+
+
+async def skus(pool: asyncpg.Pool, pid: int) -> list[asyncpg.Record]:
+    return await pool.fetch(_SKUS, pid)
+
+
+async def price_history(
+    pool: asyncpg.Pool, pid: int, sku_ids: Sequence[int], since: datetime
+) -> list[asyncpg.Record]:
+    return await pool.fetch(_PRICE_HISTORY, pid, since, list(sku_ids), HISTORY_ROW_CAP)
+
+
+async def stats_history(pool: asyncpg.Pool, pid: int, since: datetime) -> list[asyncpg.Record]:
+    return await pool.fetch(_STATS_HISTORY, pid, since, HISTORY_ROW_CAP)

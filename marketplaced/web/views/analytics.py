@@ -1,0 +1,198 @@
+"""Analytics pages: overview, price drops, top sellers per category, seller price comparison
+and the category overview with price bands (each list with its CSV twin)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from marketplaced.web import summaries
+from marketplaced.web.listing import UTF8_BOM, ListQuery, cell, fetch_page
+from marketplaced.web.params import MAX_CSV_LIMIT, MAX_QUERY_LEN, MIN_QUERY_LEN, ParamError, Params
+from marketplaced.web.queries import analytics, catalog, jobs
+from marketplaced.web.queries.catalog import ProductFilter
+from marketplaced.web.views.catalog import category_ids
+from marketplaced.web.views.common import (
+    category_tree,
+    csv_all_link,
+    list_response,
+    params,
+    pool,
+    render,
+)
+
+DROP_PARAMS = ("days", "min_pct", "category", "limit", "cursor")
+TOP_PARAMS = ("category", "by", "limit", "offset")
+COMPARE_PARAMS = ("q", "category", "limit", "offset")
+OVERVIEW_PARAMS = ("category",)
+#: offsets are for short ranked lists; deep offsets would cost what they skip
+MAX_OFFSET = 10_000
+
+
+async def _common(request: web.Request, category: int | None) -> dict[str, Any]:
+    tree = await category_tree(request)
+    return {
+        "form": dict(request.rel_url.query),
+        "roots": tree.roots(),
+        "chain": tree.chain(category),
+        "refreshed_at": await summaries.refreshed_at(pool(request), "web_product_prices"),
+        "csv_all": csv_all_link(request, MAX_CSV_LIMIT),
+    }
+
+
+async def drops_query(request: web.Request, p: Params, *, csv: bool = False) -> ListQuery:
+    category = p.integer("category", hi=2**31 - 1)
+    tree = await category_tree(request)
+    return analytics.price_drops(
+        p.integer("days", lo=1, hi=analytics.DROP_WINDOW_DAYS) or 7,
+        p.number("min_pct", lo=0, hi=100),
+        category_ids(tree, category),
+        p.cursor((float, int, datetime)),
+        p.limit(csv=csv),
+    )
+
+
+async def top_sellers_query(request: web.Request, p: Params, *, csv: bool = False) -> ListQuery:
+    return analytics.top_sellers(
+        p.integer("category", hi=2**31 - 1),
+        p.choice("by", ("revenue", "orders"), "revenue"),
+        p.integer("offset", hi=MAX_OFFSET) or 0,
+        p.limit(csv=csv),
+    )
+
+
+async def compare_query(request: web.Request, p: Params, *, csv: bool = False) -> ListQuery | None:
+    q = p.text("q", min_len=MIN_QUERY_LEN, max_len=MAX_QUERY_LEN)
+    category = p.integer("category", hi=2**31 - 1)
+    offset = p.integer("offset", hi=MAX_OFFSET) or 0
+    limit = p.limit(csv=csv)
+    if q is None:
+        return None
+    tree = await category_tree(request)
+    return analytics.price_comparison(q, category_ids(tree, category), offset, limit)
+
+
+async def overview(request: web.Request) -> web.Response:
+    params(request, ())
+    ctx = await _common(request, None)
+    top = await fetch_page(pool(request), analytics.top_sellers(None, "revenue", 0, 10))
+    drops = await fetch_page(pool(request), analytics.price_drops(7, None, None, None, 10))
+    cats = await analytics.category_overview(pool(request), await category_tree(request), None)
+    day = await jobs.latest_day(pool(request))
+    day_top = (
+        await fetch_page(pool(request), jobs.sellers_of_day(day["day"], 0, 10)) if day else None
+    )
+    ctx.update(
+        title="Analytics",
+        top=top,
+        drops=drops,
+        categories=cats,
+        band_labels=analytics.BAND_LABELS,
+        day=day,
+        day_top=day_top,
+    )
+    return await render(request, "analytics.html", ctx)
+
+
+async def price_drops(request: web.Request) -> web.StreamResponse:
+    p = params(request, DROP_PARAMS)
+    q = await drops_query(request, p, csv=request.path.endswith(".csv"))
+    ctx = await _common(request, p.integer("category", hi=2**31 - 1))
+    ctx.update(title="Biggest recent price drops", window=analytics.DROP_WINDOW_DAYS)
+    return await list_response(request, q, "price_drops.html", ctx, "price-drops.csv")
+
+
+async def top_sellers(request: web.Request) -> web.StreamResponse:
+    p = params(request, TOP_PARAMS)
+    q = await top_sellers_query(request, p, csv=request.path.endswith(".csv"))
+    category = p.integer("category", hi=2**31 - 1)
+    ctx = await _common(request, category)
+    tree = await category_tree(request)
+    top_products = await fetch_page(
+        pool(request),
+        catalog.product_list(ProductFilter(category_ids=category_ids(tree, category), limit=10)),
+    )
+    ctx.update(title="Top sellers and products", top_products=top_products)
+    return await list_response(request, q, "top_sellers.html", ctx, "top-sellers.csv")
+
+
+async def compare(request: web.Request) -> web.StreamResponse:
+    p = params(request, COMPARE_PARAMS)
+    q = await compare_query(request, p, csv=request.path.endswith(".csv"))
+    ctx = await _common(request, p.integer("category", hi=2**31 - 1))
+    ctx.update(title="Price comparison across sellers", cap=analytics.COMPARE_PRODUCTS)
+    if q is None:
+        if request.path.endswith(".csv"):
+            raise ParamError("parameter 'q' is required for the comparison export")
+        return await render(request, "compare.html", {**ctx, "page": None, "links": {}})
+    return await list_response(request, q, "compare.html", ctx, "price-comparison.csv")
+
+
+async def categories(request: web.Request) -> web.Response:
+    p = params(request, OVERVIEW_PARAMS)
+    category = p.integer("category", hi=2**31 - 1)
+    tree = await category_tree(request)
+    figures = await analytics.category_overview(pool(request), tree, category)
+    ctx = await _common(request, category)
+    day = await jobs.latest_day(pool(request))
+    day_rows = []
+    if day is not None:
+        ids = [f.id for f in figures if f.id is not None]
+        day_rows = [
+            {**dict(r), "bands": jobs.bands(r["price_bands"])}
+            for r in await jobs.categories_of_day(pool(request), day["day"], ids)
+        ]
+    ctx.update(
+        title="Category overview",
+        figures=figures,
+        band_labels=analytics.BAND_LABELS,
+        day=day,
+        day_rows=day_rows,
+    )
+    if request.path.endswith(".csv"):
+        return _overview_csv(figures)
+    return await render(request, "categories.html", ctx)
+
+
+def _overview_csv(figures: list[analytics.CategoryFigures]) -> web.Response:
+    """The overview is at most a few hundred rows already in memory: one small body."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(
+        [
+            "Category ID",
+            "Category",
+            "Products",
+            "In stock",
+            "Orders",
+            "Est. revenue",
+            "Avg price",
+            *analytics.BAND_LABELS,
+        ]
+    )
+    for f in figures:
+        w.writerow(
+            [
+                cell(v)
+                for v in (
+                    f.id,
+                    f.title,
+                    f.products,
+                    f.in_stock,
+                    f.orders,
+                    f.revenue_est,
+                    f.avg_price,
+                    *f.bands,
+                )
+            ]
+        )
+    return web.Response(
+        body=UTF8_BOM + buf.getvalue().encode(),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": 'attachment; filename="categories.csv"'},
+    )

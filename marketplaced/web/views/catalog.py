@@ -1,0 +1,328 @@
+"""Products and sellers pages: lists with filters (and their CSV), a product and a seller.
+
+Each list has one builder that reads and validates the query string into a `ListQuery`;
+the page, its CSV twin and the JSON API all call it, so they always agree.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from marketplaced.web.charts import Series, line_chart
+from marketplaced.web.listing import ListQuery, fetch_page
+from marketplaced.web.params import MAX_CSV_LIMIT, MAX_QUERY_LEN, MIN_QUERY_LEN, Params, range_check
+from marketplaced.web.queries import catalog, jobs, sellers
+from marketplaced.web.queries.catalog import CategoryTree, ProductFilter
+from marketplaced.web.views.common import (
+    category_tree,
+    csv_all_link,
+    list_response,
+    params,
+    pool,
+    render,
+)
+
+PRODUCT_PARAMS = (
+    "q",
+    "category",
+    "seller",
+    "min_price",
+    "max_price",
+    "in_stock",
+    "min_rating",
+    "min_orders",
+    "sort",
+    "limit",
+    "cursor",
+)
+SELLER_PARAMS = ("q", "official", "sort", "limit", "cursor")
+#: history shown on a product page by default, and the longest a user may ask for
+HISTORY_DAYS, MAX_HISTORY_DAYS = 180, 3650
+#: a product page draws per-SKU charts for this many SKUs; `?sku=` picks any other one
+CHART_SKUS = 8
+#: change-based history cannot see a missed observation in the middle, but it can see the end:
+#: a SKU not seen for 2 days (longer than a scan cycle) is drawn with a gap after its last sighting
+OBSERVATION_GAP_S = 2 * 86400
+#: the largest price a filter accepts (so'm); far above anything sold, far below bigint
+MAX_PRICE = 10**12
+
+
+def category_ids(tree: CategoryTree, category: int | None) -> list[int] | None:
+    return None if category is None else tree.subtree(category)
+
+
+async def products_query(request: web.Request, p: Params, *, csv: bool = False) -> ListQuery:
+    sort = p.choice("sort", catalog.PRODUCT_SORTS, "orders")
+    min_price = p.integer("min_price", hi=MAX_PRICE)
+    max_price = p.integer("max_price", hi=MAX_PRICE)
+    range_check("min_price", min_price, "max_price", max_price)
+    category = p.integer("category", hi=2**31 - 1)
+    tree = await category_tree(request)
+    f = ProductFilter(
+        q=p.text("q", min_len=MIN_QUERY_LEN, max_len=MAX_QUERY_LEN),
+        category_ids=category_ids(tree, category),
+        seller_id=p.integer("seller"),
+        min_price=min_price,
+        max_price=max_price,
+        in_stock=p.flag("in_stock"),
+        min_rating=p.number("min_rating", lo=0, hi=5),
+        min_orders=p.integer("min_orders"),
+        sort=sort,
+        cursor=p.cursor(catalog.cursor_kinds(sort)),
+        limit=p.limit(csv=csv),
+    )
+    return catalog.product_list(f)
+
+
+async def products_page(request: web.Request) -> web.StreamResponse:
+    p = params(request, PRODUCT_PARAMS)
+    q = await products_query(request, p, csv=request.path.endswith(".csv"))
+    tree = await category_tree(request)
+    category = p.integer("category", hi=2**31 - 1)
+    ctx = {
+        "title": "Products",
+        "form": dict(request.rel_url.query),
+        "sorts": catalog.PRODUCT_SORTS,
+        "roots": tree.roots(),
+        "chain": tree.chain(category),
+        "children": tree.kids(category) if category is not None else [],
+        "csv_all": csv_all_link(request, MAX_CSV_LIMIT),
+    }
+    return await list_response(request, q, "products.html", ctx, "products.csv")
+
+
+async def product_page(request: web.Request) -> web.Response:
+    pid = _path_id(request, "id")
+    p = params(request, ("days", "sku"))
+    days = p.integer("days", lo=1, hi=MAX_HISTORY_DAYS) or HISTORY_DAYS
+    chosen_sku = p.integer("sku")
+    db = pool(request)
+    row = await catalog.product(db, pid)
+    if row is None:
+        raise web.HTTPNotFound(text=f"no product {pid} in the database\n")
+    sku_rows = await catalog.skus(db, pid)
+    since = datetime.now(UTC) - timedelta(days=days)
+    charted = [s for s in sku_rows if s["id"] == chosen_sku] or sku_rows[:CHART_SKUS]
+    history = await catalog.price_history(db, pid, [s["id"] for s in charted], since)
+    stats = await catalog.stats_history(db, pid, since)
+    daily = await jobs.product_days(db, pid, since.date())
+    tree = await category_tree(request)
+    # nothing is known before the first observation: the charts start there, not months earlier
+    seen = [r["observed_at"] for r in (*history, *stats)] + [row["first_seen"]]
+    since = max(since, min(seen) - timedelta(hours=1))
+    ctx = {
+        "title": row["title"],
+        "product": row,
+        "skus": sku_rows,
+        "chain": tree.chain(row["category_id"]),
+        "sku_charts": sku_charts(charted, history, since, row["last_seen"]),
+        "orders_chart": orders_chart(stats, since, row["last_seen"]),
+        "daily": daily_charts(daily, since, "product") if daily else None,
+        "characteristics": _characteristics(row["characteristics"]),
+        "days": days,
+        "chart_skus": CHART_SKUS,
+        "uzum_url": f"https://uzum.uz/product/{pid}",
+    }
+    return await render(request, "product.html", ctx)
+
+
+def _path_id(request: web.Request, name: str) -> int:
+    raw = request.match_info[name]
+    if not raw.isdigit() or len(raw) > 18:
+        raise web.HTTPBadRequest(text=f"'{raw[:40]}' is not a valid id\n")
+    return int(raw)
+
+
+def _characteristics(raw: Any) -> list[tuple[str, str]]:
+    """[(title, "value, value")] from the product's characteristics JSON (upstream shape)."""
+    data = json.loads(raw) if isinstance(raw, str) else raw
+    out = []
+    for item in data if isinstance(data, list) else []:
+        if isinstance(item, dict):
+            values = item.get("values") or []
+            titles = [str(v.get("title", "")) for v in values if isinstance(v, dict)]
+            out.append((str(item.get("title", "")), ", ".join(t for t in titles if t)))
+    return out
+
+
+def _until(last_seen: datetime | None) -> tuple[float, bool]:
+    """Where observation ends: now, or the last sighting when that is older than a cycle."""
+    now = time.time()
+    if last_seen is None:
+        return now, False
+    seen = last_seen.timestamp()
+    return (seen, True) if now - seen > OBSERVATION_GAP_S else (now, False)
+
+
+def step_points(
+    rows: Sequence[asyncpg.Record], key: str, start: float, until: float, gap: bool
+) -> list[tuple[float, float | None]]:
+    """Change rows → step points from the window start to `until`; a trailing None when the
+    SKU stopped being observed (drawn as a gap up to now)."""
+    pts: list[tuple[float, float | None]] = []
+    for r in rows:
+        value = r[key]
+        pts.append(
+            (max(r["observed_at"].timestamp(), start), None if value is None else float(value))
+        )
+    if pts:
+        pts.append((until, pts[-1][1]))
+        if gap:
+            pts.append((until + 1, None))
+    return pts
+
+
+def sku_charts(
+    skus_: Sequence[asyncpg.Record],
+    history: Sequence[asyncpg.Record],
+    since: datetime,
+    product_seen: datetime | None,
+) -> list[dict[str, Any]]:
+    by_sku: dict[int, list[asyncpg.Record]] = {}
+    for r in history:
+        by_sku.setdefault(r["sku_id"], []).append(r)
+    start = since.timestamp()
+    end = time.time()
+    charts = []
+    for sku in skus_:
+        rows = by_sku.get(sku["id"], [])
+        until, gap = _until(
+            min(sku["last_seen"], product_seen) if product_seen else sku["last_seen"]
+        )
+        price = line_chart(
+            [
+                Series("price", step_points(rows, "purchase_price", start, until, gap)),
+                Series("list price", step_points(rows, "full_price", start, until, gap)),
+            ],
+            title=f"SKU {sku['id']}: price, so'm",
+            start=start,
+            end=end,
+        )
+        stock = line_chart(
+            [Series("in stock", step_points(rows, "available_amount", start, until, gap))],
+            title=f"SKU {sku['id']}: stock",
+            start=start,
+            end=end,
+            zero_based=True,
+        )
+        charts.append({"sku": sku, "price": price, "stock": stock, "gap": gap})
+    return charts
+
+
+def daily_charts(days: Sequence[asyncpg.Record], since: datetime, what: str) -> dict[str, Any]:
+    """Orders and revenue per day from the analytics job (each day a point at its start)."""
+    start, end = since.timestamp(), time.time()
+
+    def pts(key: str) -> list[tuple[float, float | None]]:
+        return [
+            (datetime.combine(d["day"], datetime.min.time(), UTC).timestamp(), float(d[key]))
+            for d in days
+        ]
+
+    return {
+        "orders": line_chart(
+            [Series("orders per day", pts("orders"), step=False)],
+            title=f"Orders per day of the {what}",
+            start=start,
+            end=end,
+            zero_based=True,
+        ),
+        "revenue": line_chart(
+            [Series("revenue per day, so'm", pts("revenue"), step=False)],
+            title=f"Revenue per day of the {what}",
+            start=start,
+            end=end,
+            zero_based=True,
+        ),
+        "gap_days": sum(1 for d in days if d["quality"] == "gap"),
+    }
+
+
+def orders_chart(
+    stats: Sequence[asyncpg.Record], since: datetime, last_seen: datetime | None
+) -> Any:
+    start = since.timestamp()
+    until, gap = _until(last_seen)
+    return line_chart(
+        [
+            Series("orders (cumulative)", step_points(stats, "orders_amount", start, until, gap)),
+            Series("reviews", step_points(stats, "reviews_amount", start, until, gap)),
+        ],
+        title="Orders and reviews over time",
+        start=start,
+        end=time.time(),
+        zero_based=True,
+    )
+
+
+# -- sellers --------------------------------------------------------------------------------------
+
+
+def sellers_query(p: Params, *, csv: bool = False) -> ListQuery:
+    sort = p.choice("sort", sellers.SELLER_SORTS, "orders")
+    return sellers.seller_ranking(
+        sort,
+        p.text("q", min_len=1, max_len=MAX_QUERY_LEN),
+        p.flag("official"),
+        p.cursor(sellers.sort_kinds(sort)),
+        p.limit(csv=csv),
+    )
+
+
+async def sellers_page(request: web.Request) -> web.StreamResponse:
+    p = params(request, SELLER_PARAMS)
+    q = sellers_query(p, csv=request.path.endswith(".csv"))
+    ctx = {
+        "title": "Sellers",
+        "form": dict(request.rel_url.query),
+        "sorts": sellers.SELLER_SORTS,
+        "csv_all": csv_all_link(request, MAX_CSV_LIMIT),
+    }
+    return await list_response(request, q, "sellers.html", ctx, "sellers.csv")
+
+
+async def seller_page(request: web.Request) -> web.Response:
+    sid = _path_id(request, "id")
+    params(request, ())
+    db = pool(request)
+    row = await sellers.seller(db, sid)
+    if row is None:
+        raise web.HTTPNotFound(text=f"no seller {sid} in the database\n")
+    since = datetime.now(UTC) - timedelta(days=sellers.TREND_DAYS)
+    top = await fetch_page(db, catalog.product_list(ProductFilter(seller_id=sid, limit=20)))
+    daily = await jobs.seller_days(db, sid, since.date())
+    if daily:
+        trend = daily_charts(daily, since, "seller")
+    else:
+        weeks = await sellers.seller_trend(db, sid, since)
+        points: list[tuple[float, float | None]] = [
+            (r["week"].timestamp(), float(r["orders"])) for r in weeks
+        ]
+        trend = {
+            "orders": line_chart(
+                [Series("orders per week", points, step=False)],
+                title="Orders per week",
+                start=since.timestamp(),
+                end=time.time(),
+                zero_based=True,
+            ),
+            "revenue": None,
+            "gap_days": 0,
+        }
+    ctx = {
+        "title": row["title"],
+        "seller": row,
+        "categories": await sellers.seller_categories(db, sid),
+        "products": top,
+        "trend": trend,
+        "from_analytics": bool(daily),
+        "trend_products": sellers.TREND_PRODUCTS,
+    }
+    return await render(request, "seller.html", ctx)

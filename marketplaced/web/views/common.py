@@ -1,0 +1,220 @@
+"""What every view shares: the app's keys and state, rendering with CSRF and navigation,
+value formatting for templates, and links that keep the current filters."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import aiohttp_jinja2
+import asyncpg
+from aiohttp import web
+
+from marketplaced.config import Config
+from marketplaced.web import listing
+from marketplaced.web.listing import Column, ListQuery, Page
+from marketplaced.web.params import Params
+from marketplaced.web.queries.catalog import CategoryCache, CategoryTree
+from marketplaced.web.security import Guard, csrf_id
+from marketplaced.web.status import Controls, StatusSource
+
+POOL: web.AppKey[asyncpg.Pool] = web.AppKey("pool")
+CONFIG: web.AppKey[Config] = web.AppKey("config")
+STATUS: web.AppKey[StatusSource] = web.AppKey("status")
+CONTROLS: web.AppKey[Controls] = web.AppKey("controls")
+STATE: web.AppKey[WebState] = web.AppKey("web_state")
+
+NAV = (
+    ("/status", "Status"),
+    ("/products", "Products"),
+    ("/sellers", "Sellers"),
+    ("/analytics", "Analytics"),
+    ("/uzex/lots", "UZEX"),
+    ("/alerts", "Alerts"),
+)
+#: Prometheus-style buckets of the dashboard's own request latency (seconds)
+REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+@dataclass
+class RouteLatency:
+    buckets: list[int] = field(default_factory=lambda: [0] * (len(REQUEST_BUCKETS) + 1))
+    total_s: float = 0.0
+    count: int = 0
+
+    def observe(self, seconds: float) -> None:
+        self.total_s += seconds
+        self.count += 1
+        for i, bound in enumerate(REQUEST_BUCKETS):
+            if seconds <= bound:
+                self.buckets[i] += 1
+                return
+        self.buckets[-1] += 1
+
+
+@dataclass
+class WebState:
+    """The web app's own state (one per app, no module globals)."""
+
+    guard: Guard
+    categories: CategoryCache = field(default_factory=CategoryCache)
+    #: (wall clock, {scanner: rate}) samples for the status page's rate chart
+    rates: deque[tuple[float, dict[str, float]]] = field(default_factory=lambda: deque(maxlen=360))
+    latency: dict[str, RouteLatency] = field(default_factory=dict)
+
+
+def pool(request: web.Request) -> asyncpg.Pool:
+    return request.app[POOL]
+
+
+def state(request: web.Request) -> WebState:
+    return request.app[STATE]
+
+
+async def category_tree(request: web.Request) -> CategoryTree:
+    return await state(request).categories.get(pool(request))
+
+
+async def render(
+    request: web.Request, template: str, context: Mapping[str, Any], status: int = 200
+) -> web.Response:
+    guard = state(request).guard
+    ctx = {
+        **context,
+        "nav": NAV,
+        "path": request.path,
+        "csrf_token": guard.csrf_token(csrf_id(request)),
+        "auth_enabled": guard.enabled,
+        "generated_at": datetime.now(UTC),
+    }
+    return aiohttp_jinja2.render_template(template, request, ctx, status=status)
+
+
+def params(request: web.Request, allowed: Sequence[str]) -> Params:
+    return Params(request.rel_url.query, allowed)
+
+
+async def list_response(
+    request: web.Request, q: ListQuery, template: str, context: Mapping[str, Any], filename: str
+) -> web.StreamResponse:
+    """The page, or its CSV twin when the path ends in `.csv` (same query, same rows)."""
+    if request.path.endswith(".csv"):
+        return await listing.stream_csv(request, pool(request), q, filename)
+    page = await listing.fetch_page(pool(request), q)
+    return await render(
+        request, template, {**context, "page": page, "links": page_links(request, page)}
+    )
+
+
+# -- links ----------------------------------------------------------------------------------------
+
+
+def with_query(request: web.Request, **changes: Any) -> str:
+    """The current URL with some parameters changed (None removes one)."""
+    query = {k: v for k, v in request.rel_url.query.items()}
+    for key, value in changes.items():
+        if value is None:
+            query.pop(key, None)
+        else:
+            query[key] = str(value)
+    return request.path + ("?" + urlencode(query) if query else "")
+
+
+def csv_link(request: web.Request) -> str:
+    path = request.path[:-4] if request.path.endswith(".csv") else request.path
+    qs = request.rel_url.query_string
+    return path + ".csv" + ("?" + qs if qs else "")
+
+
+def csv_all_link(request: web.Request, limit: int) -> str:
+    query = {
+        k: v for k, v in request.rel_url.query.items() if k not in ("cursor", "offset", "limit")
+    }
+    query["limit"] = str(limit)
+    return request.path + ".csv?" + urlencode(query)
+
+
+def row_link(column: Column, row: Mapping[str, Any]) -> str | None:
+    if column.link is None:
+        return None
+    names = [part.split("}", 1)[0] for part in column.link.split("{")[1:]]
+    values = {}
+    for name in names:
+        value = row.get(name)
+        if value is None:
+            return None
+        values[name] = quote(str(value), safe="")
+    return column.link.format(**values)
+
+
+# -- formatting -----------------------------------------------------------------------------------
+
+
+def fmt(value: Any, kind: str = "text") -> str:
+    if value is None:
+        return "—"
+    if kind in ("int", "money") and isinstance(value, int | float | Decimal):
+        number = float(value)
+        if kind == "money" and isinstance(value, Decimal) and value != value.to_integral():
+            return f"{number:,.2f}".replace(",", " ")
+        return f"{round(number):,}".replace(",", " ")
+    if kind == "pct" and isinstance(value, int | float | Decimal):
+        return f"{float(value):.1f} %"
+    if kind == "rating" and isinstance(value, int | float):
+        return f"{value:.1f}"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def ago(moment: float | datetime | None) -> str:
+    if moment is None:
+        return "never"
+    epoch = moment.timestamp() if isinstance(moment, datetime) else moment
+    seconds = max(0.0, time.time() - epoch)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit} ago"
+    return f"{seconds:.0f} s ago"
+
+
+def fmt_bytes(n: float | None) -> str:
+    if n is None:
+        return "—"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def ts(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+def template_globals() -> dict[str, Any]:
+    return {"fmt": fmt, "ago": ago, "fmt_bytes": fmt_bytes, "row_link": row_link, "ts": ts}
+
+
+def page_links(request: web.Request, page: Page) -> dict[str, str | None]:
+    next_link = None
+    if page.next_cursor:
+        next_link = with_query(request, cursor=page.next_cursor, offset=None)
+    elif page.next_offset is not None:
+        next_link = with_query(request, offset=page.next_offset, cursor=None)
+    first = None
+    if "cursor" in request.rel_url.query or "offset" in request.rel_url.query:
+        first = with_query(request, cursor=None, offset=None)
+    return {"next": next_link, "first": first, "csv": csv_link(request)}

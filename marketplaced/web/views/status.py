@@ -1,0 +1,219 @@
+"""The status page (the Flower replacement) and its actions.
+
+Scanners with state, cursor, frontier, rates and outcome mix, a rate chart over the last hour,
+the writer's queue, upstream hosts, supervised services, jobs with "run now", health, dead
+letters with "retry", disk and database sizes. Actions are POST forms with a CSRF token; each
+answers with a redirect back (POST/redirect/GET) and a flash message in the query string.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from marketplaced.web.charts import Series, line_chart
+from marketplaced.web.listing import ListQuery, Page, fetch_page
+from marketplaced.web.params import Params
+from marketplaced.web.queries import jobs, ops
+from marketplaced.web.status import ControlError, StatusSource
+from marketplaced.web.views.common import (
+    CONFIG,
+    CONTROLS,
+    STATUS,
+    WebState,
+    list_response,
+    params,
+    pool,
+    render,
+    state,
+)
+
+#: the rate chart covers the last hour
+RATE_WINDOW_S = 3600.0
+#: a dead-letter retry form sends at most this many ids (the rest: "retry all")
+MAX_RETRY_IDS = 1000
+
+
+def outcome_mix(snapshot: dict[str, Any]) -> dict[str, int]:
+    errors = snapshot.get("errors") or {}
+    mix = {
+        "found": int(snapshot.get("found", 0)),
+        "missing": int(snapshot.get("missing", 0)),
+        "429": int(errors.get("rate_limited", 0)),
+        "5xx": int(errors.get("http_5xx", 0)),
+        "parse failures": int(snapshot.get("parse_failures", 0)),
+    }
+    mix["other errors"] = sum(int(v) for v in errors.values()) - mix["429"] - mix["5xx"]
+    return mix
+
+
+def rate_chart(web_state: WebState) -> Any:
+    now = time.time()
+    samples = [s for s in web_state.rates if s[0] >= now - RATE_WINDOW_S]
+    names = sorted({name for _, rates in samples for name in rates})
+    series = [
+        Series(name, [(ts, rates.get(name)) for ts, rates in samples], step=False) for name in names
+    ]
+    # right after start-up the chart spans what was sampled (a minute at least), not an
+    # hour of mostly nothing
+    start = max(now - RATE_WINDOW_S, min((s[0] for s in samples), default=now) - 1)
+    return line_chart(
+        series,
+        title="Scanner rate, ids/s (last hour)",
+        start=min(start, now - 60),
+        end=now,
+        zero_based=True,
+    )
+
+
+async def status_page(request: web.Request) -> web.Response:
+    p = params(request, ("msg", "error"))
+    source = request.app[STATUS]
+    db = pool(request)
+    cfg = request.app[CONFIG]
+    disk = await asyncio.to_thread(_disk_usage, str(cfg.storage_dir))
+    db_size, tables = await ops.sizes(db)
+    scanners = [
+        {"s": s, "mix": outcome_mix(dict(s.snapshot)), "snap": s.snapshot}
+        for s in source.scanners()
+    ]
+    ctx = {
+        "title": "Status",
+        "msg": p.text("msg", max_len=300),
+        "error": p.text("error", max_len=300),
+        "scanners": scanners,
+        "rate_chart": rate_chart(state(request)),
+        "writer": source.writer(),
+        "hosts": sorted(source.hosts().values(), key=lambda h: h.host),
+        "services": source.services(),
+        "jobs": source.jobs(),
+        "last_runs": await ops.last_job_runs(db),
+        "health": [*source.health(), *await jobs.latest_health(db)],
+        "redis_down_since": source.redis_down_since(),
+        "started_at": source.started_at(),
+        "dead_counts": await ops.dead_letter_counts(db),
+        "dead": await _first_page(request, ops.dead_letters(None, None, 20)),
+        "parse_failures": await ops.parse_failure_counts(db),
+        "disk": disk,
+        "db_size": db_size,
+        "tables": tables,
+    }
+    return await render(request, "status.html", ctx)
+
+
+async def _first_page(request: web.Request, q: ListQuery) -> Page:
+    return await fetch_page(pool(request), q)
+
+
+def _disk_usage(path: str) -> dict[str, Any] | None:
+    try:
+        usage = shutil.disk_usage(path)
+    except OSError:
+        return None
+    return {"total": usage.total, "used": usage.used, "free": usage.free, "path": path}
+
+
+def _back(message: str, *, error: bool = False) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther("/status?" + urlencode({"error" if error else "msg": message}))
+
+
+async def scanner_action(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    action = request.match_info["action"]
+    controls = request.app[CONTROLS]
+    try:
+        if action == "pause":
+            await controls.pause_scanner(name)
+        else:
+            await controls.resume_scanner(name)
+    except ControlError as exc:
+        raise _back(str(exc), error=True) from None
+    raise _back(f"scanner {name}: {action} requested")
+
+
+async def retry_dead_letters(request: web.Request) -> web.Response:
+    form = await request.post()
+    scope = form.get("scope")
+    if not isinstance(scope, str) or not scope or len(scope) > 100:
+        raise _back("choose a dead-letter scope to retry", error=True)
+    ids_raw = form.getall("id", [])
+    ids: list[int] | None = None
+    if ids_raw:
+        if len(ids_raw) > MAX_RETRY_IDS or not all(
+            isinstance(i, str) and i.isdigit() and len(i) < 19 for i in ids_raw
+        ):
+            raise _back("bad dead-letter ids", error=True)
+        ids = [int(str(i)) for i in ids_raw]
+    try:
+        n = await request.app[CONTROLS].retry_dead_letters(scope, ids)
+    except ControlError as exc:
+        raise _back(str(exc), error=True) from None
+    raise _back(f"{n} dead letter(s) of {scope} scheduled for a retry")
+
+
+async def run_job(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    try:
+        await request.app[CONTROLS].run_job(name)
+    except ControlError as exc:
+        raise _back(str(exc), error=True) from None
+    raise _back(f"job {name} started")
+
+
+def dead_letters_query(p: Params, *, csv: bool = False) -> ListQuery:
+    return ops.dead_letters(
+        p.text("scope", max_len=100), p.cursor((datetime, str, int)), p.limit(csv=csv)
+    )
+
+
+async def dead_letters_page(request: web.Request) -> web.StreamResponse:
+    p = params(request, ("scope", "limit", "cursor"))
+    q = dead_letters_query(p, csv=request.path.endswith(".csv"))
+    ctx = {"title": "Dead letters", "form": dict(request.rel_url.query)}
+    return await list_response(request, q, "dead_letters.html", ctx, "dead-letters.csv")
+
+
+def job_runs_query(p: Params, *, csv: bool = False) -> ListQuery:
+    return ops.job_runs(p.text("job", max_len=100), p.cursor((int,)), p.limit(csv=csv))
+
+
+async def job_runs_page(request: web.Request) -> web.StreamResponse:
+    p = params(request, ("job", "limit", "cursor"))
+    q = job_runs_query(p, csv=request.path.endswith(".csv"))
+    ctx = {"title": "Job runs", "form": dict(request.rel_url.query)}
+    return await list_response(request, q, "job_runs.html", ctx, "job-runs.csv")
+
+
+ALERT_PARAMS = ("rule", "kind", "limit", "cursor")
+
+
+async def alerts_page(request: web.Request) -> web.StreamResponse:
+    p = params(request, ALERT_PARAMS)
+    q = jobs.alert_events(
+        p.integer("rule"),
+        p.text("kind", max_len=50),
+        p.cursor((int,)),
+        p.limit(csv=request.path.endswith(".csv")),
+    )
+    db = pool(request)
+    if not await jobs.has_table(db, "alert_events"):
+        return await render(request, "no_data.html", {"title": "Alerts", "what": "alert"})
+    ctx = {
+        "title": "Alerts",
+        "form": dict(request.rel_url.query),
+        "rules": await jobs.alert_rules(db),
+        "deliveries": await jobs.recent_deliveries(db),
+    }
+    return await list_response(request, q, "alerts.html", ctx, "alert-events.csv")
+
+
+def sample_rates(web_state: WebState, source: StatusSource) -> None:
+    web_state.rates.append(
+        (time.time(), {s.name: float(s.snapshot.get("rate", 0.0)) for s in source.scanners()})
+    )
