@@ -30,13 +30,13 @@ from marketplaced import db, log, platforms
 from marketplaced.checkpoint import LiveState
 from marketplaced.config import Config
 from marketplaced.errors import ConfigError, MarketplacedError
-from marketplaced.jobs.scheduler import JobScheduler
-from marketplaced.web.app import WebDeps, create_app, start_site
-from marketplaced.web.daemon_status import DaemonStatus
 from marketplaced.http import Fetcher
+from marketplaced.jobs.scheduler import JobScheduler
 from marketplaced.platforms.base import Scanner
 from marketplaced.supervisor import Supervisor
 from marketplaced.systemd import Notifier
+from marketplaced.web.app import WebDeps, create_app, start_site
+from marketplaced.web.daemon_status import DaemonStatus
 from marketplaced.writer import Writer
 
 _log = log.get(__name__)
