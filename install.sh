@@ -430,8 +430,10 @@ prod_database() {
     die "DB_USER/DB_NAME in $ENV_FILE must be plain lower-case identifiers (got '$user'/'$db')"
   # Not a superuser: the daemon owns its database and nothing else.
   ensure_role "$user" "$password" "NOSUPERUSER NOCREATEDB NOCREATEROLE" "$db"
+  # `marketplaced demo` wipes and refills its own database, never the production one
+  ensure_role "$user" "$password" "NOSUPERUSER NOCREATEDB NOCREATEROLE" "${db}_demo"
   check_login "$user" "$password" "$db"
-  info "role $user owns database $db; password synced with $ENV_FILE"
+  info "role $user owns databases $db and ${db}_demo; password synced with $ENV_FILE"
 }
 
 prod_venv() {

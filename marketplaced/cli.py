@@ -8,6 +8,8 @@ counts         row counts of every table (estimates for huge tables; `--exact`)
 dump/restore   pg_dump/pg_restore custom-format backups
 db-shell       psql with the configured credentials
 simulate       the offline Uzum/UZEX-compatible upstream
+demo           simulator + daemon + dashboard in one command, offline
+jobs           list the scheduled jobs, or run one now
 download       one-shot scan with a progress bar
 process-raw    re-parse the raw archive into the database
 """
@@ -214,6 +216,22 @@ def cmd_process_raw(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(cfg: Config, args: argparse.Namespace) -> int:
+    from marketplaced.demo import run_demo
+
+    code: int = _run_async(
+        run_demo(
+            cfg,
+            database=args.database,
+            keep=args.keep,
+            web_port=args.port,
+            n_ids=args.ids,
+            tick_seconds=args.tick_seconds,
+        )
+    )
+    return code
+
+
 # -- parser --------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="marketplaced", description=__doc__.split("\n\n")[0])
@@ -247,6 +265,21 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="replace a non-empty database")
     sh = add("db-shell", cmd_db_shell, "psql with the configured credentials")
     sh.add_argument("psql_args", nargs=argparse.REMAINDER, help="passed to psql")
+    demo = add("demo", cmd_demo, "offline demo: simulator + daemon + dashboard, no internet needed")
+    demo.add_argument(
+        "--database",
+        default="marketplaced_demo",
+        help="demo database (wiped at start unless --keep)",
+    )
+    demo.add_argument("--keep", action="store_true", help="keep the demo database's data")
+    demo.add_argument("--port", type=int, default=8080, help="dashboard port")
+    demo.add_argument("--ids", type=int, default=20_000, help="simulated product ids")
+    demo.add_argument(
+        "--tick-seconds",
+        type=float,
+        default=5.0,
+        help="real seconds per simulated tick (prices and orders move)",
+    )
     sim = add("simulate", cmd_simulate, "serve the offline Uzum/UZEX-compatible upstream")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8090)

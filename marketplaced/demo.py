@@ -1,0 +1,135 @@
+"""`marketplaced demo`: the whole product, offline, in one command.
+
+Starts the simulator (Uzum + UZEX, prices and orders moving every few seconds) and the real
+daemon in the same process against a demo database, with short job schedules and a couple of
+alert rules, and prints the dashboard URL. Within a minute the dashboard shows scanners running,
+products, sellers, price history and alerts — how a newcomer evaluates marketplaced without
+internet. The demo database (`marketplaced_demo` unless `--database`) is wiped at start unless
+`--keep` is given; it is never the production database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import sys
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from marketplaced import config as config_mod
+from marketplaced import db, log
+from marketplaced.config import Config, DatabaseConfig
+from marketplaced.errors import DatabaseError, MarketplacedError
+from marketplaced.simulator.app import SimulatorOptions, build
+
+_log = log.get(__name__)
+
+#: demo rules: every big enough drop, stock-outs and new lows — so alerts appear quickly
+DEMO_RULES = "price_drop all pct=5 cap=50; out_of_stock all cap=20; new_low all days=7 cap=20"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def demo_config(base: Config, *, database: str, sim_origin: str, web_port: int) -> Config:
+    """The user's settings (credentials, log) with everything upstream pointed at the simulator
+    and schedules shortened so that the dashboard fills within a minute."""
+    env = {**os.environ, "UZUM_BASE_URL": sim_origin, "UZEX_BASE_URL": sim_origin}
+    cfg = config_mod.load(env, path=None)
+
+    def sect(obj: Any, **kw: Any) -> Any:
+        return dataclasses.replace(obj, **kw)
+
+    return dataclasses.replace(
+        cfg,
+        database=sect(base.database, name=database),
+        redis=base.redis,
+        log=base.log,
+        # polite even to our own simulator: the dashboard should show a steady scan, not a burst
+        uzum=sect(
+            cfg.uzum,
+            rps=150.0,
+            concurrency=16,
+            frontier_misses=2000,
+            cycle_pause_s=5.0,
+            checkpoint_every=200,
+        ),
+        uzex=sect(cfg.uzex, rps=20.0, cycle_pause_s=10.0),
+        web=sect(cfg.web, host="127.0.0.1", port=web_port, enabled=True),
+        jobs=sect(
+            cfg.jobs,
+            analytics_schedule="every 1m",
+            alerts_schedule="every 30s",
+            coverage_schedule="every 1m",
+            health_schedule="every 1m",
+        ),
+        alerts=sect(cfg.alerts, rules=DEMO_RULES, settle_s=0.0),
+        archive=sect(cfg.archive, enabled=False),
+    )
+
+
+async def prepare_database(base: DatabaseConfig, name: str, *, keep: bool) -> DatabaseConfig:
+    """Create the demo database if we may, wipe it unless `keep`, and migrate it."""
+    target = dataclasses.replace(base, name=name)
+    try:
+        conn = await db.connect(target)
+    except DatabaseError as exc:
+        if "does not exist" not in str(exc):
+            raise
+        await _create(base, name)
+        conn = await db.connect(target)
+    try:
+        if not keep:
+            # the owner of the demo database may drop its schema: a clean slate every run
+            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        await db.migrate(conn)
+    finally:
+        await conn.close()
+    return target
+
+
+async def _create(base: DatabaseConfig, name: str) -> None:
+    conn = await db.connect(base)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    except asyncpg.InsufficientPrivilegeError:
+        raise MarketplacedError(
+            f"the demo database '{name}' does not exist and role '{base.user}' may not create it. "
+            f"Create it once as the PostgreSQL superuser:  sudo -u postgres createdb -O "
+            f"{base.user} {name}   (install.sh does this), or pass --database NAME"
+        ) from None
+    finally:
+        await conn.close()
+
+
+async def run_demo(
+    base: Config, *, database: str, keep: bool, web_port: int, n_ids: int, tick_seconds: float
+) -> int:
+    from marketplaced.daemon import Daemon
+
+    await prepare_database(base.database, database, keep=keep)
+    sims = build(SimulatorOptions(seed=1, n_ids=n_ids, tick_seconds=tick_seconds, uzex_deals=300))
+    runner = web.AppRunner(sims.app, access_log=None)
+    await runner.setup()
+    sim_port = _free_port()
+    await web.TCPSite(runner, "127.0.0.1", sim_port).start()
+    cfg = demo_config(
+        base, database=database, sim_origin=f"http://127.0.0.1:{sim_port}", web_port=web_port
+    )
+    print(
+        f"\nmarketplaced demo: simulator on http://127.0.0.1:{sim_port}, database '{database}'\n"
+        f"  Dashboard:  http://127.0.0.1:{web_port}/\n"
+        f"  Products, sellers, price history and alerts appear within a minute. Ctrl-C stops.\n",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        return await Daemon(cfg, loader=lambda: cfg).run()
+    finally:
+        await runner.cleanup()
