@@ -232,6 +232,18 @@ def cmd_demo(cfg: Config, args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_jobs(cfg: Config, args: argparse.Namespace) -> int:
+    from marketplaced.jobs import list_command, run_command
+
+    if args.action == "list":
+        code: int = _run_async(list_command(cfg, sys.stdout))
+        return code
+    if not args.name:
+        raise MarketplacedError("jobs run needs a job name (see `marketplaced jobs list`)")
+    code = _run_async(run_command(cfg, args.name, sys.stdout))
+    return code
+
+
 # -- parser --------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="marketplaced", description=__doc__.split("\n\n")[0])
@@ -265,6 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="replace a non-empty database")
     sh = add("db-shell", cmd_db_shell, "psql with the configured credentials")
     sh.add_argument("psql_args", nargs=argparse.REMAINDER, help="passed to psql")
+    jb = add("jobs", cmd_jobs, "list the scheduled jobs, or run one now")
+    jb.add_argument("action", choices=["list", "run"])
+    jb.add_argument("name", nargs="?", help="job to run (analytics, alerts, health, …)")
     demo = add("demo", cmd_demo, "offline demo: simulator + daemon + dashboard, no internet needed")
     demo.add_argument(
         "--database",

@@ -51,9 +51,13 @@ class DaemonConfig:
         10, "supervised restarts allowed per window before exiting", lo=1, hi=1000
     )
     restart_window_s: float = _opt(600.0, "window for restart_budget", lo=1, hi=86400)
-    stop_intake_s: float = _opt(5.0, "shutdown stage budget: stop scanners", lo=0.1, hi=60)
-    drain_s: float = _opt(15.0, "shutdown stage budget: drain the writer", lo=0.1, hi=120)
-    close_s: float = _opt(5.0, "shutdown stage budget: close pools and clients", lo=0.1, hi=60)
+    # shutdown budgets: 2 × stop_intake_s + drain_s + close_s (24 s) stays below the unit's
+    # TimeoutStopSec=30, so systemd never has to SIGKILL a clean stop
+    stop_intake_s: float = _opt(
+        4.0, "shutdown stage budget: stop scanners, then scheduled jobs", lo=0.1, hi=60
+    )
+    drain_s: float = _opt(12.0, "shutdown stage budget: drain the writer", lo=0.1, hi=120)
+    close_s: float = _opt(4.0, "shutdown stage budget: close pools and clients", lo=0.1, hi=60)
     status_interval_s: float = _opt(
         10.0, "how often STATUS= and Redis heartbeats are refreshed", lo=0.5, hi=600
     )

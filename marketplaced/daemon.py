@@ -31,6 +31,7 @@ from marketplaced.checkpoint import LiveState
 from marketplaced.config import Config
 from marketplaced.errors import ConfigError, MarketplacedError
 from marketplaced.http import Fetcher
+from marketplaced.jobs import HealthInputs, Jobs
 from marketplaced.jobs.scheduler import JobScheduler
 from marketplaced.platforms.base import Scanner
 from marketplaced.supervisor import Supervisor
@@ -108,6 +109,7 @@ class Daemon:
         self._scanner_tasks: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.started_at = time.time()
+        self.jobs: Jobs | None = None
         self.scheduler: JobScheduler | None = None
         self.web_runner: web.AppRunner | None = None
 
@@ -160,6 +162,10 @@ class Daemon:
         self._spawn("writer", self.writer.run)
         self._apply_scanners()
         self._spawn("status", self._status_loop)
+        if cfg.jobs.enabled:
+            self.jobs = Jobs(cfg, self.pool, self.live, self._health_inputs)
+            await self.jobs.start()
+            self.scheduler = self.jobs.scheduler
         if cfg.web.enabled:
             await self._start_web()
         if self.notifier.watchdog_interval_s:
@@ -206,6 +212,14 @@ class Daemon:
             self._scanner_tasks[name] = self._spawn(
                 name, scanner.run, heartbeat=self._heartbeat(scanner), max_stale_s=stale
             )
+
+    def _health_inputs(self) -> HealthInputs:
+        now = time.monotonic()
+        return {
+            "scanners": {n: now - self._heartbeat(s)() for n, s in self.scanners.items()},
+            "writer_depth": self.writer.depth if self.writer else 0,
+            "writer_last_commit_at": self.writer.stats.last_commit_at if self.writer else None,
+        }
 
     def _heartbeat(self, scanner: Scanner) -> Callable[[], float]:
         def beat() -> float:
@@ -256,6 +270,8 @@ class Daemon:
         if self.fetcher is not None:
             platforms.update_fetcher(self.fetcher, new)
         self._apply_scanners()
+        if self.jobs is not None:
+            await self.jobs.reschedule(new)
         _log.info("config_reloaded", changed=changed, log_level=new.log.level)
         self.notifier.ready(self._status_line())
         return True
@@ -271,6 +287,9 @@ class Daemon:
             budgets.stop_intake_s,
             asyncio.gather(*scanner_tasks, return_exceptions=True),
         )
+        if self.jobs is not None:
+            # runs in flight are cancelled and recorded as such in the job ledger
+            await _bounded("stop_jobs", budgets.stop_intake_s, self.jobs.stop())
         # stage 2: drain — commit what is queued (cursors included)
         for t in list(self._tasks):
             t.cancel()

@@ -1,0 +1,275 @@
+"""The SQL of the daily analytics, one named statement per step (see analytics.py for the flow).
+
+Parameters: $1 day start, $2 day end (timestamptz, local midnight in jobs.timezone), $3 the
+day (date). Temp tables live for the day's one transaction (ON COMMIT DROP).
+"""
+
+from __future__ import annotations
+
+ANALYTICS_TABLES = (
+    "analytics_sku_daily",
+    "analytics_product_daily",
+    "analytics_seller_daily",
+    "analytics_category_daily",
+)
+
+ENSURE_PARTITION = "SELECT marketplaced_ensure_partition_for($1, $2)"
+
+DELETE_DAY = (
+    "DELETE FROM analytics_sku_daily WHERE day = $1",
+    "DELETE FROM analytics_product_daily WHERE day = $1",
+    "DELETE FROM analytics_seller_daily WHERE day = $1",
+    "DELETE FROM analytics_category_daily WHERE day = $1",
+)
+
+# -- inputs: the day's history rows, the products they touch, values in effect at 00:00 --------
+SKU_ROWS = """
+CREATE TEMP TABLE t_sku_rows ON COMMIT DROP AS
+SELECT sku_id, product_id, observed_at, purchase_price, full_price, available_amount
+FROM price_history WHERE observed_at >= $1 AND observed_at < $2"""
+
+STATS_ROWS = """
+CREATE TEMP TABLE t_stats_rows ON COMMIT DROP AS
+SELECT product_id, observed_at, orders_amount, reviews_amount, rating, total_available
+FROM product_stats_history WHERE observed_at >= $1 AND observed_at < $2"""
+
+ACTIVE = """
+CREATE TEMP TABLE t_active ON COMMIT DROP AS
+SELECT product_id FROM t_sku_rows UNION SELECT product_id FROM t_stats_rows"""
+
+# Every SKU of an active product that existed that day, with the row in effect at 00:00: the
+# latest one before the day (one backward index probe per SKU on the history's primary key).
+SKU_CARRY = """
+CREATE TEMP TABLE t_sku_carry ON COMMIT DROP AS
+SELECT k.id AS sku_id, k.product_id, c.purchase_price, c.full_price, c.available_amount
+FROM t_active a
+JOIN skus k ON k.product_id = a.product_id AND k.first_seen < $2 AND k.last_seen >= $1
+CROSS JOIN LATERAL (
+    SELECT h.purchase_price, h.full_price, h.available_amount FROM price_history h
+    WHERE h.sku_id = k.id AND h.observed_at < $1
+    ORDER BY h.observed_at DESC LIMIT 1
+) c"""
+
+STATS_CARRY = """
+CREATE TEMP TABLE t_stats_carry ON COMMIT DROP AS
+SELECT a.product_id, c.orders_amount, c.reviews_amount, c.rating, c.total_available
+FROM t_active a
+CROSS JOIN LATERAL (
+    SELECT h.orders_amount, h.reviews_amount, h.rating, h.total_available
+    FROM product_stats_history h
+    WHERE h.product_id = a.product_id AND h.observed_at < $1
+    ORDER BY h.observed_at DESC LIMIT 1
+) c"""
+
+# -- per SKU: the carried row first ('-infinity'), then the day's rows in time order ------------
+# A decrease between two observations is units sold at the price in effect before it; an
+# increase is a restock (never negative sales). n = 1 is the opening row, n = cnt the closing.
+SKU_DAY = """
+CREATE TEMP TABLE t_sku_day ON COMMIT DROP AS
+WITH seq AS (
+    SELECT sku_id, product_id, '-infinity'::timestamptz AS t,
+           purchase_price, full_price, available_amount
+    FROM t_sku_carry
+    UNION ALL
+    SELECT sku_id, product_id, observed_at, purchase_price, full_price, available_amount
+    FROM t_sku_rows
+), steps AS (
+    SELECT seq.*,
+           lag(available_amount) OVER w AS prev_stock,
+           lag(purchase_price) OVER w AS prev_price,
+           row_number() OVER w AS n,
+           count(*) OVER (PARTITION BY sku_id) AS cnt
+    FROM seq WINDOW w AS (PARTITION BY sku_id ORDER BY t)
+)
+SELECT sku_id, min(product_id) AS product_id,
+       min(purchase_price) AS price_min, max(purchase_price) AS price_max,
+       max(purchase_price) FILTER (WHERE n = 1) AS price_open,
+       max(purchase_price) FILTER (WHERE n = cnt) AS price_last,
+       max(full_price) FILTER (WHERE n = cnt) AS full_price_last,
+       max(available_amount) FILTER (WHERE n = 1) AS stock_start,
+       max(available_amount) FILTER (WHERE n = cnt) AS stock_end,
+       coalesce(sum(greatest(prev_stock - available_amount, 0)), 0) AS units,
+       coalesce(sum(greatest(available_amount - prev_stock, 0)), 0) AS restocked,
+       coalesce(sum(greatest(prev_stock - available_amount, 0) * prev_price), 0) AS revenue,
+       count(*) FILTER (WHERE t > '-infinity') AS observations,
+       bool_and(t > '-infinity') AS is_new
+FROM steps GROUP BY sku_id"""
+
+INSERT_SKU_DAILY = """
+INSERT INTO analytics_sku_daily (day, sku_id, product_id, price_min, price_max, price_last,
+    full_price_last, stock_start, stock_end, units, restocked, revenue, observations, is_new)
+SELECT $1, sku_id, product_id, price_min, price_max, price_last, full_price_last,
+       stock_start, stock_end, units, restocked, revenue, observations, is_new
+FROM t_sku_day WHERE observations > 0"""
+
+STATS_DAY = """
+CREATE TEMP TABLE t_stats_day ON COMMIT DROP AS
+WITH seq AS (
+    SELECT product_id, '-infinity'::timestamptz AS t, orders_amount, reviews_amount, rating,
+           total_available
+    FROM t_stats_carry
+    UNION ALL
+    SELECT product_id, observed_at, orders_amount, reviews_amount, rating, total_available
+    FROM t_stats_rows
+), steps AS (
+    SELECT seq.*, row_number() OVER w AS n, count(*) OVER (PARTITION BY product_id) AS cnt
+    FROM seq WINDOW w AS (PARTITION BY product_id ORDER BY t)
+)
+SELECT product_id,
+       max(orders_amount) FILTER (WHERE n = 1) AS orders_start,
+       max(orders_amount) FILTER (WHERE n = cnt) AS orders_end,
+       max(reviews_amount) FILTER (WHERE n = 1) AS reviews_start,
+       max(reviews_amount) FILTER (WHERE n = cnt) AS reviews_end,
+       max(rating) FILTER (WHERE n = cnt) AS rating,
+       max(total_available) FILTER (WHERE n = cnt) AS stock_end,
+       count(*) FILTER (WHERE t > '-infinity') AS observations,
+       bool_and(t > '-infinity') AS is_new
+FROM steps GROUP BY product_id"""
+
+# sales: the order-counter growth; only when the counter went backwards (a reset or a glitch)
+# the stock decreases stand in. Revenue: sales x the price units actually sold at (stock mix),
+# or the card price in effect at 00:00 when no stock moved. $2: the day is complete.
+INSERT_PRODUCT_DAILY = """
+WITH sku AS (
+    SELECT product_id, sum(units) AS units, sum(restocked) AS restocked,
+           sum(revenue) AS revenue, min(price_min) AS price_min, max(price_max) AS price_max,
+           min(price_last) AS card_last, min(price_open) AS card_open,
+           sum(observations) AS observations
+    FROM t_sku_day GROUP BY product_id
+), base AS (
+    SELECT a.product_id, p.seller_id, p.category_id,
+           coalesce(st.orders_start, 0) AS orders_start, coalesce(st.orders_end, 0) AS orders_end,
+           coalesce(sku.units, 0) AS units, coalesce(sku.restocked, 0) AS restocked,
+           coalesce(sku.revenue, 0) AS stock_revenue,
+           CASE WHEN sku.units > 0 THEN round(sku.revenue::numeric / sku.units)::bigint
+                ELSE sku.card_open END AS price_in_effect,
+           CASE WHEN sku.units > 0 THEN 'stock_mix'
+                WHEN sku.card_open IS NOT NULL THEN 'card_price' ELSE 'none' END AS price_basis,
+           sku.price_min, sku.price_max, sku.card_last,
+           coalesce(st.stock_end, 0) AS stock_end, st.rating,
+           coalesce(st.reviews_end - st.reviews_start, 0) AS reviews_delta,
+           coalesce(st.observations, 0) + coalesce(sku.observations, 0) AS observations,
+           coalesce(st.is_new, true) AS is_new
+    FROM t_active a
+    LEFT JOIN t_stats_day st ON st.product_id = a.product_id
+    LEFT JOIN sku ON sku.product_id = a.product_id
+    LEFT JOIN products p ON p.id = a.product_id
+)
+INSERT INTO analytics_product_daily (day, product_id, seller_id, category_id, orders, orders_end,
+    units_stock, restocked, sales, sales_source, revenue, price_in_effect, price_basis,
+    price_min, price_max, price_last, stock_end, rating, reviews_delta, observations, quality)
+SELECT $1, product_id, seller_id, category_id,
+       greatest(orders_end - orders_start, 0), orders_end, units, restocked,
+       CASE WHEN orders_end >= orders_start THEN orders_end - orders_start ELSE units END,
+       CASE WHEN orders_end >= orders_start THEN 'orders' ELSE 'stock' END,
+       CASE WHEN orders_end >= orders_start
+            THEN (orders_end - orders_start) * coalesce(price_in_effect, 0)
+            ELSE stock_revenue END,
+       price_in_effect, price_basis, price_min, price_max, card_last, stock_end, rating,
+       reviews_delta, observations,
+       CASE WHEN NOT $2 THEN 'gap' WHEN is_new THEN 'new' ELSE 'complete' END
+FROM base"""
+
+# "listed on the day": first seen before it ended, still seen on or after it began
+LISTED = """
+CREATE TEMP TABLE t_listed ON COMMIT DROP AS
+SELECT id AS product_id, seller_id, category_id FROM products
+WHERE first_seen < $2 AND last_seen >= $1"""
+
+INSERT_SELLER_DAILY = """
+WITH d AS (
+    SELECT * FROM analytics_product_daily WHERE day = $1 AND seller_id IS NOT NULL
+), agg AS (
+    SELECT seller_id, sum(revenue) AS revenue, sum(sales) AS sales, sum(orders) AS orders,
+           sum(units_stock) AS units, count(*) AS active,
+           count(*) FILTER (WHERE sales > 0) AS with_sales,
+           count(DISTINCT category_id) FILTER (WHERE sales > 0) AS categories
+    FROM d GROUP BY seller_id
+), cat_revenue AS (
+    SELECT category_id, sum(revenue) AS revenue FROM analytics_product_daily
+    WHERE day = $1 GROUP BY category_id
+), market AS (
+    SELECT s.seller_id, sum(c.revenue) AS revenue
+    FROM (SELECT DISTINCT seller_id, category_id FROM d WHERE sales > 0) s
+    JOIN cat_revenue c ON c.category_id = s.category_id
+    GROUP BY s.seller_id
+), listed AS (
+    SELECT seller_id, count(*) AS n FROM t_listed
+    WHERE seller_id IN (SELECT seller_id FROM agg) GROUP BY seller_id
+)
+INSERT INTO analytics_seller_daily (day, seller_id, revenue, sales, orders, units_stock,
+    products_active, products_with_sales, products_listed, categories, category_share,
+    rank_revenue, quality)
+SELECT $1, agg.seller_id, agg.revenue, agg.sales, agg.orders, agg.units, agg.active,
+       agg.with_sales, coalesce(listed.n, 0), agg.categories,
+       CASE WHEN market.revenue > 0 THEN agg.revenue::real / market.revenue END,
+       CASE WHEN agg.sales > 0 THEN rank() OVER (ORDER BY (agg.sales > 0) DESC, agg.revenue DESC)
+       END,
+       $2
+FROM agg LEFT JOIN market USING (seller_id) LEFT JOIN listed USING (seller_id)"""
+
+# leaf → every ancestor (itself included); depth-capped in case of a cycle in upstream data
+CLOSURE = """
+CREATE TEMP TABLE t_closure ON COMMIT DROP AS
+WITH RECURSIVE up (leaf, cat, parent, depth) AS (
+    SELECT id, id, parent_id, 0 FROM categories
+    UNION ALL
+    SELECT up.leaf, c.id, c.parent_id, up.depth + 1
+    FROM up JOIN categories c ON c.id = up.parent WHERE up.depth < 12
+)
+SELECT DISTINCT leaf, cat FROM up"""
+
+# $3: the price-band boundaries (bigint[]); band b holds prices in [bounds[b], bounds[b+1])
+INSERT_CATEGORY_DAILY = """
+WITH d AS (
+    SELECT cl.cat, p.* FROM analytics_product_daily p
+    JOIN t_closure cl ON cl.leaf = p.category_id WHERE p.day = $1
+), agg AS (
+    SELECT cat, sum(revenue) AS revenue, sum(sales) AS sales, sum(orders) AS orders,
+           count(*) AS active, count(*) FILTER (WHERE sales > 0) AS with_sales,
+           count(DISTINCT seller_id) FILTER (WHERE sales > 0) AS sellers_with_sales,
+           round(avg(price_last))::bigint AS avg_price,
+           CASE WHEN sum(sales) > 0 THEN round(sum(revenue)::numeric / sum(sales))::bigint
+           END AS avg_sale_price
+    FROM d GROUP BY cat
+), banded AS (
+    SELECT cat, width_bucket(price_last, $3::bigint[]) AS b, count(*) AS products,
+           count(*) FILTER (WHERE sales > 0) AS with_sales, sum(sales) AS sales,
+           sum(revenue) AS revenue
+    FROM d WHERE price_last IS NOT NULL GROUP BY cat, b
+), bands AS (
+    SELECT cat, jsonb_agg(jsonb_build_object(
+               'from', CASE WHEN b = 0 THEN 0 ELSE ($3::bigint[])[b] END,
+               'to', ($3::bigint[])[b + 1], 'products', products, 'with_sales', with_sales,
+               'sales', sales, 'revenue', revenue) ORDER BY b) AS bands
+    FROM banded GROUP BY cat
+), listed AS (
+    SELECT cl.cat, count(*) AS products, count(DISTINCT l.seller_id) AS sellers
+    FROM t_listed l JOIN t_closure cl ON cl.leaf = l.category_id GROUP BY cl.cat
+)
+INSERT INTO analytics_category_daily (day, category_id, revenue, sales, orders, products_listed,
+    products_active, products_with_sales, sellers_active, sellers_with_sales, avg_price,
+    avg_sale_price, price_bands, quality)
+SELECT $1, coalesce(agg.cat, listed.cat), coalesce(agg.revenue, 0), coalesce(agg.sales, 0),
+       coalesce(agg.orders, 0), coalesce(listed.products, 0), coalesce(agg.active, 0),
+       coalesce(agg.with_sales, 0), coalesce(listed.sellers, 0),
+       coalesce(agg.sellers_with_sales, 0), agg.avg_price, agg.avg_sale_price,
+       coalesce(bands.bands, '[]'::jsonb), $2
+FROM agg FULL JOIN listed ON listed.cat = agg.cat
+LEFT JOIN bands ON bands.cat = coalesce(agg.cat, listed.cat)"""
+
+UPSERT_DAY = """
+INSERT INTO analytics_days (day, day_start, day_end, computed_at, observed_pct, max_gap_min,
+    complete, products, skus, sellers, categories, ms)
+VALUES ($1, $2, $3, now(), $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (day) DO UPDATE SET day_start = EXCLUDED.day_start, day_end = EXCLUDED.day_end,
+    computed_at = EXCLUDED.computed_at, observed_pct = EXCLUDED.observed_pct,
+    max_gap_min = EXCLUDED.max_gap_min, complete = EXCLUDED.complete,
+    products = EXCLUDED.products, skus = EXCLUDED.skus, sellers = EXCLUDED.sellers,
+    categories = EXCLUDED.categories, ms = EXCLUDED.ms"""
+
+COMPUTED_DAYS = "SELECT day FROM analytics_days WHERE day >= $1 AND day <= $2"
+
+# any history in [$1, $2)? (the BRIN index on observed_at keeps this to the day's blocks)
+HAS_HISTORY = """
+SELECT EXISTS (SELECT 1 FROM product_stats_history WHERE observed_at >= $1 AND observed_at < $2)"""

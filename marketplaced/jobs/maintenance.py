@@ -1,0 +1,168 @@
+"""Maintenance: vacuum/analyze the busy tables, partitions ahead, retention, archive size cap.
+
+Autovacuum handles the steady state; the nightly pass exists for what it does not do: it never
+ANALYZEs partitioned parents (the planner then guesses about price_history as a whole), and the
+tables rewritten all day (products, skus, cursors) benefit from a pass at a quiet hour.
+Retention drops whole monthly partitions (a DROP, not a DELETE of millions of rows), prunes the
+small ledgers by age, and keeps the raw archive under its size cap even when the cap was lowered
+or archiving was switched off. Each step runs even if an earlier one failed; the job then fails
+naming every problem.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import asyncpg
+
+from marketplaced import log
+from marketplaced.config import Config
+from marketplaced.errors import MarketplacedError
+from marketplaced.jobs.analytics_sql import ANALYTICS_TABLES
+
+_log = log.get(__name__)
+
+HISTORY_TABLES = ("price_history", "product_stats_history")
+#: rewritten continuously by the writer and the jobs
+BUSY_TABLES = (
+    "products",
+    "skus",
+    "sellers",
+    "categories",
+    "uzum_missing",
+    "scan_cursors",
+    "dead_letters",
+    "job_runs",
+    "scan_coverage",
+    "alert_state",
+    "alert_events",
+)
+_RECENT_PARTITIONS = """
+SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = $1::regclass AND c.relname = ANY($2::text[])"""
+_ENSURE = "SELECT marketplaced_ensure_partitions($1, 1, $2)"
+_DROP = "SELECT * FROM marketplaced_drop_partitions_before($1, $2)"
+_PRUNE = (
+    ("job_runs", "DELETE FROM job_runs WHERE started_at < now() - make_interval(days => $1)"),
+    (
+        "health_checks",
+        "DELETE FROM health_checks WHERE checked_at < now() - make_interval(days => $1)",
+    ),
+    (
+        "scan_coverage",
+        "DELETE FROM scan_coverage WHERE period_end < now() - make_interval(days => $1)",
+    ),
+)
+_PRUNE_ALERTS = (
+    "DELETE FROM alert_deliveries WHERE created_at < now() - make_interval(days => $1)",
+    "DELETE FROM alert_events WHERE created_at < now() - make_interval(days => $1)",
+    "DELETE FROM alert_state WHERE last_fired_at < now() - make_interval(days => $1)",
+)
+_ARCHIVE_GLOB = "*.jsonl.gz"
+
+
+class MaintenanceError(MarketplacedError):
+    """One or more maintenance steps failed; the message lists them."""
+
+
+def _ident(name: str) -> str:
+    """A quoted identifier; VACUUM/ANALYZE take no parameters, and names come from our own
+    constants or the catalogue, never from outside."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _month_suffix(day: date) -> str:
+    return f"_y{day.year:04d}m{day.month:02d}"
+
+
+async def vacuum(pool: asyncpg.Pool, now: datetime | None = None) -> int:
+    """VACUUM (ANALYZE) busy tables and this/last month's history partitions; ANALYZE the
+    partitioned parents. Returns the number of tables processed."""
+    today = (now or datetime.now(UTC)).date()
+    previous = _months_before(today.replace(day=1), 1)
+    done = 0
+    # VACUUM cannot run inside a transaction: each statement runs on its own (autocommit)
+    async with pool.acquire() as conn:
+        targets = list(BUSY_TABLES)
+        for parent in HISTORY_TABLES:
+            names = [parent + _month_suffix(d) for d in (today, previous)]
+            targets += [r["relname"] for r in await conn.fetch(_RECENT_PARTITIONS, parent, names)]
+        for table in targets:
+            await conn.execute("VACUUM (ANALYZE) " + _ident(table))
+            done += 1
+        for parent in (*HISTORY_TABLES, *ANALYTICS_TABLES):
+            await conn.execute("ANALYZE " + _ident(parent))
+            done += 1
+    _log.info("vacuum_done", tables=done)
+    return done
+
+
+async def retention(pool: asyncpg.Pool, cfg: Config, now: datetime | None = None) -> int:
+    """Partitions ahead, old partitions dropped, ledgers pruned, archive capped."""
+    today = (now or datetime.now(UTC)).date()
+    ret = cfg.retention
+    problems: list[str] = []
+    touched = 0
+    horizons = ((HISTORY_TABLES, ret.history_months), (ANALYTICS_TABLES, ret.analytics_months))
+    for parents, months in horizons:
+        cutoff = _months_before(today.replace(day=1), months)
+        for parent in parents:
+            try:
+                touched += await pool.fetchval(_ENSURE, parent, ret.partitions_ahead_months)
+                dropped = [r[0] for r in await pool.fetch(_DROP, parent, cutoff)]
+            except asyncpg.PostgresError as exc:
+                problems.append(f"{parent}: {exc}")
+                continue
+            if dropped:
+                _log.info("partitions_dropped", table=parent, partitions=dropped)
+            touched += len(dropped)
+    for table, sql in _PRUNE:
+        touched += _count(await pool.execute(sql, ret.ledger_days))
+        _log.debug("ledger_pruned", table=table)
+    for sql in _PRUNE_ALERTS:
+        touched += _count(await pool.execute(sql, ret.alert_history_days))
+    try:
+        touched += await asyncio.to_thread(
+            prune_archive, cfg.archive_dir, cfg.archive.max_mb * 1024 * 1024
+        )
+    except OSError as exc:
+        problems.append(f"archive {cfg.archive_dir}: {exc}")
+    if problems:
+        raise MaintenanceError("; ".join(problems))
+    return touched
+
+
+def _months_before(first_of_month: date, months: int) -> date:
+    index = first_of_month.year * 12 + first_of_month.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _count(status: str) -> int:
+    return int(status.rsplit(" ", 1)[-1])
+
+
+def prune_archive(root: Path, max_bytes: int) -> int:
+    """Remove the oldest archive files until the total is under `max_bytes`; returns files
+    removed. Blocking: run it in a thread."""
+    if not root.is_dir():
+        return 0
+    files = sorted(
+        ((p.stat().st_mtime, p.stat().st_size, p) for p in root.rglob(_ARCHIVE_GLOB)),
+        key=lambda f: f[0],
+    )
+    total = sum(size for _, size, _ in files)
+    removed = 0
+    for _, size, path in files:
+        if total <= max_bytes:
+            break
+        path.unlink(missing_ok=True)
+        total -= size
+        removed += 1
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()  # the day directory, once it is empty
+    if removed:
+        _log.info("archive_pruned", files=removed, bytes_left=total)
+    return removed
