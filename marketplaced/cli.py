@@ -288,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--keep", action="store_true", help="keep the demo database's data")
     demo.add_argument("--port", type=int, default=8080, help="dashboard port")
-    demo.add_argument("--ids", type=int, default=20_000, help="simulated product ids")
+    demo.add_argument("--ids", type=int, default=3_000, help="simulated product ids")
     demo.add_argument(
         "--tick-seconds",
         type=float,

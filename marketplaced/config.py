@@ -231,6 +231,11 @@ class WebConfig:
     enabled: bool = _opt(True, "serve the dashboard and JSON API")
     host: str = _opt("127.0.0.1", "listen address; any non-loopback address requires a token")
     port: int = _opt(8080, "listen port", lo=1, hi=65535)
+    # the dashboard's rankings and price drops read summaries; rebuilding them costs about a
+    # minute of database time per 1 M products, so not more often than this
+    summary_refresh_s: float = _opt(
+        1800.0, "how often the dashboard's summary views are rebuilt", lo=5, hi=86400
+    )
     token: str = field(default="", repr=False, metadata={"help": "env only", "env_only": True})
 
 

@@ -160,14 +160,15 @@ class Daemon:
         await self.fetcher.__aenter__()
         self.writer = Writer(self.pool, cfg.writer, platforms.sinks())
         self._spawn("writer", self.writer.run)
+        if cfg.web.enabled:
+            # first of the services that can fail on the host (port taken): before any scanning
+            await self._start_web()
         self._apply_scanners()
         self._spawn("status", self._status_loop)
         if cfg.jobs.enabled:
             self.jobs = Jobs(cfg, self.pool, self.live, self._health_inputs)
             await self.jobs.start()
             self.scheduler = self.jobs.scheduler
-        if cfg.web.enabled:
-            await self._start_web()
         if self.notifier.watchdog_interval_s:
             self._spawn("watchdog", self._watchdog_loop)
 
@@ -304,7 +305,15 @@ class Daemon:
     async def _start_web(self) -> None:
         assert self.pool is not None
         status = DaemonStatus(self)
-        app = create_app(WebDeps(self.pool, self.cfg, status, status))
+        app = create_app(
+            WebDeps(
+                self.pool,
+                self.cfg,
+                status,
+                status,
+                summary_refresh_s=self.cfg.web.summary_refresh_s,
+            )
+        )
         try:
             self.web_runner = await start_site(app, self.cfg)
         except OSError as exc:

@@ -52,16 +52,18 @@ def demo_config(base: Config, *, database: str, sim_origin: str, web_port: int) 
         redis=base.redis,
         log=base.log,
         # polite even to our own simulator: the dashboard should show a steady scan, not a burst
+        # a small catalogue scanned quickly: a cycle takes ~20 s, so by the second and third
+        # cycle prices have moved (a tick every few seconds) and alerts fire within a minute
         uzum=sect(
             cfg.uzum,
-            rps=150.0,
+            rps=200.0,
             concurrency=16,
-            frontier_misses=2000,
-            cycle_pause_s=5.0,
+            frontier_misses=300,
+            cycle_pause_s=3.0,
             checkpoint_every=200,
         ),
         uzex=sect(cfg.uzex, rps=20.0, cycle_pause_s=10.0),
-        web=sect(cfg.web, host="127.0.0.1", port=web_port, enabled=True),
+        web=sect(cfg.web, host="127.0.0.1", port=web_port, enabled=True, summary_refresh_s=20.0),
         jobs=sect(
             cfg.jobs,
             analytics_schedule="every 1m",
