@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from marketplaced import log
+from marketplaced.config import ArchiveConfig
 
 _log = log.get(__name__)
 
@@ -116,6 +117,13 @@ class Archive:
             removed += 1
         if removed:
             _log.info("archive_pruned", files=removed, bytes_left=total)
+
+
+def for_config(cfg: ArchiveConfig, root: Path, platform: str, kind: str) -> Archive:
+    """An archive for platform/kind with the configured batch size and size cap."""
+    return Archive(
+        root, platform, kind, batch_records=cfg.batch_records, max_bytes=cfg.max_mb * 1024 * 1024
+    )
 
 
 def iter_records(root: Path, platform: str, kind: str) -> Iterator[tuple[str, RawRecord]]:

@@ -11,20 +11,18 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TextIO
 
 from marketplaced import archive as archive_mod
-from marketplaced import db, platforms
 from marketplaced.checkpoint import ParseFailure
 from marketplaced.config import Config
 from marketplaced.errors import ParseError
-from marketplaced.http import Fetcher
 from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import Missing
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.platforms.uzum.storage import SCOPE
+from marketplaced.runtime import one_shot
 from marketplaced.writer import Writer
 
 
@@ -60,44 +58,15 @@ class Progress:
         self._out.flush()
 
 
-async def _with_runtime(
-    cfg: Config, body: Callable[[Writer, Fetcher, Any], Awaitable[None]]
-) -> None:
-    pool = await db.create_pool(cfg.database, wait_s=cfg.daemon.startup_wait_s)
-    try:
-        async with pool.acquire() as conn:
-            await db.check_schema(conn)
-        writer = Writer(pool, cfg.writer, platforms.sinks())
-        writer_task = asyncio.create_task(writer.run())
-        try:
-            async with platforms.new_fetcher(cfg) as fetcher:
-                await body(writer, fetcher, pool)
-            await writer.flush()
-        finally:
-            writer_task.cancel()
-            await asyncio.gather(writer_task, return_exceptions=True)
-            await writer.drain()
-    finally:
-        await pool.close()
-
-
 async def download_uzum(
     cfg: Config, *, start: int, stop: int | None, target: int | None, out: TextIO = sys.stderr
 ) -> DownloadResult:
     plan = ScanPlan(start_id=start, stop_id=stop, target=target, continuous=False)
     started = time.monotonic()
-    result: dict[str, int] = {}
-
-    async def body(writer: Writer, fetcher: Fetcher, pool: Any) -> None:
+    async with one_shot(cfg) as (pool, writer, fetcher):
         archive = None
         if cfg.archive.enabled:
-            archive = archive_mod.Archive(
-                cfg.archive_dir,
-                "uzum",
-                "product",
-                batch_records=cfg.archive.batch_records,
-                max_bytes=cfg.archive.max_mb * 1024 * 1024,
-            )
+            archive = archive_mod.for_config(cfg.archive, cfg.archive_dir, "uzum", "product")
         scanner = UzumScanner(
             cfg.uzum,
             pool=pool,
@@ -116,20 +85,8 @@ async def download_uzum(
         task.result()
         st = scanner.stats
         progress.show(st.done, st.found, sum(st.errors.values()), final=True)
-        result.update(
-            found=st.found,
-            missing=st.missing,
-            errors=sum(st.errors.values()),
-            parse_failures=st.parse_failures,
-        )
-
-    await _with_runtime(cfg, body)
     return DownloadResult(
-        result["found"],
-        result["missing"],
-        result["errors"],
-        result["parse_failures"],
-        time.monotonic() - started,
+        st.found, st.missing, sum(st.errors.values()), st.parse_failures, time.monotonic() - started
     )
 
 
@@ -139,7 +96,7 @@ async def process_raw_uzum(cfg: Config, out: TextIO = sys.stderr) -> DownloadRes
     counts = {"found": 0, "missing": 0, "failed": 0}
     total = archive_mod.count_files(cfg.archive_dir, "uzum", "product") * cfg.archive.batch_records
 
-    async def body(writer: Writer, _fetcher: Fetcher, _pool: Any) -> None:
+    async with one_shot(cfg) as (_pool, writer, _fetcher):
         progress = Progress(out, total or None)
         done = 0
         for ref, rec in archive_mod.iter_records(cfg.archive_dir, "uzum", "product"):
@@ -149,7 +106,6 @@ async def process_raw_uzum(cfg: Config, out: TextIO = sys.stderr) -> DownloadRes
                 progress.show(done, counts["found"], counts["failed"])
         progress.show(done, counts["found"], counts["failed"], final=True)
 
-    await _with_runtime(cfg, body)
     return DownloadResult(
         counts["found"], counts["missing"], 0, counts["failed"], time.monotonic() - started
     )

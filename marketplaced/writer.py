@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -45,6 +45,15 @@ _TRANSIENT = (
 
 #: flush-latency histogram bucket bounds in seconds (Prometheus style)
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+async def copy_rows(
+    conn: asyncpg.Connection, table: str, cols: Sequence[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    """COPY rows into a (temp) table in binary format; nothing when there are none."""
+    records = list(rows)
+    if records:
+        await conn.copy_records_to_table(table, records=records, columns=list(cols))
 
 
 class Sink(Protocol):

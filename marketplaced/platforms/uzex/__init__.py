@@ -17,6 +17,7 @@ from pathlib import Path
 
 import asyncpg
 
+from marketplaced import archive as archive_mod
 from marketplaced.archive import Archive
 from marketplaced.config import Config
 from marketplaced.http import Fetcher, HostPolicy
@@ -78,13 +79,7 @@ def build_scanners(
         if archive_root is None:
             return None
         if kind not in archives:  # one archive per lot type, shared by its scanners
-            archives[kind] = Archive(
-                archive_root,
-                "uzex",
-                kind,
-                batch_records=cfg.archive.batch_records,
-                max_bytes=cfg.archive.max_mb * 1024 * 1024,
-            )
+            archives[kind] = archive_mod.for_config(cfg.archive, archive_root, "uzex", kind)
         return archives[kind]
 
     completed: list[tuple[LotType, bool]] = [

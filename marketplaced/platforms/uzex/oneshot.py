@@ -13,26 +13,19 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-import asyncpg
-
 from marketplaced import archive as archive_mod
-from marketplaced import db
 from marketplaced.checkpoint import ParseFailure
 from marketplaced.config import Config
 from marketplaced.errors import ParseError
-from marketplaced.http import Fetcher
-from marketplaced.platforms.uzex import client as uzex_client
 from marketplaced.platforms.uzex import parser
 from marketplaced.platforms.uzex.completed import CompletedScanner
 from marketplaced.platforms.uzex.records import LOT_TYPES, LotStatus, LotType
 from marketplaced.platforms.uzex.scanner import UzexPlan
-from marketplaced.platforms.uzex.storage import UzexPage, UzexSink, scope
-from marketplaced.writer import Writer
+from marketplaced.platforms.uzex.storage import UzexPage, scope
+from marketplaced.runtime import one_shot
 
 #: how often the progress line is redrawn
 _PROGRESS_EVERY_S = 0.5
@@ -68,29 +61,6 @@ class _Progress:
         self._out.flush()
 
 
-@asynccontextmanager
-async def _runtime(cfg: Config) -> AsyncIterator[tuple[asyncpg.Pool, Writer, Fetcher]]:
-    """Pool → writer → fetcher, closed in reverse; the writer is drained before it stops."""
-    pool = await db.create_pool(cfg.database, wait_s=cfg.daemon.startup_wait_s)
-    try:
-        async with pool.acquire() as conn:
-            await db.check_schema(conn)
-        writer = Writer(pool, cfg.writer, [UzexSink()])
-        writer_task = asyncio.create_task(writer.run())
-        try:
-            policies = uzex_client.host_policies(cfg.uzex)
-            default = next(iter(policies.values()))
-            async with Fetcher(default, policies) as fetcher:
-                yield pool, writer, fetcher
-            await writer.flush()
-        finally:
-            writer_task.cancel()
-            await asyncio.gather(writer_task, return_exceptions=True)
-            await writer.drain()
-    finally:
-        await pool.close()
-
-
 async def download(
     cfg: Config, lot_type: LotType, target: int | None = None, out: TextIO = sys.stderr
 ) -> UzexRunResult:
@@ -98,14 +68,8 @@ async def download(
     started = time.monotonic()
     archive = None
     if cfg.archive.enabled:
-        archive = archive_mod.Archive(
-            cfg.archive_dir,
-            "uzex",
-            lot_type,
-            batch_records=cfg.archive.batch_records,
-            max_bytes=cfg.archive.max_mb * 1024 * 1024,
-        )
-    async with _runtime(cfg) as (pool, writer, fetcher):
+        archive = archive_mod.for_config(cfg.archive, cfg.archive_dir, "uzex", lot_type)
+    async with one_shot(cfg) as (pool, writer, fetcher):
         scanner = CompletedScanner(
             cfg.uzex,
             lot_type,
@@ -138,7 +102,7 @@ async def process_raw(cfg: Config, out: TextIO = sys.stderr) -> UzexRunResult:
     """Re-parse every archived UZEX response (all lot types and reference lists)."""
     started = time.monotonic()
     counts = {"lots": 0, "items": 0, "failed": 0}
-    async with _runtime(cfg) as (_pool, writer, _fetcher):
+    async with one_shot(cfg) as (_pool, writer, _fetcher):
         progress = _Progress(out, None)
         for kind in (*LOT_TYPES, "reference"):
             for ref, rec in archive_mod.iter_records(cfg.archive_dir, "uzex", kind):

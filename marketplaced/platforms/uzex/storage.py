@@ -28,6 +28,7 @@ from marketplaced.platforms.uzex.records import (
     RegionRecord,
     UzexCategoryRecord,
 )
+from marketplaced.writer import copy_rows
 
 
 def scope(lot_type: LotType, what: str = "") -> str:
@@ -262,9 +263,9 @@ class UzexSink:
         items, item_lots = _latest_items(pages, lots)
         parties = _parties(lots.values())
         await conn.execute(_TEMP_TABLES)
-        await _copy(conn, "tmp_uzex_lots", _LOT_COLS, (_lot_row(lot) for lot in lots.values()))
-        await _copy(conn, "tmp_uzex_items", _ITEM_COLS, items.values())
-        await _copy(conn, "tmp_uzex_parties", _PARTY_COLS, parties)
+        await copy_rows(conn, "tmp_uzex_lots", _LOT_COLS, (_lot_row(lot) for lot in lots.values()))
+        await copy_rows(conn, "tmp_uzex_items", _ITEM_COLS, items.values())
+        await copy_rows(conn, "tmp_uzex_parties", _PARTY_COLS, parties)
         await conn.execute(_DROP_DOWNGRADES)
         if lots:
             await conn.execute(_STATUS_HISTORY, now)
@@ -358,14 +359,6 @@ def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
 
 def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else max(a, b)
-
-
-async def _copy(
-    conn: asyncpg.Connection, table: str, cols: tuple[str, ...], rows: Iterable[tuple[Any, ...]]
-) -> None:
-    records = list(rows)
-    if records:
-        await conn.copy_records_to_table(table, records=records, columns=list(cols))
 
 
 def _lot_row(lot: LotRecord) -> tuple[Any, ...]:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from marketplaced.archive import Archive
+from marketplaced import archive as archive_mod
 from marketplaced.config import Config
 from marketplaced.http import Fetcher, HostPolicy
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
@@ -68,13 +68,7 @@ def build_scanners(
         return []
     archive = None
     if archive_root is not None:
-        archive = Archive(
-            archive_root,
-            "uzum",
-            "product",
-            batch_records=cfg.archive.batch_records,
-            max_bytes=cfg.archive.max_mb * 1024 * 1024,
-        )
+        archive = archive_mod.for_config(cfg.archive, archive_root, "uzum", "product")
     return [
         UzumScanner(
             cfg.uzum,

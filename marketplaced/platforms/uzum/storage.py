@@ -9,7 +9,7 @@ Misses flip bits in `uzum_missing` (one row per 8192 ids) instead of writing a r
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from marketplaced.platforms.uzum.records import (
     SellerRecord,
     SkuRecord,
 )
+from marketplaced.writer import copy_rows
 
 SCOPE = "uzum.product"
 #: ids per row of uzum_missing (a bit(8192) column: 1 KiB per 8192 ids)
@@ -207,12 +208,16 @@ class UzumSink:
                 sellers[snap.seller.id] = snap.seller
             for sku in snap.skus:
                 skus[sku.id] = sku
-        await _copy(
+        await copy_rows(
             conn, "tmp_categories", _CATEGORY_COLS, (_category_row(c) for c in categories.values())
         )
-        await _copy(conn, "tmp_sellers", _SELLER_COLS, (_seller_row(s) for s in sellers.values()))
-        await _copy(conn, "tmp_products", _PRODUCT_COLS, (_product_row(s.product) for s in snaps))
-        await _copy(conn, "tmp_skus", _SKU_COLS, (_sku_row(k) for k in skus.values()))
+        await copy_rows(
+            conn, "tmp_sellers", _SELLER_COLS, (_seller_row(s) for s in sellers.values())
+        )
+        await copy_rows(
+            conn, "tmp_products", _PRODUCT_COLS, (_product_row(s.product) for s in snaps)
+        )
+        await copy_rows(conn, "tmp_skus", _SKU_COLS, (_sku_row(k) for k in skus.values()))
         await conn.execute(_STATS_HISTORY, now)
         await conn.execute(_PRICE_HISTORY, now)
         if categories:
@@ -275,14 +280,6 @@ def _set_bit(chunks: dict[int, bytearray], pid: int) -> None:
     if buf is None:
         buf = chunks[chunk] = bytearray(MISSING_CHUNK // 8)
     buf[bit >> 3] |= 0x80 >> (bit & 7)
-
-
-async def _copy(
-    conn: asyncpg.Connection, table: str, cols: tuple[str, ...], rows: Iterable[tuple[Any, ...]]
-) -> None:
-    records = list(rows)
-    if records:
-        await conn.copy_records_to_table(table, records=records, columns=list(cols))
 
 
 def _category_row(c: CategoryRecord) -> tuple[Any, ...]:
