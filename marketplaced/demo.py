@@ -49,7 +49,8 @@ def demo_config(base: Config, *, database: str, sim_origin: str, web_port: int) 
     return dataclasses.replace(
         cfg,
         database=sect(base.database, name=database),
-        redis=base.redis,
+        # own key prefix: `marketplaced status` of a production daemon never shows demo scanners
+        redis=sect(base.redis, key_prefix="marketplaced-demo:"),
         log=base.log,
         # polite even to our own simulator: the dashboard should show a steady scan, not a burst
         # a small catalogue scanned quickly: a cycle takes ~20 s, so by the second and third
@@ -63,7 +64,10 @@ def demo_config(base: Config, *, database: str, sim_origin: str, web_port: int) 
             checkpoint_every=200,
         ),
         uzex=sect(cfg.uzex, rps=20.0, cycle_pause_s=10.0),
-        web=sect(cfg.web, host="127.0.0.1", port=web_port, enabled=True, summary_refresh_s=20.0),
+        # loopback only and synthetic data: no token, so the printed URL just opens
+        web=sect(
+            cfg.web, host="127.0.0.1", port=web_port, enabled=True, token="", summary_refresh_s=20.0
+        ),
         jobs=sect(
             cfg.jobs,
             analytics_schedule="every 1m",
