@@ -24,6 +24,8 @@ from typing import Any
 import asyncpg
 import redis.asyncio as aioredis
 from aiohttp import web
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from marketplaced import config as config_mod
 from marketplaced import db, log, platforms
@@ -52,8 +54,11 @@ async def connect_redis(cfg: Config, wait_s: float) -> aioredis.Redis:
         host=cfg.redis.host,
         port=cfg.redis.port,
         db=cfg.redis.db,
+        # Redis holds live state only: a command fails fast (5 s at most, no client-side
+        # retries with backoff) so a Redis outage never slows the status loop or the scanners
         socket_timeout=5,
         socket_connect_timeout=5,
+        retry=Retry(NoBackoff(), 0),
     )
     deadline = time.monotonic() + wait_s
     delay = 0.5

@@ -143,3 +143,22 @@ def test_dashboard_is_served_by_the_daemon(tmp_path: Path, fresh_db: DatabaseCon
         assert d.wait(30) == 0
     finally:
         d.stop()
+
+
+def test_redis_down_the_daemon_runs_and_says_so(tmp_path: Path, fresh_db: DatabaseConfig) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead_port = str(s.getsockname()[1])
+    text = CONFIG.format(level="info").replace("[daemon]\n", "[daemon]\nstartup_wait_s = 1.0\n")
+    d = DaemonProcess(tmp_path, fresh_db, text, {"REDIS_PORT": dead_port})
+    try:
+        d.start()
+        assert d.notify.wait_for(lambda m: "READY=1" in m, 30), d.log()
+        assert d.wait_log("redis_unavailable_at_start", 5)
+        assert d.notify.wait_for(lambda m: any("redis DOWN" in x for x in m), 10), d.notify.messages
+        d.signal(signal.SIGTERM)
+        assert d.wait(30) == 0
+    finally:
+        d.stop()
