@@ -7,9 +7,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -18,6 +21,7 @@ import redis.asyncio as aioredis
 from marketplaced import config as config_mod
 from marketplaced import db
 from marketplaced.config import Config, DatabaseConfig
+from tests import browser_helpers
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT.parent / "shared" / "fixtures"
@@ -125,3 +129,40 @@ async def redis_client() -> AsyncIterator[aioredis.Redis]:
     yield client
     await client.flushdb()
     await client.aclose()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    reason = browser_helpers.missing()
+    if reason:
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="mp-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser_helpers.CHROMIUM
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,1800",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(
+        service=Service(executable_path=browser_helpers.CHROMEDRIVER), options=options
+    )
+    driver.set_page_load_timeout(browser_helpers.PAGE_TIMEOUT_S)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)

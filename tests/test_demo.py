@@ -14,6 +14,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -21,9 +22,10 @@ import pytest
 from marketplaced import db
 from marketplaced.errors import DatabaseError
 
+from .browser_helpers import visit
 from .conftest import _admin, base_config, env_for_tests
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def _free_port() -> int:
@@ -51,7 +53,7 @@ async def _figures(name: str) -> dict[str, int]:
         await conn.close()
 
 
-def test_demo_fills_the_dashboard_within_a_minute(tmp_path: Path) -> None:
+def test_demo_fills_the_dashboard_within_a_minute(tmp_path: Path, browser: Any) -> None:
     name = f"mp_demo_{uuid.uuid4().hex[:8]}"
     port = _free_port()
     env = {
@@ -88,6 +90,20 @@ def test_demo_fills_the_dashboard_within_a_minute(tmp_path: Path) -> None:
         page = urllib.request.urlopen(f"http://127.0.0.1:{port}/alerts", timeout=10).read().decode()
         assert "price_drop" in page or "out_of_stock" in page
         assert "Dashboard:  http://127.0.0.1:" in (tmp_path / "demo.log").read_text()
+        # what a newcomer sees: the status page and a product page with its charts, in Chromium
+        base = f"http://127.0.0.1:{port}"
+        page = visit(browser, f"{base}/status", "demo-status.png")
+        assert page["errors"] == []
+        assert page["tables"]["scanners"] >= 2
+        assert "uzum.products" in page["paths"]
+        drops = json.loads(
+            urllib.request.urlopen(f"{base}/api/v1/price-drops?limit=1", timeout=10).read()
+        )["items"]
+        pid = drops[0]["product_id"] if drops else 1
+        product = visit(browser, f"{base}/products/{pid}", "demo-product.png")
+        assert product["errors"] == []
+        assert product["tables"]["skus"] >= 1
+        assert "price" in product["paths"]
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         assert proc.wait(30) == 0
     finally:
