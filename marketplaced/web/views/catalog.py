@@ -116,7 +116,10 @@ async def product_page(request: web.Request) -> web.Response:
     tree = await category_tree(request)
     # nothing is known before the first observation: the charts start there, not months earlier
     seen = [r["observed_at"] for r in (*history, *stats)] + [row["first_seen"]]
-    since = max(since, min(seen) - timedelta(hours=1))
+    first = min(seen)
+    # a little room before the first point: 5 % of the observed span, at least five minutes
+    pad = max((datetime.now(UTC) - first) / 20, timedelta(minutes=5))
+    since = max(since, first - pad)
     ctx = {
         "title": row["title"],
         "product": row,
