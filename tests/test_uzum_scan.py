@@ -208,3 +208,36 @@ async def test_continuous_scanner_discovers_frontier_and_resumes(
     assert await pool.fetchval("SELECT count(*) FROM products") == len(
         expected_state(sim.catalogue, range(1, highest + 1), sim.tick)
     )
+
+
+async def test_two_shards_split_the_id_space_against_one_database(
+    sim_server: tuple[UzumSimulator, str], pool: asyncpg.Pool
+) -> None:
+    import asyncio
+
+    sim, url = sim_server
+    cfg = scan_config(url)
+    ids = range(1, 301)
+
+    async def shard(k: int) -> UzumScanner:
+        async with pipeline(cfg, pool) as (fetcher, writer):
+            scanner = UzumScanner(
+                cfg.uzum,
+                pool=pool,
+                fetcher=fetcher,
+                writer=writer,
+                plan=ScanPlan(start_id=1, stop_id=300, continuous=False),
+                shard=(k, 2),
+            )
+            await scanner.run()
+        return scanner
+
+    first, second = await asyncio.gather(shard(1), shard(2))
+    assert (first.name, second.name) == ("uzum.download#1/2", "uzum.download#2/2")
+    # each id fetched by exactly one shard, together all of them
+    assert first.stats.done + second.stats.done == 300
+    assert sim.requests["product"] == 300
+    assert await stored_state(pool, ids) == expected_state(sim.catalogue, ids, sim.tick)
+    cursors = dict(await pool.fetch("SELECT scanner, position FROM scan_cursors"))
+    # shard k/n takes ids with id % n == k - 1: 1/2 the even ids (up to 300), 2/2 the odd
+    assert cursors == {"uzum.download#1/2": 300, "uzum.download#2/2": 299}
