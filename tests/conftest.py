@@ -80,17 +80,30 @@ def template_db() -> Iterator[str]:
             await db.migrate(conn)
         finally:
             await conn.close()
+        # no connections at all, autovacuum's included: copying a template needs it idle
+        await _admin(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
 
     asyncio.run(create())
     yield name
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(_drop(name))
+
+
+async def _drop(name: str) -> None:
+    """Drop a test database; an autovacuum worker (not ours to terminate) may hold it briefly."""
+    for _ in range(50):
+        try:
+            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except (asyncpg.InsufficientPrivilegeError, asyncpg.ObjectInUseError):
+            await asyncio.sleep(0.2)
+    await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _fresh_database(template: str) -> Iterator[DatabaseConfig]:
     name = f"mp_test_{uuid.uuid4().hex[:10]}"
     asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     yield dataclasses.replace(_admin_cfg(), name=name)
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(_drop(name))
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +124,7 @@ def empty_db() -> Iterator[DatabaseConfig]:
     name = f"mp_empty_{uuid.uuid4().hex[:10]}"
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     yield dataclasses.replace(_admin_cfg(), name=name)
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(_drop(name))
 
 
 @pytest.fixture

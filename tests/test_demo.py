@@ -23,7 +23,7 @@ from marketplaced import db
 from marketplaced.errors import DatabaseError
 
 from .browser_helpers import visit
-from .conftest import _admin, base_config, env_for_tests
+from .conftest import _drop, base_config, env_for_tests
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -111,4 +111,4 @@ def test_demo_fills_the_dashboard_within_a_minute(tmp_path: Path, browser: Any) 
             proc.kill()
             proc.wait(10)
         log.close()
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_drop(name))

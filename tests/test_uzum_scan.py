@@ -241,3 +241,39 @@ async def test_two_shards_split_the_id_space_against_one_database(
     cursors = dict(await pool.fetch("SELECT scanner, position FROM scan_cursors"))
     # shard k/n takes ids with id % n == k - 1: 1/2 the even ids (up to 300), 2/2 the odd
     assert cursors == {"uzum.download#1/2": 300, "uzum.download#2/2": 299}
+
+
+async def test_dead_letters_are_retried_later_and_resolved(
+    aiohttp_server: ServerFactory, pool: asyncpg.Pool
+) -> None:
+    import asyncio
+
+    sim = UzumSimulator(UzumCatalogue(seed=3, n_ids=200), FaultProfile.parse("500@5-7"))
+    server = await aiohttp_server(build_uzum_app(sim))
+    url = str(server.make_url("")).rstrip("/")
+    cfg = scan_config(
+        url, frontier_misses=50, max_retries=0, cycle_pause_s=0.0, breaker_cooldown_s=0.2
+    )
+
+    async def until(sql: str, want: int) -> None:
+        for _ in range(200):
+            if await pool.fetchval(sql) == want:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{sql} never became {want}")
+
+    async with pipeline(cfg, pool) as (fetcher, writer):
+        scanner = UzumScanner(cfg.uzum, pool=pool, fetcher=fetcher, writer=writer)
+        task = asyncio.create_task(scanner.run())
+        try:
+            await until("SELECT count(*) FROM dead_letters", 3)
+            sim.faults = FaultProfile.parse("none")  # the upstream heals
+            # an hour passes: the dead letters become due for their retry
+            await pool.execute("UPDATE dead_letters SET last_failed_at = now() - interval '1 hour'")
+            await until("SELECT count(*) FROM dead_letters", 0)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    want = {i for i in (5, 6, 7) if sim.catalogue.exists(i)}
+    got = {r["id"] for r in await pool.fetch("SELECT id FROM products WHERE id BETWEEN 5 AND 7")}
+    assert got == want
