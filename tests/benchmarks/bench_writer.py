@@ -1,6 +1,8 @@
 """Writer benchmark (not a test): SKU rows/s of the bulk writer into tables already holding
 ≥ 1 M rows, next to, in the same run,
-  (a) per-row `INSERT … ON CONFLICT` statements (the old system's way), and
+  (a) per-row statements, each its own transaction, doing the same work (product upsert,
+      history row when a SKU changed, `INSERT … ON CONFLICT` of the SKU): the old system's
+      way; (a') its most favourable form, SKU upserts alone, is printed too; and
   (b) a plain COPY into an empty table (the ceiling).
 
 The writer's run is the full path: ProductSnapshots through the bounded queue, COPY into temp
@@ -20,6 +22,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -54,14 +57,19 @@ FROM skus;
 """
 
 
-def snapshots(n_skus: int, existing: int) -> list[ProductSnapshot]:
-    """Half updates of existing products (price changed), half new products."""
+def snapshots(
+    n_skus: int, existing: int, first_old: int = 1, first_new: int | None = None
+) -> list[ProductSnapshot]:
+    """Half updates of existing products (price changed) from `first_old` on, half new
+    products from `first_new` on (default: right after the prefilled ones)."""
     rng = random.Random(1)
     cats = (CategoryRecord(1, "Top", None, 10), CategoryRecord(2, "Leaf", 1, 10))
     out = []
     n_products = n_skus // SKUS_PER_PRODUCT
+    half = n_products // 2
+    new_base = (existing // 10 + half + 1) if first_new is None else first_new
     for i in range(n_products):
-        pid = (i + 1) if i < n_products // 2 else existing // 10 + i + 1
+        pid = first_old + i if i < half else new_base + i - half
         skus = tuple(
             SkuRecord(
                 (pid - 1) * 10 + k + 1,
@@ -105,6 +113,53 @@ def snapshots(n_skus: int, existing: int) -> list[ProductSnapshot]:
         )
         out.append(ProductSnapshot(product, cats, seller, skus))
     return out
+
+
+_ROW_SKU = (
+    "INSERT INTO skus (id, product_id, full_price, purchase_price, available_amount, barcode, "
+    "stock_type, delivery_days, characteristics) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) "
+    "ON CONFLICT (id) DO UPDATE SET purchase_price = EXCLUDED.purchase_price, "
+    "full_price = EXCLUDED.full_price, available_amount = EXCLUDED.available_amount, "
+    "last_seen = now()"
+)
+_ROW_HISTORY = (
+    "INSERT INTO price_history "
+    "(sku_id, observed_at, product_id, purchase_price, full_price, available_amount) "
+    "SELECT $1, now(), $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM skus WHERE id = $1 "
+    "AND purchase_price = $3 AND full_price IS NOT DISTINCT FROM $4 AND available_amount = $5)"
+)
+_ROW_PRODUCT = (
+    "INSERT INTO products (id, title, category_id, seller_id, orders_amount, total_available) "
+    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, "
+    "orders_amount = EXCLUDED.orders_amount, total_available = EXCLUDED.total_available, "
+    "last_seen = now()"
+)
+
+
+async def per_row_product(conn: Any, snap: ProductSnapshot) -> None:
+    p = snap.product
+    await conn.execute(
+        _ROW_PRODUCT, p.id, p.title, p.category_id, p.seller_id, p.orders_amount, p.total_available
+    )
+
+
+async def per_row_sku(conn: Any, k: SkuRecord, *, with_history: bool) -> None:
+    if with_history:
+        await conn.execute(
+            _ROW_HISTORY, k.id, k.product_id, k.purchase_price, k.full_price, k.available_amount
+        )
+    await conn.execute(
+        _ROW_SKU,
+        k.id,
+        k.product_id,
+        k.full_price,
+        k.purchase_price,
+        k.available_amount,
+        k.barcode,
+        k.stock_type,
+        k.delivery_days,
+        k.characteristics,
+    )
 
 
 async def run() -> None:
@@ -157,28 +212,33 @@ async def run() -> None:
         )
         writer_rate = args.skus / writer_s
 
-        # (a) the old way: one INSERT … ON CONFLICT per SKU row
-        sample = [k for s in snaps[: args.per_row_sample // SKUS_PER_PRODUCT] for k in s.skus]
+        # (a) the old way: one statement per row, each its own transaction, doing the same
+        # work as the writer (product upsert, history row when a SKU changed, SKU upsert), on
+        # rows the writer did not touch: half prefilled products with new prices, half new
+        sample = snapshots(
+            args.per_row_sample,
+            args.prefill,
+            first_old=args.prefill // 20 + 1,
+            first_new=50_000_000,
+        )
         t0 = time.monotonic()
-        for k in sample:
-            await conn.execute(
-                "INSERT INTO skus (id, product_id, full_price, purchase_price, available_amount, "
-                "barcode, "
-                "stock_type, delivery_days, characteristics) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) "
-                "ON CONFLICT (id) DO UPDATE SET purchase_price = EXCLUDED.purchase_price, "
-                "full_price = EXCLUDED.full_price, available_amount = EXCLUDED.available_amount, "
-                "last_seen = now()",
-                k.id + 10_000_000,
-                k.product_id,
-                k.full_price,
-                k.purchase_price + 1,
-                k.available_amount,
-                k.barcode,
-                k.stock_type,
-                k.delivery_days,
-                k.characteristics,
-            )
-        per_row_rate = len(sample) / (time.monotonic() - t0)
+        for snap in sample:
+            await per_row_product(conn, snap)
+            for k in snap.skus:
+                await per_row_sku(conn, k, with_history=True)
+        per_row_rate = args.per_row_sample / (time.monotonic() - t0)
+        # (a') the most favourable form of (a): SKU upserts only, no history, no products
+        lean = snapshots(
+            args.per_row_sample,
+            args.prefill,
+            first_old=args.prefill // 20 + 5001,
+            first_new=60_000_000,
+        )
+        t0 = time.monotonic()
+        for snap in lean:
+            for k in snap.skus:
+                await per_row_sku(conn, k, with_history=False)
+        lean_rate = args.per_row_sample / (time.monotonic() - t0)
 
         # (b) the ceiling: COPY of the same SKU rows into an empty table
         await conn.execute("CREATE TABLE skus_ceiling (LIKE skus INCLUDING DEFAULTS)")
@@ -224,11 +284,16 @@ async def run() -> None:
             f"{writer.stats.batches} batches, {writer_s:.1f} s)"
         )
         print(
-            f"(a) per-row upsert      {per_row_rate:>10,.0f} SKU rows/s   "
-            f"(sample of {len(sample):,})"
+            f"(a) per-row, same work  {per_row_rate:>10,.0f} SKU rows/s   "
+            f"(sample of {args.per_row_sample:,})"
         )
         print(f"(b) COPY, empty table   {copy_rate:>10,.0f} SKU rows/s   (ceiling)")
+        print(
+            f"(a') SKU upsert only      {lean_rate:>10,.0f} SKU rows/s   "
+            "(per-row, no history, no products)"
+        )
         print(f"writer / (a)            {writer_rate / per_row_rate:>10.1f} ×")
+        print(f"writer / (a')           {writer_rate / lean_rate:>10.1f} ×")
         print(f"writer / (b)            {writer_rate / copy_rate:>10.2f}")
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
