@@ -1,7 +1,7 @@
 """The raw-response archive: upstream bodies kept as compressed batches, with a size cap.
 
 Responses are appended to an in-memory batch and written as one gzip'd JSON-lines file per
-`batch_records` responses (`<dir>/<platform>/<kind>/<YYYYMMDD>/<HHMMSS>-<seq>.jsonl.gz`) —
+`batch_records` responses (`<dir>/<platform>/<kind>/<YYYYMMDD>/<HHMMSS>-<token>-<seq>.jsonl.gz`) —
 never one file per product. Each line: `{"key", "status", "fetched_at", "body"}`. A reference
 `<file>#<line>` is known before the file is written, so a parse failure can point at its raw
 body. Writing and pruning run in a worker thread so the event loop never blocks on disk. When
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,6 +51,9 @@ class Archive:
         self._batch_records = batch_records
         self._max_bytes = max_bytes
         self._seq = 0
+        # a random token per archive keeps two writers (a restarted daemon, a one-shot
+        # download) in the same second from choosing one name and overwriting a batch
+        self._token = secrets.token_hex(4)
         self._batch: _Batch | None = None
         self._writes: set[asyncio.Task[None]] = set()
         self.files_written = 0
@@ -78,7 +82,7 @@ class Archive:
         return (
             self.dir
             / time.strftime("%Y%m%d", now)
-            / f"{time.strftime('%H%M%S', now)}-{self._seq:06d}.jsonl.gz"
+            / f"{time.strftime('%H%M%S', now)}-{self._token}-{self._seq:06d}.jsonl.gz"
         )
 
     def _spawn_write(self) -> None:

@@ -277,3 +277,41 @@ async def test_dead_letters_are_retried_later_and_resolved(
     want = {i for i in (5, 6, 7) if sim.catalogue.exists(i)}
     got = {r["id"] for r in await pool.fetch("SELECT id FROM products WHERE id BETWEEN 5 AND 7")}
     assert got == want
+
+
+async def test_unparsable_payload_is_kept_and_recorded_scan_goes_on(
+    sim_server: tuple[UzumSimulator, str], pool: asyncpg.Pool, tmp_path: Any
+) -> None:
+    from marketplaced import archive as archive_mod
+
+    sim, url = sim_server
+    sim.faults = FaultProfile.parse("badshape@30-32")
+    cfg = scan_config(url)
+    archive = archive_mod.Archive(tmp_path, "uzum", "product", batch_records=10, max_bytes=10**9)
+    async with pipeline(cfg, pool) as (fetcher, writer):
+        scanner = UzumScanner(
+            cfg.uzum,
+            pool=pool,
+            fetcher=fetcher,
+            writer=writer,
+            archive=archive,
+            plan=ScanPlan(start_id=1, stop_id=60, continuous=False),
+        )
+        await scanner.run()
+    assert scanner.stats.parse_failures == 3
+    rows = await pool.fetch(
+        "SELECT entity_id, reason, archive_ref FROM parse_failures ORDER BY entity_id"
+    )
+    assert [r["entity_id"] for r in rows] == ["30", "31", "32"]
+    assert all("payload.data.id" in r["reason"] for r in rows), rows
+    # the raw body the parser could not read is in the archive, where the reference points
+    kept = dict(archive_mod.iter_records(tmp_path, "uzum", "product"))
+    assert '"skuList":"oops"' in kept[rows[0]["archive_ref"]].body.replace(" ", "")
+    # everything else of the range was stored
+    others = [i for i in range(1, 61) if not 30 <= i <= 32]
+    want = {
+        k: v
+        for k, v in expected_state(sim.catalogue, range(1, 61), sim.tick).items()
+        if k in others
+    }
+    assert await stored_state(pool, range(1, 61)) == want

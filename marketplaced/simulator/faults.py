@@ -36,6 +36,7 @@ FaultKind = Literal[
     "html",
     "empty",
     "ctrlchars",
+    "badshape",
 ]
 FAULT_KINDS: Final[tuple[FaultKind, ...]] = get_args(FaultKind)
 
@@ -395,6 +396,11 @@ async def fault_response(
         return web.Response(status=200, text=_BLOCK_PAGE, content_type="text/html")
     if kind == "empty":
         return web.Response(status=200, body=b"", content_type="application/json")
+    if kind == "badshape":
+        # well-formed JSON of the wrong shape (a schema change upstream): it must become a
+        # parse failure with the raw body kept, never a crash or a silent drop
+        return web.json_response({"payload": {"data": {"id": "not-a-number", "title": "x",
+                                                       "skuList": "oops"}}})
     if kind == "truncated":
         whole = body() or b'{"payload":null}'
         cut = whole[: len(whole) // 2]  # half a JSON document never parses
