@@ -462,6 +462,10 @@ async def test_every_fault_kind_through_a_real_client(
     assert "\x01\x0b\x1f" in lenient["payload"]["data"]["description"]
     assert lenient["payload"]["data"]["id"] == at["ctrlchars"]
 
+    status, ctype, body, _ = await fetch(client, at["badshape"])
+    assert (status, ctype) == (200, "application/json")
+    assert json.loads(body)["payload"]["data"]["skuList"] == "oops"  # valid JSON, wrong shape
+
     assert set(sim.injector.injected) == set(FAULT_KINDS)
 
 
