@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from marketplaced import log
-from marketplaced.checkpoint import CheckpointSink, CursorMark, DeadLetter, ParseFailure
+from marketplaced.checkpoint import CheckpointSink, CursorMark, DeadLetter
 from marketplaced.config import WriterConfig
 
 _log = log.get(__name__)
@@ -280,5 +280,3 @@ class Writer:
             if fut is not None and not fut.done():
                 fut.set_result(None)
 
-
-__all__ = ["CursorMark", "DeadLetter", "ParseFailure", "Sink", "Writer", "WriterStats"]
