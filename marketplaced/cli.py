@@ -287,7 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="demo database (wiped at start unless --keep)",
     )
     demo.add_argument("--keep", action="store_true", help="keep the demo database's data")
-    demo.add_argument("--port", type=int, default=8080, help="dashboard port")
+    demo.add_argument(
+        "--port", type=int, default=8088, help="dashboard port (8080 is the installed daemon's)"
+    )
     demo.add_argument("--ids", type=int, default=3_000, help="simulated product ids")
     demo.add_argument(
         "--tick-seconds",
