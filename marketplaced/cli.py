@@ -222,7 +222,8 @@ def cmd_demo(cfg: Config, args: argparse.Namespace) -> int:
     code: int = _run_async(
         run_demo(
             cfg,
-            database=args.database,
+            # never the production database: <DB_NAME>_demo unless told otherwise
+            database=args.database or f"{cfg.database.name}_demo",
             keep=args.keep,
             web_port=args.port,
             n_ids=args.ids,
@@ -283,8 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = add("demo", cmd_demo, "offline demo: simulator + daemon + dashboard, no internet needed")
     demo.add_argument(
         "--database",
-        default="marketplaced_demo",
-        help="demo database (wiped at start unless --keep)",
+        default=None,
+        help="demo database (default <DB_NAME>_demo; wiped at start unless --keep)",
     )
     demo.add_argument("--keep", action="store_true", help="keep the demo database's data")
     demo.add_argument(
