@@ -128,7 +128,9 @@ class Daemon:
     def _on_stop_signal(self) -> None:
         self._signals.stop_count += 1
         if self._signals.stop_count > 1:
-            # second request: the operator means it; skip the remaining stages
+            # second request: the operator means it; skip the remaining stages (what is
+            # committed stays committed; the uncommitted tail is fetched again next start)
+            _log.warning("forced_exit", reason="second stop signal")
             os._exit(EXIT_FAILED)
         self._signals.stop.set()
 

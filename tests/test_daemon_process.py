@@ -162,3 +162,19 @@ def test_redis_down_the_daemon_runs_and_says_so(tmp_path: Path, fresh_db: Databa
         assert d.wait(30) == 0
     finally:
         d.stop()
+
+
+def test_second_stop_signal_forces_exit(tmp_path: Path, fresh_db: DatabaseConfig) -> None:
+    d = DaemonProcess(tmp_path, fresh_db, CONFIG.format(level="info"))
+    try:
+        d.start()
+        assert d.notify.wait_for(lambda m: "READY=1" in m, 30), d.log()
+        # two different signals so the kernel cannot merge them into one pending signal:
+        # the operator pressed Ctrl-C while a stop was already under way
+        d.signal(signal.SIGTERM)
+        d.signal(signal.SIGINT)
+        assert d.wait(10) == 1  # forced, without waiting for the stages
+        assert "forced_exit" in d.log()
+        assert "writer_drained" not in d.log()
+    finally:
+        d.stop()
