@@ -57,6 +57,8 @@ class Archive:
         self._batch: _Batch | None = None
         self._writes: set[asyncio.Task[None]] = set()
         self.files_written = 0
+        self._scanned = False
+        self._unscanned_bytes = 0
         self.bytes_written = 0
 
     def add(self, key: str, status: int, body: bytes) -> str:
@@ -106,8 +108,15 @@ class Archive:
         with gzip.open(tmp, "wb", compresslevel=5) as fh:
             fh.writelines(batch.lines)
         tmp.rename(batch.path)  # readers never see a half-written file
+        size = batch.path.stat().st_size
         self.files_written += 1
-        self.bytes_written += batch.path.stat().st_size
+        self.bytes_written += size
+        self._unscanned_bytes += size
+        # walking the whole archive costs a stat per file: do it on the first write and then
+        # only after this writer added 1 % of the cap (the cap is kept to within that margin)
+        if self._scanned and self._unscanned_bytes < self._max_bytes // 100:
+            return
+        self._scanned, self._unscanned_bytes = True, 0
         self._prune()
 
     def _prune(self) -> None:
