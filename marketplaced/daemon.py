@@ -139,7 +139,9 @@ class Daemon:
         self._install_signals()
         exit_code = EXIT_OK
         try:
-            await self._start()
+            if not await self._start_unless_stopped():
+                _log.info("daemon_stopped_during_start")
+                return EXIT_OK
             self.notifier.ready(self._status_line())
             _log.info(
                 "daemon_ready",
@@ -152,6 +154,20 @@ class Daemon:
             self.notifier.stopping()
             await self._shutdown()
         return exit_code
+
+    async def _start_unless_stopped(self) -> bool:
+        """Start everything; a stop signal meanwhile (e.g. while waiting for PostgreSQL)
+        cancels the start-up instead of waiting for it: False then."""
+        start = asyncio.ensure_future(self._start())
+        stop = asyncio.ensure_future(self._signals.stop.wait())
+        await asyncio.wait({start, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if start.done():
+            start.result()  # start-up errors propagate as before
+            return True
+        start.cancel()
+        await asyncio.gather(start, return_exceptions=True)
+        return False
 
     async def _start(self) -> None:
         cfg = self.cfg

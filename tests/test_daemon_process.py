@@ -178,3 +178,25 @@ def test_second_stop_signal_forces_exit(tmp_path: Path, fresh_db: DatabaseConfig
         assert "writer_drained" not in d.log()
     finally:
         d.stop()
+
+
+def test_stop_while_waiting_for_postgresql(tmp_path: Path, fresh_db: DatabaseConfig) -> None:
+    import socket
+    import time
+
+    with socket.socket() as s:  # nothing listens there: PostgreSQL is "still starting"
+        s.bind(("127.0.0.1", 0))
+        dead_port = str(s.getsockname()[1])
+    d = DaemonProcess(tmp_path, fresh_db, CONFIG.format(level="info"), {"DB_PORT": dead_port})
+    try:
+        d.start()
+        assert d.wait_log("database_unreachable", 15), d.log()
+        started = time.monotonic()
+        d.signal(signal.SIGTERM)
+        # start-up would wait up to 60 s; a stop must not (systemd's TimeoutStopSec is 30 s)
+        assert d.wait(10) == 0
+        assert time.monotonic() - started < 10
+        assert "daemon_stopped_during_start" in d.log()
+        assert "READY=1" not in d.notify.messages
+    finally:
+        d.stop()
