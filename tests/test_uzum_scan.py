@@ -21,6 +21,7 @@ from .uzum_helpers import (
     pipeline,
     scan_config,
     scan_range,
+    scan_range_with_stats,
     stored_state,
 )
 
@@ -98,16 +99,7 @@ async def test_each_fault_kind_is_survived_and_counted(
     # "slow" answers after 2 s: a 1 s timeout turns it into a retried transport error
     cfg = scan_config(url, timeout_s=1.0, breaker_cooldown_s=0.5)
     ids = range(95, 116)
-    async with pipeline(cfg, pool) as (fetcher, writer):
-        scanner = UzumScanner(
-            cfg.uzum,
-            pool=pool,
-            fetcher=fetcher,
-            writer=writer,
-            plan=ScanPlan(start_id=95, stop_id=115, continuous=False),
-        )
-        await scanner.run()
-        host = next(iter(fetcher.stats().values()))
+    scanner, host = await scan_range_with_stats(cfg, pool, 95, 115)
     expected = expected_state(sim.catalogue, ids, sim.tick)
     if kind == "empty":
         # an empty 200 body is one of the "no product" forms upstreams.md lists: this pass
@@ -164,16 +156,7 @@ async def test_rate_limiting_429_slows_the_fetcher(
     sim, url = sim_server
     sim.faults = FaultProfile.parse("429noretry@1-400*1")
     cfg = scan_config(url, rps=200.0, concurrency=8)
-    async with pipeline(cfg, pool) as (fetcher, writer):
-        scanner = UzumScanner(
-            cfg.uzum,
-            pool=pool,
-            fetcher=fetcher,
-            writer=writer,
-            plan=ScanPlan(start_id=1, stop_id=40, continuous=False),
-        )
-        await scanner.run()
-        host = next(iter(fetcher.stats().values()))
+    _, host = await scan_range_with_stats(cfg, pool, 1, 40)
     assert host.outcomes["rate_limited"] >= 1
     assert host.rate_current < 200.0  # multiplicative decrease happened
     assert await pool.fetchval("SELECT count(*) FROM products") == len(

@@ -11,7 +11,7 @@ import asyncpg
 
 from marketplaced import platforms
 from marketplaced.config import Config, UzumConfig, WriterConfig
-from marketplaced.http import Fetcher
+from marketplaced.http import Fetcher, HostStats
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.platforms.uzum.storage import MISSING_CHUNK, UzumSink
 from marketplaced.simulator.catalogue import UzumCatalogue
@@ -50,7 +50,10 @@ async def pipeline(cfg: Config, pool: asyncpg.Pool) -> AsyncIterator[tuple[Fetch
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def scan_range(cfg: Config, pool: asyncpg.Pool, start: int, stop: int) -> UzumScanner:
+async def scan_range_with_stats(
+    cfg: Config, pool: asyncpg.Pool, start: int, stop: int
+) -> tuple[UzumScanner, HostStats]:
+    """One-shot scan of [start, stop]; the scanner and the upstream host's fetch figures."""
     async with pipeline(cfg, pool) as (fetcher, writer):
         scanner = UzumScanner(
             cfg.uzum,
@@ -60,7 +63,12 @@ async def scan_range(cfg: Config, pool: asyncpg.Pool, start: int, stop: int) -> 
             plan=ScanPlan(start_id=start, stop_id=stop, continuous=False),
         )
         await scanner.run()
-    return scanner
+        host = next(iter(fetcher.stats().values()))
+    return scanner, host
+
+
+async def scan_range(cfg: Config, pool: asyncpg.Pool, start: int, stop: int) -> UzumScanner:
+    return (await scan_range_with_stats(cfg, pool, start, stop))[0]
 
 
 async def stored_state(pool: asyncpg.Pool, ids: range) -> dict[int, tuple[object, ...]]:

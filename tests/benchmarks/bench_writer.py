@@ -36,7 +36,7 @@ from marketplaced.platforms.uzum.records import (  # noqa: E402
     SellerRecord,
     SkuRecord,
 )
-from marketplaced.platforms.uzum.storage import UzumSink  # noqa: E402
+from marketplaced.platforms.uzum.storage import SKU_COLS, UzumSink, sku_row  # noqa: E402
 from marketplaced.writer import Writer  # noqa: E402
 from tests.conftest import base_config  # noqa: E402  (loads .env.test)
 
@@ -242,39 +242,9 @@ async def run() -> None:
 
         # (b) the ceiling: COPY of the same SKU rows into an empty table
         await conn.execute("CREATE TABLE skus_ceiling (LIKE skus INCLUDING DEFAULTS)")
-        rows = [
-            (
-                k.id,
-                k.product_id,
-                k.full_price,
-                k.purchase_price,
-                k.available_amount,
-                k.barcode,
-                k.stock_type,
-                k.delivery_days,
-                k.characteristics,
-                k.discount_badge,
-            )
-            for s in snaps
-            for k in s.skus
-        ]
+        rows = [sku_row(k) for s in snaps for k in s.skus]
         t0 = time.monotonic()
-        await conn.copy_records_to_table(
-            "skus_ceiling",
-            records=rows,
-            columns=[
-                "id",
-                "product_id",
-                "full_price",
-                "purchase_price",
-                "available_amount",
-                "barcode",
-                "stock_type",
-                "delivery_days",
-                "characteristics",
-                "discount_badge",
-            ],
-        )
+        await conn.copy_records_to_table("skus_ceiling", records=rows, columns=list(SKU_COLS))
         copy_rate = len(rows) / (time.monotonic() - t0)
         await conn.close()
 

@@ -65,7 +65,7 @@ _PRODUCT_COLS = (
     "badges",
     "warranty",
 )
-_SKU_COLS = (
+SKU_COLS = (
     "id",
     "product_id",
     "full_price",
@@ -118,7 +118,7 @@ def _upsert(table: str, cols: tuple[str, ...], *, track: tuple[str, ...] = ()) -
 _UPSERT_CATEGORIES = _upsert("categories", _CATEGORY_COLS)
 _UPSERT_SELLERS = _upsert("sellers", _SELLER_COLS)
 _UPSERT_PRODUCTS = _upsert("products", _PRODUCT_COLS, track=_PRODUCT_COLS[1:])
-_UPSERT_SKUS = _upsert("skus", _SKU_COLS)
+_UPSERT_SKUS = _upsert("skus", SKU_COLS)
 
 # History rows only where a tracked value changed (or the SKU/product is new); they are
 # computed BEFORE the upsert overwrites the current values they are compared with.
@@ -217,7 +217,7 @@ class UzumSink:
         await copy_rows(
             conn, "tmp_products", _PRODUCT_COLS, (_product_row(s.product) for s in snaps)
         )
-        await copy_rows(conn, "tmp_skus", _SKU_COLS, (_sku_row(k) for k in skus.values()))
+        await copy_rows(conn, "tmp_skus", SKU_COLS, (sku_row(k) for k in skus.values()))
         await conn.execute(_STATS_HISTORY, now)
         await conn.execute(_PRICE_HISTORY, now)
         if categories:
@@ -327,7 +327,7 @@ def _product_row(p: ProductRecord) -> tuple[Any, ...]:
     )
 
 
-def _sku_row(k: SkuRecord) -> tuple[Any, ...]:
+def sku_row(k: SkuRecord) -> tuple[Any, ...]:
     return (
         k.id,
         k.product_id,
