@@ -162,7 +162,7 @@ _URL = r"^https?://[^\s/]+(/.*)?$"
 
 @dataclass(frozen=True, slots=True)
 class UzexConfig:
-    """UZEX procurement exchange: one host per module (real hosts from upstreams.md)."""
+    """UZEX procurement exchange: one host per module (real hosts in docs/upstreams.md)."""
 
     enabled: bool = _opt(True, "run the UZEX procurement scanners (the flags below pick which)")
     auction_completed: bool = _opt(True, "scan completed auctions and their items")

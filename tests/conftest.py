@@ -24,7 +24,6 @@ from marketplaced.config import Config, DatabaseConfig
 from tests import browser_helpers
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT.parent / "shared" / "fixtures"
 
 
 def _load_env_file() -> None:

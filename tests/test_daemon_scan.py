@@ -137,8 +137,14 @@ def test_sighup_changes_the_rate_of_a_running_daemon(
         assert fast >= 35, fast
         assert "uzum.rps" in d.log()
         # `marketplaced status` reads the running daemon's figures from Redis and PostgreSQL
-        status = subprocess.run([sys.executable, "-m", "marketplaced.cli", "status"], env=d.env,
-                                capture_output=True, text=True, check=False, timeout=30)
+        status = subprocess.run(
+            [sys.executable, "-m", "marketplaced.cli", "status"],
+            env=d.env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
         assert status.returncode == 0, status.stderr
         assert "uzum.products: scanning" in status.stdout, status.stdout
         assert "writer: queue" in status.stdout

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +19,8 @@ from marketplaced.simulator.uzex import (
     UzexSimulator,
     add_uzex_routes,
 )
+from tests.helpers import recorded
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "uzex"
 BROWSER = {
     "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
@@ -35,8 +33,7 @@ Client = TestClient[web.Request, web.Application]
 
 
 def load(name: str) -> Any:
-    data = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-    return data["response_data"] if name.endswith(".capture.json") else data
+    return recorded.uzex_json(name)
 
 
 def kind(value: object) -> str:

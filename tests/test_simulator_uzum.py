@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -22,6 +21,7 @@ from marketplaced.simulator.catalogue import (
 )
 from marketplaced.simulator.faults import FAULT_KINDS, MISSING_FORMS, FaultProfile
 from marketplaced.simulator.uzum import UZUM_SIMULATOR, UzumSimulator, build_uzum_app
+from tests.helpers import recorded
 
 Client = TestClient[web.Request, web.Application]
 
@@ -29,20 +29,12 @@ SEED = 2024
 N_IDS = 5_000
 
 
-def fixtures_dir() -> Path:
-    """The recorded payloads live beside the project: ../shared/fixtures."""
-    return Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-
-
 def uzum_fixture(name: str) -> Any:
-    directory = fixtures_dir() / "uzum"
-    if not directory.is_dir():
-        pytest.skip(f"recorded Uzum fixtures not found at {directory}")
-    return json.loads((directory / name).read_text(encoding="utf-8"))
+    return json.loads((recorded.UZUM / name).read_text(encoding="utf-8"))
 
 
 FIXTURE_NAMES = ("product_1772350.json", "product_2114919.json")
-#: nullable per upstreams.md although both recordings happen to carry a value ("topFeedback
+#: nullable per docs/upstreams.md although both recordings happen to carry a value ("topFeedback
 #: object|null"; a category's "parent: <same shape> | null" ends chains of any depth)
 DOCUMENTED_NULLABLE = {"$.payload.data.topFeedback"}
 DOCUMENTED_NULLABLE_SUFFIX = ".parent"

@@ -6,7 +6,6 @@ import copy
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,14 +23,13 @@ from marketplaced.platforms.uzex.parser import (
     parse_etender_trade,
     parse_regions,
 )
+from tests.helpers import recorded
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "uzex"
 TASHKENT = ZoneInfo("Asia/Tashkent")
 
 
 def load(name: str) -> Any:
-    data = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-    return data["response_data"] if name.endswith(".capture.json") else data
+    return recorded.uzex_json(name)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,8 +21,8 @@ from marketplaced.platforms.uzex import parser
 from marketplaced.platforms.uzex.records import LotItemRecord, LotRecord
 from marketplaced.platforms.uzex.storage import UzexPage, UzexSink
 from marketplaced.writer import Writer
+from tests.helpers import recorded
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "uzex"
 TASHKENT = ZoneInfo("Asia/Tashkent")
 
 
@@ -44,8 +43,7 @@ async def pool(module_db: DatabaseConfig) -> AsyncIterator[asyncpg.Pool]:
 
 
 def load(name: str) -> Any:
-    data = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-    return data["response_data"] if name.endswith(".capture.json") else data
+    return recorded.uzex_json(name)
 
 
 def auction_page() -> parser.PageResult:

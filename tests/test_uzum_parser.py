@@ -7,13 +7,11 @@ them here, so the parser is always tested against the real field layout.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import math
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,14 +25,13 @@ from marketplaced.platforms.uzum.parser import (
     parse_shop,
 )
 from marketplaced.platforms.uzum.records import CategoryRecord, Missing, ProductSnapshot
+from tests.helpers import recorded
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "uzum"
 SMALL, BIG = 1772350, 2114919
 
 
-@functools.cache
 def _text(pid: int) -> str:
-    return (FIXTURES / f"product_{pid}.json").read_text(encoding="utf-8")
+    return recorded.uzum_text(pid)
 
 
 def _load(pid: int) -> Any:

@@ -102,7 +102,7 @@ async def test_each_fault_kind_is_survived_and_counted(
     scanner, host = await scan_range_with_stats(cfg, pool, 95, 115)
     expected = expected_state(sim.catalogue, ids, sim.tick)
     if kind == "empty":
-        # an empty 200 body is one of the "no product" forms upstreams.md lists: this pass
+        # an empty 200 body is one of the "no product" forms docs/upstreams.md lists: this pass
         # records a miss; the next pass finds the product and clears the miss
         assert scanner.stats.miss_forms["empty_body"] >= 1
         assert await missing_ids(pool, range(101, 111)) >= set(expected) & set(range(101, 111))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -17,12 +15,11 @@ from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import Missing, ProductSnapshot
 from marketplaced.platforms.uzum.storage import UzumSink
 from marketplaced.writer import Writer
-
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "uzum"
+from tests.helpers import recorded
 
 
 def snapshot(pid: int) -> ProductSnapshot:
-    data = json.loads((FIXTURES / f"product_{pid}.json").read_text(), strict=False)
+    data = recorded.uzum_json(pid)
     snap = parse_product(200, data, pid)
     assert isinstance(snap, ProductSnapshot)
     return snap

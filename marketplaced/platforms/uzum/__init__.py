@@ -49,7 +49,7 @@ def host_policies(cfg: Config) -> dict[str, HostPolicy]:
 
 
 def headers(cfg: Config) -> dict[str, str]:
-    # upstreams.md: browser-like UA, JSON accept, Russian first; never a stale Authorization
+    # docs/upstreams.md: browser-like UA, JSON accept, Russian first; never a stale Authorization
     return {
         "User-Agent": cfg.uzum.user_agent,
         "Accept": "application/json",

@@ -244,8 +244,8 @@ def parse_product(status: int, data: object, requested_id: int) -> ProductSnapsh
 
 def _locate(status: int, data: object, pid: int) -> dict[str, Any] | Missing:
     """Walk the envelope to `payload.data`, or say which "no product" form this is. The real
-    not-found answer is unverified (upstreams.md), so every plausible form is named. A null is a
-    Missing form; an absent key is an unknown envelope and so a ParseError."""
+    not-found answer is unverified (docs/upstreams.md), so every plausible form is named. A null
+    is a Missing form; an absent key is an unknown envelope and so a ParseError."""
     if status == 404:
         return Missing(pid, "http_404")
     if data is None:
