@@ -230,9 +230,7 @@ class Daemon:
                 self.scanners[name].cfg = scanner.cfg
                 continue
             self.scanners[name] = scanner
-            stale = (
-                self.cfg.uzex.max_stale_s if name.startswith("uzex.") else self.cfg.uzum.max_stale_s
-            )
+            stale = platforms.max_stale_s(self.cfg, name)
             self._scanner_tasks[name] = self._spawn(
                 name, scanner.run, heartbeat=self._heartbeat(scanner), max_stale_s=stale
             )

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 import pytest
+from aiohttp import web
 
 from marketplaced.checkpoint import LiveState
 from marketplaced.config import WriterConfig
 from marketplaced.http import Fetcher
 from marketplaced.jobs.scheduler import JobScheduler
 from marketplaced.platforms.base import ScannerStats
+from marketplaced.simulator.uzex import UzexCatalogue, UzexFaults, UzexSimulator, add_uzex_routes
 from marketplaced.supervisor import ServiceState, Supervisor
+from marketplaced.web.app import WebDeps, create_app
 from marketplaced.web.daemon_status import DaemonStatus
 from marketplaced.web.status import ControlError
 from marketplaced.writer import Writer
+from tests.conftest import base_config
+from tests.test_uzex_scanner import runtime, uzex_config
 
 
 @dataclass
@@ -70,7 +76,7 @@ async def test_status_and_controls_over_live_objects(pool: asyncpg.Pool) -> None
     status = DaemonStatus(view)
     [first, second] = status.scanners()
     assert first.name == "uzum.products" and first.snapshot["found"] == 7
-    assert second.blocked_reason is None
+    assert second.blocked_reason is None  # plain stats carry no block
     w = status.writer()
     assert w is not None and w.capacity == WriterConfig().queue_max
     assert w.latency_buckets[-1] == (float("inf"), 0)
@@ -100,3 +106,33 @@ async def test_retry_makes_dead_letters_due_now(pool: asyncpg.Pool) -> None:
         "SELECT entity_id FROM dead_letters WHERE last_failed_at = '-infinity' ORDER BY 1"
     )
     assert [r["entity_id"] for r in due] == [1, 2]
+
+
+async def test_a_real_uzex_block_reaches_the_status_page_and_healthz(
+    pool: asyncpg.Pool, aiohttp_server: Any, aiohttp_client: Any
+) -> None:
+    """The auction host answers "Not Valid": the scanner's stats say so, and the dashboard
+    built over the live scanner (as in production) shows "blocked by upstream: <reason>"."""
+    sim = UzexSimulator(UzexCatalogue(seed=3, n_auction=5, n_shop=3, n_national=1, n_etender=1))
+    sim.faults = UzexFaults(auction_not_valid=True)
+    upstream = web.Application()
+    add_uzex_routes(upstream, sim)
+    server = await aiohttp_server(upstream)
+    uzex_cfg = uzex_config(str(server.make_url("")).rstrip("/"))
+    async with runtime(pool, uzex_cfg) as rt:
+        scanner = rt.completed("auction")
+        await scanner.run()  # one-shot: stops at the block
+    assert scanner.stats.state == "blocked"
+    view = View(pool, None, Supervisor(10, 60), scanners={scanner.name: scanner})
+    status = DaemonStatus(view)
+    [shown] = status.scanners()
+    assert shown.blocked_reason == "blocked_by_upstream"
+    cfg = dataclasses.replace(base_config(), uzex=uzex_cfg)
+    client = await aiohttp_client(create_app(WebDeps(pool, cfg, status, status, None)))
+    resp = await client.get("/status")
+    html = await resp.text()
+    assert resp.status == 200, html[:500]
+    row = html.split('id="scanners"', 1)[1].split("</table>", 1)[0]
+    assert "blocked by upstream: blocked_by_upstream" in row
+    health = await (await client.get("/healthz")).json()
+    assert f"{scanner.name}: blocked by upstream (blocked_by_upstream)" in health["warnings"]

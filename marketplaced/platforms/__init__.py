@@ -24,6 +24,13 @@ def host_policies(cfg: Config) -> dict[str, HostPolicy]:
     return merged
 
 
+def max_stale_s(cfg: Config, scanner: str) -> float:
+    """How long `scanner` may go without progress before it counts as stalled: its own
+    platform's limit (a UZEX page of items legitimately takes far longer than an Uzum id).
+    The supervisor restarts by it and /healthz reports by it, so both judge alike."""
+    return cfg.uzex.max_stale_s if scanner.startswith("uzex.") else cfg.uzum.max_stale_s
+
+
 def sinks() -> list[Sink]:
     return [sink for platform in ALL for sink in platform.sinks()]
 

@@ -71,11 +71,7 @@ class DaemonStatus:
         self._d = daemon
 
     def scanners(self) -> Sequence[ScannerStatus]:
-        # a scanner that knows why the upstream blocks it says so in `blocked_reason`
-        return [
-            scanner_status(name, sc.stats, getattr(sc, "blocked_reason", None))
-            for name, sc in self._d.scanners.items()
-        ]
+        return [scanner_status(name, sc.stats) for name, sc in self._d.scanners.items()]
 
     def writer(self) -> WriterStatus | None:
         return writer_status(self._d.writer) if self._d.writer is not None else None

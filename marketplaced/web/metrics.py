@@ -22,6 +22,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from marketplaced import platforms
 from marketplaced.web.queries import jobs, ops
 from marketplaced.web.views.common import CONFIG, POOL, REQUEST_BUCKETS, STATUS, state
 
@@ -49,9 +50,9 @@ async def check(app: web.Application) -> tuple[list[str], list[str]]:
     writer = source.writer()
     if writer is not None and writer.db_down_since is not None:
         reasons.append("writer: waiting for PostgreSQL, batches are held back")
-    max_stale = app[CONFIG].uzum.max_stale_s
     for sc in source.scanners():
         stale = float(sc.snapshot.get("stale_s", 0.0))
+        max_stale = platforms.max_stale_s(app[CONFIG], sc.name)
         if sc.state == "blocked" or sc.blocked_reason:
             warnings.append(f"{sc.name}: blocked by upstream ({sc.blocked_reason or 'blocked'})")
         elif sc.state == "scanning" and stale > max_stale:

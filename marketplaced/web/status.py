@@ -125,10 +125,11 @@ class Controls(Protocol):
 # -- builders from the daemon's objects ---------------------------------------------------------
 
 
-def scanner_status(
-    name: str, stats: ScannerStats, blocked_reason: str | None = None
-) -> ScannerStatus:
-    return ScannerStatus(name, stats.snapshot(), blocked_reason)
+def scanner_status(name: str, stats: ScannerStats) -> ScannerStatus:
+    # the block is a figure of the scanner's stats (UZEX keeps it there, "" when not blocked),
+    # so it is read where it lives rather than guessed from the scanner object
+    reason = getattr(stats, "blocked_reason", None) or None
+    return ScannerStatus(name, stats.snapshot(), reason)
 
 
 def writer_status(writer: Writer) -> WriterStatus:
