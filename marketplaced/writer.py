@@ -9,7 +9,9 @@ put after a set of records is therefore committed together with or after them, n
 
 If PostgreSQL goes away the batch is kept and retried with backoff; the queue stays bounded, so
 scanners slow down instead of memory growing. A record PostgreSQL rejects (a poison value) is
-isolated by splitting the batch and turned into a dead letter; the rest of the batch lands.
+isolated by splitting the batch and turned into a dead letter; the rest of the batch lands. A
+record that bundles several entities (a UZEX page of 100 lots) is split further by its sink
+(`Divisible`), so the dead letter names the one entity that was refused.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import asyncpg
 
@@ -69,6 +71,15 @@ class Sink(Protocol):
 
     def identify(self, item: Any) -> tuple[str, int]:
         """(scope, entity id) of a record, to dead-letter it if PostgreSQL rejects it."""
+        ...
+
+
+@runtime_checkable
+class Divisible(Protocol):
+    """A sink whose queue items bundle several entities, each of which can be written alone."""
+
+    def split(self, item: Any) -> list[Any]:
+        """`item` as one item per entity (without acknowledgement); `[item]` if it is one."""
         ...
 
 
@@ -233,12 +244,21 @@ class Writer:
         except (asyncpg.PostgresError, ValueError, TypeError, OverflowError) as exc:
             # data the database refuses (out-of-range integer, bad encoding …)
             records = [i for i in batch if not isinstance(i, _Flush | CursorMark)]
+            if len(records) == 1 and len(parts := self._split(records[0])) > 1:
+                # in place of the bundle, so cursor marks still follow what they cover; the
+                # bundle itself stays in the pending batch and is acknowledged with it
+                at = batch.index(records[0])
+                return await self._write_isolating([*batch[:at], *parts, *batch[at + 1 :]])
             if len(records) <= 1:
                 return await self._write_poisoned(batch, records, exc)
             mid = len(batch) // 2
             return await self._write_isolating(batch[:mid]) + await self._write_isolating(
                 batch[mid:]
             )
+
+    def _split(self, item: Any) -> list[Any]:
+        sink = self._by_type[type(item)]
+        return sink.split(item) if isinstance(sink, Divisible) else [item]
 
     async def _write_poisoned(self, batch: list[Any], records: list[Any], exc: Exception) -> int:
         """Replace the one rejected record by a dead letter so the cursor can move on."""
@@ -279,4 +299,3 @@ class Writer:
             fut = item.done if isinstance(item, _Flush) else getattr(item, "ack", None)
             if fut is not None and not fut.done():
                 fut.set_result(None)
-

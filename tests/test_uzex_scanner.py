@@ -491,6 +491,35 @@ async def test_reference_lists_are_refreshed_once_per_interval(
     assert again.refreshed_at > 0 and again.stats.cycle == 1
 
 
+async def test_a_failed_reference_refresh_is_retried_not_recorded_as_done(
+    pool: asyncpg.Pool, upstream: Upstream
+) -> None:
+    sim = upstream.sim
+    sim.faults = dataclasses.replace(sim.faults, down_hosts=frozenset({"trade"}))
+    async with runtime(pool, uzex_config(upstream.origin, cycle_pause_s=0.05)) as rt:
+        deps = {"pool": pool, "fetcher": rt.fetcher, "writer": rt.writer}
+        scanner = ReferenceScanner(rt.cfg, **deps)
+        task = asyncio.create_task(scanner.run())
+        try:
+            # both lists failed: asked again (with backoff), not 24 h later
+            await until(lambda: sim.requests["trade"] >= 6)
+            assert scanner.failures >= 3 and scanner.refreshed_at == 0
+            assert scanner.stats.errors["http_status"] >= 6
+            await rt.writer.flush()
+            assert await load_cursor(pool, "uzex.reference") is None  # nothing claimed done
+            sim.faults = dataclasses.replace(sim.faults, down_hosts=frozenset())
+            await until(lambda: scanner.refreshed_at > 0)
+            await rt.writer.flush()
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    assert scanner.failures == 0
+    assert await pool.fetchval("SELECT count(*) FROM uzex_regions") == len(REGIONS)
+    assert await pool.fetchval("SELECT count(*) FROM uzex_categories") == len(CATEGORIES)
+    cursor = await load_cursor(pool, "uzex.reference")
+    assert cursor is not None and cursor.state["refreshed_at"] == scanner.refreshed_at
+
+
 async def test_download_then_process_raw_rebuilds_the_same_lots(
     pool: asyncpg.Pool, module_db: DatabaseConfig, upstream: Upstream, tmp_path: Path
 ) -> None:

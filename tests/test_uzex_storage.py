@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from marketplaced import db
-from marketplaced.checkpoint import DeadLetter
+from marketplaced.checkpoint import CursorMark, DeadLetter, load_cursor
 from marketplaced.config import DatabaseConfig, WriterConfig
 from marketplaced.platforms.uzex import parser
 from marketplaced.platforms.uzex.records import LotItemRecord, LotRecord
@@ -287,3 +287,38 @@ async def test_indexes_serve_the_questions_users_ask(pool: asyncpg.Pool) -> None
         for index, query in questions.items():
             plan = "\n".join(r[0] for r in await conn.fetch(f"EXPLAIN {query}"))
             assert index in plan, (index, plan)
+
+
+async def test_a_refused_lot_is_dead_lettered_alone_and_its_page_lands(pool: asyncpg.Pool) -> None:
+    base = auction_lot()
+    lots = [dataclasses.replace(base, lot_id=1000 + n, display_no=str(n)) for n in range(100)]
+    # a NUL byte: PostgreSQL refuses it in text, so the whole page's transaction fails
+    lots[42] = dataclasses.replace(lots[42], customer_name="bad\x00name")
+    lines = tuple(dataclasses.replace(i, lot_id=1007) for i in items_379514())
+    writer = Writer(pool, WriterConfig(flush_interval_s=0.01), [UzexSink()])
+    task = asyncio.create_task(writer.run())
+    try:
+        await writer.put(UzexPage("auction", "completed", tuple(lots), lines, (1007,)))
+        await writer.put(CursorMark("uzex.auction", 100, 1, 100, 1099))
+        # lines of two lots fetched on their own, one line refused
+        poisoned = dataclasses.replace(lines[0], lot_id=1011, name="x\x00")
+        fine = dataclasses.replace(lines[0], lot_id=1012)
+        await writer.put(UzexPage("auction", "completed", (), (poisoned, fine), (1011, 1012)))
+        await writer.flush()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    stored = {r[0] for r in await pool.fetch("SELECT lot_id FROM uzex_lots")}
+    assert stored == {lot.lot_id for lot in lots} - {1042}
+    dead = await pool.fetch("SELECT scope, entity_id, kind FROM dead_letters ORDER BY entity_id")
+    assert [tuple(r) for r in dead] == [
+        ("uzex.auction.items", 1011, "write_failed"),
+        ("uzex.auction", 1042, "write_failed"),
+    ]
+    assert writer.stats.poison == 2
+    counts = await pool.fetch(
+        "SELECT lot_id, count(*) FROM uzex_lot_items GROUP BY lot_id ORDER BY lot_id"
+    )
+    assert [tuple(r) for r in counts] == [(1007, len(lines)), (1012, 1)]
+    cursor = await load_cursor(pool, "uzex.auction")
+    assert cursor is not None and cursor.position == 100

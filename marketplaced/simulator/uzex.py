@@ -149,6 +149,8 @@ class UzexFaults:
     empty_pages: bool = False
     #: (lot type, lot id) whose detail endpoints answer 404 while lists still show them
     removed_lots: frozenset[tuple[LotType, int]] = frozenset()
+    #: hosts that answer every request with HTTP 503 (an outage of that host)
+    down_hosts: frozenset[Host] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -815,6 +817,8 @@ def _gated(host: Host, handler: _Handler) -> Callable[[web.Request], Awaitable[w
         if faults.delay_s > 0:
             await asyncio.sleep(faults.delay_s)
         sim.requests[host] += 1
+        if host in faults.down_hosts:
+            return _error(503, "Service Unavailable")
         if faults.require_browser_ua and not _browser_like(request.headers.get("User-Agent")):
             return _error(500, "Приложение : Missing User-Agent header")
         if host == "auction" and faults.auction_not_valid:

@@ -2,7 +2,9 @@
 
 Both lists are small and change rarely, so one request each per `reference_interval_h` is
 enough. The time of the last refresh is kept in the scan cursor, so a restart does not refresh
-again before it is due.
+again before it is due. Only a refresh in which both lists arrived and parsed counts: after a
+failed one the cursor stays where it was and the refresh is tried again after `cycle_pause_s`,
+doubling per failure up to the refresh interval.
 """
 
 from __future__ import annotations
@@ -50,7 +52,10 @@ class ReferenceScanner(UzexScanner):
             archive=archive,
             plan=plan,
         )
-        self.refreshed_at = 0.0  # wall clock of the last refresh
+        self.refreshed_at = 0.0  # wall clock of the last complete refresh
+        #: failed refreshes in a row, and when the last one ended (wall clock)
+        self.failures = 0
+        self.failed_at = 0.0
 
     async def _restore(self) -> None:
         cursor = await load_cursor(self._pool, self.name)
@@ -59,11 +64,17 @@ class ReferenceScanner(UzexScanner):
             self.refreshed_at = float(cursor.state.get("refreshed_at") or 0.0)
 
     def _pause_s(self) -> float:
-        return max(0.0, self.refreshed_at + self.cfg.reference_interval_h * 3600 - time.time())
+        interval_s = self.cfg.reference_interval_h * 3600
+        if self.failures:
+            # the lists are only a day old at worst: back off so a down host is asked a few
+            # times an hour, not every few seconds, and never less often than the interval
+            backoff_s = min(self.cfg.cycle_pause_s * 2 ** (self.failures - 1), interval_s)
+            return max(0.0, self.failed_at + backoff_s - time.time())
+        return max(0.0, self.refreshed_at + interval_s - time.time())
 
     async def _cycle(self) -> None:
         if self.plan.continuous and self._pause_s() > 0:
-            return  # refreshed recently (before a restart): wait for the interval
+            return  # refreshed (or failed) recently, e.g. before a restart: wait
         st = self.stats
         st.state = "scanning"
         st.cycle += 1
@@ -72,8 +83,18 @@ class ReferenceScanner(UzexScanner):
             ("categories", self.client.categories, parse_categories),
             ("regions", self.client.regions, parse_regions),
         )
-        for key, fetch, parse in lists:
-            await self._refresh(key, fetch, parse)
+        failed = [key for key, fetch, parse in lists if not await self._refresh(key, fetch, parse)]
+        if failed:
+            self.failures += 1
+            self.failed_at = time.time()
+            self._log.warning(
+                "reference_refresh_failed",
+                lists=failed,
+                failures=self.failures,
+                retry_in_s=round(self._pause_s(), 1),
+            )
+            return
+        self.failures = 0
         self.refreshed_at = time.time()
         await self._put_mark(st.cycle, st.found, {"refreshed_at": self.refreshed_at})
         self._log.info("reference_refreshed", found=st.found)
@@ -83,18 +104,20 @@ class ReferenceScanner(UzexScanner):
         key: str,
         fetch: Callable[[], Awaitable[JsonResponse]],
         parse: Callable[[object], ReferenceResult[Any]],
-    ) -> None:
+    ) -> bool:
+        """Fetch, parse and enqueue one list; False when it did not arrive as a list."""
         got = await self._get_list(key, fetch)
         if got is None:
-            return
+            return False
         resp, ref = got
         try:
             result = parse(resp.data)
         except ParseError as exc:  # the body is no list at all
             await self._parse_failed(SCOPE, key, exc.reason, ref)
-            return
+            return False
         for row_key, reason in result.failures:
             await self._parse_failed(SCOPE, f"{key}:{row_key}", reason, ref)
         for record in result.records:
             await self._writer.put(record)
         self._count(len(result.records), 0, None)
+        return True

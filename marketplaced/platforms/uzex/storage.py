@@ -249,10 +249,37 @@ class UzexSink:
         return rows
 
     def identify(self, item: Any) -> tuple[str, int]:
-        if isinstance(item, UzexPage):
-            first = item.lots[0].lot_id if item.lots else (item.item_lots or (0,))[0]
-            return scope(item.lot_type), first
-        return "uzex.reference", int(item.id)
+        if not isinstance(item, UzexPage):
+            return "uzex.reference", int(item.id)
+        if item.lots:
+            return scope(item.lot_type), item.lots[0].lot_id
+        # items without their lot came from a detail fetch: the items pass asks again for
+        # lots dead-lettered under `<scope>.items`
+        first = item.item_lots[0] if item.item_lots else item.items[0].lot_id if item.items else 0
+        return scope(item.lot_type, "items"), first
+
+    def split(self, item: Any) -> list[Any]:
+        """A page as one page per lot (the lot, its items, its complete-list claim), so a lot
+        PostgreSQL refuses is dead-lettered alone and the rest of its page is stored."""
+        if not isinstance(item, UzexPage):
+            return [item]
+        lot_ids = dict.fromkeys(
+            [lot.lot_id for lot in item.lots]
+            + [line.lot_id for line in item.items]
+            + list(item.item_lots)
+        )
+        if len(lot_ids) <= 1:
+            return [item]
+        return [
+            UzexPage(
+                item.lot_type,
+                item.source,
+                tuple(lot for lot in item.lots if lot.lot_id == lot_id),
+                tuple(line for line in item.items if line.lot_id == lot_id),
+                (lot_id,) if lot_id in item.item_lots else (),
+            )
+            for lot_id in lot_ids
+        ]
 
     async def _write_pages(
         self, conn: asyncpg.Connection, pages: Sequence[UzexPage], now: datetime
