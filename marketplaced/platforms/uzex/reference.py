@@ -64,11 +64,12 @@ class ReferenceScanner(UzexScanner):
             self.refreshed_at = float(cursor.state.get("refreshed_at") or 0.0)
 
     def _pause_s(self) -> float:
-        interval_s = self.cfg.reference_interval_h * 3600
+        interval_s = float(self.cfg.reference_interval_h) * 3600
         if self.failures:
             # the lists are only a day old at worst: back off so a down host is asked a few
             # times an hour, not every few seconds, and never less often than the interval
-            backoff_s = min(self.cfg.cycle_pause_s * 2 ** (self.failures - 1), interval_s)
+            first_s = float(self.cfg.cycle_pause_s)
+            backoff_s = min(first_s * 2.0 ** (self.failures - 1), interval_s)
             return max(0.0, self.failed_at + backoff_s - time.time())
         return max(0.0, self.refreshed_at + interval_s - time.time())
 
