@@ -122,7 +122,7 @@ INSERT INTO dead_letters (scope, entity_id, kind, reason, first_failed_at, last_
 VALUES ($1, $2, $3, $4, $5, $5)
 ON CONFLICT (scope, entity_id) DO UPDATE
 SET kind = EXCLUDED.kind, reason = EXCLUDED.reason, attempts = dead_letters.attempts + 1,
-    last_failed_at = EXCLUDED.last_failed_at"""
+    last_failed_at = EXCLUDED.last_failed_at, retry_requested_at = NULL"""
 
 _UPSERT_PARSE_FAILURE = """
 INSERT INTO parse_failures (scope, entity_id, reason, archive_ref, first_seen, last_seen)
@@ -141,6 +141,16 @@ SET position = EXCLUDED.position, cycle = EXCLUDED.cycle, frontier = EXCLUDED.fr
     highest_seen = GREATEST(scan_cursors.highest_seen, EXCLUDED.highest_seen),
     cycle_started_at = EXCLUDED.cycle_started_at, state = EXCLUDED.state,
     updated_at = EXCLUDED.updated_at"""
+
+
+_DUE_DEAD_LETTERS = """
+(SELECT entity_id, 0 AS rank, last_failed_at FROM dead_letters
+ WHERE scope = $1 AND retry_requested_at IS NOT NULL)
+UNION ALL
+(SELECT entity_id, 1, last_failed_at FROM dead_letters
+ WHERE scope = $1 AND retry_requested_at IS NULL
+   AND last_failed_at < now() - make_interval(secs => $2))
+ORDER BY rank, last_failed_at LIMIT $3"""
 
 
 async def load_cursor(pool: asyncpg.Pool, scanner: str) -> Cursor | None:
@@ -166,13 +176,9 @@ async def load_cursor(pool: asyncpg.Pool, scanner: str) -> Cursor | None:
 async def due_dead_letters(
     pool: asyncpg.Pool, scope: str, older_than_s: float, limit: int
 ) -> list[int]:
-    rows = await pool.fetch(
-        "SELECT entity_id FROM dead_letters WHERE scope = $1 "
-        "AND last_failed_at < now() - make_interval(secs => $2) ORDER BY last_failed_at LIMIT $3",
-        scope,
-        older_than_s,
-        limit,
-    )
+    """Ids of `scope` to fetch again: those an operator asked to retry first, then those whose
+    last failure is older than `older_than_s`."""
+    rows = await pool.fetch(_DUE_DEAD_LETTERS, scope, older_than_s, limit)
     return [r["entity_id"] for r in rows]
 
 

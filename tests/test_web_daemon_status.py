@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import pytest
 from aiohttp import web
 
-from marketplaced.checkpoint import LiveState
+from marketplaced.checkpoint import CheckpointSink, DeadLetter, LiveState, due_dead_letters
 from marketplaced.config import WriterConfig
 from marketplaced.http import Fetcher
 from marketplaced.jobs.scheduler import JobScheduler
@@ -99,13 +100,23 @@ async def test_retry_makes_dead_letters_due_now(pool: asyncpg.Pool) -> None:
         "INSERT INTO dead_letters (scope, entity_id, kind, reason) VALUES "
         "('uzum.product', 1, 'x', 'r'), ('uzum.product', 2, 'x', 'r'), ('uzex.lot', 3, 'x', 'r')"
     )
+    failed_at = await pool.fetchval("SELECT max(last_failed_at) FROM dead_letters")
     status = DaemonStatus(View(pool, None, Supervisor(10, 60)))
     assert await status.retry_dead_letters("uzum.product", [2]) == 1
     assert await status.retry_dead_letters("uzum.product", None) == 2
-    due = await pool.fetch(
-        "SELECT entity_id FROM dead_letters WHERE last_failed_at = '-infinity' ORDER BY 1"
+    # due at the next pass although they failed just now; the failure times stay true
+    assert sorted(await due_dead_letters(pool, "uzum.product", 3600.0, 10)) == [1, 2]
+    assert await due_dead_letters(pool, "uzex.lot", 3600.0, 10) == []
+    rows = await pool.fetch(
+        "SELECT entity_id, last_failed_at, retry_requested_at FROM dead_letters ORDER BY 1"
     )
-    assert [r["entity_id"] for r in due] == [1, 2]
+    assert all(r["last_failed_at"] == failed_at for r in rows)
+    assert [r["retry_requested_at"] is not None for r in rows] == [True, True, False]
+    # failing again answers the request: the id waits its interval like any other
+    async with pool.acquire() as conn:
+        again = {DeadLetter: [DeadLetter("uzum.product", 1, "x", "again")]}
+        await CheckpointSink().write(conn, again, datetime.now(UTC))
+    assert await due_dead_letters(pool, "uzum.product", 3600.0, 10) == [2]
 
 
 async def test_a_real_uzex_block_reaches_the_status_page_and_healthz(

@@ -39,11 +39,13 @@ from marketplaced.web.views import analytics, catalog, status, uzex
 from marketplaced.web.views.common import (
     CONFIG,
     CONTROLS,
+    DB_UNAVAILABLE,
     POOL,
     STATE,
     STATUS,
     RouteLatency,
     WebState,
+    db_failure,
     render,
     template_globals,
 )
@@ -184,7 +186,9 @@ async def _latency_middleware(request: web.Request, handler: Handler) -> web.Str
 
 @web.middleware
 async def _error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Bad parameters → 400 with the reason; HTTP errors under /api as JSON."""
+    """Bad parameters → 400 with the reason; HTTP errors under /api as JSON; PostgreSQL
+    unreachable → 503; anything else uncaught → 500. Every error answers with the styled page
+    (JSON under /api and for CSV) instead of aiohttp's bare text."""
     try:
         return await handler(request)
     except ParamError as exc:
@@ -193,6 +197,26 @@ async def _error_middleware(request: web.Request, handler: Handler) -> web.Strea
         if exc.status < 400 or exc.content_type == "application/json":
             raise
         return await _error(request, exc.status, (exc.text or exc.reason).strip(), exc)
+    except DB_UNAVAILABLE as exc:
+        if _response_started(request):
+            raise  # a CSV already streaming: the download breaks off, nothing else can be sent
+        reason = db_failure(exc)
+        _log.warning("web_database_unreachable", path=request.path, error=reason)
+        return await _error(request, 503, f"The database is unreachable ({reason}). {_DB_HINT}")
+    except Exception as exc:
+        if _response_started(request):
+            raise
+        _log.exception("web_request_failed", path=request.path, method=request.method)
+        message = f"Internal error ({type(exc).__name__}); the daemon's log has the details."
+        return await _error(request, 500, message)
+
+
+_DB_HINT = "The status page still shows what the daemon itself knows."
+
+
+def _response_started(request: web.Request) -> bool:
+    """Whether the handler already sent headers (a streamed CSV): then no error page fits."""
+    return request.writer is not None and request.writer.output_size > 0
 
 
 async def _error(

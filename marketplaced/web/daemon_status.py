@@ -32,9 +32,10 @@ from marketplaced.web.status import (
 )
 from marketplaced.writer import Writer
 
-# '-infinity' is older than any retry interval: the ids are due at the next pass
+# a request of its own, not a made-up failure time: the ids are due at the scanner's next pass
+# and last_failed_at keeps saying when they really failed
 _MAKE_DUE = """
-UPDATE dead_letters SET last_failed_at = '-infinity'
+UPDATE dead_letters SET retry_requested_at = now()
 WHERE scope = $1 AND ($2::bigint[] IS NULL OR entity_id = ANY($2::bigint[]))"""
 
 

@@ -105,9 +105,20 @@ async def fetch_page(conn: asyncpg.Pool | asyncpg.Connection, q: ListQuery) -> P
     return page
 
 
+def is_infinite(value: object) -> bool:
+    """Whether `value` is how asyncpg reads PostgreSQL's 'infinity' / '-infinity' timestamps:
+    naive datetime.max / datetime.min, which have no time zone and no UTC form (converting
+    them raises "year 0 is out of range"). Every rendering treats them as "no time"."""
+    return (
+        isinstance(value, datetime)
+        and value.tzinfo is None
+        and (value == datetime.min or value == datetime.max)
+    )
+
+
 def cell(value: Any) -> str:
     """A value as CSV text: ISO dates, plain numbers, formula-safe strings."""
-    if value is None:
+    if value is None or is_infinite(value):
         return ""
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -151,6 +162,8 @@ async def stream_csv(
 
 
 def json_value(value: Any) -> Any:
+    if is_infinite(value):
+        return None  # ISO 8601 has no infinity; null is "no time" as for a missing value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):

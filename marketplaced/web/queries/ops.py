@@ -19,6 +19,7 @@ DEAD_LETTER_COLUMNS = (
     Column("attempts", "Attempts", "int"),
     Column("first_failed_at", "First failed", "datetime"),
     Column("last_failed_at", "Last failed", "datetime"),
+    Column("retry_requested_at", "Retry requested", "datetime"),
 )
 
 JOB_RUN_COLUMNS = (
@@ -54,7 +55,8 @@ def dead_letters(scope: str | None, cursor: tuple[Any, ...] | None, limit: int) 
     if cursor is not None:
         w.add("(last_failed_at, scope, entity_id) < ({}, {}, {})", *cursor)
     sql = (
-        "SELECT scope, entity_id, kind, reason, attempts, first_failed_at, last_failed_at "  # noqa: S608 - constant fragments, values are $n parameters
+        "SELECT scope, entity_id, kind, reason, attempts, first_failed_at, last_failed_at, "  # noqa: S608 - constant fragments, values are $n parameters
+        "retry_requested_at "
         f"FROM dead_letters WHERE {w.sql} "
         "ORDER BY last_failed_at DESC, scope DESC, entity_id DESC "
         f"LIMIT {w.next_mark()}"
@@ -83,7 +85,8 @@ def job_runs(job: str | None, cursor: tuple[Any, ...] | None, limit: int) -> Lis
 
 async def dead_letter_counts(pool: asyncpg.Pool) -> list[asyncpg.Record]:
     return await pool.fetch(
-        "SELECT scope, kind, count(*) AS n, max(last_failed_at) AS last "
+        "SELECT scope, kind, count(*) AS n, max(last_failed_at) AS last, "
+        "count(retry_requested_at) AS requested "
         "FROM dead_letters GROUP BY scope, kind ORDER BY scope, kind"
     )
 

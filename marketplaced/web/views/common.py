@@ -38,6 +38,16 @@ NAV = (
     ("/uzex/lots", "UZEX"),
     ("/alerts", "Alerts"),
 )
+#: errors meaning PostgreSQL cannot answer now (down, restarting, unreachable, out of
+#: connections, too slow) — not a bug in a query, which stays an internal error
+DB_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InsufficientResourcesError,
+)
 #: Prometheus-style buckets of the dashboard's own request latency (seconds)
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -67,6 +77,11 @@ class WebState:
     #: (wall clock, {scanner: rate}) samples for the status page's rate chart
     rates: deque[tuple[float, dict[str, float]]] = field(default_factory=lambda: deque(maxlen=360))
     latency: dict[str, RouteLatency] = field(default_factory=dict)
+
+
+def db_failure(exc: BaseException) -> str:
+    """A one-line reason for a database failure, for a banner or an error page."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def pool(request: web.Request) -> asyncpg.Pool:
@@ -157,7 +172,7 @@ def row_link(column: Column, row: Mapping[str, Any]) -> str | None:
 
 
 def fmt(value: Any, kind: str = "text") -> str:
-    if value is None:
+    if value is None or listing.is_infinite(value):
         return "—"
     if kind in ("int", "money") and isinstance(value, int | float | Decimal):
         number = float(value)
@@ -182,6 +197,8 @@ def fmt(value: Any, kind: str = "text") -> str:
 def ago(moment: float | datetime | None) -> str:
     if moment is None:
         return "never"
+    if listing.is_infinite(moment):
+        return "—"
     epoch = moment.timestamp() if isinstance(moment, datetime) else moment
     seconds = max(0.0, time.time() - epoch)
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):

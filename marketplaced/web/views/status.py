@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from marketplaced import log
 from marketplaced.web.charts import Series, line_chart
 from marketplaced.web.listing import ListQuery, Page, fetch_page
 from marketplaced.web.params import Params
@@ -25,8 +26,10 @@ from marketplaced.web.status import ControlError, StatusSource
 from marketplaced.web.views.common import (
     CONFIG,
     CONTROLS,
+    DB_UNAVAILABLE,
     STATUS,
     WebState,
+    db_failure,
     list_response,
     params,
     pool,
@@ -34,6 +37,10 @@ from marketplaced.web.views.common import (
     state,
 )
 
+_log = log.get(__name__)
+#: the status page's PostgreSQL reads give up after this long: it is opened when things go
+#: wrong and must answer with what the process knows instead of hanging on a dead server
+DB_READ_TIMEOUT_S = 5.0
 #: the rate chart covers the last hour
 RATE_WINDOW_S = 3600.0
 #: a dead-letter retry form sends at most this many ids (the rest: "retry all")
@@ -75,10 +82,9 @@ def rate_chart(web_state: WebState) -> Any:
 async def status_page(request: web.Request) -> web.Response:
     p = params(request, ("msg", "error"))
     source = request.app[STATUS]
-    db = pool(request)
     cfg = request.app[CONFIG]
     disk = await asyncio.to_thread(_disk_usage, str(cfg.storage_dir))
-    db_size, tables = await ops.sizes(db)
+    stored, db_error = await _stored_figures(request)
     scanners = [
         {"s": s, "mix": outcome_mix(dict(s.snapshot)), "snap": s.snapshot}
         for s in source.scanners()
@@ -87,24 +93,52 @@ async def status_page(request: web.Request) -> web.Response:
         "title": "Status",
         "msg": p.text("msg", max_len=300),
         "error": p.text("error", max_len=300),
+        "db_error": db_error,
         "scanners": scanners,
         "rate_chart": rate_chart(state(request)),
         "writer": source.writer(),
         "hosts": sorted(source.hosts().values(), key=lambda h: h.host),
         "services": source.services(),
         "jobs": source.jobs(),
-        "last_runs": await ops.last_job_runs(db),
-        "health": [*source.health(), *await jobs.latest_health(db)],
         "redis_down_since": source.redis_down_since(),
         "started_at": source.started_at(),
-        "dead_counts": await ops.dead_letter_counts(db),
-        "dead": await _first_page(request, ops.dead_letters(None, None, 20)),
-        "parse_failures": await ops.parse_failure_counts(db),
         "disk": disk,
-        "db_size": db_size,
-        "tables": tables,
+        **stored,
+        "health": [*source.health(), *stored["health"]],
     }
     return await render(request, "status.html", ctx)
+
+
+async def _stored_figures(request: web.Request) -> tuple[dict[str, Any], str | None]:
+    """What the status page reads from PostgreSQL, or empty figures and the reason when it
+    cannot: the page is opened exactly when something is wrong, so it still shows what the
+    process itself knows (scanners, writer, hosts, services, jobs) under a banner."""
+    db = pool(request)
+    try:
+        async with asyncio.timeout(DB_READ_TIMEOUT_S):
+            db_size, tables = await ops.sizes(db)
+            return {
+                "db_size": db_size,
+                "tables": tables,
+                "last_runs": await ops.last_job_runs(db),
+                "health": await jobs.latest_health(db),
+                "dead_counts": await ops.dead_letter_counts(db),
+                "dead": await _first_page(request, ops.dead_letters(None, None, 20)),
+                "parse_failures": await ops.parse_failure_counts(db),
+            }, None
+    except DB_UNAVAILABLE as exc:
+        reason = db_failure(exc)
+        _log.warning("status_database_unreachable", path=request.path, error=reason)
+        empty: dict[str, Any] = {
+            "db_size": None,
+            "tables": [],
+            "last_runs": {},
+            "health": [],
+            "dead_counts": [],
+            "dead": Page([]),
+            "parse_failures": [],
+        }
+        return empty, reason
 
 
 async def _first_page(request: web.Request, q: ListQuery) -> Page:
