@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncpg
 
-from marketplaced import log
+from marketplaced import log, partitions
 from marketplaced.config import JobsConfig
 from marketplaced.db import Conn
 from marketplaced.jobs import analytics_sql as q
@@ -106,14 +106,16 @@ async def compute_day(pool: asyncpg.Pool, day: date, settings: AnalyticsSettings
     """(Re)compute one day in one transaction."""
     started = time.monotonic()
     start, end = day_bounds(day, settings.tz)
+    for table in q.ANALYTICS_TABLES:
+        # before the day's long transaction, which would otherwise hold the parent's exclusive
+        # lock (and block the dashboard's reads of it) until it commits
+        await partitions.ensure_for(pool, table, day)
     async with pool.acquire() as conn, conn.transaction():
         steps = _Steps(conn)
         # sorts and hashes over a million rows: in memory, not in temp files
         await steps.run("work_mem", _WORK_MEM, f"{settings.work_mem_mb}MB")
         cov = await coverage.day_coverage(conn, start, end, settings.gap)
         quality = "complete" if cov.complete else "gap"
-        for table in q.ANALYTICS_TABLES:
-            await steps.run("partitions", q.ENSURE_PARTITION, table, day)
         for statement in q.DELETE_DAY:
             await steps.run("delete", statement, day)
         await steps.run("sku_rows", q.SKU_ROWS, start, end)

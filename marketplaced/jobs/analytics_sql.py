@@ -13,7 +13,6 @@ ANALYTICS_TABLES = (
     "analytics_category_daily",
 )
 
-ENSURE_PARTITION = "SELECT marketplaced_ensure_partition_for($1, $2)"
 
 DELETE_DAY = (
     "DELETE FROM analytics_sku_daily WHERE day = $1",

@@ -3,8 +3,10 @@
 Autovacuum handles the steady state; the nightly pass exists for what it does not do: it never
 ANALYZEs partitioned parents (the planner then guesses about price_history as a whole), and the
 tables rewritten all day (products, skus, cursors) benefit from a pass at a quiet hour.
-Retention drops whole monthly partitions (a DROP, not a DELETE of millions of rows), prunes the
-small ledgers by age, and keeps the raw archive under its size cap even when the cap was lowered
+Retention drops whole monthly partitions (a DROP, not a DELETE of millions of rows) after moving
+any rows that landed in a DEFAULT partition where they belong (see `marketplaced.partitions`,
+which also keeps the DDL from stalling the writer behind a long reader), prunes the small
+ledgers by age, and keeps the raw archive under its size cap even when the cap was lowered
 or archiving was switched off. Each step runs even if an earlier one failed; the job then fails
 naming every problem.
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import asyncpg
 
-from marketplaced import log
+from marketplaced import log, partitions
 from marketplaced.config import Config
 from marketplaced.errors import MarketplacedError
 from marketplaced.jobs.analytics_sql import ANALYTICS_TABLES
@@ -43,8 +45,6 @@ BUSY_TABLES = (
 _RECENT_PARTITIONS = """
 SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 WHERE i.inhparent = $1::regclass AND c.relname = ANY($2::text[])"""
-_ENSURE = "SELECT marketplaced_ensure_partitions($1, 1, $2)"
-_DROP = "SELECT * FROM marketplaced_drop_partitions_before($1, $2)"
 _PRUNE = (
     ("job_runs", "DELETE FROM job_runs WHERE started_at < now() - make_interval(days => $1)"),
     (
@@ -100,7 +100,13 @@ async def vacuum(pool: asyncpg.Pool, now: datetime | None = None) -> int:
     return done
 
 
-async def retention(pool: asyncpg.Pool, cfg: Config, now: datetime | None = None) -> int:
+async def retention(
+    pool: asyncpg.Pool,
+    cfg: Config,
+    now: datetime | None = None,
+    *,
+    locks: partitions.LockPolicy = partitions.DEFAULT_POLICY,
+) -> int:
     """Partitions ahead, old partitions dropped, ledgers pruned, archive capped."""
     today = (now or datetime.now(UTC)).date()
     ret = cfg.retention
@@ -110,15 +116,9 @@ async def retention(pool: asyncpg.Pool, cfg: Config, now: datetime | None = None
     for parents, months in horizons:
         cutoff = _months_before(today.replace(day=1), months)
         for parent in parents:
-            try:
-                touched += await pool.fetchval(_ENSURE, parent, ret.partitions_ahead_months)
-                dropped = [r[0] for r in await pool.fetch(_DROP, parent, cutoff)]
-            except asyncpg.PostgresError as exc:
-                problems.append(f"{parent}: {exc}")
-                continue
-            if dropped:
-                _log.info("partitions_dropped", table=parent, partitions=dropped)
-            touched += len(dropped)
+            touched += await _partitions(
+                pool, parent, cutoff, ret.partitions_ahead_months, locks, problems
+            )
     for table, sql in _PRUNE:
         touched += _count(await pool.execute(sql, ret.ledger_days))
         _log.debug("ledger_pruned", table=table)
@@ -133,6 +133,32 @@ async def retention(pool: asyncpg.Pool, cfg: Config, now: datetime | None = None
     if problems:
         raise MaintenanceError("; ".join(problems))
     return touched
+
+
+async def _partitions(
+    pool: asyncpg.Pool,
+    parent: str,
+    cutoff: date,
+    ahead: int,
+    locks: partitions.LockPolicy,
+    problems: list[str],
+) -> int:
+    """Default-partition rows adopted, partitions ahead created, old ones dropped; a failed
+    step is added to `problems` and does not keep the drop from running."""
+    touched = 0
+    try:
+        touched += await partitions.adopt_default_rows(pool, parent, cutoff, locks)
+        touched += await partitions.ensure(pool, parent, ahead, locks)
+    except (asyncpg.PostgresError, partitions.PartitionBusyError) as exc:
+        problems.append(f"{parent}: {exc}")
+    try:
+        dropped = await partitions.drop_before(pool, parent, cutoff, locks)
+    except (asyncpg.PostgresError, partitions.PartitionBusyError) as exc:
+        problems.append(f"{parent}: {exc}")
+        return touched
+    if dropped:
+        _log.info("partitions_dropped", table=parent, partitions=dropped)
+    return touched + len(dropped)
 
 
 def _months_before(first_of_month: date, months: int) -> date:
