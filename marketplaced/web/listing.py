@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,7 +32,7 @@ CSV_CHUNK = 64 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"
 #: first characters that make a spreadsheet evaluate a cell as a formula; product titles come
 #: from strangers, so such text cells get a leading apostrophe (OWASP "CSV injection")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = frozenset("=+-@\t\r\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,23 @@ def cell(value: Any) -> str:
     if isinstance(value, int | float | Decimal):
         return str(value)
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if formula_like(text) else text
+
+
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet could read `text` as a formula.
+
+    Spreadsheets skip leading blanks and line breaks and fold full-width forms (`＝`, `＋`, `－`,
+    `＠`) to ASCII before they decide, so the test is not a fixed prefix list: a cell that opens
+    with any white space or invisible character, or whose first character folds (NFKC) to a
+    formula starter, is guarded like `=`. Guarding a harmless title costs one apostrophe.
+    """
+    if not text:
+        return False
+    first = text[0]
+    if first.isspace() or not first.isprintable():
+        return True
+    return unicodedata.normalize("NFKC", first)[:1] in _FORMULA_START
 
 
 async def stream_csv(
