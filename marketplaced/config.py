@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from marketplaced import access
 from marketplaced.errors import ConfigError
 
 #: exit status for a bad configuration (sysexits EX_CONFIG);
@@ -229,12 +230,20 @@ class UzexConfig:
 @dataclass(frozen=True, slots=True)
 class WebConfig:
     enabled: bool = _opt(True, "serve the dashboard and JSON API")
-    host: str = _opt("127.0.0.1", "listen address; any non-loopback address requires a token")
+    host: str = _opt(
+        "127.0.0.1", "listen address; any non-loopback address requires a strong token"
+    )
     port: int = _opt(8080, "listen port", lo=1, hi=65535)
     # the dashboard's rankings and price drops read summaries; rebuilding them costs about a
     # minute of database time per 1 M products, so not more often than this
     summary_refresh_s: float = _opt(
         1800.0, "how often the dashboard's summary views are rebuilt", lo=5, hi=86400
+    )
+    # without a list nobody's X-Forwarded-* is believed: any client could claim TLS or an address
+    trusted_proxies: str = _opt(
+        "",
+        "reverse proxies (IPs or CIDR networks, comma separated) whose X-Forwarded-Proto and "
+        "X-Forwarded-For are believed",
     )
     token: str = field(default="", repr=False, metadata={"help": "env only", "env_only": True})
 
@@ -647,18 +656,34 @@ def _check_cross_field(cfg: Config, where: str) -> None:
         problems.append(f"{where}: 'database.pool_min' must not exceed 'database.pool_max'")
     if cfg.uzum.first_id > cfg.uzum.max_id:
         problems.append(f"{where}: 'uzum.first_id' must not exceed 'uzum.max_id'")
-    if cfg.web.enabled and not _is_loopback(cfg.web.host) and not cfg.web.token:
-        problems.append(
-            f"{where}: 'web.host' = '{cfg.web.host}' is not a loopback address, so the "
-            "dashboard needs authentication: set MARKETPLACED_WEB_TOKEN (install.sh "
-            "generates one) or bind to 127.0.0.1"
-        )
+    problems += _web_problems(cfg.web, where)
     if problems:
         raise ConfigError(problems)
 
 
-def _is_loopback(host: str) -> bool:
-    return host in ("localhost", "::1") or host.startswith("127.")
+def _web_problems(web: WebConfig, where: str) -> list[str]:
+    """A dashboard others can reach needs a strong token; proxies must be addresses."""
+    problems = []
+    if web.enabled and not access.is_loopback(web.host):
+        weak = access.token_problem(web.token)
+        if not web.token:
+            problems.append(
+                f"{where}: 'web.host' = '{web.host}' is not a loopback address, so the "
+                "dashboard needs authentication: set MARKETPLACED_WEB_TOKEN (install.sh "
+                f"generates one; or `{access.TOKEN_RECIPE}`) or bind to 127.0.0.1"
+            )
+        elif weak:
+            problems.append(
+                f"{where}: 'web.host' = '{web.host}' is not a loopback address and "
+                f"MARKETPLACED_WEB_TOKEN {weak}; use a random token (`{access.TOKEN_RECIPE}`)"
+            )
+    _, bad = access.parse_networks(web.trusted_proxies)
+    if bad:
+        problems.append(
+            f"{where}: 'web.trusted_proxies': {', '.join(repr(b) for b in bad)} is not an IP "
+            'address or network (e.g. "127.0.0.1, 10.0.0.0/8")'
+        )
+    return problems
 
 
 def diff(old: Config, new: Config) -> list[str]:

@@ -24,6 +24,8 @@ from urllib.parse import quote
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from marketplaced import access
+
 SESSION_COOKIE = "mp_session"
 CSRF_COOKIE = "mp_csrf"
 CSRF_FIELD = "csrf"
@@ -32,7 +34,6 @@ SESSION_MAX_AGE_S = 7 * 86400
 
 OPEN_PATHS = ("/healthz", "/login")
 OPEN_PREFIXES = ("/static/",)
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -83,8 +84,8 @@ class Guard:
     def host_allowed(self, request: web.Request) -> bool:
         if self.enabled:
             return True
-        host = request.host.rsplit(":", 1)[0] if not request.host.endswith("]") else request.host
-        return host in LOOPBACK_HOSTS or host == self.bind_host
+        host = access.host_of(request.host)
+        return access.is_loopback(host) or host == access.host_of(self.bind_host)
 
 
 def is_api(path: str) -> bool:
