@@ -245,7 +245,7 @@ class Daemon:
 
     def _heartbeat(self, scanner: Scanner) -> Callable[[], float]:
         def beat() -> float:
-            waiting = scanner.stats.state in ("idle", "paused", "done", "blocked")
+            waiting = scanner.stats.paused or scanner.stats.state in ("idle", "done", "blocked")
             db_down = self.writer is not None and self.writer.stats.db_down_since is not None
             # a scanner waiting on purpose, or blocked by a down database, is not stalled
             return time.monotonic() if waiting or db_down else scanner.stats.progress_at

@@ -16,7 +16,7 @@ from marketplaced.checkpoint import CheckpointSink, DeadLetter, LiveState, due_d
 from marketplaced.config import WriterConfig
 from marketplaced.http import Fetcher
 from marketplaced.jobs.scheduler import JobScheduler
-from marketplaced.platforms.base import ScannerStats
+from marketplaced.platforms.base import PauseGate, ScannerStats
 from marketplaced.simulator.uzex import UzexCatalogue, UzexFaults, UzexSimulator, add_uzex_routes
 from marketplaced.supervisor import ServiceState, Supervisor
 from marketplaced.web.app import WebDeps, create_app
@@ -28,28 +28,21 @@ from tests.test_uzex_scanner import runtime, uzex_config
 
 
 @dataclass
-class Pausable:
+class Idle:
+    """A scanner object with the `Scanner` protocol that does not scan."""
+
     name: str
     cfg: Any = None
     stats: ScannerStats = field(default_factory=ScannerStats)
+
+    def __post_init__(self) -> None:
+        self.gate = PauseGate(self.stats)
 
     def pause(self) -> None:
-        self.stats.state = "paused"
+        self.gate.pause()
 
     def unpause(self) -> None:
-        self.stats.state = "scanning"
-
-    async def run(self) -> None:
-        return None
-
-
-@dataclass
-class OneShot:
-    """A scanner without pause/unpause (a one-shot download)."""
-
-    name: str
-    cfg: Any = None
-    stats: ScannerStats = field(default_factory=ScannerStats)
+        self.gate.resume()
 
     async def run(self) -> None:
         return None
@@ -71,9 +64,9 @@ async def test_status_and_controls_over_live_objects(pool: asyncpg.Pool) -> None
     supervisor = Supervisor(10, 60)
     supervisor.services["writer"] = ServiceState("writer", restarts=2, running=True)
     writer = Writer(pool, WriterConfig(), [])
-    scanner = Pausable("uzum.products")
+    scanner = Idle("uzum.products")
     scanner.stats.found = 7
-    view = View(pool, writer, supervisor, scanners={"uzum.products": scanner, "dl": OneShot("dl")})
+    view = View(pool, writer, supervisor, scanners={"uzum.products": scanner, "dl": Idle("dl")})
     status = DaemonStatus(view)
     [first, second] = status.scanners()
     assert first.name == "uzum.products" and first.snapshot["found"] == 7
@@ -83,14 +76,15 @@ async def test_status_and_controls_over_live_objects(pool: asyncpg.Pool) -> None
     assert w.latency_buckets[-1] == (float("inf"), 0)
     assert [s.restarts for s in status.services()] == [2]
     assert status.hosts() == {} and status.jobs() == [] and status.redis_down_since() is None
+    scanner.stats.state, scanner.stats.rate = "scanning", 12.5
     await status.pause_scanner("uzum.products")
-    assert scanner.stats.state == "paused"
+    assert scanner.gate.paused
+    shown = status.scanners()[0]
+    assert (shown.state, shown.snapshot["rate"]) == ("paused", 0.0)
     await status.resume_scanner("uzum.products")
-    assert scanner.stats.state == "scanning"
+    assert not scanner.gate.paused and status.scanners()[0].state == "scanning"
     with pytest.raises(ControlError, match="no scanner named"):
         await status.pause_scanner("nope")
-    with pytest.raises(ControlError, match="cannot be paused"):
-        await status.pause_scanner("dl")
     with pytest.raises(ControlError, match="scheduler is not running"):
         await status.run_job("analytics")
 

@@ -6,6 +6,7 @@ Shares the seeded module database and the client factory of test_web_pages.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import dataclasses
 import io
@@ -15,20 +16,29 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import asyncpg
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from marketplaced import db
+from marketplaced import db, platforms
 from marketplaced.checkpoint import due_dead_letters
 from marketplaced.config import DatabaseConfig
+from marketplaced.platforms.uzex.completed import CompletedScanner
+from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
+from marketplaced.simulator.catalogue import UzumCatalogue
+from marketplaced.simulator.uzex import UzexCatalogue, UzexSimulator, add_uzex_routes
+from marketplaced.simulator.uzum import UzumSimulator, add_uzum_routes
 from marketplaced.supervisor import Supervisor
 from marketplaced.web.app import WebDeps, create_app
 from marketplaced.web.daemon_status import DaemonStatus
 from marketplaced.web.status import ScannerStatus, StaticStatus
 from marketplaced.web.views.common import CONFIG, POOL
+from marketplaced.writer import Writer
 from tests import test_web_pages as pages
 from tests.conftest import base_config
+from tests.test_uzex_scanner import runtime, until, uzex_config
 from tests.test_web_daemon_status import View
 from tests.test_web_pages import ClientFactory
+from tests.uzum_helpers import pipeline, scan_config
 
 web_db = pages.web_db
 make_client = pages.make_client
@@ -232,3 +242,114 @@ async def test_an_uncaught_error_renders_the_styled_error_page(
         }
     finally:
         await pool.close()
+
+
+# -- pause for every scanner ----------------------------------------------------------------------
+
+
+def _scanner_rows(html: str) -> dict[str, str]:
+    body = html.split('id="scanners"', 1)[1].split("</table>", 1)[0]
+    rows = body.split("<tr>")[2:]  # past the header row
+    return {row.split("<td>", 1)[1].split("</td>", 1)[0]: row for row in rows}
+
+
+async def test_every_scanner_the_daemon_runs_pauses_from_the_status_page(
+    make_client: ClientFactory, aiohttp_client: Any
+) -> None:
+    seeded, _ = await make_client()
+    pool, cfg = seeded.app[POOL], seeded.app[CONFIG]
+    writer = Writer(pool, cfg.writer, platforms.sinks())
+    async with platforms.new_fetcher(cfg) as fetcher:
+        built = [
+            s
+            for p in platforms.ALL
+            for s in p.build_scanners(
+                cfg, pool=pool, fetcher=fetcher, writer=writer, archive_root=None
+            )
+        ]
+        scanners = {s.name: s for s in built}
+        assert {n.split(".")[0] for n in scanners} == {"uzum", "uzex"} and len(scanners) > 2
+        for s in built:
+            s.stats.state, s.stats.rate = "scanning", 3.0
+        status = DaemonStatus(View(pool, writer, Supervisor(10, 60), scanners=scanners))
+        app = create_app(WebDeps(pool, cfg, status, status, None))
+        client = cast(TestClient, await aiohttp_client(app))
+        html = await _get(client, "/status")
+        token = pages.csrf_of(html)
+        for name, row in _scanner_rows(html).items():
+            assert f"/status/scanners/{name}/pause" in row and "3.0" in row
+            resp = await client.post(
+                f"/status/scanners/{name}/pause", data={"csrf": token}, allow_redirects=False
+            )
+            assert resp.status == 303, name
+            assert resp.headers["Location"].startswith("/status?msg="), resp.headers["Location"]
+        rows = _scanner_rows(await _get(client, "/status"))
+        assert set(rows) == set(scanners)
+        for name, row in rows.items():
+            assert "state-paused" in row and f"/status/scanners/{name}/resume" in row, name
+            assert '<td class="int">0.0</td>' in row, name  # a paused scanner does 0 ids/s
+        assert all(s.gate.paused for s in built)
+
+
+async def test_a_paused_uzex_scanner_sends_nothing_until_resumed(
+    pool: asyncpg.Pool, aiohttp_server: Any
+) -> None:
+    sim = UzexSimulator(UzexCatalogue(seed=5, n_auction=25, n_shop=1, n_national=1, n_etender=1))
+    seen: list[str] = []
+    scanner: CompletedScanner | None = None
+
+    @web.middleware
+    async def pause_at_first_request(request: web.Request, handler: Any) -> web.StreamResponse:
+        seen.append(request.path)
+        if len(seen) == 1:
+            assert scanner is not None
+            scanner.pause()  # the operator presses Pause while the first page is on its way
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    upstream = web.Application(middlewares=[pause_at_first_request])
+    add_uzex_routes(upstream, sim)
+    server = await aiohttp_server(upstream)
+    async with runtime(pool, uzex_config(str(server.make_url("")).rstrip("/"))) as rt:
+        scanner = rt.completed("auction")
+        task = asyncio.create_task(scanner.run())
+        await until(lambda: scanner is not None and scanner.gate.waiting > 0)
+        # the lots of the first page wait for their items at the gate: nothing left after it
+        assert len(seen) == 1 and scanner.stats.snapshot()["state"] == "paused"
+        scanner.unpause()
+        await task
+    assert scanner.stats.snapshot()["state"] == "done"
+    assert await pool.fetchval("SELECT count(*) FROM uzex_lots WHERE lot_type = 'auction'") == 25
+
+
+async def test_a_paused_uzum_scanner_holds_every_worker_and_loses_no_id(
+    pool: asyncpg.Pool, aiohttp_server: Any
+) -> None:
+    sim = UzumSimulator(UzumCatalogue(seed=7, n_ids=300))
+    seen: list[str] = []
+    scanner: UzumScanner | None = None
+
+    @web.middleware
+    async def pause_at_tenth(request: web.Request, handler: Any) -> web.StreamResponse:
+        seen.append(request.path)
+        if len(seen) == 10:
+            assert scanner is not None
+            scanner.pause()
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    upstream = web.Application(middlewares=[pause_at_tenth])
+    add_uzum_routes(upstream, sim)
+    server = await aiohttp_server(upstream)
+    cfg = scan_config(str(server.make_url("")).rstrip("/"), concurrency=4)
+    async with pipeline(cfg, pool) as (fetcher, writer):
+        plan = ScanPlan(start_id=1, stop_id=300, continuous=False)
+        scanner = UzumScanner(cfg.uzum, pool=pool, fetcher=fetcher, writer=writer, plan=plan)
+        task = asyncio.create_task(scanner.run())
+        await until(lambda: scanner is not None and scanner.gate.waiting == 4)
+        held = len(seen)
+        assert held < 300 and scanner.stats.snapshot()["state"] == "paused"
+        scanner.unpause()
+        await task
+    # every id asked exactly once: the pause neither skipped nor repeated one
+    assert sorted(seen) == sorted(f"/api/v2/product/{i}" for i in range(1, 301))

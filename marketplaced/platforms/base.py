@@ -11,6 +11,7 @@ The daemon owns every resource and hands them over; `platforms.ALL` lists the pl
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -41,7 +42,10 @@ class ScannerStats:
     started_at: float = field(default_factory=time.time)
     progress_at: float = field(default_factory=time.monotonic)
     last_commit_position: int = 0
-    state: str = "starting"  # starting / scanning / pausing / paused / idle / blocked
+    state: str = "starting"  # starting / scanning / idle / blocked / done
+    #: the operator paused the scanner (`PauseGate`); shown as state "paused" whatever it was
+    #: doing, because no new request leaves while it is set
+    paused: bool = False
     #: ids finished per second, exponentially smoothed over ~30 s
     rate: float = 0.0
     _window_start: float = field(default_factory=time.monotonic)
@@ -66,9 +70,16 @@ class ScannerStats:
         seen = self.found + self.missing
         return self.found / seen if seen else 0.0
 
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        # the smoothed rate restarts from zero: a paused scanner does 0 ids/s, and after a
+        # resume the figure must not blend in the rate from before the pause
+        self.rate = 0.0
+        self._window_start, self._window_count = time.monotonic(), 0
+
     def snapshot(self) -> dict[str, Any]:
         return {
-            "state": self.state,
+            "state": "paused" if self.paused else self.state,
             "cycle": self.cycle,
             "position": self.position,
             "frontier": self.frontier,
@@ -78,11 +89,49 @@ class ScannerStats:
             "parse_failures": self.parse_failures,
             "errors": dict(self.errors),
             "miss_forms": dict(self.miss_forms),
-            "rate": round(self.rate, 2),
+            "rate": 0.0 if self.paused else round(self.rate, 2),
             "hit_rate": round(self.hit_rate, 4),
             "last_commit_position": self.last_commit_position,
             "stale_s": round(time.monotonic() - self.progress_at, 1),
         }
+
+
+class PauseGate:
+    """The operator's pause switch, one per scanner, shared by every platform.
+
+    A scanner awaits `wait()` right before each request it sends, so a pause takes effect
+    within the requests already in flight and nothing is fetched while it holds; cursors,
+    acknowledgements and the writer are untouched, so a resume continues exactly where the
+    scanner stopped (and a restart while paused loses nothing either).
+    """
+
+    def __init__(self, stats: ScannerStats) -> None:
+        self._stats = stats
+        self._open = asyncio.Event()
+        self._open.set()
+        #: coroutines currently held at the gate
+        self.waiting = 0
+
+    @property
+    def paused(self) -> bool:
+        return not self._open.is_set()
+
+    def pause(self) -> None:
+        self._open.clear()
+        self._stats.set_paused(True)
+
+    def resume(self) -> None:
+        self._open.set()
+        self._stats.set_paused(False)
+
+    async def wait(self) -> None:
+        if self._open.is_set():
+            return
+        self.waiting += 1
+        try:
+            await self._open.wait()
+        finally:
+            self.waiting -= 1
 
 
 class Scanner(Protocol):
@@ -98,6 +147,12 @@ class Scanner(Protocol):
     async def run(self) -> None:
         """Scan until cancelled (continuous) or until done (one-shot)."""
         ...
+
+    def pause(self) -> None:
+        """Send no further request until `unpause` (see `PauseGate`)."""
+        ...
+
+    def unpause(self) -> None: ...
 
 
 class Platform(Protocol):

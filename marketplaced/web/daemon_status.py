@@ -2,15 +2,16 @@
 
 It reads the daemon's live objects through the small `DaemonView` protocol (the daemon's own
 attributes), so the web package never imports the daemon and the daemon needs only
-`DaemonStatus(self)` to hand it over. Pausing and resuming call the scanner's own methods;
-"retry dead letters" makes the chosen ids due at once, so the scanner's next dead-letter pass
-(after its current cycle) fetches them again; "run now" asks the job scheduler.
+`DaemonStatus(self)` to hand it over. Pausing and resuming call the scanner's own methods
+(every scanner has them); "retry dead letters" marks the chosen ids as requested, so the
+scanner's next dead-letter pass (after its current cycle) fetches them again; "run now" asks
+the job scheduler.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 import asyncpg
 
@@ -37,15 +38,6 @@ from marketplaced.writer import Writer
 _MAKE_DUE = """
 UPDATE dead_letters SET retry_requested_at = now()
 WHERE scope = $1 AND ($2::bigint[] IS NULL OR entity_id = ANY($2::bigint[]))"""
-
-
-@runtime_checkable
-class PausableScanner(Protocol):
-    """What pause/resume needs; scanners without these methods cannot be paused."""
-
-    def pause(self) -> None: ...
-
-    def unpause(self) -> None: ...
 
 
 class DaemonView(Protocol):
@@ -127,10 +119,10 @@ class DaemonStatus:
         except UnknownJobError:
             raise ControlError(f"no job named {name!r}") from None
 
-    def _scanner(self, name: str) -> PausableScanner:
+    def _scanner(self, name: str) -> Scanner:
+        # every scanner pauses (the `Scanner` protocol has pause/unpause): no button is offered
+        # that then answers "cannot be paused"
         scanner = self._d.scanners.get(name)
         if scanner is None:
             raise ControlError(f"no scanner named {name!r}")
-        if not isinstance(scanner, PausableScanner):
-            raise ControlError(f"scanner {name!r} cannot be paused")
         return scanner

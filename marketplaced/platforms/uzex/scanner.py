@@ -29,7 +29,7 @@ from marketplaced.checkpoint import CursorMark, DeadLetter, ParseFailure
 from marketplaced.config import UzexConfig
 from marketplaced.errors import FetchError, ParseError, UpstreamBlockedError
 from marketplaced.http import NOT_FOUND, Fetcher, JsonResponse
-from marketplaced.platforms.base import ScannerStats
+from marketplaced.platforms.base import PauseGate, ScannerStats
 from marketplaced.platforms.uzex.client import UserAgentRejectedError, UzexClient
 from marketplaced.platforms.uzex.parser import PageResult
 from marketplaced.writer import Writer
@@ -103,6 +103,7 @@ class UzexScanner:
         self.cfg = cfg
         self.plan = plan or UzexPlan()
         self.stats = UzexScannerStats()
+        self.gate = PauseGate(self.stats)
         self.archive = archive
         self._pool = pool
         self._fetcher = fetcher
@@ -110,6 +111,12 @@ class UzexScanner:
         self._client_for: tuple[UzexConfig, UzexClient] | None = None
         self._cycle_started_at = datetime.now(UTC)
         self._log = log.get(__name__, scanner=self.name, platform="uzex")
+
+    def pause(self) -> None:
+        self.gate.pause()
+
+    def unpause(self) -> None:
+        self.gate.resume()
 
     # -- the loop -----------------------------------------------------------------------------
     async def run(self) -> None:
@@ -197,6 +204,7 @@ class UzexScanner:
         self, key: str, fetch: Callable[[], Awaitable[JsonResponse]]
     ) -> tuple[JsonResponse, str | None] | None:
         """One list request: the answer and its archive reference, or None when it failed."""
+        await self.gate.wait()
         try:
             resp = await fetch()
         except BLOCKS:
@@ -272,6 +280,7 @@ class UzexScanner:
         dead_letters: bool,
     ) -> PageResult | None:
         where = f"{self.scope}.items"
+        await self.gate.wait()
         try:
             resp = await fetch(lot_id)
         except BLOCKS:

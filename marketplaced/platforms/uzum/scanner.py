@@ -32,7 +32,7 @@ from marketplaced.checkpoint import (
 from marketplaced.config import UzumConfig
 from marketplaced.errors import FetchError, ParseError
 from marketplaced.http import Fetcher
-from marketplaced.platforms.base import ScannerStats
+from marketplaced.platforms.base import PauseGate, ScannerStats
 from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import ProductSnapshot
 from marketplaced.platforms.uzum.storage import SCOPE
@@ -72,20 +72,17 @@ class UzumScanner:
         base = "uzum.products" if self.plan.continuous else "uzum.download"
         self.name = base + (f"#{self._k}/{self._n}" if self._n > 1 else "")
         self.stats = ScannerStats()
-        self.resume = asyncio.Event()
-        self.resume.set()
+        self.gate = PauseGate(self.stats)
         self._log = log.get(__name__, scanner=self.name)
         self._pending: set[int] = set()
         self._cycle_started_at = datetime.now(UTC)
 
     # -- public ---------------------------------------------------------------------------
     def pause(self) -> None:
-        self.resume.clear()
-        self.stats.state = "paused"
+        self.gate.pause()
 
     def unpause(self) -> None:
-        self.resume.set()
-        self.stats.state = "scanning"
+        self.gate.resume()
 
     def url(self, product_id: int) -> str:
         return f"{self.cfg.base_url.rstrip('/')}/api/v2/product/{product_id}"
@@ -159,9 +156,6 @@ class UzumScanner:
     async def _ids(self) -> AsyncIterator[int]:
         next_id = self.stats.position + self._n
         while next_id <= self._frontier() and not self._target_reached():
-            if not self.resume.is_set():
-                self.stats.state = "paused"
-                await self.resume.wait()
             self.stats.state = "scanning"
             self._pending.add(next_id)
             yield next_id
@@ -225,6 +219,7 @@ class UzumScanner:
     async def _process(self, pid: int) -> None:
         """fetch → archive → parse → enqueue for one product id."""
         st = self.stats
+        await self.gate.wait()  # scan and dead-letter retries alike
         try:
             resp = await self._fetcher.get_json(self.url(pid))
         except FetchError as exc:
