@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
 
+from marketplaced import __version__
 from marketplaced.web.views.common import POOL
 from tests import test_web_pages as pages
 from tests.test_web_pages import ClientFactory, static_status
@@ -182,25 +185,133 @@ async def test_healthz_ok_when_nothing_fails(make_client: ClientFactory) -> None
     assert data == {"status": "ok", "reasons": [], "warnings": []}
 
 
-async def test_metrics_exposition(client: TestClient) -> None:
-    await client.get("/products")
+async def scrape(client: TestClient) -> dict[str, Metric]:
+    """/metrics read by the Prometheus client library's own parser: family name → family."""
     resp = await client.get("/metrics")
     assert resp.status == 200
     assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-    text = await resp.text()
-    for line in (
-        'marketplaced_scanner_rate{scanner="uzum.products"} 95.5',
-        'marketplaced_scanner_outcomes_total{scanner="uzum.products",'
-        'outcome="error_rate_limited"} 4.0',
-        "marketplaced_writer_queue_depth 120",
-        'marketplaced_writer_flush_seconds_bucket{le="+Inf"} 33',
-        "marketplaced_writer_flush_seconds_count 33",
-        'marketplaced_http_request_duration_seconds_bucket{host="api.uzum.uz",le="0.1"} 110',
-        'marketplaced_http_requests_total{host="api.uzum.uz",outcome="rate_limited"} 5',
-        'marketplaced_job_runs_total{job="alerts",outcome="failed"} 1',
-        'marketplaced_dead_letters{scope="uzum.product",kind="transport"} 1',
-        'marketplaced_scanner_blocked{scanner="uzex.auction"} 1.0',
-    ):
-        assert line in text, line
-    assert 'marketplaced_web_request_duration_seconds_count{route="/products"} 1' in text
-    assert "# TYPE marketplaced_writer_flush_seconds histogram" in text
+    families = list(text_string_to_metric_families(await resp.text()))
+    names = [f.name for f in families]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    assert not repeated, f"families written more than once: {repeated}"
+    return {f.name: f for f in families}
+
+
+def sample(family: Metric, suffix: str = "", **labels: str) -> float:
+    values = [
+        s.value for s in family.samples if s.name == family.name + suffix and s.labels == labels
+    ]
+    assert len(values) == 1, (family.name, suffix, labels, family.samples)
+    return values[0]
+
+
+async def test_metrics_every_family_once_with_its_type(client: TestClient) -> None:
+    families = await scrape(client)
+    expected = {
+        "marketplaced_scanner_rate": "gauge",
+        "marketplaced_scanner_outcomes": "counter",
+        "marketplaced_scanner_position": "gauge",
+        "marketplaced_scanner_frontier": "gauge",
+        "marketplaced_scanner_cycle": "gauge",
+        "marketplaced_scanner_hit_rate": "gauge",
+        "marketplaced_scanner_stale_seconds": "gauge",
+        "marketplaced_scanner_blocked": "gauge",
+        "marketplaced_writer_queue_depth": "gauge",
+        "marketplaced_writer_queue_capacity": "gauge",
+        "marketplaced_writer_batches": "counter",
+        "marketplaced_writer_items": "counter",
+        "marketplaced_writer_rows": "counter",
+        "marketplaced_writer_retries": "counter",
+        "marketplaced_writer_poison": "counter",
+        "marketplaced_writer_flush_seconds": "histogram",
+        "marketplaced_writer_db_down": "gauge",
+        "marketplaced_http_requests": "counter",
+        "marketplaced_http_retries": "counter",
+        "marketplaced_http_request_duration_seconds": "histogram",
+        "marketplaced_http_rate": "gauge",
+        "marketplaced_http_in_flight": "gauge",
+        "marketplaced_http_circuit_open": "gauge",
+        "marketplaced_service_restarts": "counter",
+        "marketplaced_database_up": "gauge",
+        "marketplaced_job_runs": "counter",
+        "marketplaced_job_last_finished_timestamp_seconds": "gauge",
+        "marketplaced_dead_letters": "gauge",
+        "marketplaced_web_requests": "counter",
+        "marketplaced_web_request_duration_seconds": "histogram",
+        "marketplaced_build_info": "gauge",
+        "process_cpu_seconds": "counter",
+        "process_resident_memory_bytes": "gauge",
+        "process_open_fds": "gauge",
+        "process_start_time_seconds": "gauge",
+    }
+    assert {name: families[name].type for name in expected if name in families} == expected
+    assert not [n for n in families if n.endswith("_stale_s")]
+    # both scanners' samples live in the one family of each name
+    rate = families["marketplaced_scanner_rate"]
+    assert sample(rate, scanner="uzum.products") == 95.5
+    assert sample(rate, scanner="uzex.auction") == 0.0
+    outcomes = families["marketplaced_scanner_outcomes"]
+    assert sample(outcomes, "_total", scanner="uzum.products", outcome="error_rate_limited") == 4
+    assert sample(families["marketplaced_scanner_blocked"], scanner="uzex.auction") == 1
+    assert sample(families["marketplaced_scanner_stale_seconds"], scanner="uzum.products") == 0.5
+    assert sample(families["marketplaced_writer_queue_depth"]) == 120
+    flush = families["marketplaced_writer_flush_seconds"]
+    assert sample(flush, "_bucket", le="+Inf") == 33 and sample(flush, "_count") == 33
+    upstream = families["marketplaced_http_request_duration_seconds"]
+    assert sample(upstream, "_bucket", host="api.uzum.uz", le="0.1") == 110
+    http = families["marketplaced_http_requests"]
+    assert sample(http, "_total", host="api.uzum.uz", outcome="rate_limited") == 5
+    assert sample(families["marketplaced_job_runs"], "_total", job="alerts", outcome="failed") == 1
+    dead = families["marketplaced_dead_letters"]
+    assert sample(dead, scope="uzum.product", kind="transport") == 1
+    assert sample(families["marketplaced_database_up"]) == 1
+    (build,) = families["marketplaced_build_info"].samples
+    assert build.labels["version"] == __version__ and build.value == 1
+    assert sample(families["process_resident_memory_bytes"]) > 0
+
+
+async def test_metrics_count_requests_by_route_pattern_and_status(
+    make_client: ClientFactory,
+) -> None:
+    client, _ = await make_client()
+    other, _ = await make_client()
+    for url in ("/products", "/products/1001", "/products/1003", "/products/999", "/no/such"):
+        await client.get(url)
+    await client.get("/products/x1")  # a bad id: 400
+    await client.get("/", allow_redirects=False)  # a redirect counts with its own status
+    await client.request("PROPFIND", "/products")  # methods beyond HTTP's own share one label
+    families = await scrape(client)
+    web = families["marketplaced_web_requests"]
+    counts = {
+        (s.labels["route"], s.labels["method"], s.labels["status"]): s.value
+        for s in web.samples
+        if s.name == "marketplaced_web_requests_total"
+    }
+    assert counts == {
+        ("/products", "GET", "200"): 1,
+        ("/products/{id}", "GET", "200"): 2,
+        ("/products/{id}", "GET", "404"): 1,
+        ("/products/{id}", "GET", "400"): 1,
+        ("unmatched", "GET", "404"): 1,
+        ("unmatched", "OTHER", "403"): 1,  # the guard refuses it before routing
+        ("/", "GET", "303"): 1,
+    }
+    latency = families["marketplaced_web_request_duration_seconds"]
+    assert sample(latency, "_count", route="/products/{id}") == 4
+    # the second scrape counts the first one; the raw path never becomes a label
+    again = await scrape(client)
+    routes = {s.labels.get("route") for s in again["marketplaced_web_requests"].samples}
+    assert "/metrics" in routes and not any("1001" in str(r) for r in routes)
+    # a registry per app: the other app counted only its own scrapes
+    await scrape(other)
+    theirs = (await scrape(other))["marketplaced_web_requests"]
+    assert {s.labels["route"] for s in theirs.samples} == {"/metrics"}
+
+
+async def test_metrics_answer_while_postgresql_does_not(make_client: ClientFactory) -> None:
+    client, _ = await make_client()
+    await client.app[POOL].close()  # every query now fails, as with the database gone
+    families = await scrape(client)
+    assert sample(families["marketplaced_database_up"]) == 0
+    assert "marketplaced_job_runs" not in families and "marketplaced_dead_letters" not in families
+    assert sample(families["marketplaced_scanner_rate"], scanner="uzum.products") == 95.5

@@ -1,8 +1,9 @@
 """The dashboard's app factory: a guest of the daemon, given everything it uses.
 
 `create_app(WebDeps(...))` builds the aiohttp application: dependencies under `web.AppKey`s
-(pool, config, status source, controls), Jinja2 with autoescaping, the security middleware,
-error handling (bad parameters → 400, JSON under /api), routes, and two background tasks
+(pool, config, status source, controls, the app's own metrics registry), Jinja2 with
+autoescaping, request counting, the security middleware, error handling (bad parameters → 400,
+JSON under /api), routes, and two background tasks
 owned by the app (cleanup contexts): the rate sampler for the status chart and the summary
 refresher. `start_site(app, cfg)` serves it on `[web] host/port` and returns the runner the
 daemon cleans up on shutdown.
@@ -23,7 +24,7 @@ from aiohttp import web
 
 from marketplaced import log
 from marketplaced.config import Config
-from marketplaced.web import api, metrics, summaries
+from marketplaced.web import api, metrics, prometheus, summaries
 from marketplaced.web.params import ParamError
 from marketplaced.web.security import (
     SESSION_COOKIE,
@@ -43,7 +44,6 @@ from marketplaced.web.views.common import (
     POOL,
     STATE,
     STATUS,
-    RouteLatency,
     WebState,
     db_failure,
     render,
@@ -74,7 +74,7 @@ class WebDeps:
 def create_app(deps: WebDeps) -> web.Application:
     guard = Guard(token=deps.config.web.token, bind_host=deps.config.web.host)
     app = web.Application(
-        middlewares=[_latency_middleware, guard_middleware(guard), _error_middleware],
+        middlewares=[_request_metrics_middleware, guard_middleware(guard), _error_middleware],
         client_max_size=64 * 1024,  # forms here are tiny; refuse large bodies early
     )
     app[POOL] = deps.pool
@@ -82,6 +82,7 @@ def create_app(deps: WebDeps) -> web.Application:
     app[STATUS] = deps.status
     app[CONTROLS] = deps.controls
     app[STATE] = WebState(guard=guard)
+    app[prometheus.METRICS] = prometheus.create_metrics(deps.status)
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(str(HERE / "templates")),
@@ -103,7 +104,7 @@ def _routes(app: web.Application) -> None:
     r.add_post("/login", login)
     r.add_post("/logout", logout)
     r.add_get("/healthz", metrics.healthz)
-    r.add_get("/metrics", metrics.metrics)
+    r.add_get("/metrics", prometheus.metrics)
     r.add_get("/status", status.status_page)
     r.add_post("/status/scanners/{name}/{action:pause|resume}", status.scanner_action)
     r.add_post("/status/dead-letters/retry", status.retry_dead_letters)
@@ -173,15 +174,26 @@ async def start_site(app: web.Application, cfg: Config) -> web.AppRunner:
 
 
 @web.middleware
-async def _latency_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def _request_metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count every request by route pattern, method and the status it finally answered with
+    (outermost, so error pages and redirects count with their own status)."""
     started = time.perf_counter()
+    status = 500  # an exception no middleware turned into a response: aiohttp answers 500
     try:
-        return await handler(request)
+        resp = await handler(request)
+        status = resp.status
+        return resp
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    except asyncio.CancelledError:
+        status = prometheus.CLIENT_CLOSED
+        raise
     finally:
-        resource = request.match_info.route.resource
-        route = resource.canonical if resource is not None else "unmatched"
-        latency = request.app[STATE].latency
-        latency.setdefault(route, RouteLatency()).observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        request.app[prometheus.METRICS].observe(
+            prometheus.route_name(request), request.method, status, elapsed
+        )
 
 
 @web.middleware

@@ -48,24 +48,6 @@ DB_UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.OperatorInterventionError,
     asyncpg.InsufficientResourcesError,
 )
-#: Prometheus-style buckets of the dashboard's own request latency (seconds)
-REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
-
-
-@dataclass
-class RouteLatency:
-    buckets: list[int] = field(default_factory=lambda: [0] * (len(REQUEST_BUCKETS) + 1))
-    total_s: float = 0.0
-    count: int = 0
-
-    def observe(self, seconds: float) -> None:
-        self.total_s += seconds
-        self.count += 1
-        for i, bound in enumerate(REQUEST_BUCKETS):
-            if seconds <= bound:
-                self.buckets[i] += 1
-                return
-        self.buckets[-1] += 1
 
 
 @dataclass
@@ -76,7 +58,6 @@ class WebState:
     categories: CategoryCache = field(default_factory=CategoryCache)
     #: (wall clock, {scanner: rate}) samples for the status page's rate chart
     rates: deque[tuple[float, dict[str, float]]] = field(default_factory=lambda: deque(maxlen=360))
-    latency: dict[str, RouteLatency] = field(default_factory=dict)
 
 
 def db_failure(exc: BaseException) -> str:
