@@ -485,11 +485,12 @@ set +a
 : "\${MARKETPLACED_CONFIG:=$CONFIG_FILE}"
 : "\${STATE_DIRECTORY:=$STATE_DIR}"
 export MARKETPLACED_CONFIG STATE_DIRECTORY
-# The daemon and the commands that write its raw archive never run as root: under sudo they
-# drop to the service user, as systemd does, so the files in $STATE_DIR stay the service's.
+# The daemon, the demo (a whole daemon plus a simulator) and the commands that write its raw
+# archive never run as root: under sudo they drop to the service user, as systemd does, so the
+# files in $STATE_DIR stay the service's and a bug in a long-running process cannot act as root.
 if [ "\$(id -u)" = 0 ]; then
   case "\${1:-}" in
-    run | download | process-raw)
+    run | demo | download | process-raw)
       exec setpriv --reuid=$SERVICE_USER --regid=$SERVICE_USER --init-groups --inh-caps=-all \\
         $VENV/bin/marketplaced "\$@"
       ;;

@@ -153,3 +153,27 @@ async def test_start_site_binds_the_configured_address(web_db: object) -> None:
     finally:
         await runner.cleanup()
         await pool.close()
+
+
+async def test_no_response_names_the_server_software(make_client: ClientFactory) -> None:
+    client, _ = await make_client(token=TOKEN)
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    checks = [
+        ("GET", "/status", {}, 303),  # redirect to the login form
+        ("GET", "/login", {}, 200),
+        ("GET", "/static/style.css", {}, 200),
+        ("GET", "/products", bearer, 200),
+        ("GET", "/products.csv", bearer, 200),
+        ("GET", "/no-such-page", bearer, 404),  # the styled error page
+        ("GET", "/api/v1/nope", bearer, 404),
+        ("GET", "/api/v1/products", {}, 401),
+        ("GET", "/status/jobs/analytics/run", bearer, 405),
+        ("GET", "/healthz", {}, None),
+        ("GET", "/metrics", bearer, 200),
+    ]
+    for method, url, headers, status in checks:
+        resp = await client.request(method, url, headers=headers, allow_redirects=False)
+        await resp.read()
+        assert status is None or resp.status == status, (url, resp.status)
+        assert "Server" not in resp.headers, (url, resp.headers.get("Server"))
+        assert resp.headers["X-Content-Type-Options"] == "nosniff", url

@@ -159,6 +159,8 @@ async def _check_csrf(request: web.Request, guard: Guard) -> None:
 
 async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """`on_response_prepare` hook: covers handlers, errors, static files and streams alike."""
+    # aiohttp announces "Python/3.x aiohttp/3.x": a free hint of which CVEs to try
+    response.headers.popall("Server", None)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if not request.path.startswith("/static/"):
