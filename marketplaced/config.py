@@ -99,6 +99,14 @@ class WriterConfig:
     queue_max: int = _opt(
         20000, "writer queue bound in items (backpressure beyond it)", lo=10, hi=10_000_000
     )
+    # 256 MiB: ~10 x a normal full queue of products; it binds when records are big (products
+    # with 100 SKUs) and the database is away, which is when the queue is full for minutes
+    queue_max_mb: int = _opt(
+        256,
+        "writer queue bound in MiB of records held (their JSON size), batch being retried included",
+        lo=1,
+        hi=1_000_000,
+    )
     batch_max: int = _opt(2000, "items per transaction at most", lo=1, hi=1_000_000)
     flush_interval_s: float = _opt(1.0, "flush a partial batch after this long", lo=0.01, hi=600)
     retry_max_s: float = _opt(

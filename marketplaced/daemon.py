@@ -318,10 +318,27 @@ class Daemon:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.writer is not None:
             drained = await _bounded("drain", budgets.drain_s, self.writer.drain())
-            _log.info("writer_drained", complete=drained, left=self.writer.depth)
+            self._log_drained(drained, budgets.drain_s)
         # stage 3: close, in reverse order of creation
         await _bounded("close", budgets.close_s, self._close_clients())
         self.notifier.close()
+
+    def _log_drained(self, finished: bool, budget_s: float) -> None:
+        """Say what the drain committed; if records are left, how many and why they are."""
+        assert self.writer is not None
+        left = self.writer.depth
+        if finished and left == 0:
+            _log.info("writer_drained", complete=True, left=0)
+            return
+        error = self.writer.stats.last_error
+        reason = (
+            f"database unavailable: {error}"
+            if error is not None
+            else f"drain did not finish within daemon.drain_s = {budget_s} s"
+        )
+        # not lost for good: the scan cursors did not pass these records, so the next start
+        # fetches them again
+        _log.error("writer_drained", complete=False, left=left, reason=reason)
 
     async def _start_web(self) -> None:
         assert self.pool is not None
@@ -376,6 +393,7 @@ class Daemon:
                 {
                     "depth": self.writer.depth,
                     "capacity": self.writer.capacity,
+                    "held_bytes": self.writer.held_bytes,
                     "batches": st.batches,
                     "items": st.items,
                     "rows": st.rows,

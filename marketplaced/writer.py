@@ -7,11 +7,14 @@ de-duplicated by key, last wins), writes dead letters, parse failures and scan c
 all in ONE transaction — and then resolves the acknowledgements of that batch. A cursor mark
 put after a set of records is therefore committed together with or after them, never before.
 
-If PostgreSQL goes away the batch is kept and retried with backoff; the queue stays bounded, so
-scanners slow down instead of memory growing. A record PostgreSQL rejects (a poison value) is
-isolated by splitting the batch and turned into a dead letter; the rest of the batch lands. A
-record that bundles several entities (a UZEX page of 100 lots) is split further by its sink
-(`Divisible`), so the dead letter names the one entity that was refused.
+If PostgreSQL goes away the batch is kept and retried with backoff; what the writer holds (queue
+and batch) stays bounded by items and by bytes, so scanners slow down instead of memory growing.
+Whatever was taken off the queue belongs to the pending batch at once, so a cancelled `run()`
+(shutdown) leaves it for `drain()` instead of dropping a half-collected batch. A record
+PostgreSQL rejects (a poison value) is isolated by splitting the batch and turned into a dead
+letter; the rest of the batch lands. A record that bundles several entities (a UZEX page of 100
+lots) is split further by its sink (`Divisible`), so the dead letter names the one entity that
+was refused.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import asyncpg
 from marketplaced import log
 from marketplaced.checkpoint import CheckpointSink, CursorMark, DeadLetter
 from marketplaced.config import WriterConfig
+from marketplaced.holding import HoldingQueue
 
 _log = log.get(__name__)
 
@@ -103,6 +107,8 @@ class WriterStats:
     latency_buckets: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BUCKETS) + 1))
     latency_sum_s: float = 0.0
     db_down_since: float | None = None
+    #: why the last write attempt failed while the database is away (None once a batch lands)
+    last_error: str | None = None
 
     def observe(self, seconds: float) -> None:
         self.latency_sum_s += seconds
@@ -122,8 +128,9 @@ class Writer:
         self._checkpoints = CheckpointSink()
         self._sinks: list[Any] = [*sinks, self._checkpoints]
         self._by_type: dict[type, Any] = {t: s for s in self._sinks for t in s.types}
-        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=cfg.queue_max)
-        #: the batch being written; kept across a crash of run() so a restart retries it
+        self._queue = HoldingQueue(cfg.queue_max, cfg.queue_max_mb * 1024 * 1024)
+        #: the batch being collected or written: everything taken off the queue and not yet
+        #: committed; kept across a cancelled or crashed run() so drain() or a restart writes it
         self._pending: list[Any] = []
         self.stats = WriterStats()
 
@@ -136,12 +143,23 @@ class Writer:
     async def flush(self) -> None:
         """Wait until everything put before this call is committed."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Flush(done))
+        await self._queue.put(_Flush(done), counted=False)
         await done
 
     @property
     def depth(self) -> int:
-        return self._queue.qsize() + len(self._pending)
+        """Records handed to the writer and not committed yet (queued or in the batch)."""
+        return self._queue.held_items
+
+    @property
+    def in_batch(self) -> int:
+        """Items of the batch being collected or written (records and markers)."""
+        return len(self._pending)
+
+    @property
+    def held_bytes(self) -> int:
+        """Estimated size of those records (see `marketplaced.holding`)."""
+        return self._queue.held_bytes
 
     @property
     def capacity(self) -> int:
@@ -152,22 +170,27 @@ class Writer:
         """collect → write → acknowledge, forever."""
         while True:
             if not self._pending:
-                self._pending = await self._collect()
-            await self._write_with_retry(self._pending)
-            self._acknowledge(self._pending)
-            self._pending = []
+                await self._collect()
+            await self._commit_pending()
 
     async def drain(self) -> None:
-        """Write everything already queued (shutdown stage 2); the caller bounds the time."""
+        """Write everything already handed over (shutdown stage 2), including a batch a
+        cancelled `run()` was still collecting; the caller bounds the time."""
         while self._pending or not self._queue.empty():
             if not self._pending:
-                self._pending = self._take_ready()
-            await self._write_with_retry(self._pending)
-            self._acknowledge(self._pending)
-            self._pending = []
+                self._take_ready()
+            await self._commit_pending()
 
-    async def _collect(self) -> list[Any]:
-        batch = [await self._queue.get()]
+    async def _commit_pending(self) -> None:
+        await self._write_with_retry(self._pending)
+        self._acknowledge(self._pending)
+        self._pending = []
+        self._queue.release_taken()
+
+    async def _collect(self) -> None:
+        """Fill the pending batch: by size, or until the flush interval passes."""
+        batch = self._pending
+        batch.append(await self._queue.get())
         deadline = time.monotonic() + self._cfg.flush_interval_s
         while len(batch) < self._cfg.batch_max:
             if self._queue.empty():
@@ -182,13 +205,10 @@ class Writer:
                     break
             else:
                 batch.append(self._queue.get_nowait())
-        return batch
 
-    def _take_ready(self) -> list[Any]:
-        batch: list[Any] = []
-        while len(batch) < self._cfg.batch_max and not self._queue.empty():
-            batch.append(self._queue.get_nowait())
-        return batch
+    def _take_ready(self) -> None:
+        while len(self._pending) < self._cfg.batch_max and not self._queue.empty():
+            self._pending.append(self._queue.get_nowait())
 
     async def _write_with_retry(self, batch: list[Any]) -> None:
         delay = 0.2
@@ -198,6 +218,7 @@ class Writer:
                 rows = await self._write_isolating(batch)
             except _TRANSIENT as exc:
                 self.stats.retries += 1
+                self.stats.last_error = str(exc) or type(exc).__name__
                 if self.stats.db_down_since is None:
                     self.stats.db_down_since = time.time()
                 _log.warning(
@@ -218,6 +239,7 @@ class Writer:
         if st.db_down_since is not None:
             _log.info("database_recovered", down_s=round(time.time() - st.db_down_since, 1))
             st.db_down_since = None
+        st.last_error = None
         n = sum(1 for item in batch if not isinstance(item, _Flush))
         st.batches += 1
         st.items += n

@@ -16,6 +16,7 @@ from marketplaced.platforms.uzum.records import Missing, ProductSnapshot
 from marketplaced.platforms.uzum.storage import UzumSink
 from marketplaced.writer import Writer
 from tests.helpers import recorded
+from tests.uzum_helpers import missing_ids
 
 
 def snapshot(pid: int) -> ProductSnapshot:
@@ -264,3 +265,51 @@ async def test_backpressure_bounds_the_queue(pool: asyncpg.Pool) -> None:
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(writer.put(Missing(99, "http_404")), 0.2)
     assert writer.depth == 10
+
+
+async def test_batch_being_collected_is_committed_by_drain(pool: asyncpg.Pool) -> None:
+    # a long flush interval: run() is still collecting when it is cancelled, as on SIGTERM
+    writer = Writer(pool, WriterConfig(flush_interval_s=600, batch_max=1000), [UzumSink()])
+    task = asyncio.create_task(writer.run())
+    for i in range(1, 51):
+        await writer.put(Missing(i, "http_404"))
+    await writer.put(CursorMark("uzum.products", 50, 1, 1000, 0))
+    for _ in range(10_000):  # until run() took everything off the queue into its batch
+        if writer.in_batch == 51:
+            break
+        await asyncio.sleep(0)
+    assert writer.in_batch == 51
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert writer.depth == 51  # still held, not forgotten
+
+    await writer.drain()
+
+    assert writer.depth == 0
+    assert await missing_ids(pool, range(1, 1000)) == set(range(1, 51))
+    cur = await load_cursor(pool, "uzum.products")
+    assert cur is not None and cur.position == 50
+
+
+async def test_held_bytes_bound_the_queue(pool: asyncpg.Pool) -> None:
+    big = snapshot(2114919)  # 102 SKUs: tens of KB per record
+    writer = Writer(pool, WriterConfig(queue_max=1000, queue_max_mb=1), [UzumSink()])
+    for _ in range(1000):
+        try:
+            await asyncio.wait_for(writer.put(big), 0.2)
+        except TimeoutError:
+            break
+    # the byte bound stopped intake long before the item bound of 1,000
+    assert 10 < writer.depth < 100, writer.depth
+    assert writer.held_bytes <= 1024 * 1024
+    task = asyncio.create_task(writer.run())
+    try:
+        await writer.flush()  # committing frees the room: intake goes on
+        await asyncio.wait_for(writer.put(big), 5)
+        await writer.flush()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert writer.depth == 0 and writer.held_bytes == 0
+    assert writer.stats.items > 10
+    assert await pool.fetchval("SELECT count(*) FROM skus WHERE product_id = 2114919") == 102
