@@ -253,7 +253,15 @@ class WebConfig:
         "reverse proxies (IPs or CIDR networks, comma separated) whose X-Forwarded-Proto and "
         "X-Forwarded-For are believed",
     )
+    # the marketplaces, analytics days and job schedules all live in Tashkent time: pages in
+    # UTC put a 03:00 deal on the previous day
+    timezone: str = _opt(
+        "Asia/Tashkent", "time zone the dashboard shows times in (IANA name, e.g. UTC)"
+    )
     token: str = field(default="", repr=False, metadata={"help": "env only", "env_only": True})
+
+    def __post_init__(self) -> None:
+        _check_job_settings("web", self)  # the same time-zone check as [jobs] timezone
 
 
 #: a job schedule: a 5-field crontab ("0 3 * * *", day of week 0/7 = Sunday) or "every <n><s|m|h>"

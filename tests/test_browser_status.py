@@ -10,18 +10,23 @@ import asyncio
 import dataclasses
 from typing import Any
 
+import asyncpg
 import pytest
 from aiohttp import web
 
+from marketplaced import db
 from marketplaced.platforms.uzex.scanner import UzexPlan
 from marketplaced.simulator.uzex import UzexCatalogue, UzexSimulator, add_uzex_routes
 from marketplaced.supervisor import Supervisor
 from marketplaced.web.app import WebDeps, create_app, start_site
 from marketplaced.web.daemon_status import DaemonStatus
+from marketplaced.web.status import JobStatus, StaticStatus
 from tests.browser_helpers import ARTIFACTS, PAGE_TIMEOUT_S, free_port
 from tests.conftest import base_config
 from tests.test_uzex_scanner import runtime, until, uzex_config
 from tests.test_web_daemon_status import View
+from tests.test_web_pages import static_status
+from tests.test_web_status_page import LATE_UTC
 
 pytestmark = pytest.mark.browser
 
@@ -87,3 +92,60 @@ async def test_pause_and_resume_a_live_uzex_scanner_in_chromium(
             await runner.cleanup()
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+def _read_status(driver: Any, url: str, shot: str) -> dict[str, Any]:
+    """What an operator reads at the top of the status page and in the jobs table."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    banners = driver.find_elements(By.ID, "db-unreachable")
+    job_times = driver.find_elements(By.CSS_SELECTOR, "#jobs tbody tr td:nth-child(3) time")
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / shot))
+    return {
+        "zone": driver.find_element(By.ID, "timezone").text,
+        "banner": banners[0].text if banners and banners[0].is_displayed() else None,
+        "scanner_rows": len(driver.find_elements(By.CSS_SELECTOR, "#scanners tbody tr")),
+        "next_runs": [(t.text, t.get_attribute("datetime")) for t in job_times],
+    }
+
+
+async def _serve(pool: Any, cfg: Any, status: StaticStatus) -> Any:
+    return await start_site(create_app(WebDeps(pool, cfg, status, status, None)), cfg)
+
+
+async def test_status_shows_tashkent_times_with_the_zone_named_in_chromium(
+    browser: Any, pool: Any
+) -> None:
+    port = free_port()
+    cfg = base_config(web={"port": port})
+    status = static_status()
+    # 22:30 UTC: 03:30 the next morning in Tashkent
+    status.job_list = [JobStatus("analytics", "cron: 30 3 * * *", LATE_UTC.timestamp())]
+    runner = await _serve(pool, cfg, status)
+    try:
+        url = f"http://127.0.0.1:{port}/status"
+        seen = await asyncio.to_thread(_read_status, browser, url, "status-local-time.png")
+    finally:
+        await runner.cleanup()
+    assert seen["zone"] == "times in Asia/Tashkent (UTC+05:00)"
+    assert seen["next_runs"] == [("2026-03-02 03:30", "2026-03-02T03:30:00+05:00")]
+    assert seen["banner"] is None
+
+
+async def test_database_unreachable_banner_in_chromium(browser: Any) -> None:
+    port = free_port()
+    down = dataclasses.replace(base_config().database, port=free_port())  # nothing listens
+    cfg = dataclasses.replace(base_config(web={"port": port}), database=down)
+    pool = await asyncpg.create_pool(**db.connect_kwargs(down), min_size=0, max_size=2)
+    runner = await _serve(pool, cfg, static_status())
+    try:
+        url = f"http://127.0.0.1:{port}/status"
+        seen = await asyncio.to_thread(_read_status, browser, url, "status-db-down.png")
+    finally:
+        await runner.cleanup()
+        await pool.close()
+    assert seen["banner"] is not None and seen["banner"].startswith("Database unreachable")
+    assert seen["scanner_rows"] == 2  # the daemon's own state is still there
+    assert len(seen["next_runs"]) == 2

@@ -13,15 +13,19 @@ import io
 import json
 import socket
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import asyncpg
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from marketplaced import db, platforms
+from marketplaced import config, db, platforms
 from marketplaced.checkpoint import due_dead_letters
 from marketplaced.config import DatabaseConfig
+from marketplaced.errors import ConfigError
 from marketplaced.platforms.uzex.completed import CompletedScanner
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.simulator.catalogue import UzumCatalogue
@@ -29,6 +33,7 @@ from marketplaced.simulator.uzex import UzexCatalogue, UzexSimulator, add_uzex_r
 from marketplaced.simulator.uzum import UzumSimulator, add_uzum_routes
 from marketplaced.supervisor import Supervisor
 from marketplaced.web.app import WebDeps, create_app
+from marketplaced.web.charts import Series, line_chart
 from marketplaced.web.daemon_status import DaemonStatus
 from marketplaced.web.status import ScannerStatus, StaticStatus
 from marketplaced.web.views.common import CONFIG, POOL
@@ -108,7 +113,9 @@ async def test_retry_all_keeps_pages_api_and_csv_truthful(
     pool = client.app[POOL]
     before = {
         r["entity_id"]: r["last_failed_at"]
-        for r in await pool.fetch("SELECT entity_id, last_failed_at FROM dead_letters")
+        for r in await pool.fetch(
+            "SELECT entity_id, last_failed_at FROM dead_letters WHERE scope = 'uzum.product'"
+        )
     }
     token = pages.csrf_of(await _get(client, "/status"))
     resp = await client.post(
@@ -117,15 +124,19 @@ async def test_retry_all_keeps_pages_api_and_csv_truthful(
     assert "2 dead letter(s) of uzum.product scheduled for a retry" in await resp.text()
     html = await _get(client, "/status")
     assert html.count("1 retry requested") == 2  # one id of each kind
-    listing = await _get(client, "/status/dead-letters?limit=1")
+    listing = await _get(client, "/status/dead-letters?scope=uzum.product&limit=1")
     assert "Retry requested" in listing and "next page" in listing
-    api = json.loads(await _get(client, "/api/v1/dead-letters"))
+    api = json.loads(await _get(client, "/api/v1/dead-letters?scope=uzum.product"))
     for item in api["items"]:
         # the real time of the last failure, with its offset, and the request beside it
         assert datetime.fromisoformat(item["last_failed_at"]) == before[item["entity_id"]]
         assert item["last_failed_at"].endswith("+00:00")
         assert datetime.fromisoformat(item["retry_requested_at"]).tzinfo is not None
-    rows = list(csv.DictReader(io.StringIO((await _get(client, "/status/dead-letters.csv"))[1:])))
+    rows = list(
+        csv.DictReader(
+            io.StringIO((await _get(client, "/status/dead-letters.csv?scope=uzum.product"))[1:])
+        )
+    )
     assert {datetime.fromisoformat(r["Last failed"]) for r in rows} == set(before.values())
     assert all(r["Last failed"].endswith("+00:00") for r in rows)
     # the scanner's next pass takes them although they failed moments ago
@@ -353,3 +364,61 @@ async def test_a_paused_uzum_scanner_holds_every_worker_and_loses_no_id(
         await task
     # every id asked exactly once: the pause neither skipped nor repeated one
     assert sorted(seen) == sorted(f"/api/v2/product/{i}" for i in range(1, 301))
+
+
+# -- local times ----------------------------------------------------------------------------------
+
+#: 22:30 UTC is 03:30 the next day in Tashkent: the case that put deals on the wrong day
+LATE_UTC = datetime(2026, 3, 1, 22, 30, tzinfo=UTC)
+
+
+async def _with_late_dead_letter(client: TestClient) -> None:
+    await client.app[POOL].execute(
+        "INSERT INTO dead_letters (scope, entity_id, kind, reason, first_failed_at, "
+        "last_failed_at) VALUES ('uzex.tz.items', 9, 'x', 'late', $1, $1) "
+        "ON CONFLICT DO NOTHING",
+        LATE_UTC,
+    )
+
+
+async def test_pages_show_tashkent_time_named_and_the_api_keeps_the_offset(
+    make_client: ClientFactory,
+) -> None:
+    client, _ = await make_client()
+    await _with_late_dead_letter(client)
+    html = await _get(client, "/status/dead-letters?scope=uzex.tz.items")
+    assert "times in Asia/Tashkent (UTC+05:00)" in html.split("</header>", 1)[0]
+    cell = '<time datetime="2026-03-02T03:30:00+05:00" title="2026-03-01 22:30 UTC">'
+    assert cell + "2026-03-02 03:30</time>" in html
+    api = json.loads(await _get(client, "/api/v1/dead-letters?scope=uzex.tz.items"))
+    assert api["items"][0]["last_failed_at"] == "2026-03-01T22:30:00+00:00"
+    text = await _get(client, "/status/dead-letters.csv?scope=uzex.tz.items")
+    assert "2026-03-01T22:30:00+00:00" in text
+
+
+async def test_the_zone_is_configurable(make_client: ClientFactory) -> None:
+    client, _ = await make_client(cfg=base_config(web={"timezone": "UTC"}))
+    await _with_late_dead_letter(client)
+    html = await _get(client, "/status/dead-letters?scope=uzex.tz.items")
+    assert "times in UTC<" in html and ">2026-03-01 22:30</time>" in html
+
+
+def test_a_bad_zone_is_a_config_error_naming_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "marketplaced.toml"
+    path.write_text('[web]\ntimezone = "Asia/Samarkand-ish"\n')
+    with pytest.raises(ConfigError, match=r"'web.timezone' = 'Asia/Samarkand-ish' is not a known"):
+        config.load({}, path)
+
+
+def test_chart_time_axis_is_labelled_in_the_zone() -> None:
+    start = LATE_UTC.timestamp()
+    points = [(start, 1.0), (start + 3600, 2.0)]
+    tashkent = line_chart(
+        [Series("x", points)],
+        title="t",
+        tz=ZoneInfo("Asia/Tashkent"),
+        start=start,
+        end=start + 3600,
+    )
+    utc = line_chart([Series("x", points)], title="t", tz=UTC, start=start, end=start + 3600)
+    assert ">03:30<" in tashkent and ">03:30<" not in utc and ">22:30<" in utc

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from marketplaced import log
 from marketplaced.config import Config
-from marketplaced.web import api, metrics, prometheus, summaries
+from marketplaced.web import api, localtime, metrics, prometheus, summaries
 from marketplaced.web.params import ParamError
 from marketplaced.web.security import (
     SESSION_COOKIE,
@@ -81,7 +81,8 @@ def create_app(deps: WebDeps) -> web.Application:
     app[CONFIG] = deps.config
     app[STATUS] = deps.status
     app[CONTROLS] = deps.controls
-    app[STATE] = WebState(guard=guard)
+    zone = localtime.zone(deps.config.web.timezone)
+    app[STATE] = WebState(guard=guard, zone=zone)
     app[prometheus.METRICS] = prometheus.create_metrics(deps.status)
     env = aiohttp_jinja2.setup(
         app,
@@ -89,7 +90,7 @@ def create_app(deps: WebDeps) -> web.Application:
         autoescape=True,  # titles, seller names, lot items: all written by strangers
         undefined=jinja2.StrictUndefined,
     )
-    env.globals.update(template_globals())
+    env.globals.update(template_globals(zone))
     app.on_response_prepare.append(add_security_headers)
     app.cleanup_ctx.append(_rate_sampler(deps.rate_sample_s))
     app.cleanup_ctx.append(summaries.Refresher(deps.pool, deps.summary_refresh_s).ctx)

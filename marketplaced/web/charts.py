@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, tzinfo
 
 from markupsafe import Markup
 
@@ -52,8 +52,8 @@ def short_number(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _date_label(ts: float, span_s: float) -> str:
-    moment = datetime.fromtimestamp(ts, UTC)
+def _date_label(ts: float, span_s: float, tz: tzinfo) -> str:
+    moment = datetime.fromtimestamp(ts, tz)
     return moment.strftime("%H:%M" if span_s <= 2 * 86400 else "%d.%m")
 
 
@@ -88,10 +88,12 @@ def line_chart(
     title: str,
     start: float,
     end: float,
+    tz: tzinfo,
     y_format: Callable[[float], str] = short_number,
     zero_based: bool = False,
 ) -> Markup:
-    """An SVG chart of `series` between `start` and `end` (epoch seconds)."""
+    """An SVG chart of `series` between `start` and `end` (epoch seconds); the time axis is
+    labelled in `tz`, the zone the pages show times in."""
     values = [v for s in series for _, v in s.points if v is not None]
     if not values or end <= start:
         return Markup(
@@ -134,7 +136,7 @@ def line_chart(
         parts.append(
             Markup(
                 '<text class="axis" x="{x:.1f}" y="{y}" text-anchor="{a}">{label}</text>'
-            ).format(x=x(ts), y=_TOP + plot_h + 18, a=anchor, label=_date_label(ts, span))
+            ).format(x=x(ts), y=_TOP + plot_h + 18, a=anchor, label=_date_label(ts, span, tz))
         )
     parts.append(
         Markup('<rect class="frame" x="{l}" y="{t}" width="{w}" height="{h}"/>').format(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import asyncpg
@@ -27,6 +27,7 @@ from marketplaced.web.views.common import (
     params,
     pool,
     render,
+    zone,
 )
 
 PRODUCT_PARAMS = (
@@ -114,6 +115,7 @@ async def product_page(request: web.Request) -> web.Response:
     stats = await catalog.stats_history(db, pid, since)
     daily = await jobs.product_days(db, pid, since.date())
     tree = await category_tree(request)
+    tz = zone(request)
     # nothing is known before the first observation: the charts start there, not months earlier
     seen = [r["observed_at"] for r in (*history, *stats)] + [row["first_seen"]]
     first = min(seen)
@@ -125,9 +127,9 @@ async def product_page(request: web.Request) -> web.Response:
         "product": row,
         "skus": sku_rows,
         "chain": tree.chain(row["category_id"]),
-        "sku_charts": sku_charts(charted, history, since, row["last_seen"]),
-        "orders_chart": orders_chart(stats, since, row["last_seen"]),
-        "daily": daily_charts(daily, since, "product") if daily else None,
+        "sku_charts": sku_charts(charted, history, since, row["last_seen"], tz),
+        "orders_chart": orders_chart(stats, since, row["last_seen"], tz),
+        "daily": daily_charts(daily, since, "product", tz) if daily else None,
         "characteristics": _characteristics(row["characteristics"]),
         "days": days,
         "chart_skus": CHART_SKUS,
@@ -187,6 +189,7 @@ def sku_charts(
     history: Sequence[asyncpg.Record],
     since: datetime,
     product_seen: datetime | None,
+    tz: tzinfo,
 ) -> list[dict[str, Any]]:
     by_sku: dict[int, list[asyncpg.Record]] = {}
     for r in history:
@@ -205,12 +208,14 @@ def sku_charts(
                 Series("list price", step_points(rows, "full_price", start, until, gap)),
             ],
             title=f"SKU {sku['id']}: price, so'm",
+            tz=tz,
             start=start,
             end=end,
         )
         stock = line_chart(
             [Series("in stock", step_points(rows, "available_amount", start, until, gap))],
             title=f"SKU {sku['id']}: stock",
+            tz=tz,
             start=start,
             end=end,
             zero_based=True,
@@ -219,13 +224,16 @@ def sku_charts(
     return charts
 
 
-def daily_charts(days: Sequence[asyncpg.Record], since: datetime, what: str) -> dict[str, Any]:
-    """Orders and revenue per day from the analytics job (each day a point at its start)."""
+def daily_charts(
+    days: Sequence[asyncpg.Record], since: datetime, what: str, tz: tzinfo
+) -> dict[str, Any]:
+    """Orders and revenue per day from the analytics job (each day a point at its start, in
+    the zone of the pages: analytics days are local days)."""
     start, end = since.timestamp(), time.time()
 
     def pts(key: str) -> list[tuple[float, float | None]]:
         return [
-            (datetime.combine(d["day"], datetime.min.time(), UTC).timestamp(), float(d[key]))
+            (datetime.combine(d["day"], datetime.min.time(), tz).timestamp(), float(d[key]))
             for d in days
         ]
 
@@ -233,6 +241,7 @@ def daily_charts(days: Sequence[asyncpg.Record], since: datetime, what: str) -> 
         "orders": line_chart(
             [Series("orders per day", pts("orders"), step=False)],
             title=f"Orders per day of the {what}",
+            tz=tz,
             start=start,
             end=end,
             zero_based=True,
@@ -240,6 +249,7 @@ def daily_charts(days: Sequence[asyncpg.Record], since: datetime, what: str) -> 
         "revenue": line_chart(
             [Series("revenue per day, so'm", pts("revenue"), step=False)],
             title=f"Revenue per day of the {what}",
+            tz=tz,
             start=start,
             end=end,
             zero_based=True,
@@ -249,7 +259,7 @@ def daily_charts(days: Sequence[asyncpg.Record], since: datetime, what: str) -> 
 
 
 def orders_chart(
-    stats: Sequence[asyncpg.Record], since: datetime, last_seen: datetime | None
+    stats: Sequence[asyncpg.Record], since: datetime, last_seen: datetime | None, tz: tzinfo
 ) -> Any:
     start = since.timestamp()
     until, gap = _until(last_seen)
@@ -259,6 +269,7 @@ def orders_chart(
             Series("reviews", step_points(stats, "reviews_amount", start, until, gap)),
         ],
         title="Orders and reviews over time",
+        tz=tz,
         start=start,
         end=time.time(),
         zero_based=True,
@@ -302,7 +313,7 @@ async def seller_page(request: web.Request) -> web.Response:
     top = await fetch_page(db, catalog.product_list(ProductFilter(seller_id=sid, limit=20)))
     daily = await jobs.seller_days(db, sid, since.date())
     if daily:
-        trend = daily_charts(daily, since, "seller")
+        trend = daily_charts(daily, since, "seller", zone(request))
     else:
         weeks = await sellers.seller_trend(db, sid, since)
         points: list[tuple[float, float | None]] = [
@@ -312,6 +323,7 @@ async def seller_page(request: web.Request) -> web.Response:
             "orders": line_chart(
                 [Series("orders per week", points, step=False)],
                 title="Orders per week",
+                tz=zone(request),
                 start=since.timestamp(),
                 end=time.time(),
                 zero_based=True,

@@ -3,11 +3,12 @@ value formatting for templates, and links that keep the current filters."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -17,7 +18,7 @@ import asyncpg
 from aiohttp import web
 
 from marketplaced.config import Config
-from marketplaced.web import listing
+from marketplaced.web import listing, localtime
 from marketplaced.web.listing import Column, ListQuery, Page
 from marketplaced.web.params import Params
 from marketplaced.web.queries.catalog import CategoryCache, CategoryTree
@@ -58,6 +59,8 @@ class WebState:
     categories: CategoryCache = field(default_factory=CategoryCache)
     #: (wall clock, {scanner: rate}) samples for the status page's rate chart
     rates: deque[tuple[float, dict[str, float]]] = field(default_factory=lambda: deque(maxlen=360))
+    #: the zone pages show times in (`[web] timezone`)
+    zone: tzinfo = UTC
 
 
 def db_failure(exc: BaseException) -> str:
@@ -88,6 +91,7 @@ async def render(
         "csrf_token": guard.csrf_token(csrf_id(request)),
         "auth_enabled": guard.enabled,
         "generated_at": datetime.now(UTC),
+        "zone_label": localtime.label(state(request).zone),
     }
     return aiohttp_jinja2.render_template(template, request, ctx, status=status)
 
@@ -152,7 +156,7 @@ def row_link(column: Column, row: Mapping[str, Any]) -> str | None:
 # -- formatting -----------------------------------------------------------------------------------
 
 
-def fmt(value: Any, kind: str = "text") -> str:
+def fmt(value: Any, kind: str = "text", *, tz: tzinfo = UTC) -> str:
     if value is None or listing.is_infinite(value):
         return "—"
     if kind in ("int", "money") and isinstance(value, int | float | Decimal):
@@ -165,7 +169,7 @@ def fmt(value: Any, kind: str = "text") -> str:
     if kind == "rating" and isinstance(value, int | float):
         return f"{value:.1f}"
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        return localtime.markup(value, tz)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool):
@@ -202,8 +206,18 @@ def ts(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
-def template_globals() -> dict[str, Any]:
-    return {"fmt": fmt, "ago": ago, "fmt_bytes": fmt_bytes, "row_link": row_link, "ts": ts}
+def template_globals(zone: tzinfo) -> dict[str, Any]:
+    return {
+        "fmt": functools.partial(fmt, tz=zone),
+        "ago": ago,
+        "fmt_bytes": fmt_bytes,
+        "row_link": row_link,
+        "ts": ts,
+    }
+
+
+def zone(request: web.Request) -> tzinfo:
+    return state(request).zone
 
 
 def page_links(request: web.Request, page: Page) -> dict[str, str | None]:

@@ -73,6 +73,7 @@ def rate_chart(web_state: WebState) -> Any:
     return line_chart(
         series,
         title="Scanner rate, ids/s (last hour)",
+        tz=web_state.zone,
         start=min(start, now - 60),
         end=now,
         zero_based=True,
