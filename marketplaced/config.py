@@ -363,9 +363,13 @@ class AlertsConfig:
     digest_schedule: str = _opt(
         "0 9 * * *", "when the digest is sent" + _SCHEDULE_HELP, pattern=_SCHEDULE
     )
-    # 60 s: rows younger than this may belong to a batch still committing; they wait a run
+    # alerts follow the commit order now, so nothing needs to settle; the key is still
+    # accepted so that existing configuration files stay valid
     settle_s: float = _opt(
-        60.0, "ignore observations younger than this (batches in flight)", lo=0, hi=3600
+        60.0,
+        "no longer used (alerts follow the commit order); accepted for old files",
+        lo=0,
+        hi=3600,
     )
     new_low_days: int = _opt(30, "default window of new_low rules", lo=1, hi=3650)
     fake_discount_pct: float = _opt(
@@ -379,6 +383,15 @@ class AlertsConfig:
     send_timeout_s: float = _opt(30.0, "time limit of one delivery attempt", lo=1, hi=600)
     redeliver_h: float = _opt(
         24.0, "failed deliveries are retried by later runs for this long", lo=0, hi=720
+    )
+    # 3 in a row: one failure is often a blip, three in a row a channel that is down; while
+    # it is skipped its events wait (within redeliver_h) and the other channels go on
+    circuit_failures: int = _opt(
+        3, "failed deliveries in a row that make a channel skipped for a while", lo=1, hi=1000
+    )
+    # 15 min: about one alerts run, so a recovered channel is back within two runs
+    circuit_cooldown_s: float = _opt(
+        900.0, "how long a channel with too many failures is skipped", lo=0, hi=86400
     )
 
     def __post_init__(self) -> None:

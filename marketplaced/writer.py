@@ -29,7 +29,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import asyncpg
 
-from marketplaced import log
+from marketplaced import commit_log, log
 from marketplaced.checkpoint import CheckpointSink, CursorMark, DeadLetter
 from marketplaced.config import WriterConfig
 from marketplaced.holding import HoldingQueue
@@ -314,6 +314,8 @@ class Writer:
                 mine = {t: groups[t] for t in sink.types if t in groups}
                 if mine:
                     rows += await sink.write(conn, mine, now)
+            # last: numbers the batch in commit order for the readers of history
+            await commit_log.stamp(conn, now)
         return rows
 
     def _acknowledge(self, batch: list[Any]) -> None:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from marketplaced import commit_log
 from marketplaced.checkpoint import CheckpointSink, ParseFailure
 from marketplaced.errors import ParseError
 from marketplaced.jobs import coverage
@@ -93,6 +94,7 @@ class SimDriver:
                 await self.sink.write(conn, {ProductSnapshot: snaps}, now)
                 if failures:
                     await CheckpointSink().write(conn, {ParseFailure: failures}, now)
+                await commit_log.stamp(conn, now)  # as the writer ends every batch
             if sample:
                 await coverage.record(conn, now + timedelta(minutes=10), MAX_PERIOD)
 

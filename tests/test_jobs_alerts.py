@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from marketplaced.jobs import alerts
+from marketplaced.jobs import alerts, delivery
 from marketplaced.jobs.notify import Notifier
 from marketplaced.jobs.rules import parse_rules
 from tests.conftest import base_config
@@ -88,6 +88,11 @@ async def events(pool: asyncpg.Pool) -> list[asyncpg.Record]:
     return await pool.fetch("SELECT * FROM alert_events ORDER BY id")
 
 
+async def scanned_through(pool: asyncpg.Pool) -> None:
+    """The Uzum scanner finished its first pass: products seen from now on are new ones."""
+    await pool.execute("INSERT INTO scan_cursors (scanner, cycle) VALUES ('uzum.products', 2)")
+
+
 @pytest.fixture
 def base() -> datetime:
     # recent real time: partitions exist and the redelivery window (real created_at) applies
@@ -112,7 +117,7 @@ async def test_one_drop_one_notification_rearm_and_no_alert_from_bad_scans(
     async def scan(at: timedelta, edit: Callable[..., Any] | None = None) -> list[int]:
         await drv.scan(0, at=base + at, edit=edit)  # time stands still: only edits change
         created = await alerts.evaluate(pool, s, base + at + timedelta(minutes=2))
-        await alerts.deliver(pool, n, s, base + at + timedelta(minutes=2))
+        await delivery.deliver(pool, n, s, base + at + timedelta(minutes=2))
         return created
 
     assert await scan(timedelta()) == []  # first sightings are not changes
@@ -192,7 +197,7 @@ async def test_failed_channel_is_retried_alone_and_recorded(
     await drv.scan(0, at=base + timedelta(hours=1), edit=only({p}, set_price(0, cheaper)))
     now = base + timedelta(hours=1, minutes=2)
     assert len(await alerts.evaluate(pool, s, now)) == 1
-    assert await alerts.deliver(pool, n, s, now) == 0  # one channel still failing
+    assert await delivery.deliver(pool, n, s, now) == 0  # one channel still failing
     assert (len(rec.got["good"]), len(rec.got["flaky"]), "down" in rec.got) == (1, 1, False)
     rows = await pool.fetch("SELECT channel, status, attempts, error FROM alert_deliveries")
     by_path = {urlsplit(r["channel"]).path.strip("/"): r for r in rows}
@@ -203,7 +208,7 @@ async def test_failed_channel_is_retried_alone_and_recorded(
     assert (await events(pool))[0]["status"] == "failed"
     # the next run retries only the channel that has not got it
     rec.fail["down"] = 0
-    assert await alerts.deliver(pool, n, s, now + timedelta(minutes=15)) == 1
+    assert await delivery.deliver(pool, n, s, now + timedelta(minutes=15)) == 1
     assert (len(rec.got["good"]), len(rec.got["flaky"]), len(rec.got["down"])) == (1, 1, 1)
     assert (await events(pool))[0]["status"] == "sent"
 
@@ -220,6 +225,9 @@ async def test_daily_cap_digest_and_other_rule_kinds(
         f"price_drop all pct=10 cap=1; new_product seller:{seller}; back_in_stock product:{c}; "
         f"fake_discount product:{b} pct=15 days=2; new_low product:{a} days=1",
     )
+    # the rules predate the scans, and the catalogue has been scanned through once
+    await pool.execute("UPDATE alert_rules SET created_at = $1", base - timedelta(days=1))
+    await scanned_through(pool)
     s, n = settings(digest=True), notifier(f"{url}/digest")
     first = [i for i in drv.ids if i != late]
     price_a = drv.expected(a, 0).skus[0].purchase_price
@@ -263,10 +271,46 @@ async def test_daily_cap_digest_and_other_rule_kinds(
         ("new_low", f"product:{a}", "digest"),
         ("new_product", f"product:{late}", "digest"),
     }
-    assert await alerts.deliver(pool, n, s, now) == 0  # digest mode: nothing sent one by one
-    assert await alerts.send_digest(pool, n) == 5
+    assert await delivery.deliver(pool, n, s, now) == 0  # digest mode: nothing sent one by one
+    assert await delivery.send_digest(pool, n, s, now) == 5
     assert len(rec.got["digest"]) == 1
     digest = rec.got["digest"][0]
-    assert digest["title"] == "marketplaced: 5 alert(s)"
-    assert digest["message"].count("•") == 5 and "Suspicious discount" in digest["message"]
-    assert await alerts.send_digest(pool, n) == 0  # already sent
+    # the capped drop is not dropped silently: it ends in the same message
+    assert digest["title"] == "marketplaced: 5 alert(s), 1 over the daily cap"
+    assert digest["message"].count("•") == 6 and "Suspicious discount" in digest["message"]
+    assert "Over the daily cap:\n• Price drop: " in digest["message"]
+    assert await delivery.send_digest(pool, n, s, now) == 0  # already sent
+    assert len(rec.got["digest"]) == 1
+
+
+async def test_first_run_after_install_is_no_flood_and_capped_alerts_end_in_one_message(
+    pool: asyncpg.Pool, receiver: tuple[Receiver, str], base: datetime
+) -> None:
+    rec, url = receiver
+    drv = SimDriver(pool, seed=5, n_ids=40, day0=base.date())
+    first, appearing = drv.ids[:-5], drv.ids[-5:]
+    await rules(pool, "new_product all cap=2")
+    # installed at `base`: the rule exists from then on and the scanner starts its first pass
+    await pool.execute("UPDATE alert_rules SET created_at = $1", base)
+    await pool.execute("INSERT INTO scan_cursors (scanner, cycle) VALUES ('uzum.products', 1)")
+    s, n = settings(), notifier(f"{url}/hook")
+    await drv.scan(0, first, at=base + timedelta(minutes=10))
+    # the products the first pass discovers were there before: not one "new product"
+    assert await alerts.evaluate(pool, s, base + timedelta(minutes=15)) == []
+    assert await delivery.deliver(pool, n, s, base + timedelta(minutes=15)) == 0
+    assert "hook" not in rec.got
+
+    # the pass is complete; then five products appear at once, over the rule's cap of 2
+    await pool.execute("UPDATE scan_cursors SET cycle = 2")
+    await drv.scan(0, appearing, at=base + timedelta(hours=1))
+    now = base + timedelta(hours=1, minutes=5)
+    assert len(await alerts.evaluate(pool, s, now)) == 5
+    assert sorted(e["status"] for e in await events(pool)) == ["capped"] * 3 + ["pending"] * 2
+    assert await delivery.deliver(pool, n, s, now) == 2
+    titles = [b["title"] for b in rec.got["hook"]]
+    assert [t.startswith("New product: ") for t in titles] == [True, True, False]
+    # the three over the cap end in one message that names them
+    assert titles[2] == "marketplaced: 3 alert(s) over the daily cap"
+    assert rec.got["hook"][2]["message"].count("• New product: ") == 3
+    await delivery.deliver(pool, n, s, now + timedelta(minutes=15))
+    assert len(rec.got["hook"]) == 3  # told once

@@ -20,7 +20,15 @@ import asyncpg
 from marketplaced import log
 from marketplaced.checkpoint import LiveState
 from marketplaced.config import Config
-from marketplaced.jobs import alerts, analytics, coverage, health, maintenance, schedule
+from marketplaced.jobs import (
+    alerts,
+    analytics,
+    coverage,
+    delivery,
+    health,
+    maintenance,
+    schedule,
+)
 from marketplaced.jobs.health import HealthInputs
 from marketplaced.jobs.notify import Notifier, split_urls
 from marketplaced.jobs.rules import parse_rules
@@ -70,6 +78,8 @@ def _notifier(cfg: Config) -> Notifier:
         attempts=a.attempts,
         backoff_s=a.retry_backoff_s,
         timeout_s=a.send_timeout_s,
+        circuit_failures=a.circuit_failures,
+        circuit_cooldown_s=a.circuit_cooldown_s,
     )
 
 
@@ -90,10 +100,12 @@ def build_specs(ctx: _Context) -> list[JobSpec]:
 
     async def run_alerts() -> int:
         events = await alerts.evaluate(ctx.pool, al_settings, ctx.clock())
-        return len(events) + await alerts.deliver(ctx.pool, ctx.notifier, al_settings, ctx.clock())
+        return len(events) + await delivery.deliver(
+            ctx.pool, ctx.notifier, al_settings, ctx.clock()
+        )
 
     async def run_digest() -> int:
-        return await alerts.send_digest(ctx.pool, ctx.notifier)
+        return await delivery.send_digest(ctx.pool, ctx.notifier, al_settings, ctx.clock())
 
     async def run_health() -> int:
         now = ctx.clock()
@@ -101,7 +113,7 @@ def build_specs(ctx: _Context) -> list[JobSpec]:
         ctx.health = result
         change = await health.transition(ctx.pool, result)
         if change is not None and cfg.health.notify:
-            await alerts.notify_health(ctx.pool, ctx.notifier, now, *change)
+            await delivery.notify_health(ctx.pool, ctx.notifier, now, *change)
         return len(result["checks"])
 
     async def run_vacuum() -> int:

@@ -1,14 +1,13 @@
 """Price and stock alerts: evaluate rules on new history, store events, deliver them.
 
-Each run looks at the history rows observed since the last run's watermark (minus a settle
-time, so a batch still committing is not half-seen) and asks every enabled rule for
+Each run looks at the history rows of the writer batches committed since the last run — the
+watermark is the commit log's number (commit_log.py), not a time, so a batch that committed
+late is not skipped and one still committing is not half-seen — and asks every enabled rule for
 candidates (alerts_sql.py). Hygiene, in this order: a rule fires once per change and is then
 disarmed for that item until `rearm_h` has passed (hysteresis: a price flapping around a
 threshold is one alert); beyond the rule's daily cap an event is stored as `capped`, not sent;
 in digest mode events wait for the digest. Events, rule state and the watermark commit in one
-transaction, so a crash cannot fire twice. Delivery runs after the commit: every channel is
-tried with retries; a failed one is retried by later runs (only the channels that have not got
-it) for `redeliver_h`, and every attempt is recorded in `alert_deliveries`.
+transaction, so a crash cannot fire twice. Delivery runs after the commit (delivery.py).
 """
 
 from __future__ import annotations
@@ -20,10 +19,9 @@ from typing import Any
 
 import asyncpg
 
-from marketplaced import log
+from marketplaced import commit_log, log
 from marketplaced.config import AlertsConfig
 from marketplaced.jobs import alerts_sql as q
-from marketplaced.jobs.notify import Notifier
 from marketplaced.jobs.rules import RuleSpec
 from marketplaced.jobs.state import load_state, save_state
 
@@ -33,10 +31,6 @@ _log = log.get(__name__)
 _FIRST_LOOKBACK = timedelta(hours=1)
 #: after a long outage evaluate at most this much history: older changes are stale news
 _MAX_WINDOW = timedelta(days=1)
-#: events delivered per run at most; the rest wait for the next run
-_DELIVER_BATCH = 200
-#: lines of a digest message; beyond them it says how many more there were
-_DIGEST_LINES = 50
 _PRODUCT_URL = "https://uzum.uz/product/{}"
 
 
@@ -45,7 +39,6 @@ class AlertSettings:
     rearm: timedelta
     daily_cap: int
     digest: bool
-    settle: timedelta
     new_low_days: int
     fake_discount_pct: float
     fake_discount_days: int
@@ -58,7 +51,6 @@ class AlertSettings:
             rearm=timedelta(hours=cfg.rearm_h),
             daily_cap=cfg.daily_cap,
             digest=cfg.digest,
-            settle=timedelta(seconds=cfg.settle_s),
             new_low_days=cfg.new_low_days,
             fake_discount_pct=cfg.fake_discount_pct,
             fake_discount_days=cfg.fake_discount_days,
@@ -87,26 +79,55 @@ async def sync_config_rules(pool: asyncpg.Pool, specs: Sequence[RuleSpec]) -> No
 
 
 async def evaluate(pool: asyncpg.Pool, settings: AlertSettings, now: datetime) -> list[int]:
-    """Turn the changes observed since the last run into events; returns the new event ids."""
-    hi = now - settings.settle
-    state = await load_state(pool, "alerts")
-    lo = datetime.fromisoformat(state["until"]) if "until" in state else hi - _FIRST_LOOKBACK
-    lo = max(lo, hi - _MAX_WINDOW)
-    if lo >= hi:
-        return []
-    created: list[int] = []
+    """Turn the batches committed since the last run into events; returns the new event ids.
+    Events, rule state and the watermark commit together."""
     async with pool.acquire() as conn, conn.transaction():
-        rules = await conn.fetch(q.RULES)
-        if rules:
-            for statement in (q.SKU_CHANGES, q.PRODUCT_CHANGES, q.NEW_PRODUCTS):
-                await conn.execute(statement, lo, hi)
-            await conn.execute(q.CLOSURE)
-            for rule in rules:
-                created += await _apply_rule(conn, rule, settings)
-        await save_state(conn, "alerts", {"until": hi.isoformat()})
+        created, window = await _evaluate(conn, settings, now)
     if created:
-        _log.info("alerts_fired", events=len(created), since=lo.isoformat(), until=hi.isoformat())
+        _log.info("alerts_fired", events=len(created), **window)
     return created
+
+
+async def preview(pool: asyncpg.Pool, settings: AlertSettings, now: datetime) -> list[Any]:
+    """What `evaluate` would store now (kind, item, status, title per event), changing nothing:
+    the same work in a transaction that is rolled back."""
+    async with pool.acquire() as conn:
+        tr = conn.transaction()
+        await tr.start()
+        try:
+            created, _ = await _evaluate(conn, settings, now)
+            return list(await conn.fetch(q.EVENTS_BY_ID, created))
+        finally:
+            await tr.rollback()
+
+
+async def _evaluate(
+    conn: Any, settings: AlertSettings, now: datetime
+) -> tuple[list[int], dict[str, Any]]:
+    """The batches numbered after the watermark (commit order, see commit_log), whatever their
+    stamps: a batch that committed late is still new to us. The first run (or the first after
+    the time-based watermark of older versions) takes the batches stamped after that time."""
+    state = await load_state(conn, "alerts")
+    upto = await commit_log.top(conn)
+    # stale news: after a long outage only the last day of changes is worth telling
+    oldest = now - _MAX_WINDOW
+    if "seq" in state:
+        stamps = await commit_log.stamps_after(conn, int(state["seq"]), upto, oldest)
+    else:
+        since = (
+            datetime.fromisoformat(state["until"]) if "until" in state else now - _FIRST_LOOKBACK
+        )
+        stamps = await commit_log.stamps_since(conn, upto, max(since, oldest))
+    created: list[int] = []
+    rules = await conn.fetch(q.RULES)
+    if rules and stamps:
+        for statement in (q.SKU_CHANGES, q.PRODUCT_CHANGES, q.NEW_PRODUCTS):
+            await conn.execute(statement, stamps, stamps[0], stamps[-1])
+        await conn.execute(q.CLOSURE)
+        for rule in rules:
+            created += await _apply_rule(conn, rule, settings)
+    await save_state(conn, "alerts", {"seq": upto})
+    return created, {"batches": len(stamps), "upto": upto}
 
 
 def _query(rule: asyncpg.Record, s: AlertSettings) -> tuple[str, tuple[Any, ...]]:
@@ -123,7 +144,7 @@ def _query(rule: asyncpg.Record, s: AlertSettings) -> tuple[str, tuple[Any, ...]
         return (q.SKU_OUT_OF_STOCK if sku_scope else q.PRODUCT_OUT_OF_STOCK), ()
     if kind == "back_in_stock":
         return (q.SKU_BACK_IN_STOCK if sku_scope else q.PRODUCT_BACK_IN_STOCK), ()
-    return q.NEW_PRODUCT, ()
+    return q.NEW_PRODUCT, (rule["created_at"],)
 
 
 async def _apply_rule(conn: Any, rule: asyncpg.Record, s: AlertSettings) -> list[int]:
@@ -189,60 +210,6 @@ def describe(kind: str, c: Any) -> tuple[str, str]:
         head, line = "New product", f"from {_som(new)}"
     url = _PRODUCT_URL.format(c["product_id"])
     return f"{head}: {name}", f"{name}{variant}\n{line}\n{url}"
-
-
-# -- delivery ------------------------------------------------------------------------------------
-async def deliver(pool: asyncpg.Pool, notifier: Notifier, s: AlertSettings, now: datetime) -> int:
-    """Send pending (and recently failed) events one by one; returns how many were sent."""
-    events = await pool.fetch(q.UNSENT, now - s.redeliver, _DELIVER_BATCH)
-    if not events:
-        return 0
-    if not notifier.channels:
-        await pool.execute(q.SET_STATUS, [e["id"] for e in events], "stored")
-        return 0
-    sent = 0
-    for e in events:
-        if await send_and_record(pool, notifier, [e["id"]], e["title"], e["message"]):
-            sent += 1
-    return sent
-
-
-async def send_and_record(
-    pool: asyncpg.Pool, notifier: Notifier, event_ids: list[int], title: str, body: str
-) -> bool:
-    """Send to the channels that have not got it yet; record each; True when all have it."""
-    done = {r["channel"] for r in await pool.fetch(q.SENT_CHANNELS, event_ids[0])}
-    results = await notifier.send(title, body, skip=done)
-    for r in results:
-        status = "sent" if r.ok else "failed"
-        await pool.execute(q.INSERT_DELIVERY, event_ids, r.channel, status, r.attempts, r.error)
-    ok = all(r.ok for r in results)
-    await pool.execute(q.SET_STATUS, event_ids, "sent" if ok else "failed")
-    return ok
-
-
-async def send_digest(pool: asyncpg.Pool, notifier: Notifier) -> int:
-    """One message with every event waiting for the digest; returns the events covered."""
-    events = await pool.fetch(q.DIGEST_QUEUE)
-    if not events or not notifier.channels:
-        return 0
-    lines = [f"• {e['title']}" for e in events[:_DIGEST_LINES]]
-    if len(events) > _DIGEST_LINES:
-        lines.append(f"… and {len(events) - _DIGEST_LINES} more")
-    title = f"marketplaced: {len(events)} alert(s)"
-    ok = await send_and_record(pool, notifier, [e["id"] for e in events], title, "\n".join(lines))
-    return len(events) if ok else 0
-
-
-async def notify_health(
-    pool: asyncpg.Pool, notifier: Notifier, now: datetime, title: str, body: str
-) -> None:
-    """A health transition as an event of its own (kind 'health'), delivered at once."""
-    event_id = await pool.fetchval(q.INSERT_HEALTH_EVENT, now, title, body)
-    if notifier.channels:
-        await send_and_record(pool, notifier, [event_id], title, body)
-    else:
-        await pool.execute(q.SET_STATUS, [event_id], "stored")
 
 
 async def recent(pool: asyncpg.Pool, limit: int = 50) -> list[dict[str, Any]]:

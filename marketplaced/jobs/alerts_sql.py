@@ -1,9 +1,11 @@
 """The SQL of the alert evaluation (see alerts.py for the flow).
 
-Candidates are built from history rows observed in the window ($1, $2]: a SKU row joined with
-the row before it (what changed), a product stats row likewise, and products first seen in the
-window. Only real rows are compared: a product that failed to parse, or a SKU absent from a
-payload, has no row, so missing data can never read as a price change or an empty stock.
+Candidates are built from the history rows of the batches committed since the last run ($1:
+their stamps; $2, $3: the lowest and highest of them, so the time index and the monthly
+partitions narrow the scan): a SKU row joined with the row before it (what changed), a product
+stats row likewise, and products first seen in those batches. Only real rows are compared: a
+product that failed to parse, or a SKU absent from a payload, has no row, so missing data can
+never read as a price change or an empty stock.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ CROSS JOIN LATERAL (
     WHERE x.sku_id = h.sku_id AND x.observed_at < h.observed_at
     ORDER BY x.observed_at DESC LIMIT 1
 ) p
-WHERE h.observed_at > $1 AND h.observed_at <= $2"""
+WHERE h.observed_at >= $2 AND h.observed_at <= $3 AND h.observed_at = ANY($1::timestamptz[])"""
 
 PRODUCT_CHANGES = """
 CREATE TEMP TABLE t_product_changes ON COMMIT DROP AS
@@ -30,14 +32,15 @@ CROSS JOIN LATERAL (
     WHERE x.product_id = h.product_id AND x.observed_at < h.observed_at
     ORDER BY x.observed_at DESC LIMIT 1
 ) p
-WHERE h.observed_at > $1 AND h.observed_at <= $2 AND h.total_available <> p.total_available"""
+WHERE h.observed_at >= $2 AND h.observed_at <= $3 AND h.observed_at = ANY($1::timestamptz[])
+  AND h.total_available <> p.total_available"""
 
 # the writer stamps a new product's first stats row and first_seen with the same instant
 NEW_PRODUCTS = """
 CREATE TEMP TABLE t_new_products ON COMMIT DROP AS
 SELECT h.product_id, h.observed_at FROM product_stats_history h
 JOIN products p ON p.id = h.product_id AND p.first_seen = h.observed_at
-WHERE h.observed_at > $1 AND h.observed_at <= $2"""
+WHERE h.observed_at >= $2 AND h.observed_at <= $3 AND h.observed_at = ANY($1::timestamptz[])"""
 
 CLOSURE = """
 CREATE TEMP TABLE t_alert_closure ON COMMIT DROP AS
@@ -140,17 +143,23 @@ PRODUCT_BACK_IN_STOCK = _PRODUCT_STOCK.format(
     scope=_scope(False),
 )
 
+# $3: the rule's creation. New means new since the rule exists, and only once the Uzum scan has
+# made a full pass (every shard past its first cycle): until then a product seen for the first
+# time is the catalogue being discovered, not a product that just appeared.
 NEW_PRODUCT = f"""
 SELECT 'product:' || c.product_id AS item, c.product_id, NULL::bigint AS sku_id, c.observed_at,
        NULL::bigint AS old_value,
        (SELECT min(k.purchase_price) FROM skus k WHERE k.product_id = c.product_id) AS new_value,
        pr.title, NULL::text AS detail
 FROM t_new_products c JOIN products pr ON pr.id = c.product_id
-WHERE {_scope(False)}
+WHERE c.observed_at > $3
+  AND EXISTS (SELECT 1 FROM scan_cursors WHERE scanner LIKE 'uzum.products%' AND cycle > 1)
+  AND NOT EXISTS (SELECT 1 FROM scan_cursors WHERE scanner LIKE 'uzum.products%' AND cycle = 1)
+  AND {_scope(False)}
 ORDER BY c.observed_at, c.product_id"""  # noqa: S608 - constant fragments only
 
 RULES = """
-SELECT id, name, kind, scope, target_id, pct, price, days, daily_cap, rearm_h
+SELECT id, name, kind, scope, target_id, pct, price, days, daily_cap, rearm_h, created_at
 FROM alert_rules WHERE enabled ORDER BY id"""
 
 STATE = "SELECT last_fired_at FROM alert_state WHERE rule_id = $1 AND item = $2"
@@ -175,22 +184,10 @@ DISABLE_STALE_RULES = """
 UPDATE alert_rules SET enabled = false
 WHERE source = 'config' AND enabled AND NOT (name = ANY($1::text[]))"""
 
-UNSENT = """
-SELECT id, title, message, status FROM alert_events
-WHERE status = 'pending' OR (status = 'failed' AND created_at > $1)
-ORDER BY id LIMIT $2"""
-DIGEST_QUEUE = "SELECT id, title, message FROM alert_events WHERE status = 'digest' ORDER BY id"
-SENT_CHANNELS = """
-SELECT DISTINCT channel FROM alert_deliveries WHERE $1 = ANY(event_ids) AND status = 'sent'"""
-INSERT_DELIVERY = """
-INSERT INTO alert_deliveries (event_ids, channel, status, attempts, error)
-VALUES ($1, $2, $3, $4, $5)"""
-SET_STATUS = """
-UPDATE alert_events SET status = $2, sent_at = CASE WHEN $2 = 'sent' THEN now() END
-WHERE id = ANY($1::bigint[])"""
-INSERT_HEALTH_EVENT = """
-INSERT INTO alert_events (kind, item, observed_at, title, message, status)
-VALUES ('health', 'daemon', $1, $2, $3, 'pending') RETURNING id"""
+EVENTS_BY_ID = """
+SELECT e.kind, e.item, e.status, e.title, r.name AS rule
+FROM alert_events e LEFT JOIN alert_rules r ON r.id = e.rule_id
+WHERE e.id = ANY($1::bigint[]) ORDER BY e.id"""
 RECENT = """
 SELECT e.id, e.kind, e.item, e.product_id, e.sku_id, e.observed_at, e.old_value, e.new_value,
        e.title, e.message, e.status, e.created_at, e.sent_at, r.name AS rule

@@ -3,8 +3,9 @@
 Apprise is synchronous (it uses `requests`), so each attempt runs in a worker thread with
 `asyncio.to_thread` and the event loop never waits on a slow chat API. Every configured URL is
 its own channel with its own retries (exponential backoff between attempts, awaited on the loop,
-not slept in the thread) and its own result, so one broken channel neither blocks the others
-nor makes them send twice when the failed one is retried later. Channels are named by Apprise's
+not slept in the thread), its own time limit, its own circuit and its own result, so one broken
+or hanging channel neither delays the others nor makes them send twice (delivery.py runs the
+channels side by side). Channels are named by Apprise's
 privacy-masked URL: tokens never reach logs or the database.
 """
 
@@ -13,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import re
 import warnings
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from marketplaced import log
@@ -61,27 +63,73 @@ class _Channel:
         return (messages[-1] if messages else "delivery failed")[:1000]
 
 
+@dataclass(slots=True)
+class _Circuit:
+    """Consecutive failed deliveries of one channel, and until when it is skipped."""
+
+    failures: int = 0
+    open_until: datetime | None = None
+
+
 class Notifier:
-    """Sends one message to every channel; `skip` names channels that already have it."""
+    """The configured channels, each delivered on its own: `send(channel, …)` tries one
+    channel with retries under its own time limit, and a channel whose last `circuit_failures`
+    deliveries failed is skipped (`available` is False) for `circuit_cooldown_s`; after the
+    cool-down one delivery probes it again. The circuit lives as long as the Notifier (the
+    daemon keeps it across runs); `lock(channel)` lets a channel carry one message at a time,
+    so a run never overlaps a send that a cancelled run left in flight."""
 
     def __init__(
-        self, urls: Sequence[str], *, attempts: int, backoff_s: float, timeout_s: float
+        self,
+        urls: Sequence[str],
+        *,
+        attempts: int,
+        backoff_s: float,
+        timeout_s: float,
+        circuit_failures: int = 3,
+        circuit_cooldown_s: float = 900.0,
     ) -> None:
-        self._channels = [_Channel(u) for u in urls]
+        self._channels = {ch.name: ch for ch in (_Channel(u) for u in urls)}
         self._attempts = attempts
         self._backoff_s = backoff_s
         self._timeout_s = timeout_s
-        for ch in self._channels:
+        self._trip_after = circuit_failures
+        self._cooldown = timedelta(seconds=circuit_cooldown_s)
+        self._circuits = {name: _Circuit() for name in self._channels}
+        self._locks = {name: asyncio.Lock() for name in self._channels}
+        for ch in self._channels.values():
             if not ch.valid:
                 _log.error("notify_url_invalid", channel=ch.name)
 
     @property
     def channels(self) -> list[str]:
-        return [ch.name for ch in self._channels]
+        return list(self._channels)
 
-    async def send(self, title: str, body: str, skip: Collection[str] = ()) -> list[ChannelResult]:
-        todo = [ch for ch in self._channels if ch.name not in skip]
-        return list(await asyncio.gather(*(self._send_one(ch, title, body) for ch in todo)))
+    def available(self, channel: str, now: datetime) -> bool:
+        """False while the channel's circuit is open (too many failures, cool-down running)."""
+        until = self._circuits[channel].open_until
+        return until is None or now >= until
+
+    def lock(self, channel: str) -> asyncio.Lock:
+        return self._locks[channel]
+
+    async def send(self, channel: str, title: str, body: str, now: datetime) -> ChannelResult:
+        """One message to one channel (with retries); updates the channel's circuit."""
+        result = await self._send_one(self._channels[channel], title, body)
+        circuit = self._circuits[channel]
+        if result.ok:
+            circuit.failures, circuit.open_until = 0, None
+            return result
+        circuit.failures += 1
+        if circuit.failures >= self._trip_after:
+            circuit.open_until = now + self._cooldown
+            _log.warning(
+                "notify_channel_skipped",
+                channel=channel,
+                failures=circuit.failures,
+                until=circuit.open_until.isoformat(),
+            )
+        return result
 
     async def _send_one(self, ch: _Channel, title: str, body: str) -> ChannelResult:
         if not ch.valid:
@@ -90,7 +138,13 @@ class Notifier:
         error: str | None = None
         for attempt in range(1, self._attempts + 1):
             try:
-                error = await asyncio.to_thread(ch.send, title, body, self._timeout_s)
+                # Apprise gets the limit too, but a plugin may not honour it: the wait is capped
+                # here (the worker thread then ends on its own socket timeout)
+                error = await asyncio.wait_for(
+                    asyncio.to_thread(ch.send, title, body, self._timeout_s), self._timeout_s
+                )
+            except TimeoutError:
+                error = f"no answer within {self._timeout_s:g} s"
             except Exception as exc:  # a plugin bug must cost one attempt, not the job
                 error = f"{type(exc).__name__}: {exc}"[:1000]
             if error is None:

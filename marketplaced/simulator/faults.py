@@ -399,8 +399,9 @@ async def fault_response(
     if kind == "badshape":
         # well-formed JSON of the wrong shape (a schema change upstream): it must become a
         # parse failure with the raw body kept, never a crash or a silent drop
-        return web.json_response({"payload": {"data": {"id": "not-a-number", "title": "x",
-                                                       "skuList": "oops"}}})
+        return web.json_response(
+            {"payload": {"data": {"id": "not-a-number", "title": "x", "skuList": "oops"}}}
+        )
     if kind == "truncated":
         whole = body() or b'{"payload":null}'
         cut = whole[: len(whole) // 2]  # half a JSON document never parses
