@@ -406,8 +406,13 @@ class HealthConfig:
     min_products_per_hour: int = _opt(
         1000, "fewer products updated in the last hour is unhealthy (0: off)", lo=0, hi=10**9
     )
+    # no longer read: a second limit made the health check and /healthz disagree about the
+    # same scanner; the key stays valid so existing files keep loading
     heartbeat_max_age_s: float = _opt(
-        600.0, "a scanner without progress for longer is unhealthy", lo=1, hi=86400
+        600.0,
+        "ignored: a scanner is stalled after its platform's max_stale_s ([uzum], [uzex])",
+        lo=1,
+        hi=86400,
     )
     writer_stuck_s: float = _opt(
         300.0, "a writer with queued items and no commit for this long is stuck", lo=1, hi=86400

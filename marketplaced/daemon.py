@@ -236,19 +236,19 @@ class Daemon:
             )
 
     def _health_inputs(self) -> HealthInputs:
-        now = time.monotonic()
         return {
-            "scanners": {n: now - self._heartbeat(s)() for n, s in self.scanners.items()},
+            # the same figure /healthz reads from the snapshot: both judge a scanner alike
+            "scanners": {n: s.stats.stale_s() for n, s in self.scanners.items()},
             "writer_depth": self.writer.depth if self.writer else 0,
             "writer_last_commit_at": self.writer.stats.last_commit_at if self.writer else None,
         }
 
     def _heartbeat(self, scanner: Scanner) -> Callable[[], float]:
         def beat() -> float:
-            waiting = scanner.stats.paused or scanner.stats.state in ("idle", "done", "blocked")
+            now = time.monotonic()
             db_down = self.writer is not None and self.writer.stats.db_down_since is not None
-            # a scanner waiting on purpose, or blocked by a down database, is not stalled
-            return time.monotonic() if waiting or db_down else scanner.stats.progress_at
+            # held back by a down database, a scanner is not restarted: a restart cannot help
+            return now if db_down else now - scanner.stats.stale_s()
 
         return beat
 

@@ -110,7 +110,8 @@ async def test_health_turning_bad_is_notified_once_and_recovery_too(
     cfg = base_config(
         database=dataclasses.asdict(fresh_db),
         alerts={"notify_urls": url, "attempts": 1},
-        health={"min_products_per_hour": 1, "heartbeat_max_age_s": 60},
+        uzum={"max_stale_s": 60},
+        health={"min_products_per_hour": 1},
     )
     inputs: HealthInputs = {"scanners": {"uzum.products": 600.0}, "writer_depth": 0}
     jobs = Jobs(cfg, pool, None, lambda: inputs)  # not started: runs are direct
@@ -123,7 +124,7 @@ async def test_health_turning_bad_is_notified_once_and_recovery_too(
     assert not health["checks"]["scanners"]["ok"]
     assert health["checks"]["postgres"]["ok"] and health["checks"]["disk"]["ok"]
     assert len(got) == 1 and got[0]["title"] == ("marketplaced: products_updated, scanners failing")
-    assert "no progress for over 60 s" in got[0]["message"]
+    assert "no progress: uzum.products for 600 s (limit 60 s)" in got[0]["message"]
     await jobs.run("health")  # still failing the same way: no second message
     assert len(got) == 1
     await pool.execute(

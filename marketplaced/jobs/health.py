@@ -1,7 +1,8 @@
 """The health check: is the daemon doing its job, not merely running?
 
-Checks: PostgreSQL answers, Redis answers, every scanner made progress recently, the writer is
-not stuck (items queued, no commit for a while), the storage disk has room, and enough products
+Checks: PostgreSQL answers, Redis answers, no scanner went without progress past its
+platform's `max_stale_s` while it should be working (`ScannerStats.stale_s`), the writer is not
+stuck (items queued, no commit for a while), the storage disk has room, and enough products
 were updated in the last hour (a parser that silently produces nothing keeps every other check
 green; this one catches it). Live figures come from the daemon through `HealthInputs`; without
 them (the CLI) scanner heartbeats are read from Redis. Each result is a row of `health_checks`
@@ -21,7 +22,7 @@ from typing import Any, TypedDict
 
 import asyncpg
 
-from marketplaced import log
+from marketplaced import log, platforms
 from marketplaced.checkpoint import LiveState
 from marketplaced.config import Config
 from marketplaced.jobs.state import load_state, save_state
@@ -37,7 +38,8 @@ _UPDATED = "SELECT count(*) FROM products WHERE last_seen > $1::timestamptz - in
 class HealthInputs(TypedDict, total=False):
     """What the daemon knows live; every key optional."""
 
-    #: scanner name → seconds since it last made progress (0 while idle on purpose)
+    #: scanner name → `ScannerStats.stale_s()`: seconds without progress while it should be
+    #: working (0 while it waits on purpose)
     scanners: dict[str, float]
     #: items queued for the writer or in the batch being written
     writer_depth: int
@@ -64,7 +66,7 @@ async def run(
     given = inputs() if inputs is not None else None
     checks: dict[str, Check] = {"postgres": await _postgres(pool)}
     checks["redis"] = await _redis(live)
-    checks["scanners"] = await _scanners(given, live, h.heartbeat_max_age_s)
+    checks["scanners"] = await _scanners(given, live, cfg)
     checks["writer"] = _writer(given, h.writer_stuck_s)
     checks["disk"] = _disk(cfg, h.disk_min_free_pct)
     if cfg.uzum.enabled and h.min_products_per_hour > 0 and checks["postgres"]["ok"]:
@@ -121,12 +123,12 @@ async def _redis(live: LiveState | None) -> Check:
     return _check(up, "answered" if up else "unreachable")
 
 
-async def _scanners(given: HealthInputs | None, live: LiveState | None, max_age: float) -> Check:
+async def _scanners(given: HealthInputs | None, live: LiveState | None, cfg: Config) -> Check:
     if given is not None and "scanners" in given:
         ages = dict(given["scanners"])
     elif live is not None:
-        # without the daemon's figures: the heartbeats it published (age of the last one plus
-        # how stale the scanner said it was then)
+        # without the daemon's figures: the staleness it published, plus the age of that
+        # heartbeat (a daemon that stopped publishing is stale by the time it has been silent)
         now = time.time()
         ages = {
             name: float(st.get("stale_s", 0)) + max(0.0, now - float(st.get("heartbeat", now)))
@@ -136,9 +138,13 @@ async def _scanners(given: HealthInputs | None, live: LiveState | None, max_age:
         ages = {}
     if not ages:
         return _check(True, "no scanner is running")
-    stale = {n: round(a) for n, a in ages.items() if a > max_age}
+    # each scanner by its own platform's limit, the one the supervisor restarts by and
+    # /healthz reports by: the three never disagree about the same scanner
+    limits = {n: platforms.max_stale_s(cfg, n) for n in ages}
+    stale = {n: round(a) for n, a in ages.items() if a > limits[n]}
     if stale:
-        return _check(False, f"no progress for over {max_age:g} s: {stale}", stale=stale)
+        over = ", ".join(f"{n} for {a} s (limit {limits[n]:g} s)" for n, a in stale.items())
+        return _check(False, f"no progress: {over}", stale=stale)
     return _check(True, f"{len(ages)} scanner(s) making progress")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +24,10 @@ import asyncpg
 from marketplaced.config import Config
 from marketplaced.http import Fetcher, HostPolicy
 from marketplaced.writer import Sink, Writer
+
+#: states in which a scanner waits on purpose (between cycles, finished, backing off from an
+#: upstream block): no progress is expected then, so none can be missing
+WAITING_STATES = frozenset({"idle", "done", "blocked"})
 
 
 @dataclass(slots=True)
@@ -40,19 +44,54 @@ class ScannerStats:
     frontier: int = 0
     highest_seen: int = 0
     started_at: float = field(default_factory=time.time)
-    progress_at: float = field(default_factory=time.monotonic)
     last_commit_position: int = 0
-    state: str = "starting"  # starting / scanning / idle / blocked / done
     #: the operator paused the scanner (`PauseGate`); shown as state "paused" whatever it was
     #: doing, because no new request leaves while it is set
     paused: bool = False
     #: ids finished per second, exponentially smoothed over ~30 s
     rate: float = 0.0
-    _window_start: float = field(default_factory=time.monotonic)
+    #: monotonic seconds; injectable so staleness can be tested without waiting
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+    _state: str = "starting"  # starting / scanning / idle / blocked / done (see `state`)
+    progress_at: float = field(init=False)
+    #: when the scanner last went (back) to work after waiting on purpose
+    _working_since: float = field(init=False)
+    _window_start: float = field(init=False)
     _window_count: int = 0
 
+    def __post_init__(self) -> None:
+        self.progress_at = self._working_since = self._window_start = self.clock()
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        if value not in WAITING_STATES and self._state in WAITING_STATES:
+            self._working_since = self.clock()
+        self._state = value
+
+    @property
+    def waiting(self) -> bool:
+        """Whether it waits on purpose: paused by the operator, between cycles, finished, or
+        backing off from an upstream block. No progress is due while it does."""
+        return self.paused or self._state in WAITING_STATES
+
+    def stale_s(self) -> float:
+        """Seconds without progress while the scanner is supposed to be working.
+
+        The one definition that /healthz, the health check, metrics, `marketplaced status`
+        and the supervisor's restart all use. It is 0 while the scanner waits on purpose, and
+        after a wait it counts from when work resumed: an intended pause (`cycle_pause_s`, an
+        upstream block's backoff, an operator's pause) is never mistaken for a stall, however
+        long it lasts, while a scanner that hangs mid-cycle is caught after the same time."""
+        if self.waiting:
+            return 0.0
+        return max(0.0, self.clock() - max(self.progress_at, self._working_since))
+
     def tick(self, n: int = 1) -> None:
-        self.progress_at = now = time.monotonic()
+        self.progress_at = now = self.clock()
         self._window_count += n
         elapsed = now - self._window_start
         if elapsed >= 1.0:
@@ -71,11 +110,13 @@ class ScannerStats:
         return self.found / seen if seen else 0.0
 
     def set_paused(self, paused: bool) -> None:
+        if self.paused and not paused:
+            self._working_since = self.clock()
         self.paused = paused
         # the smoothed rate restarts from zero: a paused scanner does 0 ids/s, and after a
         # resume the figure must not blend in the rate from before the pause
         self.rate = 0.0
-        self._window_start, self._window_count = time.monotonic(), 0
+        self._window_start, self._window_count = self.clock(), 0
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -92,7 +133,7 @@ class ScannerStats:
             "rate": 0.0 if self.paused else round(self.rate, 2),
             "hit_rate": round(self.hit_rate, 4),
             "last_commit_position": self.last_commit_position,
-            "stale_s": round(time.monotonic() - self.progress_at, 1),
+            "stale_s": round(self.stale_s(), 1),
         }
 
 

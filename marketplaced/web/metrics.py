@@ -47,7 +47,7 @@ async def check(app: web.Application) -> tuple[list[str], list[str]]:
         max_stale = platforms.max_stale_s(app[CONFIG], sc.name)
         if sc.state == "blocked" or sc.blocked_reason:
             warnings.append(f"{sc.name}: blocked by upstream ({sc.blocked_reason or 'blocked'})")
-        elif sc.state == "scanning" and stale > max_stale:
+        elif stale > max_stale:  # 0 while it waits on purpose (`ScannerStats.stale_s`)
             reasons.append(f"{sc.name}: no progress for {stale:.0f} s")
     for hc in source.health():
         if not hc.ok:
