@@ -32,6 +32,7 @@ from marketplaced.simulator.catalogue import UzumCatalogue
 from marketplaced.simulator.uzex import UzexCatalogue, UzexSimulator, add_uzex_routes
 from marketplaced.simulator.uzum import UzumSimulator, add_uzum_routes
 from marketplaced.supervisor import Supervisor
+from marketplaced.web import listing
 from marketplaced.web.app import WebDeps, create_app
 from marketplaced.web.charts import Series, line_chart
 from marketplaced.web.daemon_status import DaemonStatus
@@ -233,6 +234,8 @@ async def test_status_page_works_while_postgresql_is_unreachable(aiohttp_client:
         assert "<footer>" in page  # the styled page, not aiohttp's bare text
         api = await client.get("/api/v1/products")
         assert api.status == 503 and "unreachable" in (await api.json())["error"]
+        export = await client.get("/products.csv")  # no 200 that breaks off after the header
+        assert export.status == 503 and "unreachable" in (await export.json())["error"]
     finally:
         await pool.close()
 
@@ -422,3 +425,20 @@ def test_chart_time_axis_is_labelled_in_the_zone() -> None:
     )
     utc = line_chart([Series("x", points)], title="t", tz=UTC, start=start, end=start + 3600)
     assert ">03:30<" in tashkent and ">03:30<" not in utc and ">22:30<" in utc
+
+
+async def test_a_csv_larger_than_one_fetch_is_complete(make_client: ClientFactory) -> None:
+    client, _ = await make_client()
+    pool = client.app[POOL]
+    n = listing.CSV_PREFETCH * 2 + 17  # three fetches of the export cursor, the last partial
+    await pool.execute(
+        "INSERT INTO dead_letters (scope, entity_id, kind, reason) "
+        "SELECT 'uzum.bulk', i, 'x', 'r' FROM generate_series(1, $1) AS i",
+        n,
+    )
+    try:
+        text = await _get(client, f"/status/dead-letters.csv?scope=uzum.bulk&limit={n + 10}")
+    finally:
+        await pool.execute("DELETE FROM dead_letters WHERE scope = 'uzum.bulk'")
+    rows = list(csv.DictReader(io.StringIO(text[1:])))
+    assert sorted(int(r["ID"]) for r in rows) == list(range(1, n + 1))

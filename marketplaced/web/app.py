@@ -25,6 +25,7 @@ from aiohttp import web
 from marketplaced import log
 from marketplaced.config import Config
 from marketplaced.web import api, localtime, metrics, prometheus, summaries
+from marketplaced.web.listing import RESPONSE_STARTED
 from marketplaced.web.params import ParamError
 from marketplaced.web.security import (
     SESSION_COOKIE,
@@ -229,7 +230,7 @@ _DB_HINT = "The status page still shows what the daemon itself knows."
 
 def _response_started(request: web.Request) -> bool:
     """Whether the handler already sent headers (a streamed CSV): then no error page fits."""
-    return request.writer is not None and request.writer.output_size > 0
+    return RESPONSE_STARTED in request
 
 
 async def _error(

@@ -30,6 +30,8 @@ CSV_PREFETCH = 1000
 #: bytes of CSV text gathered before a write to the socket (fewer, larger writes)
 CSV_CHUNK = 64 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"
+#: set on a request once its streamed response has sent headers: no error page can follow
+RESPONSE_STARTED: web.RequestKey[bool] = web.RequestKey("response_started", bool)
 #: first characters that make a spreadsheet evaluate a cell as a formula; product titles come
 #: from strangers, so such text cells get a leading apostrophe (OWASP "CSV injection")
 _FORMULA_START = frozenset("=+-@\t\r\n")
@@ -150,28 +152,37 @@ def formula_like(text: str) -> bool:
 async def stream_csv(
     request: web.Request, pool: asyncpg.Pool, q: ListQuery, filename: str
 ) -> web.StreamResponse:
-    """Stream `q` as CSV: headers and BOM go out at once, rows as the cursor yields them."""
+    """Stream `q` as CSV: rows go out as the cursor yields them, a chunk at a time.
+
+    The query runs and its first rows arrive before any byte is sent: a database that cannot
+    answer gets a proper error response (503), not a 200 download that breaks off after the
+    header row."""
     resp = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
             "Content-Disposition": f'attachment; filename="{filename}"',
         }
     )
-    await resp.prepare(request)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow([c.label for c in q.columns])
-    await resp.write(UTF8_BOM + buf.getvalue().encode())
-    buf.seek(0)
-    buf.truncate()
     keys = [c.key for c in q.columns]
     async with pool.acquire() as conn, conn.transaction(readonly=True):
-        async for rec in conn.cursor(q.sql, *q.args, q.limit, prefetch=CSV_PREFETCH):
-            writer.writerow([cell(rec[k]) for k in keys])
-            if buf.tell() >= CSV_CHUNK:
-                await resp.write(buf.getvalue().encode())
-                buf.seek(0)
-                buf.truncate()
+        cursor = await conn.cursor(q.sql, *q.args, q.limit)
+        rows = await cursor.fetch(CSV_PREFETCH)
+        await resp.prepare(request)
+        request[RESPONSE_STARTED] = True
+        writer.writerow([c.label for c in q.columns])
+        await resp.write(UTF8_BOM + buf.getvalue().encode())
+        buf.seek(0)
+        buf.truncate()
+        while rows:
+            for rec in rows:
+                writer.writerow([cell(rec[k]) for k in keys])
+                if buf.tell() >= CSV_CHUNK:
+                    await resp.write(buf.getvalue().encode())
+                    buf.seek(0)
+                    buf.truncate()
+            rows = await cursor.fetch(CSV_PREFETCH) if len(rows) == CSV_PREFETCH else []
     if buf.tell():
         await resp.write(buf.getvalue().encode())
     await resp.write_eof()
