@@ -27,17 +27,11 @@ from marketplaced.config import Config
 from marketplaced.web import api, localtime, metrics, prometheus, summaries
 from marketplaced.web.listing import RESPONSE_STARTED
 from marketplaced.web.params import ParamError
-from marketplaced.web.security import (
-    SESSION_COOKIE,
-    Guard,
-    add_security_headers,
-    guard_middleware,
-    is_api,
-    local_next,
-    set_session,
-)
+from marketplaced.web.peer import Proxies
+from marketplaced.web.security import Guard, add_security_headers, guard_middleware, is_api
+from marketplaced.web.sessions import SessionStore
 from marketplaced.web.status import Controls, StatusSource
-from marketplaced.web.views import analytics, catalog, status, uzex
+from marketplaced.web.views import analytics, catalog, login, status, uzex
 from marketplaced.web.views.common import (
     CONFIG,
     CONTROLS,
@@ -73,7 +67,13 @@ class WebDeps:
 
 
 def create_app(deps: WebDeps) -> web.Application:
-    guard = Guard(token=deps.config.web.token, bind_host=deps.config.web.host)
+    web_cfg = deps.config.web
+    guard = Guard(
+        token=web_cfg.token,
+        bind_host=web_cfg.host,
+        sessions=SessionStore(deps.pool, web_cfg.token) if web_cfg.token else None,
+        proxies=Proxies.parse(web_cfg.trusted_proxies),
+    )
     app = web.Application(
         middlewares=[_request_metrics_middleware, guard_middleware(guard), _error_middleware],
         client_max_size=64 * 1024,  # forms here are tiny; refuse large bodies early
@@ -102,9 +102,9 @@ def create_app(deps: WebDeps) -> web.Application:
 def _routes(app: web.Application) -> None:
     r = app.router
     r.add_get("/", _home)
-    r.add_get("/login", login_form)
-    r.add_post("/login", login)
-    r.add_post("/logout", logout)
+    r.add_get("/login", login.login_form)
+    r.add_post("/login", login.login)
+    r.add_post("/logout", login.logout)
     r.add_get("/healthz", metrics.healthz)
     r.add_get("/metrics", prometheus.metrics)
     r.add_get("/status", status.status_page)
@@ -261,35 +261,6 @@ async def _home(request: web.Request) -> web.Response:
 
 async def _to_lots(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/uzex/lots")
-
-
-async def login_form(request: web.Request) -> web.Response:
-    nxt = local_next(request.rel_url.query.get("next"))
-    return await render(request, "login.html", {"title": "Log in", "next": nxt, "failed": False})
-
-
-async def login(request: web.Request) -> web.Response:
-    form = await request.post()
-    guard = request.app[STATE].guard
-    nxt = local_next(str(form.get("next", "")))
-    token = form.get("token")
-    if not guard.enabled or (isinstance(token, str) and guard.token_ok(token)):
-        resp = web.HTTPSeeOther(nxt)
-        if guard.enabled:
-            set_session(resp, guard, request.secure)
-        raise resp
-    _log.warning("web_login_failed", peer=request.remote)
-    # a wrong token costs the guesser a second: thousands of guesses stay impractical
-    await asyncio.sleep(1.0)
-    return await render(
-        request, "login.html", {"title": "Log in", "next": nxt, "failed": True}, status=401
-    )
-
-
-async def logout(request: web.Request) -> web.Response:
-    resp = web.HTTPSeeOther("/login")
-    resp.del_cookie(SESSION_COOKIE, path="/")
-    raise resp
 
 
 def _rate_sampler(interval_s: float) -> Callable[[web.Application], AsyncIterator[None]]:
