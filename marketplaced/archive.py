@@ -32,6 +32,9 @@ class RawRecord:
     status: int
     fetched_at: float
     body: str
+    #: why this body could not be decoded when it was received (None: it decoded); such
+    #: entries are kept so `process-raw` can try again or report them
+    undecodable: str | None = None
 
 
 class _Batch:
@@ -61,16 +64,19 @@ class Archive:
         self._unscanned_bytes = 0
         self.bytes_written = 0
 
-    def add(self, key: str, status: int, body: bytes) -> str:
-        """Queue one response; returns its reference `<relative file>#<line>`."""
+    def add(self, key: str, status: int, body: bytes, *, undecodable: str | None = None) -> str:
+        """Queue one response; returns its reference `<relative file>#<line>`. `undecodable`
+        (the decoder's complaint) marks a body that was received but could not be decoded."""
         if self._batch is None:
             self._batch = _Batch(self._next_path())
-        rec = {
+        rec: dict[str, Any] = {
             "key": key,
             "status": status,
             "fetched_at": round(time.time(), 3),
             "body": body.decode("utf-8", errors="replace"),
         }
+        if undecodable is not None:
+            rec["undecodable"] = undecodable
         batch = self._batch
         batch.lines.append(json.dumps(rec, ensure_ascii=False).encode() + b"\n")
         ref = f"{batch.path.relative_to(self.root)}#{len(batch.lines)}"
@@ -155,10 +161,15 @@ def iter_records(root: Path, platform: str, kind: str) -> Iterator[tuple[str, Ra
                             int(rec["status"]),
                             float(rec["fetched_at"]),
                             str(rec["body"]),
+                            _opt_str(rec.get("undecodable")),
                         ),
                     )
                 except (ValueError, KeyError, TypeError) as exc:
                     _log.warning("archive_line_unreadable", ref=ref, error=str(exc))
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def count_files(root: Path, platform: str, kind: str) -> int:

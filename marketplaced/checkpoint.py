@@ -79,12 +79,7 @@ class CheckpointSink:
     ) -> int:
         rows = 0
         if letters := groups.get(DeadLetter):
-            last = {(d.scope, d.entity_id): d for d in letters}
-            await conn.executemany(
-                _UPSERT_DEAD_LETTER,
-                [(d.scope, d.entity_id, d.kind, d.reason, now) for d in last.values()],
-            )
-            rows += len(last)
+            rows += await write_dead_letters(conn, letters, now)
         if failures := groups.get(ParseFailure):
             lastf = {(f.scope, f.entity_id): f for f in failures}
             await conn.executemany(
@@ -115,6 +110,18 @@ class CheckpointSink:
 
     def identify(self, item: Any) -> tuple[str, int]:
         return (getattr(item, "scope", "checkpoint"), 0)
+
+
+async def write_dead_letters(
+    conn: asyncpg.Connection, letters: list[DeadLetter], now: datetime
+) -> int:
+    """Upsert dead letters (last one per id wins) inside the caller's transaction."""
+    last = {(d.scope, d.entity_id): d for d in letters}
+    await conn.executemany(
+        _UPSERT_DEAD_LETTER,
+        [(d.scope, d.entity_id, d.kind, d.reason, now) for d in last.values()],
+    )
+    return len(last)
 
 
 _UPSERT_DEAD_LETTER = """

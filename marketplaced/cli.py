@@ -61,7 +61,11 @@ def cmd_run(cfg: Config, _args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(cfg: Config, _args: argparse.Namespace) -> int:
+    from marketplaced.platforms.uzum.coverage import scan_warnings
+
     print(f"configuration OK ({cfg.source})")
+    for warning in scan_warnings(cfg.uzum, cfg.shard_parts()):
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -98,6 +102,12 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
             f"{name}: {st.get('state')}  cycle {st.get('cycle')}  position {st.get('position')}"
             f"/{st.get('frontier')}  rate {st.get('rate')}/s  hit rate {st.get('hit_rate')}  "
             f"found {st.get('found')}  missing {st.get('missing')}  errors: {errors}"
+        )
+    daemon = result["services"].get("daemon") or {}
+    for name, loop in (daemon.get("crash_loops") or {}).items():
+        print(
+            f"CRASH LOOP {name}: {loop.get('crashes')} crashes, restarting; "
+            f"last error: {loop.get('last_error')}"
         )
     writer = result["services"].get("writer")
     if writer:
@@ -211,7 +221,7 @@ def cmd_process_raw(cfg: Config, args: argparse.Namespace) -> int:
     out = _run_async(process_raw_uzum(cfg))
     print(
         f"re-parsed: {out.found} products, {out.missing} misses, {out.parse_failures} failures "
-        f"in {out.seconds:.1f} s"
+        f"({out.undecodable} bodies still undecodable) in {out.seconds:.1f} s"
     )
     return 0
 

@@ -36,6 +36,7 @@ from marketplaced.http import Fetcher
 from marketplaced.jobs import HealthInputs, Jobs
 from marketplaced.jobs.scheduler import JobScheduler
 from marketplaced.platforms.base import Scanner
+from marketplaced.platforms.uzum.coverage import scan_warnings
 from marketplaced.supervisor import Supervisor
 from marketplaced.systemd import Notifier
 from marketplaced.web.app import WebDeps, create_app, start_site
@@ -172,6 +173,8 @@ class Daemon:
     async def _start(self) -> None:
         cfg = self.cfg
         wait = cfg.daemon.startup_wait_s
+        for warning in scan_warnings(cfg.uzum, cfg.shard_parts()):
+            _log.warning("config_scans_nothing", problem=warning, config=cfg.source)
         self.notifier.status("connecting to PostgreSQL")
         self.pool = await db.create_pool(cfg.database, wait_s=wait)
         async with self.pool.acquire() as conn:
@@ -405,8 +408,21 @@ class Daemon:
         await self.live.publish(
             "service",
             "daemon",
-            {"pid": os.getpid(), "started_at": self.started_at, "log_level": log.current_level()},
+            {
+                "pid": os.getpid(),
+                "started_at": self.started_at,
+                "log_level": log.current_level(),
+                "crash_loops": self._crash_loops(),
+            },
         )
+
+    def _crash_loops(self) -> dict[str, dict[str, Any]]:
+        """Services restarting over and over, for `marketplaced status`."""
+        return {
+            name: {"crashes": st.recent_crashes(), "last_error": st.last_error}
+            for name, st in self.supervisor.services.items()
+            if st.crash_loop
+        }
 
     def _status_line(self) -> str:
         parts = []
@@ -420,6 +436,7 @@ class Daemon:
             parts.append(f"queue {self.writer.depth}/{self.writer.capacity}")
         if self.live is not None and self.live.down_since is not None:
             parts.append("redis DOWN")
+        parts.extend(f"{name} CRASH LOOP" for name in self._crash_loops())
         return "; ".join(parts) or "running"
 
     async def _watchdog_loop(self) -> None:

@@ -8,16 +8,15 @@ never moves the daemon's.
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from dataclasses import dataclass
 from typing import TextIO
 
 from marketplaced import archive as archive_mod
+from marketplaced import rawbody
 from marketplaced.checkpoint import ParseFailure
 from marketplaced.config import Config
-from marketplaced.errors import ParseError
 from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import Missing
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
@@ -33,6 +32,8 @@ class DownloadResult:
     errors: int
     parse_failures: int
     seconds: float
+    #: archived bodies that still do not decode (counted in parse_failures too)
+    undecodable: int = 0
 
 
 class Progress:
@@ -93,7 +94,7 @@ async def download_uzum(
 async def process_raw_uzum(cfg: Config, out: TextIO = sys.stderr) -> DownloadResult:
     """Re-parse every archived Uzum response into the database (idempotent upserts)."""
     started = time.monotonic()
-    counts = {"found": 0, "missing": 0, "failed": 0}
+    counts = {"found": 0, "missing": 0, "failed": 0, "undecodable": 0}
     total = archive_mod.count_files(cfg.archive_dir, "uzum", "product") * cfg.archive.batch_records
 
     async with one_shot(cfg) as (_pool, writer, _fetcher):
@@ -107,7 +108,12 @@ async def process_raw_uzum(cfg: Config, out: TextIO = sys.stderr) -> DownloadRes
         progress.show(done, counts["found"], counts["failed"], final=True)
 
     return DownloadResult(
-        counts["found"], counts["missing"], 0, counts["failed"], time.monotonic() - started
+        counts["found"],
+        counts["missing"],
+        0,
+        counts["failed"],
+        time.monotonic() - started,
+        counts["undecodable"],
     )
 
 
@@ -120,12 +126,13 @@ async def _reparse(
         counts["failed"] += 1
         return
     try:
-        data = json.loads(rec.body, strict=False) if rec.body.strip() else None
-        record = parse_product(rec.status, data, pid)
-    except (ValueError, ParseError) as exc:
+        record = parse_product(rec.status, rawbody.decode(rec), pid)
+    except Exception as exc:  # whatever one body raises, it is that body's failure
         counts["failed"] += 1
-        reason = exc.reason if isinstance(exc, ParseError) else f"invalid JSON: {exc}"
-        await writer.put(ParseFailure(SCOPE, str(pid), reason, ref))
+        if isinstance(exc, rawbody.Undecodable):
+            counts["undecodable"] += 1
+        reason = getattr(exc, "reason", None) or f"unexpected {type(exc).__name__}: {exc}"
+        await writer.put(ParseFailure(SCOPE, str(pid), str(reason)[:1000], ref))
         return
     counts["missing" if isinstance(record, Missing) else "found"] += 1
     await writer.put(record)

@@ -32,9 +32,14 @@ class FetchError(MarketplacedError):
     #: short machine-readable kind used in metrics and the dead-letter table
     kind: str = "error"
 
-    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, url: str = "", status: int | None = None, body: bytes = b""
+    ) -> None:
         self.url = url
         self.status = status
+        #: what the upstream sent when that is the problem (undecodable JSON, a block page):
+        #: kept so the raw archive can hold it for a later `process-raw`
+        self.body = body
         super().__init__(message)
 
 

@@ -214,7 +214,8 @@ def parse_retry_after(value: str | None, now_epoch: float) -> float | None:
 
 def decode_json(body: bytes) -> Any:
     """Decode a JSON body leniently: bad UTF-8 is replaced, raw control characters are allowed
-    (Uzum descriptions contain them), a UTF-8 BOM is skipped. Raises ValueError."""
+    (Uzum descriptions contain them), a UTF-8 BOM is skipped. Raises ValueError, and only that:
+    a stranger's body must never raise anything a caller does not expect."""
     try:
         # orjson first: decoding is the hottest step of a scan (≈ 3× faster than json on a big
         # product), but it is strict (RFC 8259), so the rare body with raw control characters,
@@ -225,7 +226,12 @@ def decode_json(body: bytes) -> Any:
     text = body.decode("utf-8", errors="replace")
     if text.startswith("\ufeff"):
         text = text[1:]
-    return json.loads(text, strict=False)
+    try:
+        return json.loads(text, strict=False)
+    except RecursionError:
+        # orjson refuses more than 1,024 levels and the stdlib decoder recurses per level: a
+        # body nested that deep (no real payload is) is undecodable, not a crash of the caller
+        raise ValueError("JSON nested too deep to decode") from None
 
 
 def _looks_like_html(headers: Mapping[str, str], body: bytes) -> bool:
@@ -749,12 +755,13 @@ class Fetcher:
             return None
         if _looks_like_html(raw.headers, raw.body):
             message = f"HTML page instead of JSON from {host.key} (block page or captcha?)"
-            raise _Retryable(BlockPageError(message, url=url, status=raw.status), "block_page")
+            error: FetchError = BlockPageError(message, url=url, status=raw.status, body=raw.body)
+            raise _Retryable(error, "block_page")
         try:
             return decode_json(raw.body)
-        except ValueError as exc:
+        except Exception as exc:  # whatever a body makes the decoder do, it is one bad body
             message = f"invalid JSON from {host.key} ({len(raw.body)} bytes): {exc}"
-            error = InvalidJsonError(message, url=url, status=raw.status)
+            error = InvalidJsonError(message, url=url, status=raw.status, body=raw.body)
             raise _Retryable(error, "invalid_json") from exc
 
     @staticmethod
@@ -768,7 +775,8 @@ class Fetcher:
             )
         if status == 403 and _looks_like_html(raw.headers, raw.body):
             message = f"HTTP 403 HTML page from {host.key} (block page or captcha?)"
-            return _Retryable(BlockPageError(message, url=url, status=status), "block_page")
+            block = BlockPageError(message, url=url, status=status, body=raw.body)
+            return _Retryable(block, "block_page")
         error = HttpStatusError(f"HTTP {status} from {host.key}", url=url, status=status)
         outcome = "http_5xx" if status >= 500 else "http_4xx"
         return _Retryable(error, outcome, retry_after if status == 503 else None)

@@ -5,6 +5,10 @@ raises, it is restarted after a jittered exponential backoff; when its progress 
 stale past `max_stale_s` it is cancelled and restarted. Restarts are counted over a sliding
 window; once the budget is spent the supervisor gives up and sets `failed`, the daemon exits
 non-zero and systemd (`Restart=on-failure`) restarts the whole process — the other half.
+
+A service that keeps crashing is in a *crash loop* (`ServiceState.crash_loop`) while the
+budget lasts; the daemon shows that on /healthz, `marketplaced status` and the status page, so
+a restart loop never hides behind a scanner that still says "scanning".
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ _log = log.get(__name__)
 #: slow enough not to hammer a broken dependency
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 60.0
+#: crashes within the restart window that make a crash loop: one crash is a blip the restart
+#: cures, two may be bad luck, a third of the same kind means the restart does not help
+CRASH_LOOP_CRASHES = 3
 
 
 @dataclass(slots=True)
@@ -33,6 +40,26 @@ class ServiceState:
     last_error: str | None = None
     running: bool = False
     started_at: float = field(default_factory=time.time)
+    #: monotonic times of the crashes (and stalls) still inside the restart window
+    crashes: deque[float] = field(default_factory=deque)
+    #: the window crashes are counted over (the supervisor's restart window)
+    window_s: float = 600.0
+
+    def crashed(self, now: float) -> None:
+        self.crashes.append(now)
+        self._forget(now)
+
+    def recent_crashes(self, now: float | None = None) -> int:
+        self._forget(time.monotonic() if now is None else now)
+        return len(self.crashes)
+
+    @property
+    def crash_loop(self) -> bool:
+        return self.recent_crashes() >= CRASH_LOOP_CRASHES
+
+    def _forget(self, now: float) -> None:
+        while self.crashes and now - self.crashes[0] > self.window_s:
+            self.crashes.popleft()
 
 
 class Supervisor:
@@ -54,7 +81,7 @@ class Supervisor:
         restart_on_exit: bool = True,
     ) -> None:
         """Run `factory()` until it returns (and `restart_on_exit` is False) or we give up."""
-        state = self.services.setdefault(name, ServiceState(name))
+        state = self.services.setdefault(name, ServiceState(name, window_s=self._window_s))
         delay = BACKOFF_FIRST_S
         while True:
             state.running, state.started_at = True, time.time()
@@ -65,10 +92,12 @@ class Supervisor:
                 raise
             except _Stale as stale:
                 state.last_error = str(stale)
+                state.crashed(time.monotonic())
                 _log.error("service_stalled", service=name, stale_s=round(stale.age, 1))
             except Exception as exc:
                 state.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                _log.exception("service_crashed", service=name)
+                state.crashed(time.monotonic())
+                _log.exception("service_crashed", service=name, crashes=len(state.crashes))
             else:
                 state.running = False
                 if not restart_on_exit:

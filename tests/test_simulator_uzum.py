@@ -19,7 +19,7 @@ from marketplaced.simulator.catalogue import (
     UzumCatalogue,
     round_orders,
 )
-from marketplaced.simulator.faults import FAULT_KINDS, MISSING_FORMS, FaultProfile
+from marketplaced.simulator.faults import DEEPNEST_LEVELS, FAULT_KINDS, MISSING_FORMS, FaultProfile
 from marketplaced.simulator.uzum import UZUM_SIMULATOR, UzumSimulator, build_uzum_app
 from tests.helpers import recorded
 
@@ -457,6 +457,20 @@ async def test_every_fault_kind_through_a_real_client(
     status, ctype, body, _ = await fetch(client, at["badshape"])
     assert (status, ctype) == (200, "application/json")
     assert json.loads(body)["payload"]["data"]["skuList"] == "oops"  # valid JSON, wrong shape
+
+    status, _, body, _ = await fetch(client, at["deepnest"])
+    assert status == 200 and body.count(b'{"parent":') == DEEPNEST_LEVELS
+    with pytest.raises(RecursionError):
+        json.loads(body)
+
+    healthy = json.loads(catalogue.product_bytes(at["negprice"], 0) or b"")
+    status, _, body, _ = await fetch(client, at["negprice"])
+    sku = json.loads(body)["payload"]["data"]["skuList"][0]
+    assert status == 200 and sku["fullPrice"] == -5
+    assert sku["purchasePrice"] == healthy["payload"]["data"]["skuList"][0]["purchasePrice"]
+    status, _, body, _ = await fetch(client, at["strprice"])
+    price = json.loads(body)["payload"]["data"]["skuList"][0]["purchasePrice"]
+    assert status == 200 and isinstance(price, str) and price.isdigit()
 
     assert set(sim.injector.injected) == set(FAULT_KINDS)
 

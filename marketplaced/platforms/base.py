@@ -37,6 +37,9 @@ class ScannerStats:
     found: int = 0
     missing: int = 0
     parse_failures: int = 0
+    #: values stored after a conversion the upstream's documented shape does not need
+    #: (a price sent as a string): counted, so a changed upstream is noticed
+    coerced: int = 0
     errors: Counter[str] = field(default_factory=Counter)
     miss_forms: Counter[str] = field(default_factory=Counter)
     cycle: int = 0
@@ -128,6 +131,7 @@ class ScannerStats:
             "found": self.found,
             "missing": self.missing,
             "parse_failures": self.parse_failures,
+            "coerced": self.coerced,
             "errors": dict(self.errors),
             "miss_forms": dict(self.miss_forms),
             "rate": 0.0 if self.paused else round(self.rate, 2),

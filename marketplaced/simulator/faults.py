@@ -37,6 +37,9 @@ FaultKind = Literal[
     "empty",
     "ctrlchars",
     "badshape",
+    "deepnest",
+    "negprice",
+    "strprice",
 ]
 FAULT_KINDS: Final[tuple[FaultKind, ...]] = get_args(FaultKind)
 
@@ -53,6 +56,9 @@ DEFAULT_MISSING_MIX: Final[tuple[tuple[MissingForm, float], ...]] = (
     ("no_title", 0.1),
     ("errors_key", 0.1),
 )
+
+#: nesting of a "deepnest" body: past orjson's 1,024 levels and the stdlib decoder's recursion
+DEEPNEST_LEVELS: Final = 3000
 
 #: default duration of a "slow" response: long enough to trip a tight client timeout
 DEFAULT_SLOW_S: Final = 2.0
@@ -369,7 +375,7 @@ async def fault_response(
     """Answer ``request`` the way ``kind`` fails; ``body`` makes the body a healthy upstream
     would send (needed only to truncate it). Returns None when the caller should send its
     normal answer (after ``slow``; and for ``ctrlchars``, which only the platform knows how
-    to corrupt)."""
+    to corrupt, and ``negprice``/``strprice``, which change a product's own prices)."""
     if kind == "slow":
         await asyncio.sleep(slow_s)
         return None
@@ -402,6 +408,13 @@ async def fault_response(
         return web.json_response(
             {"payload": {"data": {"id": "not-a-number", "title": "x", "skuList": "oops"}}}
         )
+    if kind == "deepnest":
+        # well-formed JSON nested deeper than any decoder recurses (a category chain gone
+        # wild): one body like this must cost one id, never the scanner
+        depth = DEEPNEST_LEVELS
+        chain = b'{"parent":' * depth + b"null" + b"}" * depth
+        nested = b'{"payload":{"data":{"category":' + chain + b"}}}"
+        return web.Response(status=200, body=nested, content_type="application/json")
     if kind == "truncated":
         whole = body() or b'{"payload":null}'
         cut = whole[: len(whole) // 2]  # half a JSON document never parses

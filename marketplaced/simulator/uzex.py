@@ -48,6 +48,7 @@ from typing import Literal
 from aiohttp import web
 
 from marketplaced.platforms.uzex.records import LOT_TYPES, LotStatus, LotType
+from marketplaced.simulator.faults import DEEPNEST_LEVELS
 
 Host = Literal["auction", "shop", "etender", "trade"]
 
@@ -151,6 +152,9 @@ class UzexFaults:
     removed_lots: frozenset[tuple[LotType, int]] = frozenset()
     #: hosts that answer every request with HTTP 503 (an outage of that host)
     down_hosts: frozenset[Host] = frozenset()
+    #: (lot type, lot id) whose detail endpoints answer well-formed JSON nested deeper than
+    #: any decoder recurses: one such body must cost that lot only
+    deep_nested_lots: frozenset[tuple[LotType, int]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -886,6 +890,9 @@ def _detail(
             return _error(400, "lot id must be an integer")
         for lot_type in lot_types:
             lot = sim.catalogue.find(lot_type, lot_id, status)
+            if lot is not None and (lot_type, lot_id) in sim.faults.deep_nested_lots:
+                deep = b"[" * DEEPNEST_LEVELS + b"]" * DEEPNEST_LEVELS
+                return web.Response(body=deep, content_type="application/json")
             if lot is not None and (lot_type, lot_id) not in sim.faults.removed_lots:
                 return _json(render(sim.catalogue, lot))
         return _error(404, "Not Found")

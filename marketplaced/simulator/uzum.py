@@ -194,8 +194,27 @@ async def _answer(
             body = corrupted()
             if body is not None:
                 return web.Response(body=body, content_type="application/json")
+        if fault in ("negprice", "strprice"):
+            status, healthy_body = healthy()
+            body = _bad_price(healthy_body, fault) if status == 200 else healthy_body
+            return web.Response(status=status, body=body, content_type="application/json")
     status, body = healthy()
     return web.Response(status=status, body=body, content_type="application/json")
+
+
+def _bad_price(body: bytes, fault: FaultKind) -> bytes:
+    """The product with its first SKU's list price negative (``negprice``: -5) or its price
+    paid sent as a decimal string (``strprice``); other bodies pass unchanged."""
+    doc = json.loads(body)
+    data = (doc.get("payload") or {}).get("data") if isinstance(doc, dict) else None
+    skus = data.get("skuList") if isinstance(data, dict) else None
+    if not skus:
+        return body
+    if fault == "negprice":
+        skus[0]["fullPrice"] = -5
+    else:
+        skus[0]["purchasePrice"] = str(skus[0]["purchasePrice"])
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 async def _product(request: web.Request) -> web.StreamResponse:

@@ -49,6 +49,12 @@ async def check(app: web.Application) -> tuple[list[str], list[str]]:
             warnings.append(f"{sc.name}: blocked by upstream ({sc.blocked_reason or 'blocked'})")
         elif stale > max_stale:  # 0 while it waits on purpose (`ScannerStats.stale_s`)
             reasons.append(f"{sc.name}: no progress for {stale:.0f} s")
+    for svc in source.services():
+        if svc.crash_loop:
+            reasons.append(
+                f"{svc.name}: crash loop ({svc.recent_crashes} crashes, restarting; "
+                f"last error: {svc.last_error or 'unknown'})"
+            )
     for hc in source.health():
         if not hc.ok:
             reasons.append(f"health check {hc.name}: {hc.detail}")

@@ -67,6 +67,9 @@ class ServiceStatus:
     restarts: int
     last_error: str | None
     started_at: float
+    #: crashes inside the restart window; a crash loop at `supervisor.CRASH_LOOP_CRASHES`
+    recent_crashes: int = 0
+    crash_loop: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +159,13 @@ def writer_status(writer: Writer) -> WriterStatus:
 
 def service_status(state: ServiceState) -> ServiceStatus:
     return ServiceStatus(
-        state.name, state.running, state.restarts, state.last_error, state.started_at
+        state.name,
+        state.running,
+        state.restarts,
+        state.last_error,
+        state.started_at,
+        state.recent_crashes(),
+        state.crash_loop,
     )
 
 

@@ -113,7 +113,7 @@ def _error_message(body: bytes) -> str:
     text = body[:_ERROR_PREVIEW_BYTES].decode("utf-8", errors="replace").strip()
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # a deeply nested error body recurses in the decoder
         return text
     if isinstance(data, dict) and isinstance(data.get("message"), str):
         return str(data["message"]).strip()

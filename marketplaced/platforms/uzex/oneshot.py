@@ -10,20 +10,20 @@ same fetcher, parser, sink and writer as the daemon.
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from marketplaced import archive as archive_mod
+from marketplaced import rawbody
 from marketplaced.checkpoint import ParseFailure
 from marketplaced.config import Config
 from marketplaced.errors import ParseError
 from marketplaced.platforms.uzex import parser
 from marketplaced.platforms.uzex.completed import CompletedScanner
 from marketplaced.platforms.uzex.records import LOT_TYPES, LotStatus, LotType
-from marketplaced.platforms.uzex.scanner import UzexPlan
+from marketplaced.platforms.uzex.scanner import UzexPlan, failure_reason
 from marketplaced.platforms.uzex.storage import UzexPage, scope
 from marketplaced.runtime import one_shot
 
@@ -130,16 +130,17 @@ def replay(kind: str, ref: str, rec: archive_mod.RawRecord) -> list[object]:
     `items:<lot>`, `lot:<lot>`, `trade:<lot>`, `categories`, `regions`. Non-200 answers (404s
     of removed lots, refusals) are skipped: they hold no data.
     """
-    if rec.status != 200:
+    if rec.status != 200 and rec.undecodable is None:
         return []
     endpoint, _, arg = rec.key.partition(":")
     where = "uzex.reference" if kind == "reference" else scope(_lot_type(kind))
     try:
-        data: Any = json.loads(rec.body, strict=False) if rec.body.strip() else None
+        data: Any = rawbody.decode(rec)
         return _replay_parsed(kind, endpoint, arg, data, where, ref)
-    except (ValueError, ParseError) as exc:
-        reason = exc.reason if isinstance(exc, ParseError) else f"invalid JSON: {exc}"
-        return [ParseFailure(where, rec.key, reason, ref)]
+    except rawbody.Undecodable as exc:
+        return [ParseFailure(where, rec.key, exc.reason, ref)]
+    except Exception as exc:  # whatever one body raises, it is that body's failure
+        return [ParseFailure(where, rec.key, failure_reason(exc), ref)]
 
 
 def _replay_parsed(

@@ -127,6 +127,13 @@ def to_decimal(value: object) -> Decimal | None:
     return number
 
 
+def to_money(value: object) -> Decimal | None:
+    number = to_decimal(value)
+    if number is not None and number < 0:
+        raise ParseError(f"negative amount: {_preview(value)}")
+    return number
+
+
 def _decimal_from_text(value: str) -> Decimal | None:
     text = value.strip()
     if not text:
@@ -286,6 +293,12 @@ class _Row:
     def decimal(self, *keys: str) -> Decimal | None:
         return self._first(keys, to_decimal)
 
+    def money(self, *keys: str) -> Decimal | None:
+        """A sum in so'm: like `decimal`, but a negative sum is an error (the lot fails to
+        parse): no cost, price or deal value is below zero, and one stored would turn into
+        false totals in the monthly rollups."""
+        return self._first(keys, to_money)
+
     def date(self, *keys: str) -> datetime | None:
         return self._first(keys, to_datetime)
 
@@ -341,8 +354,8 @@ def _lot(
         start_date=row.date("lot_start_date", "start_date"),
         end_date=row.date("lot_end_date", "end_date"),
         deal_date=row.date("deal_date"),
-        start_cost=row.decimal(*start_cost_keys),
-        deal_cost=row.decimal("deal_cost"),
+        start_cost=row.money(*start_cost_keys),
+        deal_cost=row.money("deal_cost"),
         currency=row.text("currency_name"),
         participants=row.integer("pcp_count", "participants_count"),
         category_name=row.text("category_name"),
@@ -396,7 +409,7 @@ def _product_item(row: _Row, lot_type: LotType, lot_id: int, position: int) -> L
     description = row.text("description", cap=MAX_TEXT_CHARS)
     name = row.text("product_name") or (description[:MAX_NAME_CHARS] if description else None)
     quantity = row.decimal("quantity", "amount")
-    cost = row.decimal("cost")
+    cost = row.money("cost")
     unit, properties = _properties(row.raw("js_properties"))
     return LotItemRecord(
         lot_type=lot_type,
@@ -406,7 +419,7 @@ def _product_item(row: _Row, lot_type: LotType, lot_id: int, position: int) -> L
         description=description,
         quantity=quantity,
         unit=unit or row.text("measure_name", "unit_name"),
-        unit_price=_price(row.decimal("price"), cost, quantity),
+        unit_price=_price(row.money("price"), cost, quantity),
         cost=cost,
         country=row.text("country_name"),
         currency=row.text("currency_name"),
@@ -422,7 +435,7 @@ def _row_item(row: _Row, lot_type: LotType, lot_id: int, cost_key: str) -> LotIt
     """Shop rows (completed or active) are their own single item."""
     description = row.text("condition", cap=MAX_TEXT_CHARS)
     quantity = row.decimal("amount")
-    cost = row.decimal(cost_key)
+    cost = row.money(cost_key)
     unit, properties = _properties(row.raw("js_properties"))
     return LotItemRecord(
         lot_type=lot_type,
@@ -432,7 +445,7 @@ def _row_item(row: _Row, lot_type: LotType, lot_id: int, cost_key: str) -> LotIt
         description=description,
         quantity=quantity,
         unit=unit,
-        unit_price=_price(row.decimal("price"), cost, quantity),
+        unit_price=_price(row.money("price"), cost, quantity),
         cost=cost,
         country=row.text("country_name"),
         currency=row.text("currency_name"),
@@ -463,7 +476,7 @@ def _budget_item(entry: object, lot_id: int, position: int) -> LotItemRecord:
     row = _Row({str(k).lower(): v for k, v in entry.items()})
     try:
         quantity = row.decimal("quantity", "amount")
-        cost = row.decimal("cost")
+        cost = row.money("cost")
         return LotItemRecord(
             lot_type="etender",
             lot_id=lot_id,
@@ -472,7 +485,7 @@ def _budget_item(entry: object, lot_id: int, position: int) -> LotItemRecord:
             description=row.text("description", cap=MAX_TEXT_CHARS),
             quantity=quantity,
             unit=row.text("measure_name", "unit_name", "unit"),
-            unit_price=_price(row.decimal("price"), cost, quantity),
+            unit_price=_price(row.money("price"), cost, quantity),
             cost=cost,
             country=row.text("country_name"),
             currency=row.text("currency_name"),

@@ -19,10 +19,9 @@ import asyncpg
 from marketplaced.archive import Archive
 from marketplaced.checkpoint import load_cursor
 from marketplaced.config import UzexConfig
-from marketplaced.errors import ParseError
 from marketplaced.http import Fetcher, JsonResponse
 from marketplaced.platforms.uzex.parser import ReferenceResult, parse_categories, parse_regions
-from marketplaced.platforms.uzex.scanner import UzexPlan, UzexScanner
+from marketplaced.platforms.uzex.scanner import UzexPlan, UzexScanner, failure_reason
 from marketplaced.writer import Writer
 
 NAME = "uzex.reference"
@@ -113,8 +112,8 @@ class ReferenceScanner(UzexScanner):
         resp, ref = got
         try:
             result = parse(resp.data)
-        except ParseError as exc:  # the body is no list at all
-            await self._parse_failed(SCOPE, key, exc.reason, ref)
+        except Exception as exc:  # the body is no list at all, or a parser bug: one failure
+            await self._parse_failed(SCOPE, key, failure_reason(exc), ref)
             return False
         for row_key, reason in result.failures:
             await self._parse_failed(SCOPE, f"{key}:{row_key}", reason, ref)

@@ -27,7 +27,7 @@ from marketplaced import log
 from marketplaced.archive import Archive
 from marketplaced.checkpoint import CursorMark, DeadLetter, ParseFailure
 from marketplaced.config import UzexConfig
-from marketplaced.errors import FetchError, ParseError, UpstreamBlockedError
+from marketplaced.errors import FetchError, InvalidJsonError, ParseError, UpstreamBlockedError
 from marketplaced.http import NOT_FOUND, Fetcher, JsonResponse
 from marketplaced.platforms.base import PauseGate, ScannerStats
 from marketplaced.platforms.uzex.client import UserAgentRejectedError, UzexClient
@@ -192,6 +192,16 @@ class UzexScanner:
     def _archive_add(self, key: str, resp: JsonResponse) -> str | None:
         return self.archive.add(key, resp.status, resp.body) if self.archive else None
 
+    async def _undecodable(self, where: str, key: str, exc: FetchError) -> None:
+        """A body that did not decode even after retries: keep it (marked) in the archive and
+        record a parse failure, so `process-raw` can try again and the id is not lost."""
+        ref = None
+        if self.archive is not None and exc.body:
+            status = exc.status if exc.status is not None else 200
+            ref = self.archive.add(key, status, exc.body, undecodable=str(exc)[:500])
+        if isinstance(exc, InvalidJsonError):
+            await self._parse_failed(where, key, f"undecodable body: {exc}"[:1000], ref)
+
     def _target_reached(self) -> bool:
         return self.plan.target is not None and self.stats.found >= self.plan.target
 
@@ -211,6 +221,7 @@ class UzexScanner:
             raise
         except FetchError as exc:
             self._fetch_failed(exc, key)
+            await self._undecodable(self.scope, key, exc)
             return None
         ref = self._archive_add(key, resp)
         if resp.status != 200:
@@ -225,8 +236,8 @@ class UzexScanner:
         """Parse a page; rows that fail become ParseFailures, a page that is no list fails."""
         try:
             result = parse()
-        except ParseError as exc:
-            await self._parse_failed(self.scope, key, exc.reason, ref)
+        except Exception as exc:  # one page's problem whatever it raises, never the scanner's
+            await self._parse_failed(self.scope, key, failure_reason(exc), ref)
             return None
         for row_key, reason in result.failures:
             await self._parse_failed(self.scope, row_key, reason, ref)
@@ -287,6 +298,7 @@ class UzexScanner:
             raise
         except FetchError as exc:
             self._fetch_failed(exc, f"{key}:{lot_id}")
+            await self._undecodable(where, str(lot_id), exc)
             if dead_letters:
                 await self._writer.put(DeadLetter(where, lot_id, exc.kind, str(exc)[:1000]))
             return None
@@ -303,8 +315,8 @@ class UzexScanner:
             return None
         try:
             return parse(lot_id, resp.data)
-        except ParseError as exc:
-            await self._parse_failed(where, str(lot_id), exc.reason, ref)
+        except Exception as exc:  # one lot's problem whatever it raises
+            await self._parse_failed(where, str(lot_id), failure_reason(exc), ref)
             return None
 
     def _count(self, lots: int, items: int, highest: int | None) -> None:
@@ -328,3 +340,10 @@ class UzexScanner:
                 state,
             )
         )
+
+
+def failure_reason(exc: Exception) -> str:
+    """The parse-failure reason of anything a parser raised (ParseError by contract)."""
+    if isinstance(exc, ParseError):
+        return exc.reason
+    return f"unexpected {type(exc).__name__}: {exc}"[:1000]

@@ -52,6 +52,8 @@ _EPOCH_MS_MAX = 253_402_300_799_999
 #: prices as decimal strings ("440000", "440000.50"); no sign, exponent, "nan" or "inf"
 _DECIMAL_RE = re.compile(r"[0-9]{1,18}(?:\.[0-9]{1,9})?")
 _ONE = Decimal(1)
+#: SKU fields holding so'm; a decimal string in one is accepted but counted as coerced
+_PRICE_KEYS = ("fullPrice", "purchasePrice")
 _COMPACT = (",", ":")
 
 
@@ -165,13 +167,18 @@ def _flag(obj: dict[str, Any], key: str) -> bool:
 
 def _opt_price(obj: dict[str, Any], key: str) -> int | None:
     """So'm as int. 2022 payloads carried floats (440000.0) and some scrapers saw decimal
-    strings; both are rounded half up. NaN, infinities and other strings are errors."""
+    strings; both are rounded half up (a string is counted as coerced, see `_skus`). NaN,
+    infinities, other strings and negative prices are errors: a price below zero means
+    nothing, and storing it (or a guess in its place: 0, its absolute value) would turn into
+    false price drops and revenue downstream, so the product waits for a sane answer."""
     value = obj.get(key)
     if value is None:
         return None
-    if type(value) is int and -_INT64 <= value <= _INT64:
+    if type(value) in (int, float) and value < 0:
+        raise _Bad(key, f"{value!r} is negative")
+    if type(value) is int and value <= _INT64:
         return value
-    if type(value) is float and math.isfinite(value) and abs(value) < 2.0**62:
+    if type(value) is float and math.isfinite(value) and value < 2.0**62:
         floor = math.floor(value)
         # compare the fraction instead of floor(value + 0.5), which misrounds 0.49999999999999994
         return floor + 1 if value - floor >= 0.5 else floor
@@ -275,12 +282,19 @@ def _snapshot(data: dict[str, Any], pid: int) -> ProductSnapshot | Missing:
         categories = _category_chain(data.get("category"))
         seller = _opt_seller(data.get("seller"))
         characteristics_json, labels = _characteristics(_list(data, "characteristics"))
-        skus = _skus(_list_required(data, "skuList"), labels, pid)
+        coerced: list[str] = []
+        skus = _skus(_list_required(data, "skuList"), labels, pid, coerced)
         links = (categories[-1].id if categories else None, seller.id if seller else None)
         product = _product(data, pid, title, links, characteristics_json, skus)
     except _Bad as bad:
         raise bad.under("payload.data") from None
-    return ProductSnapshot(product=product, categories=categories, seller=seller, skus=skus)
+    return ProductSnapshot(
+        product=product,
+        categories=categories,
+        seller=seller,
+        skus=skus,
+        coerced=tuple(f"payload.data.{path}" for path in coerced),
+    )
 
 
 def _list_required(obj: dict[str, Any], key: str) -> list[Any]:
@@ -460,13 +474,18 @@ def _characteristic(obj: dict[str, Any]) -> tuple[str, list[tuple[str, str | Non
     return title, values
 
 
-def _skus(raw: list[Any], labels: list[list[str]], pid: int) -> tuple[SkuRecord, ...]:
+def _skus(
+    raw: list[Any], labels: list[list[str]], pid: int, coerced: list[str]
+) -> tuple[SkuRecord, ...]:
     skus = []
     for i, item in enumerate(raw):
         try:
             skus.append(_sku(_dict(item, ""), labels, pid))
         except _Bad as bad:
             raise bad.under(f"skuList[{i}]") from None
+        for key in _PRICE_KEYS:
+            if type(item.get(key)) is str:
+                coerced.append(f"skuList[{i}].{key}")
     return tuple(skus)
 
 

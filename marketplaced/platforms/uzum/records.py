@@ -83,6 +83,9 @@ class ProductSnapshot:
     categories: tuple[CategoryRecord, ...]
     seller: SellerRecord | None
     skus: tuple[SkuRecord, ...]
+    #: field paths whose value was converted, not taken as sent (a price as a decimal string):
+    #: the scanner counts them so a changed upstream shape shows instead of passing silently
+    coerced: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

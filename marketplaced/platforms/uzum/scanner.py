@@ -7,8 +7,14 @@ highest id below which every id of this cycle is finished — and travels to the
 ids after the last committed mark (upserts make that harmless).
 
 The frontier is discovered, not configured: a cycle ends after `frontier_misses` ids above the
-highest id that ever returned a product (capped by `max_id`). Shard `k/n` visits only ids with
-`id % n == k - 1`, so several hosts can split the id space against one database.
+highest id that ever returned a product, or above `first_id - 1` while none did (capped by
+`max_id`). Shard `k/n` visits only ids with `id % n == k - 1`, so several hosts can split the id
+space against one database.
+
+One body never stops the scan: whatever decoding or parsing it raises becomes a parse failure
+for that id (its raw body archived, marked undecodable when it did not decode). A 200 answer
+with an empty body is asked again before it counts as a miss; the writer keeps a product it has
+seen before from turning into a miss on such an answer.
 """
 
 from __future__ import annotations
@@ -30,13 +36,19 @@ from marketplaced.checkpoint import (
     load_cursor,
 )
 from marketplaced.config import UzumConfig
-from marketplaced.errors import FetchError, ParseError
-from marketplaced.http import Fetcher
+from marketplaced.errors import FetchError, InvalidJsonError, ParseError
+from marketplaced.http import Fetcher, JsonResponse
 from marketplaced.platforms.base import PauseGate, ScannerStats
+from marketplaced.platforms.uzum.coverage import first_shard_id
 from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import ProductSnapshot
 from marketplaced.platforms.uzum.storage import SCOPE
 from marketplaced.writer import Writer
+
+#: answers to one request for an id whose 200 answers are empty: an empty body for a live
+#: product is a transient fault (upstream hiccup, stale session) that a fresh request usually
+#: cures, while a missing id that really answers empty costs two extra requests per cycle
+EMPTY_BODY_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +88,8 @@ class UzumScanner:
         self._log = log.get(__name__, scanner=self.name)
         self._pending: set[int] = set()
         self._cycle_started_at = datetime.now(UTC)
+        #: the counters when this cycle started (or was resumed), for per-cycle figures
+        self._cycle_base = _Figures.of(self.stats)
 
     # -- public ---------------------------------------------------------------------------
     def pause(self) -> None:
@@ -103,18 +117,27 @@ class UzumScanner:
                 break
             await self._retry_dead_letters()
             self.stats.state = "idle"
-            self._log.info(
-                "cycle_finished",
-                cycle=self.stats.cycle,
-                found=self.stats.found,
-                missing=self.stats.missing,
-                frontier=self.stats.frontier,
-            )
+            self._log_cycle_finished()
             await asyncio.sleep(self.cfg.cycle_pause_s)
             self._start_cycle(self.stats.cycle + 1)
             await self._put_mark(self.stats.position)
         await self._writer.flush()
         self.stats.state = "done"
+
+    def _log_cycle_finished(self) -> None:
+        """The cycle's own figures (dead-letter retries after it included); totals since
+        start-up are in `stats` and on the status page."""
+        st = self.stats
+        cycle = _Figures.of(st).minus(self._cycle_base)
+        self._log.info(
+            "cycle_finished",
+            cycle=st.cycle,
+            found=cycle.found,
+            missing=cycle.missing,
+            parse_failures=cycle.parse_failures,
+            errors=cycle.errors,
+            frontier=st.frontier,
+        )
 
     # -- cycle ----------------------------------------------------------------------------
     async def _restore(self) -> None:
@@ -140,15 +163,19 @@ class UzumScanner:
         st.cycle = cycle
         st.position = st.last_commit_position = self._align(self.cfg.first_id) - self._n
         self._cycle_started_at = datetime.now(UTC)
+        self._cycle_base = _Figures.of(st)
 
     def _align(self, product_id: int) -> int:
         """The first id >= product_id that belongs to this shard."""
-        return product_id + (self._k - 1 - product_id) % self._n
+        return first_shard_id(product_id, (self._k, self._n))
 
     def _frontier(self) -> int:
         if self.plan.stop_id is not None:
             return self.plan.stop_id
-        return min(self.cfg.max_id, self.stats.highest_seen + self.cfg.frontier_misses)
+        # probing starts at first_id: a highest id seen below it (none yet, or first_id was
+        # raised) must not put the frontier under the first id, or nothing is ever scanned
+        base = max(self.stats.highest_seen, self.cfg.first_id - 1)
+        return min(self.cfg.max_id, base + self.cfg.frontier_misses)
 
     def _target_reached(self) -> bool:
         return self.plan.target is not None and self.stats.found >= self.plan.target
@@ -221,25 +248,32 @@ class UzumScanner:
         st = self.stats
         await self.gate.wait()  # scan and dead-letter retries alike
         try:
-            resp = await self._fetcher.get_json(self.url(pid))
+            resp = await self._fetch(pid)
+        except InvalidJsonError as exc:
+            # retries gave the same undecodable body: the body is what is wrong, not the host
+            ref = self._archive_undecodable(pid, exc)
+            await self._parse_failed(pid, f"undecodable body: {exc}", ref)
+            return
         except FetchError as exc:
             st.errors[exc.kind] += 1
             st.tick()
+            self._archive_undecodable(pid, exc)  # a block page, when that is what came back
             await self._writer.put(DeadLetter(SCOPE, pid, exc.kind, str(exc)[:1000]))
             return
         ref = self._archive.add(str(pid), resp.status, resp.body) if self._archive else None
         try:
             record = parse_product(resp.status, resp.data, pid)
-        except ParseError as exc:
-            st.parse_failures += 1
-            st.tick()
-            self._log.warning(
-                "product_unparsable", product_id=pid, reason=exc.reason, archive_ref=ref
-            )
-            await self._writer.put(ParseFailure(SCOPE, str(pid), exc.reason, ref))
+        except Exception as exc:
+            # parse_product raises only ParseError by contract; anything else is still one
+            # product's problem, never the scan's
+            reason = exc.reason if isinstance(exc, ParseError) else _unexpected(exc)
+            await self._parse_failed(pid, reason, ref)
             return
         if isinstance(record, ProductSnapshot):
             st.found += 1
+            if record.coerced:
+                st.coerced += len(record.coerced)
+                self._log.debug("product_coerced", product_id=pid, fields=list(record.coerced))
             if pid > st.highest_seen:
                 st.highest_seen = pid
         else:
@@ -249,6 +283,31 @@ class UzumScanner:
             st.position = pid
         st.tick()
         await self._writer.put(record)
+
+    async def _fetch(self, pid: int) -> JsonResponse:
+        """GET one product; a 200 with an empty body is asked again before it is believed."""
+        for _ in range(EMPTY_BODY_ATTEMPTS - 1):
+            resp = await self._fetcher.get_json(self.url(pid))
+            if resp.status != 200 or resp.body.strip():
+                return resp
+        resp = await self._fetcher.get_json(self.url(pid))
+        if resp.status == 200 and not resp.body.strip():
+            self._log.info("empty_body_persisted", product_id=pid, attempts=EMPTY_BODY_ATTEMPTS)
+        return resp
+
+    def _archive_undecodable(self, pid: int, exc: FetchError) -> str | None:
+        """Keep what was received although it did not decode, so process-raw can retry."""
+        if self._archive is None or not exc.body:
+            return None
+        status = exc.status if exc.status is not None else 200
+        return self._archive.add(str(pid), status, exc.body, undecodable=str(exc)[:500])
+
+    async def _parse_failed(self, pid: int, reason: str, ref: str | None) -> None:
+        st = self.stats
+        st.parse_failures += 1
+        st.tick()
+        self._log.warning("product_unparsable", product_id=pid, reason=reason, archive_ref=ref)
+        await self._writer.put(ParseFailure(SCOPE, str(pid), reason, ref))
 
     async def _retry_dead_letters(self) -> None:
         """Ids that failed for good get another chance once they are old enough."""
@@ -266,3 +325,29 @@ class UzumScanner:
         async with asyncio.TaskGroup() as tg:
             for pid in ids:
                 tg.create_task(one(pid))
+
+
+def _unexpected(exc: Exception) -> str:
+    return f"unexpected {type(exc).__name__}: {exc}"[:1000]
+
+
+@dataclass(frozen=True, slots=True)
+class _Figures:
+    """The scanner's cumulative counters at one moment."""
+
+    found: int
+    missing: int
+    parse_failures: int
+    errors: int
+
+    @classmethod
+    def of(cls, st: ScannerStats) -> _Figures:
+        return cls(st.found, st.missing, st.parse_failures, sum(st.errors.values()))
+
+    def minus(self, base: _Figures) -> _Figures:
+        return _Figures(
+            self.found - base.found,
+            self.missing - base.missing,
+            self.parse_failures - base.parse_failures,
+            self.errors - base.errors,
+        )

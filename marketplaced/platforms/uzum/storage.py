@@ -4,6 +4,8 @@ Per batch: COPY every table's rows into temp tables (de-duplicated by key, last 
 history rows only where a tracked value changed (compared with the current row before it is
 overwritten), then upsert categories → sellers → products → SKUs with `INSERT … ON CONFLICT`.
 Misses flip bits in `uzum_missing` (one row per 8192 ids) instead of writing a row per id.
+An id that answered (a product or a miss) resolves its dead letter and its parse failure in the
+same transaction, so both lists only ever hold ids that are still failing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 
 import asyncpg
 
+from marketplaced import log
+from marketplaced.checkpoint import DeadLetter, write_dead_letters
 from marketplaced.platforms.uzum.records import (
     CategoryRecord,
     Missing,
@@ -24,6 +28,8 @@ from marketplaced.platforms.uzum.records import (
     SkuRecord,
 )
 from marketplaced.writer import copy_rows
+
+_log = log.get(__name__)
 
 SCOPE = "uzum.product"
 #: ids per row of uzum_missing (a bit(8192) column: 1 KiB per 8192 ids)
@@ -160,6 +166,12 @@ ON CONFLICT (form) DO UPDATE SET seen = uzum_miss_forms.seen + EXCLUDED.seen,
     last_id = EXCLUDED.last_id, last_seen = EXCLUDED.last_seen"""
 
 _RESOLVE_DEAD = "DELETE FROM dead_letters WHERE scope = $1 AND entity_id = ANY($2::bigint[])"
+_RESOLVE_PARSE_FAILURES = (
+    "DELETE FROM parse_failures WHERE scope = $1 AND entity_id = ANY($2::bigint[]::text[])"
+)
+_KNOWN_PRODUCTS = "SELECT id FROM products WHERE id = ANY($1::bigint[])"
+#: the miss form of a 200 answer with an empty body (parser.py)
+EMPTY_BODY_FORM = "empty_body"
 
 
 class UzumSink:
@@ -182,11 +194,36 @@ class UzumSink:
             (misses if found_last else snapshots).pop(pid)
         await conn.execute(_TEMP_TABLES)
         rows = await self._write_snapshots(conn, list(snapshots.values()), now)
+        rows += await self._hold_known_empty(conn, misses, now)
         rows += await self._write_misses(conn, list(misses.values()), set(snapshots), now)
         seen = [*snapshots, *misses]
         if seen:
             await conn.execute(_RESOLVE_DEAD, SCOPE, seen)
+            await conn.execute(_RESOLVE_PARSE_FAILURES, SCOPE, seen)
         return rows
+
+    async def _hold_known_empty(
+        self, conn: asyncpg.Connection, misses: dict[int, Missing], now: datetime
+    ) -> int:
+        """An empty body for an id that holds a product is not evidence of a deletion: the
+        real "not found" form is unverified (docs/upstreams.md), and empty answers for live
+        products are a known transient fault (a stale session, a hiccup). Such misses become
+        dead letters (retried later) instead of missing bits, and leave `misses`. Decided here,
+        in the transaction that would store the miss, so no shard, retry or re-parse can flip a
+        known product to missing between the check and the write."""
+        empty = [pid for pid, m in misses.items() if m.form == EMPTY_BODY_FORM]
+        if not empty:
+            return 0
+        known = [r["id"] for r in await conn.fetch(_KNOWN_PRODUCTS, empty)]
+        letters = []
+        for pid in known:
+            del misses[pid]
+            reason = "empty 200 body for a product seen before; kept, not recorded as missing"
+            letters.append(DeadLetter(SCOPE, pid, EMPTY_BODY_FORM, reason))
+        if letters:
+            _log.warning("empty_body_for_known_products", count=len(letters), ids=known[:20])
+            await write_dead_letters(conn, letters, now)
+        return len(letters)
 
     def identify(self, item: Any) -> tuple[str, int]:
         if isinstance(item, ProductSnapshot):
