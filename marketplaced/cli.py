@@ -20,6 +20,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Coroutine
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -251,8 +252,39 @@ def cmd_jobs(cfg: Config, args: argparse.Namespace) -> int:
         return code
     if not args.name:
         raise MarketplacedError("jobs run needs a job name (see `marketplaced jobs list`)")
-    code = _run_async(run_command(cfg, args.name, sys.stdout))
+    days = _analytics_days(cfg, args)
+    if days == []:
+        return 2
+    code = _run_async(run_command(cfg, args.name, sys.stdout, commit=args.commit, days=days))
     return code
+
+
+def _analytics_days(cfg: Config, args: argparse.Namespace) -> list[date] | None:
+    """The days `--day`/`--since` ask for; None without them, [] (after saying why) when they
+    are not usable: another job, or a day that has not ended yet."""
+    first = args.day or args.since
+    if first is None:
+        return None
+    if args.name != "analytics":
+        print("marketplaced jobs run: --day/--since only apply to analytics", file=sys.stderr)
+        return []
+    from marketplaced.jobs import analytics, schedule
+
+    yesterday = datetime.now(schedule.timezone(cfg.jobs.timezone)).date() - timedelta(days=1)
+    if first > yesterday:
+        print(
+            f"marketplaced jobs run: {first} has not ended yet (latest day: {yesterday})",
+            file=sys.stderr,
+        )
+        return []
+    return [first] if args.day else analytics.days_between(first, yesterday)
+
+
+def _iso_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 # -- parser --------------------------------------------------------------------------------
@@ -291,6 +323,17 @@ def build_parser() -> argparse.ArgumentParser:
     jb = add("jobs", cmd_jobs, "list the scheduled jobs, or run one now")
     jb.add_argument("action", choices=["list", "run"])
     jb.add_argument("name", nargs="?", help="job to run (analytics, alerts, health, …)")
+    jb.add_argument(
+        "--commit",
+        action="store_true",
+        help="alerts/health: really run (store, send, move the daemon's state); "
+        "without it they are a dry run that shows what they would do",
+    )
+    days = jb.add_mutually_exclusive_group()
+    days.add_argument("--day", type=_iso_day, help="analytics: recompute this day (YYYY-MM-DD)")
+    days.add_argument(
+        "--since", type=_iso_day, help="analytics: recompute every day from this one to yesterday"
+    )
     demo = add("demo", cmd_demo, "offline demo: simulator + daemon + dashboard, no internet needed")
     demo.add_argument(
         "--database",

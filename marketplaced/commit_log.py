@@ -12,7 +12,7 @@ writers on several hosts queue for a moment at the end of a batch, not for the w
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 #: key of the advisory lock that orders the commits ('cmit')
@@ -26,6 +26,9 @@ WHERE seq > $1 AND seq <= $2 AND observed_at >= $3 ORDER BY observed_at"""
 _SINCE = """
 SELECT DISTINCT observed_at FROM writer_commits
 WHERE seq <= $1 AND observed_at > $2 ORDER BY observed_at"""
+_DAYS_AFTER = """
+SELECT DISTINCT (observed_at AT TIME ZONE $3)::date AS day FROM writer_commits
+WHERE seq > $1 AND seq <= $2 ORDER BY day"""
 _PRUNE = "DELETE FROM writer_commits WHERE observed_at < $1 AND seq < $2"
 
 
@@ -49,6 +52,11 @@ async def stamps_after(conn: Any, seq: int, upto: int, not_before: datetime) -> 
 async def stamps_since(conn: Any, upto: int, after: datetime) -> list[datetime]:
     """Stamps after `after` of the batches numbered up to `upto` (a reader's first run)."""
     return [r["observed_at"] for r in await conn.fetch(_SINCE, upto, after)]
+
+
+async def local_days_after(conn: Any, seq: int, upto: int, tz_name: str) -> list[date]:
+    """The local dates (zone `tz_name`) stamped on the batches numbered in (seq, upto]."""
+    return [r["day"] for r in await conn.fetch(_DAYS_AFTER, seq, upto, tz_name)]
 
 
 async def prune(conn: Any, before: datetime) -> int:

@@ -10,9 +10,10 @@ working from another process through the same ledger and locks.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TextIO
 
 import asyncpg
@@ -27,6 +28,7 @@ from marketplaced.jobs import (
     delivery,
     health,
     maintenance,
+    oneoff,
     schedule,
 )
 from marketplaced.jobs.health import HealthInputs
@@ -289,19 +291,44 @@ async def list_command(cfg: Config, out: TextIO) -> int:
     return 0
 
 
-async def run_command(cfg: Config, name: str, out: TextIO) -> int:
+async def run_command(
+    cfg: Config,
+    name: str,
+    out: TextIO,
+    *,
+    commit: bool = False,
+    days: Sequence[date] | None = None,
+) -> int:
     """`marketplaced jobs run NAME`: run one job now in this process; exit 0 when it went ok.
-    The daemon's own run of the same job is kept out by the job's advisory lock."""
+    The daemon's own run of the same job is kept out by the job's advisory lock. Alerts and
+    health are a dry run unless `commit` (oneoff.py); `days` recomputes those analytics days
+    instead of the scheduled selection. Rules are never synced from this configuration: they
+    are the daemon's."""
     ctx, close = await _cli_context(cfg)
     try:
         specs = {s.name: s for s in build_specs(ctx)}
         if name not in specs:
             raise UnknownJobError(f"no job named {name!r}; known: {', '.join(sorted(specs))}")
-        if name == "alerts":
-            await alerts.sync_config_rules(ctx.pool, parse_rules(cfg.alerts.rules))
-        record = await run_job(ctx.pool, specs[name])
+        if name in oneoff.PREVIEWED and not commit:
+            return await oneoff.preview(ctx, name, out)
+        spec = specs[name]
+        if days is not None:
+            spec = dataclasses.replace(spec, run=_recompute(ctx, list(days)))
+        record = await run_job(ctx.pool, spec)
     finally:
         await close()
     error = f": {record.error}" if record.error else ""
     out.write(f"{name}: {record.outcome} (run {record.id}, rows {record.rows}){error}\n")
     return 0 if record.outcome == "ok" else 1
+
+
+def _recompute(ctx: _Context, days: list[date]) -> Callable[[], Awaitable[int]]:
+    settings = analytics.AnalyticsSettings.from_config(ctx.cfg.jobs)
+
+    async def run() -> int:
+        rows = 0
+        for day in days:
+            rows += (await analytics.compute_day(ctx.pool, day, settings)).rows
+        return rows
+
+    return run

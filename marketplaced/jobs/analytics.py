@@ -1,10 +1,13 @@
 """Daily analytics: turn change-based history into per-SKU, product, seller and category days.
 
 One day (a local date in `jobs.timezone`) is computed in one transaction: its rows are deleted
-and written again, so a run is idempotent and any past day can be recomputed. The flow:
-coverage of the day (was anything observed, how long was the worst gap) → the day's history
-rows → the products they touch → the values in effect at 00:00 → per SKU (units from stock
-decreases, restocks apart, revenue at the price in effect) → per product (orders from the
+and written again, so a run is idempotent and any past day can be recomputed (`jobs run
+analytics --day/--since`). The daily run computes yesterday, every missing day of the backfill
+window (a day nothing was observed on gets its row, marked as a gap) and every computed day
+that batches committed since the last run wrote rows into (the commit log), so late rows count.
+The flow: coverage of the day (was anything observed, how long was the worst gap) → the day's
+history rows → the products they touch → the values in effect at 00:00 → per SKU (units from
+stock decreases, restocks apart, revenue at the price in effect) → per product (orders from the
 order-counter growth, revenue = orders × the price units sold at) → sellers → categories (every
 level, price bands). Figures say how they were obtained (`sales_source`, `price_basis`) and how
 complete the observations were (`quality`); a day with a scan gap is marked, not filled in.
@@ -20,7 +23,7 @@ from typing import Any
 
 import asyncpg
 
-from marketplaced import log, partitions
+from marketplaced import commit_log, log, partitions
 from marketplaced.config import JobsConfig
 from marketplaced.db import Conn
 from marketplaced.jobs import analytics_sql as q
@@ -29,6 +32,8 @@ from marketplaced.jobs.state import load_state, save_state
 
 _log = log.get(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: days of the commit log kept beyond the backfill window, so a late run still finds its batches
+_LOG_MARGIN_DAYS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,27 +84,56 @@ def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
 
 
 async def run(pool: asyncpg.Pool, settings: AnalyticsSettings, now: datetime | None = None) -> int:
-    """The scheduled job: yesterday, earlier days still missing, then the UZEX rollups."""
+    """The scheduled job: yesterday, earlier days missing or touched by late batches, then the
+    UZEX rollups."""
     now = now or datetime.now(settings.tz)
     yesterday = now.astimezone(settings.tz).date() - timedelta(days=1)
+    state = await load_state(pool, "analytics")
+    upto = await commit_log.top(pool)
     rows = 0
-    for day in await days_to_compute(pool, yesterday, settings):
+    for day in await days_to_compute(pool, yesterday, settings, state.get("seq"), upto):
         rows += (await compute_day(pool, day, settings)).rows
+    await save_state(pool, "analytics", {"seq": upto})
+    # the log is read back over the backfill window at most (alerts: one day)
+    await commit_log.prune(pool, now - timedelta(days=settings.backfill_days + _LOG_MARGIN_DAYS))
     return rows + await uzex_rollup(pool, settings, now)
 
 
 async def days_to_compute(
-    pool: asyncpg.Pool, yesterday: date, settings: AnalyticsSettings
+    pool: asyncpg.Pool,
+    yesterday: date,
+    settings: AnalyticsSettings,
+    seq: int | None = None,
+    upto: int = 0,
 ) -> list[date]:
-    """Yesterday (always: late rows may have arrived) and missing earlier days with history."""
+    """Yesterday (always), and within the backfill window: days not computed yet — every one
+    since the first computed day (a day nothing was observed on gets its row, marked as a
+    gap), earlier ones only when they have history — and computed days that batches committed
+    since the last run (`seq`, commit order) wrote rows into: late rows are not left out."""
     first = yesterday - timedelta(days=settings.backfill_days)
     done = {r["day"] for r in await pool.fetch(q.COMPUTED_DAYS, first, yesterday)}
+    first_ever = await pool.fetchval(q.FIRST_COMPUTED_DAY)
+    touched: set[date] = set()
+    if seq is not None:
+        tz_name = str(getattr(settings.tz, "key", "UTC"))
+        touched = set(await commit_log.local_days_after(pool, int(seq), upto, tz_name))
+    # before the first day with data there is nothing to mark: the daemon was not there yet
+    started = first_ever is not None
     days = []
     for i in range(settings.backfill_days, 0, -1):
         day = yesterday - timedelta(days=i)
-        if day not in done and await pool.fetchval(q.HAS_HISTORY, *day_bounds(day, settings.tz)):
+        if day in done:
+            if day in touched:
+                days.append(day)
+        elif started or await pool.fetchval(q.HAS_HISTORY, *day_bounds(day, settings.tz)):
+            started = True
             days.append(day)
     return [*days, yesterday]
+
+
+def days_between(first: date, last: date) -> list[date]:
+    """Every day from `first` to `last`, both included (`jobs run analytics --since`)."""
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 async def compute_day(pool: asyncpg.Pool, day: date, settings: AnalyticsSettings) -> DayResult:

@@ -269,6 +269,10 @@ ON CONFLICT (day) DO UPDATE SET day_start = EXCLUDED.day_start, day_end = EXCLUD
 
 COMPUTED_DAYS = "SELECT day FROM analytics_days WHERE day >= $1 AND day <= $2"
 
-# any history in [$1, $2)? (the BRIN index on observed_at keeps this to the day's blocks)
+FIRST_COMPUTED_DAY = "SELECT min(day) FROM analytics_days"
+
+# any history in [$1, $2)? Price changes alone count too. (The BRIN indexes on observed_at keep
+# this to the day's blocks.)
 HAS_HISTORY = """
-SELECT EXISTS (SELECT 1 FROM product_stats_history WHERE observed_at >= $1 AND observed_at < $2)"""
+SELECT EXISTS (SELECT 1 FROM product_stats_history WHERE observed_at >= $1 AND observed_at < $2)
+    OR EXISTS (SELECT 1 FROM price_history WHERE observed_at >= $1 AND observed_at < $2)"""

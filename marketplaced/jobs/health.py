@@ -60,8 +60,11 @@ async def run(
     live: LiveState | None,
     inputs: Callable[[], HealthInputs] | None,
     now: datetime,
+    *,
+    record: bool = True,
 ) -> dict[str, Any]:
-    """Run every check, record the result, return it ({"ok", "checked_at", "checks"})."""
+    """Run every check, record the result (unless told not to: a dry run), return it
+    ({"ok", "checked_at", "checks"})."""
     h = cfg.health
     given = inputs() if inputs is not None else None
     checks: dict[str, Check] = {"postgres": await _postgres(pool)}
@@ -81,7 +84,7 @@ async def run(
         "checked_at": now.isoformat(),
         "checks": checks,
     }
-    if checks["postgres"]["ok"]:
+    if record and checks["postgres"]["ok"]:
         await pool.execute(_RECORD, now, result["ok"], json.dumps(checks, default=str))
     failing = sorted(name for name, c in checks.items() if not c["ok"])
     emit = _log.info if result["ok"] else _log.warning
@@ -89,11 +92,15 @@ async def run(
     return result
 
 
-async def transition(pool: asyncpg.Pool, result: dict[str, Any]) -> tuple[str, str] | None:
-    """(title, body) when health turned bad, changed what fails, or recovered; else None."""
+async def transition(
+    pool: asyncpg.Pool, result: dict[str, Any], *, save: bool = True
+) -> tuple[str, str] | None:
+    """(title, body) when health turned bad, changed what fails, or recovered; else None.
+    `save=False` only looks: the transition stays for the daemon to notify."""
     failing = sorted(name for name, c in result["checks"].items() if not c["ok"])
     before = await load_state(pool, "health")
-    await save_state(pool, "health", {"failing": failing})
+    if save:
+        await save_state(pool, "health", {"failing": failing})
     was = before.get("failing", [])
     if failing == was:
         return None
