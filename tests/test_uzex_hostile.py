@@ -67,3 +67,26 @@ def test_negative_item_cost_is_refused() -> None:
     rows[0]["cost"] = -100
     with pytest.raises(ParseError, match="negative amount"):
         parser.parse_deal_products("auction", 379514, rows)
+
+
+async def test_parse_failure_of_a_lot_is_resolved_when_its_items_are_stored(
+    pool: asyncpg.Pool, upstream: base.Upstream
+) -> None:
+    lots = upstream.sim.catalogue.expected_lots("auction")
+    bad = sorted(i for i, lot in lots.items() if lot.status == "completed")[3]
+    upstream.sim.faults = dataclasses.replace(
+        upstream.sim.faults, deep_nested_lots=frozenset({("auction", bad)})
+    )
+    async with base.runtime(pool, base.uzex_config(upstream.origin)) as rt:
+        await rt.completed("auction").run()
+        await rt.writer.flush()
+        assert await pool.fetchval("SELECT entity_id FROM parse_failures") == str(bad)
+
+        upstream.sim.faults = dataclasses.replace(upstream.sim.faults, deep_nested_lots=frozenset())
+        await pool.execute("UPDATE dead_letters SET last_failed_at = now() - interval '2 days'")
+        await rt.completed("auction")._retry_dead_letters()
+        await rt.writer.flush()
+
+    assert await pool.fetchval("SELECT count(*) FROM parse_failures") == 0
+    assert await pool.fetchval("SELECT count(*) FROM dead_letters") == 0
+    assert await pool.fetchval("SELECT count(*) FROM uzex_lot_items WHERE lot_id = $1", bad) > 0

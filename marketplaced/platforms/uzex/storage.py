@@ -227,6 +227,12 @@ _RESOLVE_DEAD = """
 DELETE FROM dead_letters d USING unnest($1::text[], $2::bigint[]) AS s(scope, entity_id)
 WHERE d.scope = s.scope AND d.entity_id = s.entity_id"""
 
+# a lot (or its items) stored now heals the parse failure recorded for it earlier, in the same
+# transaction: parse_failures only ever lists what is still failing
+_RESOLVE_PARSE_FAILURES = """
+DELETE FROM parse_failures p USING unnest($1::text[], $2::bigint[]) AS s(scope, entity_id)
+WHERE p.scope = s.scope AND p.entity_id = s.entity_id::text"""
+
 
 class UzexSink:
     """Writer sink for `UzexPage`, `UzexCategoryRecord` and `RegionRecord`."""
@@ -297,11 +303,18 @@ class UzexSink:
         if lots:
             await conn.execute(_STATUS_HISTORY, now)
             await conn.execute(_UPSERT_LOTS, now)
+            stored = list(lots.values())
+            await conn.execute(
+                _RESOLVE_PARSE_FAILURES,
+                [scope(lot.lot_type) for lot in stored],
+                [lot.lot_id for lot in stored],
+            )
         if item_lots:
             types = [t for t, _ in item_lots]
             ids = [i for _, i in item_lots]
             await conn.execute(_DELETE_STALE_ITEMS, types, ids, list(item_lots.values()))
             await conn.execute(_RESOLVE_DEAD, [scope(t, "items") for t in types], ids)
+            await conn.execute(_RESOLVE_PARSE_FAILURES, [scope(t, "items") for t in types], ids)
         if items:
             await conn.execute(_UPSERT_ITEMS, now)
             await conn.execute(_UPSERT_PRODUCTS, now)
