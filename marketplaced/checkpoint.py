@@ -5,7 +5,8 @@ records it covers and is upserted into `scan_cursors` in the same transaction, s
 never run ahead of committed data. Dead letters and parse failures travel the same way.
 
 Redis holds what other processes read while the daemon runs — scanner heartbeats, rates,
-recent errors and a copy of every cursor. `LiveState` swallows Redis outages (logging the
+recent errors, job schedules and a copy of every cursor — keyed by the database the daemon
+writes to. `LiveState` swallows Redis outages (logging the
 transition once) so scanning never stops because Redis did.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -24,6 +25,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from marketplaced import log
+from marketplaced.config import Config
 
 _log = log.get(__name__)
 
@@ -189,20 +191,47 @@ async def due_dead_letters(
     return [r["entity_id"] for r in rows]
 
 
+def live_prefix(cfg: Config) -> str:
+    """The Redis key prefix of the daemon writing to `cfg`'s database: `redis.key_prefix`
+    plus that database, so daemons (and the demo, tests, a staging copy) sharing one Redis
+    never read each other's heartbeats, and `marketplaced status` reads only the daemon of
+    the database it is configured for."""
+    d = cfg.database
+    return f"{cfg.redis.key_prefix}{d.host}:{d.port}/{d.name}:"
+
+
+def heartbeat_limit_s(cfg: Config) -> float:
+    """A daemon whose heartbeat is older than this is not running: it publishes every
+    `daemon.status_interval_s`, so three missed publications are no hiccup."""
+    return 3 * cfg.daemon.status_interval_s
+
+
 class LiveState:
-    """The Redis side: heartbeats, live scanner figures and cursor copies.
+    """The Redis side: heartbeats, live scanner figures and cursor copies, under the key
+    prefix of one daemon (`live_prefix`).
 
     Every method is best-effort: on a Redis error it records the outage, logs
     `redis_unavailable` once, and returns; `redis_recovered` is logged when it answers again.
     """
 
-    #: heartbeat keys expire so a dead daemon's scanners do not look alive forever
+    #: heartbeat keys expire so a dead daemon's scanners do not linger for ever; until then
+    #: readers judge them by the age of their heartbeat (`heartbeat_limit_s`)
     TTL_S = 300
 
-    def __init__(self, client: aioredis.Redis, prefix: str) -> None:
+    def __init__(
+        self, client: aioredis.Redis, prefix: str, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self._r = client
         self._prefix = prefix
+        self._clock = clock
         self.down_since: float | None = None
+
+    @classmethod
+    def of(
+        cls, client: aioredis.Redis, cfg: Config, *, clock: Callable[[], float] = time.time
+    ) -> LiveState:
+        """The live state of the daemon that writes to `cfg`'s database."""
+        return cls(client, live_prefix(cfg), clock=clock)
 
     def key(self, *parts: str) -> str:
         return self._prefix + ":".join(parts)
@@ -214,7 +243,7 @@ class LiveState:
         """HSET the figures of a scanner/service with a TTL; values JSON-encoded."""
         key = self.key(kind, name)
         mapping = {k: json.dumps(v, default=str) for k, v in fields.items()}
-        mapping["heartbeat"] = json.dumps(time.time())
+        mapping["heartbeat"] = json.dumps(self._clock())
 
         async def op() -> None:
             async with self._r.pipeline(transaction=False) as pipe:

@@ -3,7 +3,7 @@
 run            the daemon (under systemd, or in the foreground)
 check-config   validate the configuration; exit 0, or print the problems and exit 78
 migrate        apply pending sql/ migrations (`--status` lists applied and pending)
-status         what each scanner is doing (Redis + PostgreSQL), usable while the daemon runs
+status         daemon, scanners, writer and jobs (exit 0 running, 3 not running, 4 unknown)
 counts         row counts of every table (estimates for huge tables; `--exact`)
 dump/restore   pg_dump/pg_restore custom-format backups
 db-shell       psql with the configured credentials
@@ -91,43 +91,16 @@ def cmd_migrate(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
-    result = _run_async(ops.status(cfg))
+    from marketplaced import report
+    from marketplaced.jobs import schedule
+
+    result = _run_async(report.gather(cfg))
     if args.json:
-        print(json.dumps(result, default=str, indent=2))
-        return 0
-    if not result.get("redis_up", False):
-        print("Redis: unreachable — live figures unavailable")
-    for name, st in result["scanners"].items():
-        errors = ", ".join(f"{k} {v}" for k, v in st.get("errors", {}).items()) or "none"
-        print(
-            f"{name}: {st.get('state')}  cycle {st.get('cycle')}  position {st.get('position')}"
-            f"/{st.get('frontier')}  rate {st.get('rate')}/s  hit rate {st.get('hit_rate')}  "
-            f"found {st.get('found')}  missing {st.get('missing')}  errors: {errors}"
-        )
-    daemon = result["services"].get("daemon") or {}
-    for name, loop in (daemon.get("crash_loops") or {}).items():
-        print(
-            f"CRASH LOOP {name}: {loop.get('crashes')} crashes, restarting; "
-            f"last error: {loop.get('last_error')}"
-        )
-    writer = result["services"].get("writer")
-    if writer:
-        print(
-            f"writer: queue {writer.get('depth')}/{writer.get('capacity')}  batches "
-            f"{writer.get('batches')}  last batch {writer.get('last_batch_ms')} ms"
-        )
-    for cur in result["cursors"]:
-        print(
-            f"cursor {cur['scanner']}: cycle {cur['cycle']} committed up to {cur['position']} "
-            f"(frontier {cur['frontier']}, highest seen {cur['highest_seen']}, {cur['updated_at']})"
-        )
-    for scope, n in result["dead_letters"].items():
-        print(f"dead letters {scope}: {n}")
-    if "database_error" in result:
-        print(f"PostgreSQL: {result['database_error']}")
-    if not result["scanners"] and not result["cursors"]:
-        print("no scanner has reported yet (is the daemon running?)")
-    return 0
+        print(json.dumps(report.as_json(result), default=str, indent=2))
+    else:
+        print("\n".join(report.lines(result, schedule.timezone(cfg.jobs.timezone))))
+    code: int = result.exit_code
+    return code
 
 
 def cmd_counts(cfg: Config, args: argparse.Namespace) -> int:
@@ -309,7 +282,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="seconds to wait if another process is migrating",
     )
-    s = add("status", cmd_status, "show what each scanner is doing")
+    s = add(
+        "status",
+        cmd_status,
+        "show the daemon's scanners, writer and jobs; exit 0 running, 3 not running, 4 unknown",
+    )
     s.add_argument("--json", action="store_true", help="machine-readable output")
     c = add("counts", cmd_counts, "row counts of every table")
     c.add_argument("--exact", action="store_true", help="count(*) even huge tables (slow)")

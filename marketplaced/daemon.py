@@ -181,7 +181,7 @@ class Daemon:
             await db.check_schema(conn)
         self.notifier.status("connecting to Redis")
         self.redis = await connect_redis(cfg, wait)
-        self.live = LiveState(self.redis, cfg.redis.key_prefix)
+        self.live = LiveState.of(self.redis, cfg)
         self.fetcher = platforms.new_fetcher(cfg)
         await self.fetcher.__aenter__()
         self.writer = Writer(self.pool, cfg.writer, platforms.sinks())
@@ -405,6 +405,16 @@ class Daemon:
                     "db_down_since": st.db_down_since,
                 },
             )
+        if self.scheduler is not None:
+            # only the daemon knows its next slots: `marketplaced status` reads them here
+            for job in self.scheduler.jobs():
+                nxt = job.next_run.timestamp() if job.next_run is not None else None
+                await self.live.publish(
+                    "job",
+                    job.name,
+                    {"schedule": job.schedule, "next_run_at": nxt, "running": job.running},
+                )
+        # last: its heartbeat says everything above is fresh
         await self.live.publish(
             "service",
             "daemon",

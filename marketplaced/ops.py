@@ -1,4 +1,4 @@
-"""Operator commands on the database: counts, dump, restore, db-shell, status.
+"""Operator commands on the database: counts, dump, restore, db-shell.
 
 dump/restore wrap pg_dump/pg_restore (custom format) with the configured credentials, show
 progress from their verbose output, and never leave half-done work: a dump is written to a
@@ -15,13 +15,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import asyncpg
 
 from marketplaced import db
 from marketplaced.config import Config, DatabaseConfig
-from marketplaced.errors import DatabaseError, MarketplacedError
+from marketplaced.errors import MarketplacedError
 
 #: below this many estimated rows an exact count(*) is cheap enough to do by default
 EXACT_BELOW = 100_000
@@ -203,44 +203,3 @@ def _replace_contents(cfg: Config, source: Path, out: TextIO) -> None:
 def db_shell(cfg: Config, args: list[str]) -> None:
     psql = _tool("psql")
     os.execvpe(psql, [psql, *args], pg_env(cfg.database))
-
-
-async def status(cfg: Config) -> dict[str, Any]:
-    """What each scanner is doing, from Redis (live) and PostgreSQL (durable)."""
-    from marketplaced.checkpoint import LiveState
-    from marketplaced.daemon import connect_redis
-
-    result: dict[str, Any] = {"scanners": {}, "services": {}, "cursors": [], "dead_letters": {}}
-    client = await connect_redis(cfg, wait_s=0)
-    try:
-        live = LiveState(client, cfg.redis.key_prefix)
-        result["scanners"] = await live.read_all("scanner")
-        result["services"] = await live.read_all("service")
-        result["redis_up"] = live.down_since is None
-    finally:
-        await client.aclose()
-    try:
-        conn = await db.connect(cfg.database)
-    except DatabaseError as exc:
-        result["database_error"] = str(exc)
-        return result
-    try:
-        result["cursors"] = [
-            dict(r)
-            for r in await conn.fetch(
-                "SELECT scanner, cycle, position, frontier, highest_seen, updated_at "
-                "FROM scan_cursors "
-                "ORDER BY scanner"
-            )
-        ]
-        result["dead_letters"] = {
-            r["scope"]: r["n"]
-            for r in await conn.fetch(
-                "SELECT scope, count(*) AS n FROM dead_letters GROUP BY scope"
-            )
-        }
-    except asyncpg.UndefinedTableError:
-        result["database_error"] = "schema not created yet; run `marketplaced migrate`"
-    finally:
-        await conn.close()
-    return result

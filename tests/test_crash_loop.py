@@ -109,7 +109,7 @@ async def test_crash_loop_shows_in_marketplaced_status(
 ) -> None:
     cfg = base_config(database=dataclasses.asdict(fresh_db))
     daemon = Daemon(cfg)
-    daemon.live = LiveState(redis_client, cfg.redis.key_prefix)
+    daemon.live = LiveState.of(redis_client, cfg)
     task = await crash_loop_of(daemon.supervisor, "uzum.products", sup.CRASH_LOOP_CRASHES)
     try:
         await daemon.publish_status()

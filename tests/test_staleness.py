@@ -92,7 +92,7 @@ async def test_healthz_and_health_check_judge_every_scanner_alike(
     cfg = base_config(database=dataclasses.asdict(fresh_db), health={"min_products_per_hour": 0})
     status = StaticStatus()
     client = await aiohttp_client(create_app(WebDeps(pool, cfg, status, status, None)))
-    live = LiveState(redis_client, cfg.redis.key_prefix)
+    live = LiveState.of(redis_client, cfg)
     cases: list[tuple[str, ScannerStats, bool]] = [
         ("uzum.products", _stats(working_for=400), True),
         ("uzum.products", _stats(working_for=200), False),

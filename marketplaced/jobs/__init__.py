@@ -254,9 +254,7 @@ async def _cli_context(cfg: Config) -> tuple[_Context, Callable[[], Awaitable[No
     client = aioredis.Redis(
         host=cfg.redis.host, port=cfg.redis.port, db=cfg.redis.db, socket_timeout=5
     )
-    ctx = _Context(
-        cfg, pool, LiveState(client, cfg.redis.key_prefix), None, _notifier(cfg), _utc_now, {}
-    )
+    ctx = _Context(cfg, pool, LiveState.of(client, cfg), None, _notifier(cfg), _utc_now, {})
 
     async def close() -> None:
         await client.aclose()
