@@ -49,7 +49,11 @@ def _opt(
 class DaemonConfig:
     startup_wait_s: float = _opt(60.0, "how long start-up waits for PostgreSQL/Redis", lo=0, hi=600)
     restart_budget: int = _opt(
-        10, "supervised restarts allowed per window before exiting", lo=1, hi=1000
+        10,
+        "restarts allowed per service per window; then the daemon exits (writer, status loop)"
+        " or the scanner is suspended for one window",
+        lo=1,
+        hi=1000,
     )
     restart_window_s: float = _opt(600.0, "window for restart_budget", lo=1, hi=86400)
     # shutdown budgets: 2 × stop_intake_s + drain_s + close_s (24 s) stays below the unit's

@@ -17,7 +17,7 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +48,9 @@ _log = log.get(__name__)
 #: exit statuses: 0 clean stop, 1 a supervised service gave up (systemd restarts us),
 #: 78 bad configuration (systemd does not restart: RestartPreventExitStatus=78)
 EXIT_OK, EXIT_FAILED = 0, 1
+
+#: what a stalled scanner's status says (database and writer waits are excused by its heartbeat)
+_STALL_HINT = "the upstream is not answering"
 
 
 async def connect_redis(cfg: Config, wait_s: float) -> aioredis.Redis:
@@ -235,7 +238,14 @@ class Daemon:
             self.scanners[name] = scanner
             stale = platforms.max_stale_s(self.cfg, name)
             self._scanner_tasks[name] = self._spawn(
-                name, scanner.run, heartbeat=self._heartbeat(scanner), max_stale_s=stale
+                name,
+                self._scanner_run(scanner),
+                heartbeat=self._heartbeat(scanner),
+                max_stale_s=stale,
+                # a scanner in trouble is suspended, not a reason to end the process: the
+                # dashboard, the jobs and the other scanners keep running
+                critical=False,
+                stall_hint=_STALL_HINT,
             )
 
     def _health_inputs(self) -> HealthInputs:
@@ -246,12 +256,25 @@ class Daemon:
             "writer_last_commit_at": self.writer.stats.last_commit_at if self.writer else None,
         }
 
+    @staticmethod
+    def _scanner_run(scanner: Scanner) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            # the scanner object outlives its runs: progress made before a restart says
+            # nothing about this run (the status page's "stale" would count from the old one)
+            scanner.stats.progress_at = scanner.stats.clock()
+            await scanner.run()
+
+        return run
+
     def _heartbeat(self, scanner: Scanner) -> Callable[[], float]:
         def beat() -> float:
             now = time.monotonic()
-            db_down = self.writer is not None and self.writer.stats.db_down_since is not None
-            # held back by a down database, a scanner is not restarted: a restart cannot help
-            return now if db_down else now - scanner.stats.stale_s()
+            writer = self.writer
+            db_down = writer is not None and writer.stats.db_down_since is not None
+            backpressure = writer is not None and writer.depth >= writer.capacity
+            # held back by a down database or a full writer queue, a scanner is not restarted
+            # (a restart cannot help): what is left to stall it is its upstream
+            return now if db_down or backpressure else now - scanner.stats.stale_s()
 
         return beat
 

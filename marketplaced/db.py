@@ -37,6 +37,20 @@ _log = log.get(__name__)
 Conn: TypeAlias = asyncpg.Connection | PoolConnectionProxy
 
 
+#: errors that mean "the database is (temporarily) not there": wait and try again
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     version: int

@@ -29,7 +29,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import asyncpg
 
-from marketplaced import commit_log, log
+from marketplaced import commit_log, db, log
 from marketplaced.checkpoint import CheckpointSink, CursorMark, DeadLetter
 from marketplaced.config import WriterConfig
 from marketplaced.holding import HoldingQueue
@@ -37,17 +37,7 @@ from marketplaced.holding import HoldingQueue
 _log = log.get(__name__)
 
 #: errors that mean "the database is (temporarily) not there": keep the batch and retry
-_TRANSIENT = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.InterfaceError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.AdminShutdownError,
-    asyncpg.DeadlockDetectedError,
-    asyncpg.SerializationError,
-)
+_TRANSIENT = db.TRANSIENT_ERRORS
 
 #: flush-latency histogram bucket bounds in seconds (Prometheus style)
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

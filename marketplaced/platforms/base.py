@@ -26,8 +26,9 @@ from marketplaced.http import Fetcher, HostPolicy
 from marketplaced.writer import Sink, Writer
 
 #: states in which a scanner waits on purpose (between cycles, finished, backing off from an
-#: upstream block): no progress is expected then, so none can be missing
-WAITING_STATES = frozenset({"idle", "done", "blocked"})
+#: upstream block, waiting for an unreachable database): no progress is expected then, so none
+#: can be missing
+WAITING_STATES = frozenset({"idle", "done", "blocked", "waiting_db"})
 
 
 @dataclass(slots=True)

@@ -70,6 +70,8 @@ class ServiceStatus:
     #: crashes inside the restart window; a crash loop at `supervisor.CRASH_LOOP_CRASHES`
     recent_crashes: int = 0
     crash_loop: bool = False
+    #: wall clock until which a scanner that spent its restart budget sits out; None otherwise
+    suspended_until: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +168,7 @@ def service_status(state: ServiceState) -> ServiceStatus:
         state.started_at,
         state.recent_crashes(),
         state.crash_loop,
+        state.suspended_until,
     )
 
 

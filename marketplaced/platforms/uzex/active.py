@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 import asyncpg
 
 from marketplaced.archive import Archive
-from marketplaced.checkpoint import load_cursor
 from marketplaced.config import UzexConfig
 from marketplaced.http import Fetcher
 from marketplaced.platforms.uzex.parser import PageResult, parse_active_lots, parse_lot_detail
@@ -63,7 +62,7 @@ class ActiveScanner(UzexScanner):
         )
 
     async def _restore(self) -> None:
-        cursor = await load_cursor(self._pool, self.name)
+        cursor = await self._load_cursor()
         if cursor is not None:
             self.stats.cycle, self.stats.highest_seen = cursor.cycle, cursor.highest_seen
 

@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 import asyncpg
 
 from marketplaced.archive import Archive
-from marketplaced.checkpoint import due_dead_letters, load_cursor
 from marketplaced.config import UzexConfig
 from marketplaced.http import Fetcher, JsonResponse
 from marketplaced.platforms.uzex.parser import (
@@ -100,7 +99,7 @@ class CompletedScanner(UzexScanner):
 
     # -- cycle --------------------------------------------------------------------------------
     async def _restore(self) -> None:
-        cursor = await load_cursor(self._pool, self.name)
+        cursor = await self._load_cursor()
         if cursor is None:
             return
         self.walks = CompletedWalks.from_state(cursor.state)
@@ -284,9 +283,7 @@ class CompletedScanner(UzexScanner):
         if self.lot_type not in ("auction", "etender"):
             return
         where = scope(self.lot_type, "items")
-        ids = await due_dead_letters(
-            self._pool, where, self.cfg.dead_letter_retry_s, _DEAD_LETTER_BATCH
-        )
+        ids = await self._due_dead_letters(where, _DEAD_LETTER_BATCH)
         if not ids:
             return
         self._log.info("dead_letters_retrying", count=len(ids))

@@ -17,7 +17,6 @@ from typing import Any
 import asyncpg
 
 from marketplaced.archive import Archive
-from marketplaced.checkpoint import load_cursor
 from marketplaced.config import UzexConfig
 from marketplaced.http import Fetcher, JsonResponse
 from marketplaced.platforms.uzex.parser import ReferenceResult, parse_categories, parse_regions
@@ -57,7 +56,7 @@ class ReferenceScanner(UzexScanner):
         self.failed_at = 0.0
 
     async def _restore(self) -> None:
-        cursor = await load_cursor(self._pool, self.name)
+        cursor = await self._load_cursor()
         if cursor is not None:
             self.stats.cycle = cursor.cycle
             self.refreshed_at = float(cursor.state.get("refreshed_at") or 0.0)

@@ -25,11 +25,19 @@ import asyncpg
 
 from marketplaced import log
 from marketplaced.archive import Archive
-from marketplaced.checkpoint import CursorMark, DeadLetter, ParseFailure
+from marketplaced.checkpoint import (
+    Cursor,
+    CursorMark,
+    DeadLetter,
+    ParseFailure,
+    due_dead_letters,
+    load_cursor,
+)
 from marketplaced.config import UzexConfig
 from marketplaced.errors import FetchError, InvalidJsonError, ParseError, UpstreamBlockedError
 from marketplaced.http import NOT_FOUND, Fetcher, JsonResponse
 from marketplaced.platforms.base import PauseGate, ScannerStats
+from marketplaced.platforms.dbwait import patiently
 from marketplaced.platforms.uzex.client import UserAgentRejectedError, UzexClient
 from marketplaced.platforms.uzex.parser import PageResult
 from marketplaced.writer import Writer
@@ -183,6 +191,22 @@ class UzexScanner:
         st.state = "scanning"
 
     # -- helpers for subclasses -----------------------------------------------------------------
+    async def _load_cursor(self) -> Cursor | None:
+        """This scanner's cursor; waits while the database is unreachable."""
+        return await patiently(
+            "load_cursor", lambda: load_cursor(self._pool, self.name), self.stats, self._log
+        )
+
+    async def _due_dead_letters(self, where: str, limit: int) -> list[int]:
+        """Dead-lettered ids of `where` due again; waits while the database is unreachable."""
+        retry_s = self.cfg.dead_letter_retry_s
+        return await patiently(
+            "due_dead_letters",
+            lambda: due_dead_letters(self._pool, where, retry_s, limit),
+            self.stats,
+            self._log,
+        )
+
     @property
     def client(self) -> UzexClient:
         if self._client_for is None or self._client_for[0] is not self.cfg:

@@ -39,6 +39,7 @@ from marketplaced.config import UzumConfig
 from marketplaced.errors import FetchError, InvalidJsonError, ParseError
 from marketplaced.http import Fetcher, JsonResponse
 from marketplaced.platforms.base import PauseGate, ScannerStats
+from marketplaced.platforms.dbwait import patiently
 from marketplaced.platforms.uzum.coverage import first_shard_id
 from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import ProductSnapshot
@@ -142,7 +143,11 @@ class UzumScanner:
     # -- cycle ----------------------------------------------------------------------------
     async def _restore(self) -> None:
         st = self.stats
-        cur = await load_cursor(self._pool, self.name) if self.plan.start_id is None else None
+        cur = None
+        if self.plan.start_id is None:
+            cur = await patiently(
+                "load_cursor", lambda: load_cursor(self._pool, self.name), st, self._log
+            )
         if cur is None:
             self._start_cycle(1)
             if self.plan.start_id is not None:
@@ -311,7 +316,13 @@ class UzumScanner:
 
     async def _retry_dead_letters(self) -> None:
         """Ids that failed for good get another chance once they are old enough."""
-        ids = await due_dead_letters(self._pool, SCOPE, self.cfg.dead_letter_retry_s, limit=5000)
+        retry_s = self.cfg.dead_letter_retry_s
+        ids = await patiently(
+            "due_dead_letters",
+            lambda: due_dead_letters(self._pool, SCOPE, retry_s, limit=5000),
+            self.stats,
+            self._log,
+        )
         ids = [i for i in ids if i % self._n == self._k - 1]
         if not ids:
             return
