@@ -42,6 +42,7 @@ EXPECTED = {
     "price_history": {"sku_id", "observed_at", "purchase_price", "full_price", "available_amount"},
     "product_stats_history": {"product_id", "observed_at", "orders_amount", "reviews_amount"},
     "uzum_missing": {"chunk", "bits"},
+    "web_sessions": {"id_hash", "token_tag", "created_at", "expires_at", "peer"},
 }
 
 
