@@ -37,6 +37,7 @@ from marketplaced.web.app import WebDeps, create_app
 from marketplaced.web.charts import Series, line_chart
 from marketplaced.web.daemon_status import DaemonStatus
 from marketplaced.web.status import ScannerStatus, StaticStatus
+from marketplaced.web.views import status as status_views
 from marketplaced.web.views.common import CONFIG, POOL
 from marketplaced.writer import Writer
 from tests import test_web_pages as pages
@@ -238,6 +239,33 @@ async def test_status_page_works_while_postgresql_is_unreachable(aiohttp_client:
         assert export.status == 503 and "unreachable" in (await export.json())["error"]
     finally:
         await pool.close()
+
+
+async def test_status_page_answers_while_postgresql_hangs(
+    aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that accepts connections and never answers (a network partition)."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def black_hole(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    hole = await asyncio.start_server(black_hole, "127.0.0.1", 0)
+    port = hole.sockets[0].getsockname()[1]
+    monkeypatch.setattr(status_views, "DB_READ_TIMEOUT_S", 0.5)  # the page's own budget
+    client, pool = await _client_on(
+        aiohttp_client, dataclasses.replace(base_config().database, port=port)
+    )
+    try:
+        html = await _get(client, "/status")
+        banner = html.split('id="db-unreachable"', 1)[1].split("</p>", 1)[0]
+        assert "no answer within 0.5 s" in banner and "uzum.products" in html
+    finally:
+        pool.terminate()
+        for w in held:
+            w.close()
+        hole.close()
+        await hole.wait_closed()
 
 
 async def test_an_uncaught_error_renders_the_styled_error_page(

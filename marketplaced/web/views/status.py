@@ -128,7 +128,11 @@ async def _stored_figures(request: web.Request) -> tuple[dict[str, Any], str | N
                 "parse_failures": await ops.parse_failure_counts(db),
             }, None
     except DB_UNAVAILABLE as exc:
-        reason = db_failure(exc)
+        reason = (
+            f"no answer within {DB_READ_TIMEOUT_S:g} s"
+            if isinstance(exc, TimeoutError)
+            else db_failure(exc)
+        )
         _log.warning("status_database_unreachable", path=request.path, error=reason)
         empty: dict[str, Any] = {
             "db_size": None,
