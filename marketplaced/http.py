@@ -1,9 +1,9 @@
 """The polite HTTP fetcher shared by every scanner.
 
 One :class:`Fetcher` owns one aiohttp session and, per upstream host (URL authority
-``host:port``), a circuit breaker, a token-bucket rate limit that halves on HTTP 429 and creeps
-back while requests succeed (AIMD), a resizable concurrency limit and O(1) counters for the
-dashboard and Prometheus. Scanners ask for JSON (:meth:`Fetcher.get_json`,
+``host:port``), a circuit breaker, a token-bucket rate limit whose rate follows the host's share
+of HTTP 429s (:mod:`marketplaced.ratecontrol`), a resizable concurrency limit and O(1) counters
+for the dashboard and Prometheus. Scanners ask for JSON (:meth:`Fetcher.get_json`,
 :meth:`Fetcher.post_json`) and get a :class:`JsonResponse`, or a
 :class:`~marketplaced.errors.FetchError` subclass once retries are spent. The daemon swaps
 policies live on SIGHUP with :meth:`Fetcher.update_policies`.
@@ -38,6 +38,7 @@ from marketplaced.errors import (
     RateLimitedError,
     TransportError,
 )
+from marketplaced.ratecontrol import Change, ControllerFactory, RateController, RateRule
 
 log = structlog.get_logger(__name__)
 
@@ -81,10 +82,6 @@ BREAKER_MAX_COOLDOWN_S: Final = 600.0
 #: Cap on a Retry-After pause: a bogus "come back tomorrow" must not freeze a scanner silently;
 #: after 10 minutes we ask again (and get paused again if the host meant it).
 MAX_RETRY_AFTER_S: Final = 600.0
-#: A burst of 429s answers many requests sent at the same rate: halve once per second at most,
-#: otherwise one burst would collapse the rate straight to the floor.
-RATE_DECREASE_INTERVAL_S: Final = 1.0
-RATE_DECREASE_FACTOR: Final = 0.5
 #: The head waiter of a token bucket re-reads rate and pause at least this often, so a live
 #: rate change (SIGHUP) takes effect within a quarter second even at a very low rate.
 TOKEN_WAIT_SLICE_S: Final = 0.25
@@ -121,11 +118,18 @@ class HostPolicy:
     breaker_failures: int = 10
     #: first open period; doubles on every failed probe up to BREAKER_MAX_COOLDOWN_S.
     breaker_cooldown_s: float = 30.0
-    #: AIMD floor: never slower than one request per 5 s, so recovery is still observed.
+    #: rate floor: never slower than one request per 5 s, so recovery is still observed.
     min_rps: float = 0.2
-    #: AIMD additive increase, in rps per second of success: a host that said 429 is approached
-    #: slowly again (UZEX 1 → 2 rps in 2 s, Uzum 50 → 100 rps in 100 s).
-    recover_step: float = 0.5
+    #: the 429 share is judged over windows this long; the rate changes at most once per window.
+    #: 10 s holds ~1,000 answers at Uzum's 100 rps (a share is exact) and 20 at UZEX's 2 rps.
+    rate_window_s: float = 10.0
+    #: cut the rate when more than this percentage of a window's answers are 429: well above
+    #: the few percent of random 429s a busy API sends, well below what a real limit sends
+    #: (a client at twice the allowed rate sees 50 %).
+    rate_limited_pct: float = 10.0
+    #: after a window below the threshold the rate is multiplied by this: a host that calmed
+    #: down is back at its configured rate within minutes (x1.5 per window: x500 in 2.5 min)
+    rate_recover_factor: float = 1.5
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -144,13 +148,24 @@ class HostPolicy:
             ("breaker_failures", self.breaker_failures >= 0, ">= 0 (0 = no breaker)"),
             ("breaker_cooldown_s", self.breaker_cooldown_s > 0, "> 0"),
             ("min_rps", self.min_rps > 0, "> 0"),
-            ("recover_step", self.recover_step > 0, "> 0"),
+            ("rate_window_s", self.rate_window_s > 0, "> 0"),
+            ("rate_limited_pct", 0 <= self.rate_limited_pct < 100, "in [0, 100)"),
+            ("rate_recover_factor", self.rate_recover_factor > 1, "> 1"),
         ]
         return [
             f"{name} must be {rule}, got {getattr(self, name)!r}"
             for name, ok, rule in checks
             if not ok
         ]
+
+    def rate_rule(self) -> RateRule:
+        return RateRule(
+            target=self.rps,
+            floor=self.min_rps,
+            window_s=self.rate_window_s,
+            limited_share=self.rate_limited_pct / 100,
+            recover_factor=self.rate_recover_factor,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +289,8 @@ class _Retryable(Exception):
         self.error = error
         self.outcome = outcome
         self.retry_after_s = retry_after_s
+        #: set when the Retry-After paused the whole host (then that pause is the wait)
+        self.paused_host = False
 
 
 class _Counters:
@@ -464,7 +481,9 @@ class _Breaker:
 class _Host:
     """Everything the fetcher keeps for one upstream authority."""
 
-    def __init__(self, key: str, policy: HostPolicy, clock: Clock) -> None:
+    def __init__(
+        self, key: str, policy: HostPolicy, clock: Clock, controller: ControllerFactory
+    ) -> None:
         self.key = key
         self.policy = policy
         self.timeout = aiohttp.ClientTimeout(total=policy.timeout_s)
@@ -473,36 +492,24 @@ class _Host:
         self.breaker = _Breaker(policy, clock)
         self.counters = _Counters()
         self.queued = 0
-        self.last_decrease = -RATE_DECREASE_INTERVAL_S  # the first 429 always counts
-        self.last_rate_change = clock()
+        self._clock = clock
+        self.controller = controller(policy.rate_rule(), clock())
 
     def apply(self, policy: HostPolicy) -> None:
         old, self.policy = self.policy, policy
         self.timeout = aiohttp.ClientTimeout(total=policy.timeout_s)
         self.slots.resize(policy.concurrency)
         self.breaker.policy = policy
-        if policy.rps != old.rps:  # a new configured rate replaces any AIMD-lowered one
+        self.controller.retarget(policy.rate_rule(), self._clock())
+        if policy.rps != old.rps:  # a new configured rate replaces any lowered one
             self.bucket.set_rate(policy.rps)
 
-    def lower_rate(self, now: float) -> float | None:
-        """AIMD decrease after a 429; the new rate, or None if nothing changed."""
-        rate = self.bucket.rate
-        floor = min(self.policy.min_rps, self.policy.rps)
-        if rate <= 0 or rate <= floor or now - self.last_decrease < RATE_DECREASE_INTERVAL_S:
-            return None
-        self.bucket.set_rate(max(floor, rate * RATE_DECREASE_FACTOR))
-        self.last_decrease = self.last_rate_change = now
-        return self.bucket.rate
-
-    def raise_rate(self, now: float) -> bool:
-        """AIMD increase after a success; True when the configured rate is reached again."""
-        target, rate = self.policy.rps, self.bucket.rate
-        if rate >= target or rate <= 0:
-            return False
-        gained = self.policy.recover_step * (now - self.last_rate_change)
-        self.last_rate_change = now
-        self.bucket.set_rate(min(target, rate + gained))
-        return self.bucket.rate >= target
+    def observe_answer(self, now: float, *, limited: bool) -> Change | None:
+        """Feed one HTTP answer to the rate controller; apply a changed rate to the bucket."""
+        change = self.controller.observe(now, limited=limited)
+        if change is not None:
+            self.bucket.set_rate(self.controller.rate)
+        return change
 
     def snapshot(self, now: float) -> HostStats:
         c = self.counters
@@ -541,12 +548,14 @@ class Fetcher:
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        controller: ControllerFactory = RateController,
     ) -> None:
         self._default = default_policy
         self._policies = dict(policies or {})
         self._headers = dict(DEFAULT_HEADERS if headers is None else headers)
         self._clock = clock
         self._sleep = sleep
+        self._controller = controller
         self._rng = random.Random()
         self._hosts: dict[str, _Host] = {}
         self._session: aiohttp.ClientSession | None = None
@@ -642,7 +651,11 @@ class Fetcher:
                     )
                     raise failure.error from failure.__cause__
                 host.counters.retries += 1
-                if failure.retry_after_s is None:  # else the host-wide pause is the wait
+                if failure.paused_host:
+                    continue  # the host-wide pause is the wait
+                if failure.retry_after_s is not None:
+                    await self._sleep(min(failure.retry_after_s, MAX_RETRY_AFTER_S))
+                else:
                     await self._sleep(self._backoff_s(host.policy, attempts))
 
     def _backoff_s(self, policy: HostPolicy, attempt: int) -> float:
@@ -665,6 +678,7 @@ class Fetcher:
         verdict: bool | None = None  # None: cancelled before the host answered anything
         try:
             raw = await self._exchange(host, method, target, data, headers)
+            self._observe_rate(host, raw.status)
             try:
                 response = self._judge(host, str(target), raw, classify)
             except FetchError:
@@ -782,16 +796,36 @@ class Fetcher:
         return _Retryable(error, outcome, retry_after if status == 503 else None)
 
     def _on_failure(self, host: _Host, failure: _Retryable) -> None:
-        """Count the failure; on 429/503 pause the host (Retry-After) and lower its rate."""
+        """Count the failure; honour a Retry-After of a 503, or of a 429 while the host limits
+        us as a whole, by pausing the host.
+
+        A 429 that is one of a few random ones (its window's share is under the threshold)
+        delays only its own retry: pausing the whole host for each of them froze a scan at 5 %
+        random 429s with Retry-After: 1 s, since at 100 req/s some 429 arrives every second.
+        """
         host.counters.outcomes[failure.outcome] += 1
         now = self._clock()
+        if failure.outcome == "rate_limited" and not host.controller.limiting(now):
+            return
         if failure.retry_after_s is not None:
+            failure.paused_host = True
             until = now + min(failure.retry_after_s, MAX_RETRY_AFTER_S)
             if host.bucket.paused_until <= now:
                 log.warning("host_paused", host=host.key, pause_s=round(until - now, 3))
             host.bucket.paused_until = max(host.bucket.paused_until, until)
-        if failure.outcome == "rate_limited" and (rate := host.lower_rate(now)) is not None:
-            log.warning("host_rate_lowered", host=host.key, rate=rate, configured=host.policy.rps)
+
+    def _observe_rate(self, host: _Host, status: int) -> None:
+        """Every answer, whatever its status, is a vote for the rate (429: slow down)."""
+        change = host.observe_answer(self._clock(), limited=status == 429)
+        if change == "lowered":
+            log.warning(
+                "host_rate_lowered",
+                host=host.key,
+                rate=host.bucket.rate,
+                configured=host.policy.rps,
+            )
+        elif change == "recovered":
+            log.info("host_rate_recovered", host=host.key, rate=host.bucket.rate)
 
     def _settle_breaker(self, host: _Host, is_probe: bool, verdict: bool | None) -> None:
         if verdict is None:
@@ -799,8 +833,6 @@ class Fetcher:
         elif verdict:
             if host.breaker.succeeded():
                 log.info("circuit_closed", host=host.key)
-            if host.raise_rate(self._clock()):
-                log.info("host_rate_recovered", host=host.key, rate=host.bucket.rate)
         elif host.breaker.failed(is_probe):
             host.counters.circuit_opens += 1
             log.warning(
@@ -818,7 +850,8 @@ class Fetcher:
         key = f"{target.host}:{target.port}"
         host = self._hosts.get(key)
         if host is None:
-            host = self._hosts[key] = _Host(key, self._policy_for(key), self._clock)
+            policy = self._policy_for(key)
+            host = self._hosts[key] = _Host(key, policy, self._clock, self._controller)
         return host
 
     def _policy_for(self, key: str) -> HostPolicy:

@@ -73,6 +73,9 @@ def host_policies(cfg: UzexConfig) -> dict[str, HostPolicy]:
         concurrency=cfg.concurrency,
         timeout_s=cfg.timeout_s,
         max_retries=cfg.max_retries,
+        rate_window_s=cfg.rate_window_s,
+        rate_limited_pct=cfg.rate_limited_pct,
+        rate_recover_factor=cfg.rate_recover_factor,
     )
     return {urlsplit(url).netloc: policy for url in base_urls(cfg).values()}
 

@@ -41,6 +41,9 @@ def policy(cfg: Config) -> HostPolicy:
         max_retries=u.max_retries,
         breaker_failures=u.breaker_failures,
         breaker_cooldown_s=u.breaker_cooldown_s,
+        rate_window_s=u.rate_window_s,
+        rate_limited_pct=u.rate_limited_pct,
+        rate_recover_factor=u.rate_recover_factor,
     )
 
 
