@@ -1,10 +1,7 @@
-"""Operational reads for the status page: dead letters, parse failures, job runs, sizes, and
-the alert tables of the scheduled jobs (shown generically until their schema is settled).
-"""
+"""Operational reads for the status page: dead letters, parse failures, job runs, sizes."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import asyncpg
@@ -45,7 +42,6 @@ _SIZE_TABLES = (
     "dead_letters",
     "job_runs",
 )
-_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 def dead_letters(scope: str | None, cursor: tuple[Any, ...] | None, limit: int) -> ListQuery:
@@ -128,32 +124,3 @@ async def sizes(pool: asyncpg.Pool) -> tuple[int, list[asyncpg.Record]]:
         list(_SIZE_TABLES),
     )
     return int(db_size), rows
-
-
-async def alert_tables(pool: asyncpg.Pool) -> list[str]:
-    """Tables of the alerting jobs (names starting with 'alert'), when they exist."""
-    rows = await pool.fetch(
-        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-        "AND tablename LIKE 'alert%' ORDER BY tablename"
-    )
-    return [r["tablename"] for r in rows if _IDENT.match(r["tablename"])]
-
-
-async def latest_rows(
-    pool: asyncpg.Pool, table: str, limit: int
-) -> tuple[list[str], list[asyncpg.Record]]:
-    """The newest rows of a catalogued table: by its first timestamp column, else as stored.
-    `table` must come from `alert_tables` (a name read from pg_tables, pattern-checked)."""
-    if not _IDENT.match(table):
-        raise ValueError(f"not a plain table name: {table!r}")
-    cols = await pool.fetch(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
-        table,
-    )
-    names = [c["column_name"] for c in cols if _IDENT.match(c["column_name"])]
-    stamp = next((c["column_name"] for c in cols if c["data_type"].startswith("timestamp")), None)
-    order = f'ORDER BY "{stamp}" DESC NULLS LAST' if stamp and _IDENT.match(stamp) else ""
-    select = ", ".join(f'"{n}"' for n in names)
-    rows = await pool.fetch(f'SELECT {select} FROM "{table}" {order} LIMIT $1', limit)  # noqa: S608 - catalogued identifiers, quoted
-    return names, rows
