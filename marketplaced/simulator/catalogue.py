@@ -18,11 +18,14 @@ import json
 import math
 import random
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, Final, NamedTuple, TypeVar
+from typing import Any, Final, NamedTuple
+
+from marketplaced.simulator.clock import DAY_MS, TASHKENT, UZUM_EPOCH_MS, UZUM_TICK_MS
+from marketplaced.simulator.rng import GOLDEN, between, mix64, pick, stable_hash, unit
 
 JsonDict = dict[str, Any]
 #: one SKU's (charIndex, valueIndex) pairs
@@ -31,24 +34,10 @@ Combo = tuple[tuple[int, int], ...]
 #: C-accelerated JSON string literal that keeps non-ASCII text as is (ensure_ascii=False)
 _enc: Final = json.encoder.encode_basestring
 
-T = TypeVar("T")
-
-_M64: Final = (1 << 64) - 1
 #: every two-character base32hex string, indexed by its 10-bit value
 _B32_PAIRS: Final = tuple(
     a + b for a in "0123456789abcdefghijklmnopqrstuv" for b in "0123456789abcdefghijklmnopqrstuv"
 )
-#: 2**64 / golden ratio: the usual odd constant for spreading consecutive integers over 64 bits
-_GOLDEN: Final = 0x9E3779B97F4A7C15
-
-#: simulated time starts when the fixtures were recorded (2025-12-05T00:00:00Z)
-SIM_EPOCH_MS: Final = 1_764_892_800_000
-#: one tick is one simulated hour: orders and stock move at that granularity
-TICK_MS: Final = 3_600_000
-_DAY_MS: Final = 86_400_000
-#: the upstream's clock is Asia/Tashkent (UTC+5) and its timestamps carry no zone
-_TASHKENT: Final = timedelta(hours=5)
-
 #: one repricing event per block of 8 ticks; a redraw keeps the old multiplier 1 time in ~6, so a
 #: given SKU's price moves on ≈ 10 % of ticks
 PRICE_BLOCK_TICKS: Final = 8
@@ -85,27 +74,6 @@ _SALT_RATING: Final = 6
 _SALT_TREE: Final = 7
 _SALT_SELLER_STATIC: Final = 8
 _SALT_TIME: Final = 9
-
-
-def mix64(x: int) -> int:
-    """splitmix64's finaliser: a cheap, well-spread 64-bit integer hash."""
-    x &= _M64
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
-    return x ^ (x >> 31)
-
-
-def stable_hash(*parts: int) -> int:
-    """A 64-bit hash of integers that is the same in every process and Python run."""
-    h = 0
-    for part in parts:
-        h = mix64(h + (part & _M64) * _GOLDEN + _GOLDEN)
-    return h
-
-
-def unit(h: int) -> float:
-    """Map a 64-bit hash to [0, 1) using its top 53 bits (a double's mantissa)."""
-    return (h >> 11) * (1.0 / (1 << 53))
 
 
 def ean13(prefix12: int) -> int:
@@ -145,16 +113,6 @@ def _media_key(h1: int, h2: int) -> str:
     return (
         "cd"[h1 & 1] + "".join([pairs[(bits >> shift) & 1023] for shift in range(0, 95, 10)])[:19]
     )
-
-
-def _pick(rng: random.Random, seq: Sequence[T]) -> T:
-    """``rng.choice`` without its overhead (this runs ~30 times per generated product)."""
-    return seq[int(rng.random() * len(seq))]
-
-
-def _between(rng: random.Random, low: int, high: int) -> int:
-    """``rng.randint`` (both ends included) without its overhead."""
-    return low + int(rng.random() * (high - low + 1))
 
 
 # --------------------------------------------------------------------------------------------
@@ -468,8 +426,8 @@ _UZ_MONTHS: Final = ("yanvar", "fevral", "mart", "aprel", "may", "iyun", "iyul",
 
 def _delivery(now_ms: int, days: int) -> tuple[int, str]:
     """(deliveryDate ms, deliveryTitle as a JSON literal) for an order placed at ``now_ms``."""
-    at_ms = now_ms + days * _DAY_MS
-    day = datetime.fromtimestamp(at_ms // 1000, UTC) + _TASHKENT
+    at_ms = now_ms + days * DAY_MS
+    day = datetime.fromtimestamp(at_ms // 1000, UTC) + TASHKENT
     return at_ms, _enc(f"{day.day}-{_UZ_MONTHS[day.month - 1]} orasida yetkazamiz")
 
 
@@ -540,7 +498,7 @@ def _build_tree(seed: int, expected_products: float) -> dict[int, Category]:
         fixed = [b for b in top.branches if b[0] is not None]
         free = [b for b in top.branches if b[0] is None]
         # every top keeps its real branches plus a seeded selection of the generated ones
-        chosen = fixed + rng.sample(free, k=_between(rng, min(1, len(free)), len(free)))
+        chosen = fixed + rng.sample(free, k=between(rng, min(1, len(free)), len(free)))
         for branch_id, title, adult, nouns in chosen:
             branch = add(branch_id, title, top.id, adult, None)
             for noun in nouns:
@@ -937,10 +895,10 @@ def _sku_count(rng: random.Random) -> int:
     if u < 0.55:
         return 1
     if u < 0.85:
-        return _between(rng, 2, 6)
+        return between(rng, 2, 6)
     if u < 0.97:
-        return _between(rng, 7, 30)
-    return _between(rng, 31, MAX_SKUS)
+        return between(rng, 7, 30)
+    return between(rng, 31, MAX_SKUS)
 
 
 class UzumCatalogue:
@@ -1003,7 +961,7 @@ class UzumCatalogue:
         """Whether ``product_id`` holds a product (decided per id, O(1))."""
         if not 1 <= product_id <= self.n_ids:
             return False
-        return unit(mix64(self._k_exists + product_id * _GOLDEN)) < self.hit_rate
+        return unit(mix64(self._k_exists + product_id * GOLDEN)) < self.hit_rate
 
     @property
     def highest_id(self) -> int:
@@ -1052,12 +1010,12 @@ class UzumCatalogue:
     # ---- sellers -----------------------------------------------------------------------------
 
     def _seller_index(self, product_id: int) -> int:
-        u = unit(mix64(self._k_seller + product_id * _GOLDEN)) * self._seller_cum[-1]
+        u = unit(mix64(self._k_seller + product_id * GOLDEN)) * self._seller_cum[-1]
         return min(bisect.bisect_right(self._seller_cum, u), self.n_sellers - 1)
 
     def _build_seller(self, index: int) -> Seller:
         rng = random.Random(stable_hash(self.seed, _SALT_SELLER_STATIC, index))
-        name = _pick(rng, _SELLER_NAMES) + _pick(rng, _SELLER_SUFFIXES)
+        name = pick(rng, _SELLER_NAMES) + pick(rng, _SELLER_SUFFIXES)
         slug = "".join(ch for ch in name.lower() if ch.isascii() and ch.isalnum())
         orders = int(math.exp(rng.uniform(2.0, 11.0)))  # tens to tens of thousands
         return Seller(
@@ -1065,11 +1023,11 @@ class UzumCatalogue:
             id=_SELLER_ID_BASE + index,
             title=name,
             link=f"{slug}{index}",  # the index suffix keeps links unique and reversible
-            description=_pick(rng, _SELLER_DESCRIPTIONS),
+            description=pick(rng, _SELLER_DESCRIPTIONS),
             # registered between 2021-01-01 and the simulation epoch
-            registration_ms=rng.randrange(1_609_459_200_000, SIM_EPOCH_MS),
+            registration_ms=rng.randrange(1_609_459_200_000, UZUM_EPOCH_MS),
             rating=round(rng.uniform(4.0, 5.0), 1),
-            reviews=orders // _between(rng, 3, 30),
+            reviews=orders // between(rng, 3, 30),
             orders=orders,
             orders_per_tick=orders / rng.uniform(2_000, 20_000),
             official=rng.random() < 0.05,
@@ -1114,14 +1072,14 @@ class UzumCatalogue:
     def _build_product(self, pid: int) -> _Product | None:
         if not self.exists(pid):
             return None
-        rng = random.Random(mix64(self._k_static + pid * _GOLDEN))
-        leaf_index = mix64(self._k_leaf + pid * _GOLDEN) % len(self._leaves)
+        rng = random.Random(mix64(self._k_static + pid * GOLDEN))
+        leaf_index = mix64(self._k_leaf + pid * GOLDEN) % len(self._leaves)
         leaf = self.categories[self._leaves[leaf_index]]
         top = self._tops[leaf.path[0]]
         noun_uz, noun_ru = leaf.noun or ("Mahsulot", "Товар")
-        brand = _pick(rng, top.brands)
-        model = f"{_pick(rng, 'ABCDEFGHKMPRSTVXZ')}{_between(rng, 1, 99)}{_pick(rng, _MODEL_TAILS)}"
-        feat_uz, feat_ru = _pick(rng, _FEATURES)
+        brand = pick(rng, top.brands)
+        model = f"{pick(rng, 'ABCDEFGHKMPRSTVXZ')}{between(rng, 1, 99)}{pick(rng, _MODEL_TAILS)}"
+        feat_uz, feat_ru = pick(rng, _FEATURES)
         chars, combos = self._characteristics(pid, rng, top, noun_uz, _sku_count(rng))
         video = None
         if rng.random() < 0.15:  # about one card in seven has a video
@@ -1133,7 +1091,7 @@ class UzumCatalogue:
         base_orders = 0 if rng.random() < 0.1 else int(math.exp(rng.random() ** 2 * 9.5)) - 1
         reviews_per_order = rng.uniform(0.02, 0.12)
         base_reviews = int(base_orders * reviews_per_order)
-        photo_count = _pick(rng, (1, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8))
+        photo_count = pick(rng, (1, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8))
         photos = tuple(
             _media_key(rng.getrandbits(64), rng.getrandbits(64)) for _ in range(photo_count)
         )
@@ -1141,8 +1099,8 @@ class UzumCatalogue:
         if base_reviews and rng.random() < 0.8:  # some reviewed cards show no top review
             feedback = self._feedback(pid, rng, chars, combos)
         attributes = [f"Brend: {brand}", f"Model: {model}"] if rng.random() < 0.5 else []
-        badges = [dict(_pick(rng, _BADGES))] if rng.random() < 0.05 else []
-        warranty = {"amount": _pick(rng, (3, 6, 12, 24))} if rng.random() < top.warranty else None
+        badges = [dict(pick(rng, _BADGES))] if rng.random() < 0.05 else []
+        warranty = {"amount": pick(rng, (3, 6, 12, 24))} if rng.random() < top.warranty else None
         slowest = max(skus, key=lambda s: s.delivery_days)
         return _Product(
             id=pid,
@@ -1177,7 +1135,7 @@ class UzumCatalogue:
         self, pid: int, rng: random.Random, top: TopCategory, noun: str, n: int
     ) -> tuple[list[JsonDict], list[Combo]]:
         """Colour × variant characteristics and each SKU's (charIndex, valueIndex) pairs."""
-        title, all_values = _pick(rng, _NOUN_VARIANTS.get(noun, top.variants))
+        title, all_values = pick(rng, _NOUN_VARIANTS.get(noun, top.variants))
         palette = _COLOURS
         if n == 1 and rng.random() < 0.5:
             return [], [()]
@@ -1188,13 +1146,13 @@ class UzumCatalogue:
         chars: list[JsonDict] = []
         if use_colour:
             low = math.ceil(n / len(all_values)) if use_variant else n
-            c = _between(rng, low, min(n, len(palette)))
+            c = between(rng, low, min(n, len(palette)))
             values = [{"id": i, "title": t, "value": hexv} for i, t, hexv in rng.sample(palette, c)]
             chars.append({"id": -1, "title": "Rang", "titleType": "COLOR", "values": values})
             dims.append((len(chars) - 1, c))
         if use_variant:
             v = math.ceil(n / dims[0][1]) if dims else n
-            start = _between(rng, 0, len(all_values) - v)  # a contiguous run, e.g. sizes M..XL
+            start = between(rng, 0, len(all_values) - v)  # a contiguous run, e.g. sizes M..XL
             char_id = _CHAR_ID_BASE + pid * _CHAR_ID_FACTOR
             values = [
                 {"id": char_id + 1 + k, "title": val, "value": val}
@@ -1222,10 +1180,10 @@ class UzumCatalogue:
         # some cards price every variant alike, others vary by the non-colour value
         variants = len(chars[-1]["values"]) if chars and chars[-1]["titleType"] is None else 0
         flat = variants < 2 or rng.random() < 0.5
-        value_mult = [1.0] if flat else [_pick(rng, _VARIANT_PRICE_STEPS) for _ in range(variants)]
+        value_mult = [1.0] if flat else [pick(rng, _VARIANT_PRICE_STEPS) for _ in range(variants)]
         markup = 1.0 if rng.random() < 0.35 else rng.uniform(1.1, 2.6)
-        primary = _pick(rng, _STOCK_TYPES)
-        days = {"FBO": 1, "FBS": _between(rng, 2, 6), "DBS": _between(rng, 3, 10)}
+        primary = pick(rng, _STOCK_TYPES)
+        days = {"FBO": 1, "FBS": between(rng, 2, 6), "DBS": between(rng, 3, 10)}
         delivery = {kind: self._fast_delivery_json[kind, d] for kind, d in days.items()}
         skus = []
         for k, combo in enumerate(combos):
@@ -1265,7 +1223,7 @@ class UzumCatalogue:
 
     @staticmethod
     def _description(rng: random.Random, noun: str, brand: str, model: str) -> str:
-        lines = rng.sample(_DESCRIPTION_LINES, k=_between(rng, 2, 5))
+        lines = rng.sample(_DESCRIPTION_LINES, k=between(rng, 2, 5))
         paragraphs = "".join(f"<p>{line.format(noun=noun.lower())}</p>" for line in lines)
         return f"{paragraphs}<ul><li>Brend: {brand}</li><li>Model: {model}</li></ul>"
 
@@ -1278,16 +1236,16 @@ class UzumCatalogue:
                 "characteristic": chars[ci]["title"],
                 "characteristicValue": chars[ci]["values"][vi]["title"],
             }
-            for ci, vi in _pick(rng, combos)
+            for ci, vi in pick(rng, combos)
         ]
-        pros, cons, content = _pick(rng, _FEEDBACK)
+        pros, cons, content = pick(rng, _FEEDBACK)
         return {
             "reviewId": 20_000_000 + pid * 3,
             "productId": pid,
-            "date": SIM_EPOCH_MS - rng.randrange(1, 300) * _DAY_MS,
+            "date": UZUM_EPOCH_MS - rng.randrange(1, 300) * DAY_MS,
             "edited": False,
-            "customer": _pick(rng, _CUSTOMERS),
-            "rating": _pick(rng, (5, 5, 5, 4, 4, 3)),
+            "customer": pick(rng, _CUSTOMERS),
+            "rating": pick(rng, (5, 5, 5, 4, 4, 3)),
             "characteristics": picked,
             "pros": pros,
             "cons": cons,
@@ -1297,7 +1255,7 @@ class UzumCatalogue:
             "hasVerticalPhoto": None,
             "like": False,
             "dislike": False,
-            "amountLike": _between(rng, 0, 5),
+            "amountLike": between(rng, 0, 5),
             "amountDislike": 0,
             "id": 140_000_000 + pid * 7,
             "isAnonymous": rng.random() < 0.1,
@@ -1307,13 +1265,13 @@ class UzumCatalogue:
 
     def _price_multiplier(self, pid: int, tick: int) -> float:
         """The product's price factor at ``tick``: one redraw per block, at a hashed offset."""
-        base = mix64(self._k_price + pid * _GOLDEN)
+        base = mix64(self._k_price + pid * GOLDEN)
         block = tick // PRICE_BLOCK_TICKS
-        h = mix64(base + block * _GOLDEN)
+        h = mix64(base + block * GOLDEN)
         if tick % PRICE_BLOCK_TICKS < h % PRICE_BLOCK_TICKS:  # this block's redraw is not due
             if block == 0:
                 return 1.0
-            h = mix64(base + (block - 1) * _GOLDEN)
+            h = mix64(base + (block - 1) * GOLDEN)
         return _PRICE_MULTIPLIERS[(h >> 8) % len(_PRICE_MULTIPLIERS)]
 
     def _state(self, p: _Product, tick: int) -> _State:
@@ -1322,7 +1280,7 @@ class UzumCatalogue:
         if reviews == 0:
             rating = 0.0
         else:
-            h = mix64(self._k_rating + p.id * _GOLDEN + tick // RATING_BLOCK_TICKS)
+            h = mix64(self._k_rating + p.id * GOLDEN + tick // RATING_BLOCK_TICKS)
             rating = min(5.0, max(1.0, round(p.base_rating + 0.1 * (h % 3 - 1), 1)))
         mult = self._price_multiplier(p.id, tick)
         prices = []
@@ -1336,12 +1294,14 @@ class UzumCatalogue:
 
     def _now_ms(self, pid: int, tick: int) -> int:
         # spread products over the simulated hour so their timestamps differ
-        return SIM_EPOCH_MS + tick * TICK_MS + mix64(self._k_time + pid * _GOLDEN) % TICK_MS
+        return (
+            UZUM_EPOCH_MS + tick * UZUM_TICK_MS + mix64(self._k_time + pid * GOLDEN) % UZUM_TICK_MS
+        )
 
     def timestamp(self, product_id: int, tick: int) -> str:
         """The envelope's ``timestamp``: Tashkent local time with nanoseconds, no zone."""
         ms = self._now_ms(product_id, tick)
-        moment = datetime.fromtimestamp(ms // 1000, UTC) + _TASHKENT
+        moment = datetime.fromtimestamp(ms // 1000, UTC) + TASHKENT
         nanos = (ms % 1000) * 1_000_000 + mix64(product_id + tick) % 1_000_000
         return f"{moment:%Y-%m-%dT%H:%M:%S}.{nanos:09d}"
 

@@ -21,7 +21,7 @@ from typing import Any, Final, Literal, get_args
 
 from aiohttp import web
 
-from marketplaced.simulator.catalogue import mix64, stable_hash, unit
+from marketplaced.simulator.rng import mix64, stable_hash, unit
 
 FaultKind = Literal[
     "429",
