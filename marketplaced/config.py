@@ -126,6 +126,10 @@ class ArchiveConfig:
         2048, "size cap; oldest batch files are removed beyond it", lo=1, hi=10_000_000
     )
     batch_records: int = _opt(1000, "responses per compressed batch file", lo=1, hi=1_000_000)
+    # 16 MiB: a file every ~75 big (220 KB) product bodies instead of 220 MB held for 1,000
+    batch_max_mb: int = _opt(
+        16, "a batch file is written once its bodies reach this many MiB", lo=1, hi=4096
+    )
 
 
 @dataclass(frozen=True, slots=True)

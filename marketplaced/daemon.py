@@ -29,6 +29,7 @@ from redis.backoff import NoBackoff
 
 from marketplaced import config as config_mod
 from marketplaced import db, log, platforms
+from marketplaced.archive import Archive
 from marketplaced.checkpoint import LiveState
 from marketplaced.config import Config
 from marketplaced.errors import ConfigError, MarketplacedError
@@ -406,6 +407,26 @@ class Daemon:
             _log.debug("status_published", status=line)
             await asyncio.sleep(self.cfg.daemon.status_interval_s)
 
+    def _archive_figures(self) -> dict[str, Any] | None:
+        """The raw archives' counters summed over every archive in use (UZEX scanners of one
+        lot type share theirs); None when archiving is off."""
+        archives = {
+            id(a): a
+            for sc in self.scanners.values()
+            if isinstance(a := getattr(sc, "archive", None), Archive)
+        }
+        if not archives:
+            return None
+        stats = [a.stats for a in archives.values()]
+        errors = [st.last_error for st in stats if st.last_error is not None]
+        return {
+            "files_written": sum(st.files_written for st in stats),
+            "bytes_written": sum(st.bytes_written for st in stats),
+            "failed_writes": sum(st.failed_writes for st in stats),
+            "lost_responses": sum(st.lost_responses for st in stats),
+            "last_error": errors[-1] if errors else None,
+        }
+
     async def publish_status(self) -> None:
         if self.live is None:
             return
@@ -428,6 +449,9 @@ class Daemon:
                     "db_down_since": st.db_down_since,
                 },
             )
+        archive = self._archive_figures()
+        if archive is not None:
+            await self.live.publish("service", "archive", archive)
         if self.scheduler is not None:
             # only the daemon knows its next slots: `marketplaced status` reads them here
             for job in self.scheduler.jobs():

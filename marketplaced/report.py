@@ -159,6 +159,18 @@ def lines(report: Report, tz: tzinfo) -> list[str]:
             f"{writer.get('batches')}  last batch {writer.get('last_batch_ms')} ms"
             f"  (heartbeat {_ago(report.age_s(writer))})"
         )
+    archive = report.services.get("archive")
+    if archive:
+        line = (
+            f"archive: {archive.get('files_written')} files written  "
+            f"failed writes {archive.get('failed_writes')}"
+        )
+        if archive.get("failed_writes"):
+            line += (
+                f" ({archive.get('lost_responses')} responses not kept; last: "
+                f"{archive.get('last_error')})"
+            )
+        out.append(line)
     out += _job_lines(report, tz, live)
     for cur in report.cursors:
         out.append(

@@ -4,6 +4,7 @@ notifications, against real PostgreSQL and a loopback webhook."""
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -16,6 +17,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from marketplaced.archive import PRUNE_LOCK, prune_tree
 from marketplaced.config import DatabaseConfig
 from marketplaced.jobs import HealthInputs, Jobs, maintenance
 from tests.conftest import base_config
@@ -82,11 +84,30 @@ def test_archive_is_pruned_oldest_first(tmp_path: Path) -> None:
         os.utime(path, (now - 1000 + i, now - 1000 + i))
         files.append(path)
     (tmp_path / "keep.txt").write_bytes(b"y" * 2_000_000)  # not an archive file
-    assert maintenance.prune_archive(tmp_path, 1_000_000) == 2
+    assert prune_tree(tmp_path, 1_000_000) == 2
     assert [p.exists() for p in files] == [False, False, True, True]
     assert not files[0].parent.exists()  # emptied day directories go too
     assert (tmp_path / "keep.txt").exists()
-    assert maintenance.prune_archive(tmp_path / "absent", 1) == 0
+    assert prune_tree(tmp_path / "absent", 1) == 0
+
+
+async def test_retention_leaves_the_archive_to_a_pruner_already_walking_it(
+    pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    root = tmp_path / "raw"
+    files = []
+    for i in range(4):
+        path = root / "uzum" / "product" / f"2026010{i}" / f"000000-00000{i}.jsonl.gz"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"x" * 400_000)
+        files.append(path)
+    cfg = base_config(archive={"dir": str(root), "max_mb": 1})
+    with (root / PRUNE_LOCK).open("a") as other:  # a writing archive is pruning right now
+        fcntl.flock(other, fcntl.LOCK_EX)
+        await maintenance.retention(pool, cfg)
+        assert all(p.exists() for p in files)  # no second walk over the same files
+    await maintenance.retention(pool, cfg)
+    assert sum(p.exists() for p in files) == 2
 
 
 @pytest.fixture

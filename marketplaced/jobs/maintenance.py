@@ -14,13 +14,12 @@ naming every problem.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import asyncpg
 
 from marketplaced import log, partitions
+from marketplaced.archive import prune_tree
 from marketplaced.config import Config
 from marketplaced.errors import MarketplacedError
 from marketplaced.jobs.analytics_sql import ANALYTICS_TABLES
@@ -61,7 +60,6 @@ _PRUNE_ALERTS = (
     "DELETE FROM alert_events WHERE created_at < now() - make_interval(days => $1)",
     "DELETE FROM alert_state WHERE last_fired_at < now() - make_interval(days => $1)",
 )
-_ARCHIVE_GLOB = "*.jsonl.gz"
 
 
 class MaintenanceError(MarketplacedError):
@@ -125,9 +123,12 @@ async def retention(
     for sql in _PRUNE_ALERTS:
         touched += _count(await pool.execute(sql, ret.alert_history_days))
     try:
-        touched += await asyncio.to_thread(
-            prune_archive, cfg.archive_dir, cfg.archive.max_mb * 1024 * 1024
+        # the archive's own pruner (one per tree): if a writing archive is pruning right now
+        # this run skips, that walk does the same work
+        pruned = await asyncio.to_thread(
+            prune_tree, cfg.archive_dir, cfg.archive.max_mb * 1024 * 1024
         )
+        touched += pruned or 0
     except OSError as exc:
         problems.append(f"archive {cfg.archive_dir}: {exc}")
     if problems:
@@ -168,27 +169,3 @@ def _months_before(first_of_month: date, months: int) -> date:
 
 def _count(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
-
-
-def prune_archive(root: Path, max_bytes: int) -> int:
-    """Remove the oldest archive files until the total is under `max_bytes`; returns files
-    removed. Blocking: run it in a thread."""
-    if not root.is_dir():
-        return 0
-    files = sorted(
-        ((p.stat().st_mtime, p.stat().st_size, p) for p in root.rglob(_ARCHIVE_GLOB)),
-        key=lambda f: f[0],
-    )
-    total = sum(size for _, size, _ in files)
-    removed = 0
-    for _, size, path in files:
-        if total <= max_bytes:
-            break
-        path.unlink(missing_ok=True)
-        total -= size
-        removed += 1
-        with contextlib.suppress(OSError):
-            path.parent.rmdir()  # the day directory, once it is empty
-    if removed:
-        _log.info("archive_pruned", files=removed, bytes_left=total)
-    return removed

@@ -93,6 +93,11 @@ class UzumScanner:
         self._cycle_base = _Figures.of(self.stats)
 
     # -- public ---------------------------------------------------------------------------
+    @property
+    def archive(self) -> Archive | None:
+        """The raw archive this scanner writes to (its counters go on the status)."""
+        return self._archive
+
     def pause(self) -> None:
         self.gate.pause()
 
