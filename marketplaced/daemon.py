@@ -41,7 +41,7 @@ from marketplaced.platforms.uzum.coverage import scan_warnings
 from marketplaced.supervisor import Supervisor
 from marketplaced.systemd import Notifier
 from marketplaced.web.app import WebDeps, create_app, start_site
-from marketplaced.web.daemon_status import DaemonStatus
+from marketplaced.web.live_daemon import LiveDaemon
 from marketplaced.writer import Writer
 
 _log = log.get(__name__)
@@ -369,7 +369,7 @@ class Daemon:
 
     async def _start_web(self) -> None:
         assert self.pool is not None
-        status = DaemonStatus(self)
+        status = LiveDaemon(self)
         app = create_app(
             WebDeps(
                 self.pool,

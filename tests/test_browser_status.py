@@ -19,12 +19,12 @@ from marketplaced.platforms.uzex.scanner import UzexPlan
 from marketplaced.simulator.uzex import UzexCatalogue, UzexSimulator, add_uzex_routes
 from marketplaced.supervisor import Supervisor
 from marketplaced.web.app import WebDeps, create_app, start_site
-from marketplaced.web.daemon_status import DaemonStatus
-from marketplaced.web.status import JobStatus, StaticStatus
+from marketplaced.web.daemon_interface import JobStatus, StaticStatus
+from marketplaced.web.live_daemon import LiveDaemon
 from tests.browser_helpers import ARTIFACTS, PAGE_TIMEOUT_S, free_port
 from tests.conftest import base_config
 from tests.test_uzex_scanner import runtime, until, uzex_config
-from tests.test_web_daemon_status import View
+from tests.test_web_live_daemon import View
 from tests.test_web_pages import static_status
 from tests.test_web_status_page import LATE_UTC
 
@@ -70,7 +70,7 @@ async def test_pause_and_resume_a_live_uzex_scanner_in_chromium(
     async with runtime(pool, uzex_cfg) as rt:
         scanner = rt.completed("shop", plan=UzexPlan(continuous=True))
         task = asyncio.create_task(scanner.run())
-        status = DaemonStatus(
+        status = LiveDaemon(
             View(pool, rt.writer, Supervisor(10, 60), scanners={scanner.name: scanner})
         )
         runner = await start_site(create_app(WebDeps(pool, cfg, status, status, None)), cfg)

@@ -17,7 +17,7 @@ from marketplaced.cli import cmd_status
 from marketplaced.config import DatabaseConfig
 from marketplaced.daemon import Daemon
 from marketplaced.supervisor import Supervisor
-from marketplaced.web.status import service_status
+from marketplaced.web.daemon_interface import service_status
 from tests import test_web_pages as pages
 from tests.test_web_pages import ClientFactory, static_status
 

@@ -23,7 +23,7 @@ from marketplaced.platforms.uzum.scanner import UzumScanner
 from marketplaced.simulator.catalogue import UzumCatalogue
 from marketplaced.simulator.uzum import UzumSimulator, build_uzum_app
 from marketplaced.web.app import WebDeps, create_app
-from marketplaced.web.status import ScannerStatus, StaticStatus
+from marketplaced.web.daemon_interface import ScannerStatus, StaticStatus
 
 from .conftest import base_config
 from .uzum_helpers import pipeline, scan_config

@@ -47,3 +47,23 @@ def test_every_public_function_and_class_of_the_web_layer_is_used() -> None:
         and node.name not in used
     ]
     assert unused == []
+
+
+def test_no_web_module_is_named_like_another_module_it_is_not() -> None:
+    """A name sends a reader to one file: a top-level web module is not also a view, and no web
+    module is named like a top-level module of the package (`queries/ops.py` beside `ops.py`).
+    A view and its queries are the one allowed pair (`views/catalog.py` reads
+    `queries/catalog.py`)."""
+    web = PACKAGE / "web"
+    top = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__"}
+    web_top = {p.stem for p in web.glob("*.py")} - {"__init__"}
+    views = {p.stem for p in (web / "views").glob("*.py")} - {"__init__"}
+    queries = {p.stem for p in (web / "queries").glob("*.py")} - {"__init__"}
+    clashes = {
+        "web/ and web/views/": web_top & views,
+        "web/ and web/queries/": web_top & queries,
+        "the package and web/": top & web_top,
+        "the package and web/views/": top & views,
+        "the package and web/queries/": top & queries,
+    }
+    assert {where: names for where, names in clashes.items() if names} == {}

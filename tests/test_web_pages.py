@@ -27,7 +27,7 @@ from marketplaced.config import Config, DatabaseConfig
 from marketplaced.http import HostStats
 from marketplaced.web import summaries
 from marketplaced.web.app import WebDeps, create_app
-from marketplaced.web.status import (
+from marketplaced.web.daemon_interface import (
     HealthCheck,
     JobStatus,
     ScannerStatus,

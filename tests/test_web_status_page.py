@@ -35,15 +35,15 @@ from marketplaced.supervisor import Supervisor
 from marketplaced.web import listing
 from marketplaced.web.app import WebDeps, create_app
 from marketplaced.web.charts import Series, line_chart
-from marketplaced.web.daemon_status import DaemonStatus
-from marketplaced.web.status import ScannerStatus, StaticStatus
-from marketplaced.web.views import status as status_views
+from marketplaced.web.daemon_interface import ScannerStatus, StaticStatus
+from marketplaced.web.live_daemon import LiveDaemon
+from marketplaced.web.views import status_page
 from marketplaced.web.views.common import CONFIG, POOL
 from marketplaced.writer import Writer
 from tests import test_web_pages as pages
 from tests.conftest import base_config
 from tests.test_uzex_scanner import runtime, until, uzex_config
-from tests.test_web_daemon_status import View
+from tests.test_web_live_daemon import View
 from tests.test_web_pages import ClientFactory
 from tests.uzum_helpers import pipeline, scan_config
 
@@ -91,10 +91,10 @@ async def test_healthz_judges_each_scanner_by_its_own_platforms_limit(
 
 
 async def _daemon_client(make_client: ClientFactory, aiohttp_client: Any) -> TestClient:
-    """The dashboard over the production `DaemonStatus` (the retry control writes the table)."""
+    """The dashboard over the production `LiveDaemon` (the retry control writes the table)."""
     seeded, _ = await make_client()
     pool = seeded.app[POOL]
-    status = DaemonStatus(View(pool, None, Supervisor(10, 60)))
+    status = LiveDaemon(View(pool, None, Supervisor(10, 60)))
     cfg = seeded.app[CONFIG]
     return cast(
         TestClient, await aiohttp_client(create_app(WebDeps(pool, cfg, status, status, None)))
@@ -252,7 +252,7 @@ async def test_status_page_answers_while_postgresql_hangs(
 
     hole = await asyncio.start_server(black_hole, "127.0.0.1", 0)
     port = hole.sockets[0].getsockname()[1]
-    monkeypatch.setattr(status_views, "DB_READ_TIMEOUT_S", 0.5)  # the page's own budget
+    monkeypatch.setattr(status_page, "DB_READ_TIMEOUT_S", 0.5)  # the page's own budget
     client, pool = await _client_on(
         aiohttp_client, dataclasses.replace(base_config().database, port=port)
     )
@@ -313,7 +313,7 @@ async def test_every_scanner_the_daemon_runs_pauses_from_the_status_page(
         assert {n.split(".")[0] for n in scanners} == {"uzum", "uzex"} and len(scanners) > 2
         for s in built:
             s.stats.state, s.stats.rate = "scanning", 3.0
-        status = DaemonStatus(View(pool, writer, Supervisor(10, 60), scanners=scanners))
+        status = LiveDaemon(View(pool, writer, Supervisor(10, 60), scanners=scanners))
         app = create_app(WebDeps(pool, cfg, status, status, None))
         client = cast(TestClient, await aiohttp_client(app))
         html = await _get(client, "/status")

@@ -26,7 +26,7 @@ from marketplaced.web.queries import analytics, catalog, uzex
 from marketplaced.web.queries import sellers as sellers_q
 from marketplaced.web.views import analytics as analytics_views
 from marketplaced.web.views import catalog as catalog_views
-from marketplaced.web.views import status as status_views
+from marketplaced.web.views import status_page
 from marketplaced.web.views import uzex as uzex_views
 from marketplaced.web.views.common import STATUS, category_tree, params, pool
 
@@ -187,7 +187,7 @@ async def uzex_lot(request: web.Request) -> web.Response:
 
 async def dead_letters(request: web.Request) -> web.Response:
     async def build(_: web.Request, p: Params) -> ListQuery:
-        return status_views.dead_letters_query(p)
+        return status_page.dead_letters_query(p)
 
     return await _list(request, ("scope", "limit", "cursor"), build)
 

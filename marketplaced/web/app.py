@@ -25,13 +25,13 @@ from aiohttp import web
 from marketplaced import log
 from marketplaced.config import Config
 from marketplaced.web import api, localtime, metrics, prometheus, summaries
+from marketplaced.web.daemon_interface import Controls, StatusSource
 from marketplaced.web.listing import RESPONSE_STARTED
 from marketplaced.web.params import ParamError
 from marketplaced.web.peer import Proxies
 from marketplaced.web.security import Guard, add_security_headers, guard_middleware, is_api
 from marketplaced.web.sessions import SessionStore
-from marketplaced.web.status import Controls, StatusSource
-from marketplaced.web.views import analytics, catalog, login, status, uzex
+from marketplaced.web.views import alerts, analytics, catalog, login, status_page, uzex
 from marketplaced.web.views.common import (
     CONFIG,
     CONTROLS,
@@ -107,10 +107,10 @@ def _routes(app: web.Application) -> None:
     r.add_post("/logout", login.logout)
     r.add_get("/healthz", metrics.healthz)
     r.add_get("/metrics", prometheus.metrics)
-    r.add_get("/status", status.status_page)
-    r.add_post("/status/scanners/{name}/{action:pause|resume}", status.scanner_action)
-    r.add_post("/status/dead-letters/retry", status.retry_dead_letters)
-    r.add_post("/status/jobs/{name}/run", status.run_job)
+    r.add_get("/status", status_page.status_page)
+    r.add_post("/status/scanners/{name}/{action:pause|resume}", status_page.scanner_action)
+    r.add_post("/status/dead-letters/retry", status_page.retry_dead_letters)
+    r.add_post("/status/jobs/{name}/run", status_page.run_job)
     r.add_get("/products/{id}", catalog.product_page)
     r.add_get("/sellers/{id}", catalog.seller_page)
     r.add_get("/analytics", analytics.overview)
@@ -126,9 +126,9 @@ def _routes(app: web.Application) -> None:
         "/analytics/compare": analytics.compare,
         "/analytics/categories": analytics.categories,
         "/uzex/lots": uzex.lots_page,
-        "/status/dead-letters": status.dead_letters_page,
-        "/status/job-runs": status.job_runs_page,
-        "/alerts": status.alerts_page,
+        "/status/dead-letters": status_page.dead_letters_page,
+        "/status/job-runs": status_page.job_runs_page,
+        "/alerts": alerts.alerts_page,
     }
     for path, handler in lists.items():
         r.add_get(path, handler)
@@ -270,7 +270,7 @@ def _rate_sampler(interval_s: float) -> Callable[[web.Application], AsyncIterato
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         async def loop() -> None:
             while True:
-                status.sample_rates(app[STATE], app[STATUS])
+                status_page.sample_rates(app[STATE], app[STATUS])
                 await asyncio.sleep(interval_s)
 
         task = asyncio.create_task(loop(), name="web_rate_sampler")

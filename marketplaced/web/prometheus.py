@@ -34,8 +34,13 @@ from prometheus_client.registry import Collector
 
 from marketplaced import __version__, log
 from marketplaced.http import HostStats
-from marketplaced.web.queries import ops
-from marketplaced.web.status import ScannerStatus, ServiceStatus, StatusSource, WriterStatus
+from marketplaced.web.daemon_interface import (
+    ScannerStatus,
+    ServiceStatus,
+    StatusSource,
+    WriterStatus,
+)
+from marketplaced.web.queries import failures, jobs
 from marketplaced.web.views.common import POOL
 
 _log = log.get(__name__)
@@ -184,8 +189,8 @@ class DatabaseFigures:
 async def read_database(pool: asyncpg.Pool) -> DatabaseFigures:
     try:
         async with asyncio.timeout(DB_READ_TIMEOUT_S):
-            runs = await ops.job_run_counts(pool)
-            dead = await ops.dead_letter_counts(pool)
+            runs = await jobs.job_run_counts(pool)
+            dead = await failures.dead_letter_counts(pool)
     except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         _log.warning("metrics_database_unreadable", error=str(exc) or type(exc).__name__)
         return DatabaseFigures(up=False)

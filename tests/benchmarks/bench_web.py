@@ -213,7 +213,7 @@ async def serve(name: str, port: int) -> None:
     from aiohttp import web
 
     from marketplaced.web.app import WebDeps, create_app
-    from marketplaced.web.status import JobStatus, ScannerStatus, StaticStatus
+    from marketplaced.web.daemon_interface import JobStatus, ScannerStatus, StaticStatus
 
     cfg = base_config(web={"port": port})
     cfg = dataclasses.replace(cfg, database=dataclasses.replace(_admin_cfg(), name=name))

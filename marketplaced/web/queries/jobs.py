@@ -1,5 +1,5 @@
-"""Reads of what the scheduled jobs write (004_jobs.sql): daily analytics, alert rules and
-events, health-check results. Each reader first checks its table exists, so the dashboard works
+"""Reads of what the scheduled jobs write (004_jobs.sql): their runs, daily analytics, alert rules
+and events, health-check results. Each reader first checks its table exists, so the dashboard works
 on a database where the jobs' migration or their first run has not happened yet.
 """
 
@@ -13,6 +13,16 @@ from typing import Any
 import asyncpg
 
 from marketplaced.web.listing import Column, ListQuery, Where
+
+JOB_RUN_COLUMNS = (
+    Column("id", "Run", "int"),
+    Column("job", "Job"),
+    Column("started_at", "Started", "datetime"),
+    Column("finished_at", "Finished", "datetime"),
+    Column("outcome", "Outcome"),
+    Column("rows_touched", "Rows", "int"),
+    Column("error", "Error"),
+)
 
 EVENT_COLUMNS = (
     Column("id", "Event", "int"),
@@ -103,6 +113,38 @@ async def categories_of_day(pool: asyncpg.Pool, day: date, ids: list[int]) -> li
 def bands(raw: Any) -> list[dict[str, Any]]:
     data = json.loads(raw) if isinstance(raw, str) else raw
     return [b for b in data if isinstance(b, dict)] if isinstance(data, list) else []
+
+
+# -- runs -----------------------------------------------------------------------------------------
+
+
+def job_runs(job: str | None, cursor: tuple[Any, ...] | None, limit: int) -> ListQuery:
+    w = Where()
+    if job:
+        w.add("job = {}", job)
+    if cursor is not None:
+        w.add("id < {}", cursor[0])
+    sql = (
+        "SELECT id, job, started_at, finished_at, outcome, rows_touched, error FROM job_runs "  # noqa: S608 - constant fragments, values are $n parameters
+        f"WHERE {w.sql} ORDER BY id DESC LIMIT {w.next_mark()}"
+    )
+    return ListQuery(sql, tuple(w.args), JOB_RUN_COLUMNS, limit, keyset=("id",))
+
+
+async def last_job_runs(pool: asyncpg.Pool) -> dict[str, asyncpg.Record]:
+    """The latest run of every job (index job_runs_job_started)."""
+    rows = await pool.fetch(
+        "SELECT DISTINCT ON (job) job, started_at, finished_at, outcome, rows_touched, error "
+        "FROM job_runs ORDER BY job, started_at DESC"
+    )
+    return {r["job"]: r for r in rows}
+
+
+async def job_run_counts(pool: asyncpg.Pool) -> list[asyncpg.Record]:
+    return await pool.fetch(
+        "SELECT job, outcome, count(*) AS n, max(finished_at) AS last FROM job_runs "
+        "GROUP BY job, outcome ORDER BY job, outcome"
+    )
 
 
 # -- alerts ---------------------------------------------------------------------------------------

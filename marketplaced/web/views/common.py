@@ -19,11 +19,11 @@ from aiohttp import web
 
 from marketplaced.config import Config
 from marketplaced.web import listing, localtime
+from marketplaced.web.daemon_interface import Controls, StatusSource
 from marketplaced.web.listing import Column, ListQuery, Page
 from marketplaced.web.params import Params
 from marketplaced.web.queries.catalog import CategoryCache, CategoryTree
 from marketplaced.web.security import Guard, csrf_id
-from marketplaced.web.status import Controls, StatusSource
 
 POOL: web.AppKey[asyncpg.Pool] = web.AppKey("pool")
 CONFIG: web.AppKey[Config] = web.AppKey("config")

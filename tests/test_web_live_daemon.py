@@ -1,4 +1,4 @@
-"""`DaemonStatus`: the daemon-side StatusSource/Controls over real writer, supervisor and pool."""
+"""`LiveDaemon`: the daemon-side StatusSource/Controls over real writer, supervisor and pool."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from marketplaced.platforms.base import PauseGate, ScannerStats
 from marketplaced.simulator.uzex import UzexCatalogue, UzexFaults, UzexSimulator, add_uzex_routes
 from marketplaced.supervisor import ServiceState, Supervisor
 from marketplaced.web.app import WebDeps, create_app
-from marketplaced.web.daemon_status import DaemonStatus
-from marketplaced.web.status import ControlError
+from marketplaced.web.daemon_interface import ControlError
+from marketplaced.web.live_daemon import LiveDaemon
 from marketplaced.writer import Writer
 from tests.conftest import base_config
 from tests.test_uzex_scanner import runtime, uzex_config
@@ -67,7 +67,7 @@ async def test_status_and_controls_over_live_objects(pool: asyncpg.Pool) -> None
     scanner = Idle("uzum.products")
     scanner.stats.found = 7
     view = View(pool, writer, supervisor, scanners={"uzum.products": scanner, "dl": Idle("dl")})
-    status = DaemonStatus(view)
+    status = LiveDaemon(view)
     [first, second] = status.scanners()
     assert first.name == "uzum.products" and first.snapshot["found"] == 7
     assert second.blocked_reason is None  # plain stats carry no block
@@ -95,7 +95,7 @@ async def test_retry_makes_dead_letters_due_now(pool: asyncpg.Pool) -> None:
         "('uzum.product', 1, 'x', 'r'), ('uzum.product', 2, 'x', 'r'), ('uzex.lot', 3, 'x', 'r')"
     )
     failed_at = await pool.fetchval("SELECT max(last_failed_at) FROM dead_letters")
-    status = DaemonStatus(View(pool, None, Supervisor(10, 60)))
+    status = LiveDaemon(View(pool, None, Supervisor(10, 60)))
     assert await status.retry_dead_letters("uzum.product", [2]) == 1
     assert await status.retry_dead_letters("uzum.product", None) == 2
     # due at the next pass although they failed just now; the failure times stay true
@@ -129,7 +129,7 @@ async def test_a_real_uzex_block_reaches_the_status_page_and_healthz(
         await scanner.run()  # one-shot: stops at the block
     assert scanner.stats.state == "blocked"
     view = View(pool, None, Supervisor(10, 60), scanners={scanner.name: scanner})
-    status = DaemonStatus(view)
+    status = LiveDaemon(view)
     [shown] = status.scanners()
     assert shown.blocked_reason == "blocked_by_upstream"
     cfg = dataclasses.replace(base_config(), uzex=uzex_cfg)

@@ -1,9 +1,10 @@
-"""The status page (the Flower replacement) and its actions.
+"""The status page (the Flower replacement), its actions and its lists (/status/…).
 
 Scanners with state, cursor, frontier, rates and outcome mix, a rate chart over the last hour,
 the writer's queue, upstream hosts, supervised services, jobs with "run now", health, dead
 letters with "retry", disk and database sizes. Actions are POST forms with a CSRF token; each
-answers with a redirect back (POST/redirect/GET) and a flash message in the query string.
+answers with a redirect back (POST/redirect/GET) and a flash message in the query string. The
+dead letters and job runs it links to are lists of their own with CSV twins.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from aiohttp import web
 
 from marketplaced import log
 from marketplaced.web.charts import Series, line_chart
+from marketplaced.web.daemon_interface import ControlError, StatusSource
 from marketplaced.web.listing import ListQuery, Page, fetch_page
 from marketplaced.web.params import Params
-from marketplaced.web.queries import jobs, ops
-from marketplaced.web.status import ControlError, StatusSource
+from marketplaced.web.queries import db_sizes, failures, jobs
 from marketplaced.web.views.common import (
     CONFIG,
     CONTROLS,
@@ -117,15 +118,15 @@ async def _stored_figures(request: web.Request) -> tuple[dict[str, Any], str | N
     db = pool(request)
     try:
         async with asyncio.timeout(DB_READ_TIMEOUT_S):
-            db_size, tables = await ops.sizes(db)
+            db_size, tables = await db_sizes.sizes(db)
             return {
                 "db_size": db_size,
                 "tables": tables,
-                "last_runs": await ops.last_job_runs(db),
+                "last_runs": await jobs.last_job_runs(db),
                 "health": await jobs.latest_health(db),
-                "dead_counts": await ops.dead_letter_counts(db),
-                "dead": await _first_page(request, ops.dead_letters(None, None, 20)),
-                "parse_failures": await ops.parse_failure_counts(db),
+                "dead_counts": await failures.dead_letter_counts(db),
+                "dead": await _first_page(request, failures.dead_letters(None, None, 20)),
+                "parse_failures": await failures.parse_failure_counts(db),
             }, None
     except DB_UNAVAILABLE as exc:
         reason = (
@@ -206,7 +207,7 @@ async def run_job(request: web.Request) -> web.Response:
 
 
 def dead_letters_query(p: Params, *, csv: bool = False) -> ListQuery:
-    return ops.dead_letters(
+    return failures.dead_letters(
         p.text("scope", max_len=100), p.cursor((datetime, str, int)), p.limit(csv=csv)
     )
 
@@ -219,7 +220,7 @@ async def dead_letters_page(request: web.Request) -> web.StreamResponse:
 
 
 def job_runs_query(p: Params, *, csv: bool = False) -> ListQuery:
-    return ops.job_runs(p.text("job", max_len=100), p.cursor((int,)), p.limit(csv=csv))
+    return jobs.job_runs(p.text("job", max_len=100), p.cursor((int,)), p.limit(csv=csv))
 
 
 async def job_runs_page(request: web.Request) -> web.StreamResponse:
@@ -227,29 +228,6 @@ async def job_runs_page(request: web.Request) -> web.StreamResponse:
     q = job_runs_query(p, csv=request.path.endswith(".csv"))
     ctx = {"title": "Job runs", "form": dict(request.rel_url.query)}
     return await list_response(request, q, "job_runs.html", ctx, "job-runs.csv")
-
-
-ALERT_PARAMS = ("rule", "kind", "limit", "cursor")
-
-
-async def alerts_page(request: web.Request) -> web.StreamResponse:
-    p = params(request, ALERT_PARAMS)
-    q = jobs.alert_events(
-        p.integer("rule"),
-        p.text("kind", max_len=50),
-        p.cursor((int,)),
-        p.limit(csv=request.path.endswith(".csv")),
-    )
-    db = pool(request)
-    if not await jobs.has_table(db, "alert_events"):
-        return await render(request, "no_data.html", {"title": "Alerts", "what": "alert"})
-    ctx = {
-        "title": "Alerts",
-        "form": dict(request.rel_url.query),
-        "rules": await jobs.alert_rules(db),
-        "deliveries": await jobs.recent_deliveries(db),
-    }
-    return await list_response(request, q, "alerts.html", ctx, "alert-events.csv")
 
 
 def sample_rates(web_state: WebState, source: StatusSource) -> None:

@@ -2,7 +2,7 @@
 
 It reads the daemon's live objects through the small `DaemonView` protocol (the daemon's own
 attributes), so the web package never imports the daemon and the daemon needs only
-`DaemonStatus(self)` to hand it over. Pausing and resuming call the scanner's own methods
+`LiveDaemon(self)` to hand it over. Pausing and resuming call the scanner's own methods
 (every scanner has them); "retry dead letters" marks the chosen ids as requested, so the
 scanner's next dead-letter pass (after its current cycle) fetches them again; "run now" asks
 the job scheduler.
@@ -20,7 +20,7 @@ from marketplaced.http import Fetcher, HostStats
 from marketplaced.jobs.scheduler import JobScheduler, UnknownJobError
 from marketplaced.platforms.base import Scanner
 from marketplaced.supervisor import Supervisor
-from marketplaced.web.status import (
+from marketplaced.web.daemon_interface import (
     ControlError,
     HealthCheck,
     JobStatus,
@@ -57,7 +57,7 @@ class DaemonView(Protocol):
     def scheduler(self) -> JobScheduler | None: ...
 
 
-class DaemonStatus:
+class LiveDaemon:
     """Both protocols over a running daemon."""
 
     def __init__(self, daemon: DaemonView) -> None:

@@ -1,0 +1,31 @@
+"""The alerts page: the rules, the events they raised (a list with its CSV twin) and the recent
+deliveries of the notification channels."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from marketplaced.web.queries import jobs
+from marketplaced.web.views.common import list_response, params, pool, render
+
+ALERT_PARAMS = ("rule", "kind", "limit", "cursor")
+
+
+async def alerts_page(request: web.Request) -> web.StreamResponse:
+    p = params(request, ALERT_PARAMS)
+    q = jobs.alert_events(
+        p.integer("rule"),
+        p.text("kind", max_len=50),
+        p.cursor((int,)),
+        p.limit(csv=request.path.endswith(".csv")),
+    )
+    db = pool(request)
+    if not await jobs.has_table(db, "alert_events"):
+        return await render(request, "no_data.html", {"title": "Alerts", "what": "alert"})
+    ctx = {
+        "title": "Alerts",
+        "form": dict(request.rel_url.query),
+        "rules": await jobs.alert_rules(db),
+        "deliveries": await jobs.recent_deliveries(db),
+    }
+    return await list_response(request, q, "alerts.html", ctx, "alert-events.csv")
