@@ -11,6 +11,7 @@ range — is collected and reported together, naming the key, the file and what 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import tomllib
@@ -56,10 +57,11 @@ class DaemonConfig:
         hi=1000,
     )
     restart_window_s: float = _opt(600.0, "window for restart_budget", lo=1, hi=86400)
-    # shutdown budgets: 2 × stop_intake_s + drain_s + close_s (24 s) stays below the unit's
-    # TimeoutStopSec=30, so systemd never has to SIGKILL a clean stop
-    stop_intake_s: float = _opt(
-        4.0, "shutdown stage budget: stop scanners, then scheduled jobs", lo=0.1, hi=60
+    # shutdown budgets: their sum (24 s by default) must stay below the unit's TimeoutStopSec
+    # (UNIT_TIMEOUT_STOP_S) so systemd never has to SIGKILL a clean stop; load() refuses more
+    stop_intake_s: float = _opt(4.0, "shutdown stage budget: stop the scanners", lo=0.1, hi=60)
+    stop_jobs_s: float = _opt(
+        4.0, "shutdown stage budget: cancel job runs in flight and record them", lo=0.1, hi=60
     )
     drain_s: float = _opt(12.0, "shutdown stage budget: drain the writer", lo=0.1, hi=120)
     close_s: float = _opt(4.0, "shutdown stage budget: close pools and clients", lo=0.1, hi=60)
@@ -306,22 +308,10 @@ class WebConfig:
     )
     token: str = field(default="", repr=False, metadata={"help": "env only", "env_only": True})
 
-    def __post_init__(self) -> None:
-        _check_job_settings("web", self)  # the same time-zone check as [jobs] timezone
-
 
 #: a job schedule: a 5-field crontab ("0 3 * * *", day of week 0/7 = Sunday) or "every <n><s|m|h>"
 _SCHEDULE = r"^(every \d+(\.\d+)?[smh]|\S+ \S+ \S+ \S+ \S+)$"
 _SCHEDULE_HELP = "; 5-field cron or 'every <n>s|m|h'"
-
-
-def _check_job_settings(section: str, obj: Any) -> None:
-    """Schedules, time zone and alert rules must parse; checked once, when the file is loaded."""
-    from marketplaced.jobs.schedule import schedule_problems  # lazy: jobs imports config
-
-    problems = schedule_problems(section, obj)
-    if problems:
-        raise ConfigError(problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,9 +367,6 @@ class JobsConfig:
         pattern=_SCHEDULE,
     )
     retention_budget_s: float = _opt(1800.0, "retention run time budget", lo=1, hi=86400)
-
-    def __post_init__(self) -> None:
-        _check_job_settings("jobs", self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -439,9 +426,6 @@ class AlertsConfig:
     circuit_cooldown_s: float = _opt(
         900.0, "how long a channel with too many failures is skipped", lo=0, hi=86400
     )
-
-    def __post_init__(self) -> None:
-        _check_job_settings("alerts", self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -583,12 +567,13 @@ def load(environ: Mapping[str, str] | None = None, path: Path | None = None) -> 
             f"{where}: unknown section or key '{unknown}' (known sections: "
             f"{', '.join(f.name for f in dataclasses.fields(Config) if f.name != 'source')})"
         )
-    if not problems:
-        sections = _apply_env(sections, env, problems)
+    # every stage adds to the same list: one run of check-config shows every problem (a value
+    # that failed its own check is left at its default, so the later stages still run)
+    sections = _apply_env(sections, env, problems)
+    cfg = Config(**sections, source=where)
+    problems += _check_cross_field(cfg, where)
     if problems:
         raise ConfigError(problems)
-    cfg = Config(**sections, source=where)
-    _check_cross_field(cfg, where)
     return cfg
 
 
@@ -669,6 +654,10 @@ def _check_value(key: str, value: Any, tp: Any, meta: Mapping[str, Any]) -> str 
     )
     if not ok:
         return f"'{key}' must be {_type_name(tp)}, got {type(value).__name__} {value!r}"
+    if tp is float and not math.isfinite(value):
+        # TOML and float() both accept nan/inf; nan passes every range comparison, and one in
+        # a rate or a sleep breaks the daemon at run time instead of here
+        return f"'{key}' = {value!r} is not a finite number"
     lo, hi = meta.get("lo"), meta.get("hi")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         return f"'{key}' = {value!r} is out of range; expected {lo} … {hi}"
@@ -725,8 +714,32 @@ def _coerce_env(var: str, text: str, tp: Any) -> tuple[Any, str | None]:
     return (text.lower() if var == "LOG_LEVEL" else text), None
 
 
-def _check_cross_field(cfg: Config, where: str) -> None:
-    problems = []
+#: the unit's TimeoutStopSec (systemd/marketplaced.service; a test keeps the two equal)
+UNIT_TIMEOUT_STOP_S = 30.0
+#: seconds of TimeoutStopSec kept free of stage budgets: the interpreter's exit, the last log
+#: lines and the notify socket's close happen after the last stage
+_STOP_HEADROOM_S = 2.0
+_STAGE_KEYS = ("stop_intake_s", "stop_jobs_s", "drain_s", "close_s")
+
+
+def _check_cross_field(cfg: Config, where: str) -> list[str]:
+    from marketplaced.jobs.schedule import schedule_problems  # lazy: jobs imports config
+
+    # schedules, time zones (web.timezone: the same check as jobs.timezone) and alert rules
+    problems = [
+        f"{where}: {p}"
+        for section in ("jobs", "alerts", "web")
+        for p in schedule_problems(section, getattr(cfg, section))
+    ]
+    problems += _notify_url_problems(cfg.alerts.notify_urls, where)
+    stages = sum(getattr(cfg.daemon, key) for key in _STAGE_KEYS)
+    if stages > UNIT_TIMEOUT_STOP_S - _STOP_HEADROOM_S:
+        names = " + ".join(f"daemon.{key}" for key in _STAGE_KEYS)
+        problems.append(
+            f"{where}: the shutdown stage budgets add up to {stages:g} s ({names}); they must "
+            f"stay within {UNIT_TIMEOUT_STOP_S - _STOP_HEADROOM_S:g} s, below the unit's "
+            f"TimeoutStopSec={UNIT_TIMEOUT_STOP_S:g}, or systemd kills a clean stop"
+        )
     k, n = cfg.shard_parts()
     if not 1 <= k <= n:
         problems.append(
@@ -737,8 +750,19 @@ def _check_cross_field(cfg: Config, where: str) -> None:
     if cfg.uzum.first_id > cfg.uzum.max_id:
         problems.append(f"{where}: 'uzum.first_id' must not exceed 'uzum.max_id'")
     problems += _web_problems(cfg.web, where)
-    if problems:
-        raise ConfigError(problems)
+    return problems
+
+
+def _notify_url_problems(urls: str, where: str) -> list[str]:
+    """Apprise URLs that Apprise cannot parse (checked offline: nothing is sent)."""
+    from marketplaced.jobs.apprise_urls import unparsable_urls  # lazy: jobs imports config
+
+    return [
+        f"{where}: 'alerts.notify_urls' or MARKETPLACED_NOTIFY_URLS ({shown}) is not a URL "
+        "Apprise can use (e.g. tgram://BOT_TOKEN/CHAT_ID, mailto://user:pass@example.com, "
+        "json://host/path)"
+        for shown in unparsable_urls(urls)
+    ]
 
 
 def _web_problems(web: WebConfig, where: str) -> list[str]:

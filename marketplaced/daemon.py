@@ -5,7 +5,9 @@ config → PostgreSQL pool (waits) → schema check → Redis (waits, then runs 
 fetcher → writer → scanners → status/watchdog → `READY=1`.
 Signals only set events; the main coroutine acts on them:
 - SIGHUP: re-read the file, apply what can change live (log level, rates, concurrency, enabled
-  scanners); an invalid file is rejected with a logged reason and the running config stays.
+  scanners, jobs); an invalid file is rejected with a logged reason and the running config
+  stays. Keys that only a restart applies (`reloadable.RESTART`) keep their running values and
+  are reported as "restart needed" in the log, STATUS= and the live state.
 - SIGTERM/SIGINT: `STOPPING=1`, then staged shutdown — stop intake (cancel scanners) → drain
   the writer → close clients — each stage with its own budget, the sum below TimeoutStopSec.
   A second SIGTERM/SIGINT exits at once.
@@ -28,7 +30,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from marketplaced import config as config_mod
-from marketplaced import db, log, platforms
+from marketplaced import db, log, platforms, reloadable
 from marketplaced.archive import Archive
 from marketplaced.checkpoint import LiveState
 from marketplaced.config import Config
@@ -49,6 +51,8 @@ _log = log.get(__name__)
 #: exit statuses: 0 clean stop, 1 a supervised service gave up (systemd restarts us),
 #: 78 bad configuration (systemd does not restart: RestartPreventExitStatus=78)
 EXIT_OK, EXIT_FAILED = 0, 1
+#: share of the stop_jobs stage spent waiting for cancelled runs to record their outcome
+_JOBS_GRACE_SHARE = 0.8
 
 #: what a stalled scanner's status says (database and writer waits are excused by its heartbeat)
 _STALL_HINT = "the upstream is not answering"
@@ -106,6 +110,10 @@ class Daemon:
         loader: Callable[[], Config] = config_mod.load,
     ) -> None:
         self.cfg = cfg
+        #: the config the process started with: what restart-only keys are compared against
+        self._started_cfg = cfg
+        #: restart-only keys the file changed since start-up (shown until a restart)
+        self.restart_needed: list[str] = []
         self.notifier = notifier or Notifier()
         self._loader = loader
         self._signals = _Signals()
@@ -307,13 +315,11 @@ class Daemon:
             _log.error("config_rejected", problems=exc.problems, kept=self.cfg.source)
             self.notifier.ready(self._status_line())
             return False
+        self.restart_needed = reloadable.restart_needed(self._started_cfg, new)
+        new = reloadable.effective(self._started_cfg, new)
         changed = config_mod.diff(self.cfg, new)
-        if any(key.startswith(("web.", "database.", "redis.")) for key in changed):
-            # listeners and connections are not rebuilt live: say so instead of half-applying
-            _log.warning(
-                "restart_needed",
-                changed=[k for k in changed if k.startswith(("web.", "database.", "redis."))],
-            )
+        if self.restart_needed:
+            _log.warning("restart_needed", keys=self.restart_needed)
         self.cfg = new
         log.set_level(new.log.level)
         if self.fetcher is not None:
@@ -321,7 +327,12 @@ class Daemon:
         self._apply_scanners()
         if self.jobs is not None:
             await self.jobs.reschedule(new)
-        _log.info("config_reloaded", changed=changed, log_level=new.log.level)
+        _log.info(
+            "config_reloaded",
+            changed=changed,
+            restart_needed=self.restart_needed,
+            log_level=new.log.level,
+        )
         self.notifier.ready(self._status_line())
         return True
 
@@ -337,8 +348,10 @@ class Daemon:
             asyncio.gather(*scanner_tasks, return_exceptions=True),
         )
         if self.jobs is not None:
-            # runs in flight are cancelled and recorded as such in the job ledger
-            await _bounded("stop_jobs", budgets.stop_intake_s, self.jobs.stop())
+            # runs in flight are cancelled and recorded as such in the job ledger; the wait
+            # for them takes most of the stage, the rest is for stop() to return within it
+            grace_s = budgets.stop_jobs_s * _JOBS_GRACE_SHARE
+            await _bounded("stop_jobs", budgets.stop_jobs_s, self.jobs.stop(grace_s=grace_s))
         # stage 2: drain — commit what is queued (cursors included)
         for t in list(self._tasks):
             t.cancel()
@@ -470,6 +483,7 @@ class Daemon:
                 "started_at": self.started_at,
                 "log_level": log.current_level(),
                 "crash_loops": self._crash_loops(),
+                "restart_needed": self.restart_needed,
             },
         )
 
@@ -494,6 +508,8 @@ class Daemon:
         if self.live is not None and self.live.down_since is not None:
             parts.append("redis DOWN")
         parts.extend(f"{name} CRASH LOOP" for name in self._crash_loops())
+        if self.restart_needed:
+            parts.append(f"restart needed for {', '.join(self.restart_needed)}")
         return "; ".join(parts) or "running"
 
     async def _watchdog_loop(self) -> None:

@@ -141,6 +141,9 @@ def lines(report: Report, tz: tzinfo) -> list[str]:
             f"CRASH LOOP {name}: {loop.get('crashes')} crashes, restarting; "
             f"last error: {loop.get('last_error')}"
         )
+    restart_needed = (report.daemon or {}).get("restart_needed")
+    if restart_needed:
+        out.append(f"restart needed to apply: {', '.join(restart_needed)} (changed by a reload)")
     live = report.state == "running"
     for name, st in report.scanners.items():
         errors = ", ".join(f"{k} {v}" for k, v in st.get("errors", {}).items()) or "none"

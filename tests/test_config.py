@@ -147,3 +147,73 @@ def test_check_config_command_exit_codes(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "configuration OK" in proc.stdout
+
+
+def test_non_finite_numbers_are_refused_in_file_and_environment(tmp_path: Path) -> None:
+    problems = _problems("[uzum]\nrps = nan\n[uzex]\ntimeout_s = inf\n", tmp_path)
+    joined = "\n".join(problems)
+    assert "'uzum.rps' = nan is not a finite number" in joined
+    # inf is also out of range there; either way the key is named and the file refused
+    assert "'uzex.timeout_s' = inf" in joined
+    assert len(problems) == 2
+    with pytest.raises(ConfigError) as info:
+        config.load({"RPS_LIMIT": "nan"}, path=None)
+    assert info.value.problems == ["environment RPS_LIMIT: 'uzum.rps' = nan is not a finite number"]
+    problems = _problems("[daemon]\ndrain_s = -inf\n[jobs]\nmisfire_grace_s = nan\n", tmp_path)
+    assert {p.split(": ", 1)[1].split(" =")[0] for p in problems} == {
+        "'daemon.drain_s'",
+        "'jobs.misfire_grace_s'",
+    }
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    problems = _problems(
+        '[uzum]\nrps = "fast"\n[web]\nhost = "0.0.0.0"\n'
+        '[jobs]\nanalytics_schedule = "61 3 * * *"\ntimezone = "Mars/Olympus"\n'
+        '[alerts]\nrules = "explode all"\nnotify_urls = "tgram://x"\n',
+        tmp_path,
+    )
+    joined = "\n".join(problems)
+    for needle in (
+        "'uzum.rps' must be a number",
+        "'web.host' = '0.0.0.0' is not a loopback address",
+        "'jobs.analytics_schedule' = '61 3 * * *'",
+        "'jobs.timezone' = 'Mars/Olympus'",
+        "'alerts.rules': rule 'explode all': unknown kind",
+        "'alerts.notify_urls'",
+    ):
+        assert needle in joined, needle
+    assert len(problems) == 6
+    assert all(str(tmp_path / "c.toml") in p for p in problems)
+
+
+def test_apprise_urls_are_checked_without_sending(tmp_path: Path) -> None:
+    problems = _problems(
+        '[alerts]\nnotify_urls = "json://127.0.0.1:9/hook, nonsense, tgram://secret-ish"\n',
+        tmp_path,
+    )
+    assert len(problems) == 2
+    assert "entry 2, (no scheme://)" in problems[0]
+    assert "entry 3, tgram://…" in problems[1]
+    assert "secret-ish" not in "\n".join(problems)  # URLs hold tokens: never echoed
+    with pytest.raises(ConfigError) as info:
+        config.load({"MARKETPLACED_NOTIFY_URLS": "foo://bar"}, path=None)
+    assert "MARKETPLACED_NOTIFY_URLS (entry 1, foo://…)" in info.value.problems[0]
+    good = config.load({"MARKETPLACED_NOTIFY_URLS": "json://127.0.0.1:9/x mailto://u:p@x.org"})
+    assert good.alerts.notify_urls.startswith("json://")
+
+
+def _unit_timeout_stop_s() -> float:
+    unit = (SHIPPED.parents[1] / "systemd" / "marketplaced.service").read_text()
+    match = re.search(r"^TimeoutStopSec=(\d+)s?$", unit, re.MULTILINE)
+    assert match, "the unit sets TimeoutStopSec"
+    return float(match.group(1))
+
+
+def test_shutdown_budgets_fit_the_units_stop_timeout(tmp_path: Path) -> None:
+    assert _unit_timeout_stop_s() == config.UNIT_TIMEOUT_STOP_S
+    d = config.DaemonConfig()
+    assert d.stop_intake_s + d.stop_jobs_s + d.drain_s + d.close_s < config.UNIT_TIMEOUT_STOP_S
+    (problem,) = _problems("[daemon]\ndrain_s = 20.0\n", tmp_path)
+    assert "shutdown stage budgets add up to 32 s" in problem
+    assert "daemon.drain_s" in problem and "TimeoutStopSec=30" in problem

@@ -183,9 +183,10 @@ class Jobs:
             "jobs_started", enabled=cfg.jobs.enabled, notify_channels=self._ctx.notifier.channels
         )
 
-    async def stop(self) -> None:
-        """Stop firing and cancel runs in flight (recorded as cancelled)."""
-        await self._sched.stop()
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Stop firing and cancel runs in flight (recorded as cancelled), waiting `grace_s`
+        at most for them (the daemon passes its shutdown stage budget's share)."""
+        await self._sched.stop(grace_s)
         self._started = False
 
     async def reschedule(self, cfg: Config) -> list[str]:

@@ -211,8 +211,9 @@ class JobScheduler:
         self._sched.start()
         _log.info("scheduler_started", jobs=sorted(self._specs))
 
-    async def stop(self) -> None:
-        """Stop firing, cancel runs in flight (each records 'cancelled'), wait for them."""
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Stop firing, cancel runs in flight (each records 'cancelled'), wait for them
+        (`grace_s` at most, default _STOP_GRACE_S)."""
         if self._sched is not None and self._sched.running:
             self._sched.shutdown(wait=False)
         self._sched = None
@@ -220,7 +221,7 @@ class JobScheduler:
         for task in tasks:
             task.cancel()
         if tasks:
-            await asyncio.wait(tasks, timeout=_STOP_GRACE_S)
+            await asyncio.wait(tasks, timeout=_STOP_GRACE_S if grace_s is None else grace_s)
 
     def pause(self) -> None:
         assert self._sched is not None

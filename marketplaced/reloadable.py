@@ -1,0 +1,114 @@
+"""Which settings SIGHUP applies to the running daemon, and which wait for a restart.
+
+Every key of the configuration is in exactly one of `LIVE` and `RESTART` (a test walks the
+config dataclasses and fails on a key in neither, so a new key cannot be forgotten). On reload
+the daemon runs with `effective(running, new)`: the new file's live keys and the running
+values of the restart-only ones. Nothing is half-applied (a scanner enabled by the reload gets
+the same archive and writer settings as the ones already running), and the keys that differ
+from the running process are reported as "restart needed" (log, systemd STATUS=, live state)
+until the daemon restarts or the file goes back to the running value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from marketplaced.config import Config, diff
+
+
+def _keys(section: str, names: str) -> set[str]:
+    return {f"{section}.{name}" for name in names.split()}
+
+
+#: settings the reload applies at once: fetcher policies, scanner settings and which scanners
+#: run, the log level, stage budgets and the status interval (read when used), and everything
+#: of the job service (it rebuilds its schedules, budgets, rules and notifier from the new
+#: config); daemon.startup_wait_s only matters at the next start-up anyway
+LIVE: frozenset[str] = frozenset(
+    _keys("daemon", "startup_wait_s stop_intake_s stop_jobs_s drain_s close_s status_interval_s")
+    | _keys("log", "level")
+    | _keys(
+        "uzum",
+        "enabled base_url rps concurrency timeout_s max_retries breaker_failures "
+        "breaker_cooldown_s first_id max_id frontier_misses shard cycle_pause_s "
+        "checkpoint_every dead_letter_retry_s rate_window_s rate_limited_pct rate_recover_factor",
+    )
+    | _keys(
+        "uzex",
+        "enabled auction_completed auction_active shop_completed shop_active "
+        "national_completed national_active etender reference auction_url shop_url "
+        "etender_url trade_url rps concurrency timeout_s max_retries page_size recheck_pages "
+        "blocked_backoff_h user_agent origin referer cycle_pause_s reference_interval_h "
+        "dead_letter_retry_s rate_window_s rate_limited_pct rate_recover_factor",
+    )
+    | _keys(
+        "jobs",
+        "timezone misfire_grace_s analytics_schedule analytics_budget_s "
+        "analytics_backfill_days analytics_work_mem_mb gap_minutes price_bands "
+        "uzex_top_parties coverage_schedule coverage_budget_s alerts_schedule "
+        "alerts_budget_s health_schedule health_budget_s vacuum_schedule vacuum_budget_s "
+        "retention_schedule retention_budget_s",
+    )
+    | _keys(
+        "alerts",
+        "enabled notify_urls rules rearm_h daily_cap digest digest_schedule settle_s "
+        "new_low_days fake_discount_pct fake_discount_days attempts retry_backoff_s "
+        "send_timeout_s redeliver_h circuit_failures circuit_cooldown_s",
+    )
+    | _keys(
+        "health",
+        "min_products_per_hour heartbeat_max_age_s writer_stuck_s disk_min_free_pct notify",
+    )
+    | _keys(
+        "retention",
+        "history_months analytics_months partitions_ahead_months ledger_days alert_history_days",
+    )
+)
+
+#: settings of things built once at start-up: pools and connections, the listener, the writer's
+#: queue, the archive, the log renderer, the supervisor's budget, the fetcher's default headers,
+#: the stall limits the supervisor was given, and whether the job service exists at all
+RESTART: frozenset[str] = frozenset(
+    _keys("daemon", "restart_budget restart_window_s")
+    | _keys("log", "format")
+    | _keys("database", "host port name user password pool_min pool_max command_timeout_s")
+    | _keys("redis", "host port db key_prefix")
+    | _keys("writer", "queue_max queue_max_mb batch_max flush_interval_s retry_max_s")
+    | _keys("archive", "enabled dir max_mb batch_records batch_max_mb")
+    | _keys("uzum", "max_stale_s user_agent")
+    | _keys("uzex", "max_stale_s")
+    | _keys("web", "enabled host port summary_refresh_s trusted_proxies timezone token")
+    | _keys("jobs", "enabled")
+)
+
+
+def all_keys() -> list[str]:
+    """Every key of the configuration, secrets included, as section.key."""
+    return [
+        f"{sect.name}.{fld.name}"
+        for sect in dataclasses.fields(Config)
+        if sect.name != "source"
+        for fld in dataclasses.fields(getattr(Config(), sect.name))
+    ]
+
+
+def is_live(key: str) -> bool:
+    """Unclassified keys count as restart-only: never claim to have applied what was not."""
+    return key in LIVE
+
+
+def restart_needed(running: Config, new: Config) -> list[str]:
+    """The restart-only keys whose value in `new` differs from the running process's, sorted."""
+    return sorted(key for key in diff(running, new) if not is_live(key))
+
+
+def effective(running: Config, new: Config) -> Config:
+    """`new` with every restart-only key kept at its running value."""
+    keep: dict[str, dict[str, object]] = {}
+    for key in restart_needed(running, new):
+        sect, name = key.split(".", 1)
+        keep.setdefault(sect, {})[name] = getattr(getattr(running, sect), name)
+    sections = {
+        sect: dataclasses.replace(getattr(new, sect), **values) for sect, values in keep.items()
+    }
+    return dataclasses.replace(new, **sections)
