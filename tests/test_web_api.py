@@ -126,7 +126,9 @@ async def test_uzex_status_dead_letters_and_openapi(client: TestClient) -> None:
         for r in client.app.router.routes()
         if r.resource is not None and r.resource.canonical.startswith("/api/v1/")
     }
-    assert app_paths - {"/api/v1/openapi.json"} == set(spec["paths"])
+    assert app_paths - {"/api/v1/openapi.json"} == {
+        p for p in spec["paths"] if p.startswith("/api/v1/")
+    }
 
 
 @pytest.mark.parametrize(

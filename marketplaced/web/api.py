@@ -4,7 +4,9 @@ Lists answer `{"items": [...], "next_cursor": …, "next_offset": …, "limit": 
 `cursor` (or `offset` for the ranked aggregates) back to get the next page; sorting always ends
 on a unique key, so pages never overlap or skip. Every parameter is validated by the same
 builders as the pages (a bad one is a 400 with `{"error": message}`); money is a decimal string
-for UZEX (numeric) and an integer in so'm for Uzum. `/api/v1/openapi.json` describes it all.
+for UZEX (numeric) and an integer in so'm for Uzum. Each handler reads its query string against
+the parameter table of its page (param_spec.py); endpoints.py pairs handlers with those tables
+and the answers' schemas, and `/api/v1/openapi.json` is written from that.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from typing import Any
 
 from aiohttp import web
 
-from marketplaced.web import openapi
 from marketplaced.web.listing import ListQuery, fetch_page, json_value
+from marketplaced.web.param_spec import Param
 from marketplaced.web.params import ParamError, Params
 from marketplaced.web.queries import analytics, catalog, uzex
 from marketplaced.web.queries import sellers as sellers_q
@@ -44,8 +46,8 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, default=json_value, ensure_ascii=False, separators=(",", ":"))
 
 
-async def _list(request: web.Request, allowed: tuple[str, ...], build: Builder) -> web.Response:
-    p = params(request, allowed)
+async def _list(request: web.Request, table: tuple[Param, ...], build: Builder) -> web.Response:
+    p = params(request, table)
     q = await build(request, p)
     if q is None:
         raise ParamError("missing required parameter")
@@ -67,7 +69,7 @@ async def products(request: web.Request) -> web.Response:
 
 async def product(request: web.Request) -> web.Response:
     pid = _int_path(request, "id")
-    params(request, ())
+    params(request)
     db = pool(request)
     row = await catalog.product(db, pid)
     if row is None:
@@ -83,8 +85,8 @@ async def product(request: web.Request) -> web.Response:
 
 async def product_history(request: web.Request) -> web.Response:
     pid = _int_path(request, "id")
-    p = params(request, ("days",))
-    days = p.integer("days", lo=1, hi=catalog_views.MAX_HISTORY_DAYS) or catalog_views.HISTORY_DAYS
+    p = params(request, catalog_views.HISTORY_PARAMS)
+    days = p.integer_or_default("days")
     db = pool(request)
     if await catalog.product(db, pid) is None:
         raise web.HTTPNotFound(text=f"no product {pid}")
@@ -112,7 +114,7 @@ async def sellers(request: web.Request) -> web.Response:
 
 async def seller(request: web.Request) -> web.Response:
     sid = _int_path(request, "id")
-    params(request, ())
+    params(request)
     row = await sellers_q.seller(pool(request), sid)
     if row is None:
         raise web.HTTPNotFound(text=f"no seller {sid}")
@@ -142,7 +144,7 @@ async def compare(request: web.Request) -> web.Response:
 
 async def category_overview(request: web.Request) -> web.Response:
     p = params(request, analytics_views.OVERVIEW_PARAMS)
-    category = p.integer("category", hi=2**31 - 1)
+    category = p.integer("category")
     tree = await category_tree(request)
     figures = await analytics.category_overview(pool(request), tree, category)
     items = []
@@ -171,7 +173,7 @@ async def uzex_lots(request: web.Request) -> web.Response:
 
 
 async def uzex_lot(request: web.Request) -> web.Response:
-    params(request, ())
+    params(request)
     lot_type, raw_id = request.match_info["type"], request.match_info["id"]
     if lot_type not in uzex.LOT_TYPES or not raw_id.isdigit() or len(raw_id) > 18:
         raise ParamError("expected /api/v1/uzex/lots/<auction|shop|national|etender>/<id>")
@@ -189,11 +191,11 @@ async def dead_letters(request: web.Request) -> web.Response:
     async def build(_: web.Request, p: Params) -> ListQuery:
         return status_page.dead_letters_query(p)
 
-    return await _list(request, ("scope", "limit", "cursor"), build)
+    return await _list(request, status_page.DEAD_LETTER_PARAMS, build)
 
 
 async def status(request: web.Request) -> web.Response:
-    params(request, ())
+    params(request)
     source = request.app[STATUS]
     writer = source.writer()
     return _json(
@@ -225,10 +227,6 @@ def _host(h: Any) -> dict[str, Any]:
     data = _with_buckets(h)
     data["outcomes"] = dict(h.outcomes)
     return data
-
-
-async def openapi_json(request: web.Request) -> web.Response:
-    return _json(openapi.spec())
 
 
 def _int_path(request: web.Request, name: str) -> int:

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from marketplaced import log
 from marketplaced.config import Config
-from marketplaced.web import api, localtime, metrics, prometheus, summaries
+from marketplaced.web import endpoints, localtime, openapi, prometheus, summaries
 from marketplaced.web.daemon_interface import Controls, StatusSource
 from marketplaced.web.listing import RESPONSE_STARTED
 from marketplaced.web.params import ParamError
@@ -105,8 +105,8 @@ def _routes(app: web.Application) -> None:
     r.add_get("/login", login.login_form)
     r.add_post("/login", login.login)
     r.add_post("/logout", login.logout)
-    r.add_get("/healthz", metrics.healthz)
-    r.add_get("/metrics", prometheus.metrics)
+    for probe in endpoints.PROBES:  # /healthz, /metrics
+        r.add_get(probe.path, probe.handler)
     r.add_get("/status", status_page.status_page)
     r.add_post("/status/scanners/{name}/{action:pause|resume}", status_page.scanner_action)
     r.add_post("/status/dead-letters/retry", status_page.retry_dead_letters)
@@ -133,24 +133,9 @@ def _routes(app: web.Application) -> None:
     for path, handler in lists.items():
         r.add_get(path, handler)
         r.add_get(path + ".csv", handler)  # the CSV twin: same handler, same query
-    api_routes: dict[str, Handler] = {
-        "/api/v1/openapi.json": api.openapi_json,
-        "/api/v1/status": api.status,
-        "/api/v1/products": api.products,
-        "/api/v1/products/{id}": api.product,
-        "/api/v1/products/{id}/history": api.product_history,
-        "/api/v1/sellers": api.sellers,
-        "/api/v1/sellers/{id}": api.seller,
-        "/api/v1/price-drops": api.price_drops,
-        "/api/v1/top-sellers": api.top_sellers,
-        "/api/v1/compare": api.compare,
-        "/api/v1/categories/overview": api.category_overview,
-        "/api/v1/uzex/lots": api.uzex_lots,
-        "/api/v1/uzex/lots/{type}/{id}": api.uzex_lot,
-        "/api/v1/dead-letters": api.dead_letters,
-    }
-    for path, handler in api_routes.items():
-        r.add_get(path, handler)
+    r.add_get("/api/v1/openapi.json", openapi.openapi_json)
+    for endpoint in endpoints.API:
+        r.add_get(endpoint.path, endpoint.handler)
     r.add_static("/static/", HERE / "static", name="static", append_version=True)
 
 

@@ -1,10 +1,12 @@
 """Query-string validation: every parameter a page or endpoint accepts is declared and checked.
 
-A `Params` reader is built with the names a handler accepts; an unknown or repeated parameter,
-or a value of the wrong shape or out of range, raises `ParamError` whose message names the
-parameter and what was expected — the app turns it into HTTP 400 (JSON for the API, a page for
-the dashboard), never a 500. Empty values count as absent, because HTML forms submit blank
-fields. Keyset cursors are opaque base64url JSON arrays, checked against the expected types.
+A `Params` reader is built with the table of `Param`s (param_spec.py) a handler accepts; an
+unknown or repeated parameter, or a value of the wrong shape or out of the declared range,
+raises `ParamError` whose message names the parameter and what was expected — the app turns it
+into HTTP 400 (JSON for the API, a page for the dashboard), never a 500. Bounds and defaults come
+from the table only, so what is checked is what the OpenAPI document says. Empty values count as
+absent, because HTML forms submit blank fields. Keyset cursors are opaque base64url JSON arrays,
+checked against the expected types.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import binascii
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,16 +24,7 @@ from typing import Any
 from multidict import MultiMapping
 
 from marketplaced.errors import MarketplacedError
-
-#: page size of lists on screen and in the API; CSV exports may ask for more (streamed)
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 500
-#: a CSV export streams at constant memory, so it can be long; 100k rows ≈ 15 MB of text
-MAX_CSV_LIMIT = 100_000
-#: search terms: below 3 characters a trigram index cannot help and every row would match
-MIN_QUERY_LEN, MAX_QUERY_LEN = 3, 100
-#: the largest integer PostgreSQL's bigint holds; bigger ids are rejected, not overflowed
-BIGINT_MAX = 2**63 - 1
+from marketplaced.web.param_spec import BIGINT_MAX, MAX_CSV_LIMIT, Kind, Param
 
 _INN_RE = re.compile(r"^(\d{9}|\d{14})$")
 
@@ -41,23 +34,35 @@ class ParamError(MarketplacedError):
 
 
 class Params:
-    """Typed access to a query string that accepts only `allowed` names."""
+    """Typed access to a query string that accepts only the parameters of `table`.
 
-    def __init__(self, query: MultiMapping[str], allowed: Iterable[str]) -> None:
+    Reading a parameter the table does not declare, or as another kind, is a bug in the
+    handler (`LookupError`, a 500), never something a request can cause."""
+
+    def __init__(self, query: MultiMapping[str], table: Sequence[Param]) -> None:
         self._query = query
-        allowed_set = set(allowed)
+        self._table = {param.name: param for param in table}
         for key in query:
-            if key not in allowed_set:
-                known = ", ".join(sorted(allowed_set)) or "none"
+            if key not in self._table:
+                known = ", ".join(sorted(self._table)) or "none"
                 raise ParamError(f"unknown parameter '{key}' (accepted: {known})")
             if len(query.getall(key)) > 1:
                 raise ParamError(f"parameter '{key}' given more than once")
+
+    def _spec(self, name: str, kind: Kind) -> Param:
+        param = self._table.get(name)
+        if param is None or param.kind != kind:
+            raise LookupError(f"parameter {name!r} is not declared as {kind}")
+        return param
 
     def raw(self, name: str) -> str | None:
         value = self._query.get(name)
         return value if value not in (None, "") else None
 
-    def integer(self, name: str, *, lo: int = 0, hi: int = BIGINT_MAX) -> int | None:
+    def integer(self, name: str, *, hi: int | None = None) -> int | None:
+        """The value, or None when absent (a declared default is `integer_or_default`'s);
+        `hi` lowers the declared maximum for one caller (CSV exports raise `limit`'s instead)."""
+        spec = self._spec(name, "integer")
         raw = self.raw(name)
         if raw is None:
             return None
@@ -65,11 +70,22 @@ class Params:
             value = int(raw, 10)
         except ValueError:
             raise ParamError(f"parameter '{name}' must be an integer, got {raw[:40]!r}") from None
-        if not lo <= value <= hi:
-            raise ParamError(f"parameter '{name}' must be between {lo} and {hi}, got {value}")
+        lo, top = int(spec.lo), int(spec.hi if hi is None else hi)
+        if not lo <= value <= top:
+            raise ParamError(f"parameter '{name}' must be between {lo} and {top}, got {value}")
         return value
 
-    def number(self, name: str, *, lo: float, hi: float) -> float | None:
+    def integer_or_default(self, name: str) -> int:
+        value = self.integer(name)
+        if value is not None:
+            return value
+        default = self._spec(name, "integer").default
+        if not isinstance(default, int):
+            raise LookupError(f"parameter {name!r} has no declared default")
+        return default
+
+    def number(self, name: str) -> float | None:
+        spec = self._spec(name, "number")
         raw = self.raw(name)
         if raw is None:
             return None
@@ -77,21 +93,26 @@ class Params:
             value = float(raw)
         except ValueError:
             raise ParamError(f"parameter '{name}' must be a number, got {raw[:40]!r}") from None
-        if not math.isfinite(value) or not lo <= value <= hi:
-            raise ParamError(f"parameter '{name}' must be between {lo:g} and {hi:g}, got {raw}")
+        if not math.isfinite(value) or not spec.lo <= value <= spec.hi:
+            raise ParamError(
+                f"parameter '{name}' must be between {spec.lo:g} and {spec.hi:g}, got {raw}"
+            )
         return value
 
-    def choice(self, name: str, choices: Sequence[str], default: str) -> str:
+    def choice(self, name: str) -> str:
+        """One of the declared choices, or the declared default ("" when there is none)."""
+        spec = self._spec(name, "choice")
         raw = self.raw(name)
         if raw is None:
-            return default
-        if raw not in choices:
+            return str(spec.default or "")
+        if raw not in spec.choices:
             raise ParamError(
-                f"parameter '{name}' must be one of {', '.join(choices)}, got {raw[:40]!r}"
+                f"parameter '{name}' must be one of {', '.join(spec.choices)}, got {raw[:40]!r}"
             )
         return raw
 
     def flag(self, name: str) -> bool:
+        self._spec(name, "flag")
         raw = self.raw(name)
         if raw is None:
             return False
@@ -101,14 +122,15 @@ class Params:
             return False
         raise ParamError(f"parameter '{name}' must be true or false, got {raw[:40]!r}")
 
-    def text(self, name: str, *, min_len: int = 1, max_len: int = MAX_QUERY_LEN) -> str | None:
+    def text(self, name: str) -> str | None:
+        spec = self._spec(name, "text")
         raw = self.raw(name)
         if raw is None:
             return None
         value = raw.strip()
-        if not min_len <= len(value) <= max_len:
+        if not spec.min_len <= len(value) <= spec.max_len:
             raise ParamError(
-                f"parameter '{name}' must be {min_len} to {max_len} characters long, "
+                f"parameter '{name}' must be {spec.min_len} to {spec.max_len} characters long, "
                 f"got {len(value)}"
             )
         if any(ord(ch) < 32 for ch in value):
@@ -116,6 +138,7 @@ class Params:
         return value
 
     def day(self, name: str) -> date | None:
+        self._spec(name, "date")
         raw = self.raw(name)
         if raw is None:
             return None
@@ -127,6 +150,7 @@ class Params:
             ) from None
 
     def inn(self, name: str) -> str | None:
+        self._spec(name, "inn")
         raw = self.raw(name)
         if raw is None:
             return None
@@ -137,11 +161,15 @@ class Params:
         return raw
 
     def limit(self, *, csv: bool = False) -> int:
-        hi = MAX_CSV_LIMIT if csv else MAX_LIMIT
-        value = self.integer("limit", lo=1, hi=hi)
-        return DEFAULT_LIMIT if value is None else value
+        """The page size: the declared bounds, up to `MAX_CSV_LIMIT` for a CSV export."""
+        value = self.integer("limit", hi=MAX_CSV_LIMIT if csv else None)
+        return self.integer_or_default("limit") if value is None else value
+
+    def offset(self) -> int:
+        return self.integer_or_default("offset")
 
     def cursor(self, kinds: Sequence[type]) -> tuple[Any, ...] | None:
+        self._spec("cursor", "cursor")
         raw = self.raw("cursor")
         return None if raw is None else decode_cursor(raw, kinds)
 

@@ -5,17 +5,23 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from marketplaced.web import param_spec as ps
 from marketplaced.web.queries import jobs
 from marketplaced.web.views.common import list_response, params, pool, render
 
-ALERT_PARAMS = ("rule", "kind", "limit", "cursor")
+ALERT_PARAMS = (
+    ps.integer("rule", "alert rule id"),
+    ps.text("kind", "alert kind", max_len=50),
+    ps.LIMIT,
+    ps.CURSOR,
+)
 
 
 async def alerts_page(request: web.Request) -> web.StreamResponse:
     p = params(request, ALERT_PARAMS)
     q = jobs.alert_events(
         p.integer("rule"),
-        p.text("kind", max_len=50),
+        p.text("kind"),
         p.cursor((int,)),
         p.limit(csv=request.path.endswith(".csv")),
     )

@@ -10,9 +10,11 @@ from typing import Any
 
 from aiohttp import web
 
+from marketplaced.web import param_spec as ps
 from marketplaced.web import summaries
 from marketplaced.web.listing import UTF8_BOM, ListQuery, cell, fetch_page
-from marketplaced.web.params import MAX_CSV_LIMIT, MAX_QUERY_LEN, MIN_QUERY_LEN, ParamError, Params
+from marketplaced.web.param_spec import MAX_CSV_LIMIT
+from marketplaced.web.params import ParamError, Params
 from marketplaced.web.queries import analytics, catalog, jobs
 from marketplaced.web.queries.catalog import ProductFilter
 from marketplaced.web.views.catalog import category_ids
@@ -25,12 +27,23 @@ from marketplaced.web.views.common import (
     render,
 )
 
-DROP_PARAMS = ("days", "min_pct", "category", "limit", "cursor")
-TOP_PARAMS = ("category", "by", "limit", "offset")
-COMPARE_PARAMS = ("q", "category", "limit", "offset")
-OVERVIEW_PARAMS = ("category",)
-#: offsets are for short ranked lists; deep offsets would cost what they skip
-MAX_OFFSET = 10_000
+DROP_PARAMS = (
+    ps.integer("days", "window, days", lo=1, hi=analytics.DROP_WINDOW_DAYS, default=7),
+    ps.number("min_pct", "drop at least, %", lo=0, hi=100),
+    ps.CATEGORY,
+    ps.LIMIT,
+    ps.CURSOR,
+)
+TOP_PARAMS = (
+    ps.CATEGORY,
+    ps.choice("by", "ranking", ("revenue", "orders"), "revenue"),
+    ps.LIMIT,
+    ps.OFFSET,
+)
+COMPARE_PARAMS = (ps.search("required: title search"), ps.CATEGORY, ps.LIMIT, ps.OFFSET)
+OVERVIEW_PARAMS = (
+    ps.integer("category", "parent category (top level when absent)", hi=ps.INT_MAX),
+)
 
 
 async def _common(request: web.Request, category: int | None) -> dict[str, Any]:
@@ -45,11 +58,11 @@ async def _common(request: web.Request, category: int | None) -> dict[str, Any]:
 
 
 async def drops_query(request: web.Request, p: Params, *, csv: bool = False) -> ListQuery:
-    category = p.integer("category", hi=2**31 - 1)
+    category = p.integer("category")
     tree = await category_tree(request)
     return analytics.price_drops(
-        p.integer("days", lo=1, hi=analytics.DROP_WINDOW_DAYS) or 7,
-        p.number("min_pct", lo=0, hi=100),
+        p.integer_or_default("days"),
+        p.number("min_pct"),
         category_ids(tree, category),
         p.cursor((float, int, datetime)),
         p.limit(csv=csv),
@@ -58,17 +71,17 @@ async def drops_query(request: web.Request, p: Params, *, csv: bool = False) -> 
 
 async def top_sellers_query(request: web.Request, p: Params, *, csv: bool = False) -> ListQuery:
     return analytics.top_sellers(
-        p.integer("category", hi=2**31 - 1),
-        p.choice("by", ("revenue", "orders"), "revenue"),
-        p.integer("offset", hi=MAX_OFFSET) or 0,
+        p.integer("category"),
+        p.choice("by"),
+        p.offset(),
         p.limit(csv=csv),
     )
 
 
 async def compare_query(request: web.Request, p: Params, *, csv: bool = False) -> ListQuery | None:
-    q = p.text("q", min_len=MIN_QUERY_LEN, max_len=MAX_QUERY_LEN)
-    category = p.integer("category", hi=2**31 - 1)
-    offset = p.integer("offset", hi=MAX_OFFSET) or 0
+    q = p.text("q")
+    category = p.integer("category")
+    offset = p.offset()
     limit = p.limit(csv=csv)
     if q is None:
         return None
@@ -77,7 +90,7 @@ async def compare_query(request: web.Request, p: Params, *, csv: bool = False) -
 
 
 async def overview(request: web.Request) -> web.Response:
-    params(request, ())
+    params(request)
     ctx = await _common(request, None)
     top = await fetch_page(pool(request), analytics.top_sellers(None, "revenue", 0, 10))
     drops = await fetch_page(pool(request), analytics.price_drops(7, None, None, None, 10))
@@ -101,7 +114,7 @@ async def overview(request: web.Request) -> web.Response:
 async def price_drops(request: web.Request) -> web.StreamResponse:
     p = params(request, DROP_PARAMS)
     q = await drops_query(request, p, csv=request.path.endswith(".csv"))
-    ctx = await _common(request, p.integer("category", hi=2**31 - 1))
+    ctx = await _common(request, p.integer("category"))
     ctx.update(title="Biggest recent price drops", window=analytics.DROP_WINDOW_DAYS)
     return await list_response(request, q, "price_drops.html", ctx, "price-drops.csv")
 
@@ -109,7 +122,7 @@ async def price_drops(request: web.Request) -> web.StreamResponse:
 async def top_sellers(request: web.Request) -> web.StreamResponse:
     p = params(request, TOP_PARAMS)
     q = await top_sellers_query(request, p, csv=request.path.endswith(".csv"))
-    category = p.integer("category", hi=2**31 - 1)
+    category = p.integer("category")
     ctx = await _common(request, category)
     tree = await category_tree(request)
     top_products = await fetch_page(
@@ -123,7 +136,7 @@ async def top_sellers(request: web.Request) -> web.StreamResponse:
 async def compare(request: web.Request) -> web.StreamResponse:
     p = params(request, COMPARE_PARAMS)
     q = await compare_query(request, p, csv=request.path.endswith(".csv"))
-    ctx = await _common(request, p.integer("category", hi=2**31 - 1))
+    ctx = await _common(request, p.integer("category"))
     ctx.update(title="Price comparison across sellers", cap=analytics.COMPARE_PRODUCTS)
     if q is None:
         if request.path.endswith(".csv"):
@@ -134,7 +147,7 @@ async def compare(request: web.Request) -> web.StreamResponse:
 
 async def categories(request: web.Request) -> web.Response:
     p = params(request, OVERVIEW_PARAMS)
-    category = p.integer("category", hi=2**31 - 1)
+    category = p.integer("category")
     tree = await category_tree(request)
     figures = await analytics.category_overview(pool(request), tree, category)
     ctx = await _common(request, category)

@@ -15,9 +15,11 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from marketplaced.web import param_spec as ps
 from marketplaced.web.charts import Series, line_chart
 from marketplaced.web.listing import ListQuery, fetch_page
-from marketplaced.web.params import MAX_CSV_LIMIT, MAX_QUERY_LEN, MIN_QUERY_LEN, Params, range_check
+from marketplaced.web.param_spec import MAX_CSV_LIMIT, MAX_QUERY_LEN
+from marketplaced.web.params import Params, range_check
 from marketplaced.web.queries import catalog, jobs, sellers
 from marketplaced.web.queries.catalog import CategoryTree, ProductFilter
 from marketplaced.web.views.common import (
@@ -30,20 +32,6 @@ from marketplaced.web.views.common import (
     zone,
 )
 
-PRODUCT_PARAMS = (
-    "q",
-    "category",
-    "seller",
-    "min_price",
-    "max_price",
-    "in_stock",
-    "min_rating",
-    "min_orders",
-    "sort",
-    "limit",
-    "cursor",
-)
-SELLER_PARAMS = ("q", "official", "sort", "limit", "cursor")
 #: history shown on a product page by default, and the longest a user may ask for
 HISTORY_DAYS, MAX_HISTORY_DAYS = 180, 3650
 #: a product page draws per-SKU charts for this many SKUs; `?sku=` picks any other one
@@ -54,26 +42,51 @@ OBSERVATION_GAP_S = 2 * 86400
 #: the largest price a filter accepts (so'm); far above anything sold, far below bigint
 MAX_PRICE = 10**12
 
+PRODUCT_PARAMS = (
+    ps.search("title search, uz or ru"),
+    ps.CATEGORY,
+    ps.integer("seller", "seller id"),
+    ps.integer("min_price", "cheapest SKU at least (so'm)", hi=MAX_PRICE),
+    ps.integer("max_price", "cheapest SKU at most (so'm)", hi=MAX_PRICE),
+    ps.flag("in_stock", "only products with stock"),
+    ps.number("min_rating", "rating at least", lo=0, hi=5),
+    ps.integer("min_orders", "orders at least"),
+    ps.choice("sort", "order", catalog.PRODUCT_SORTS, "orders"),
+    ps.LIMIT,
+    ps.CURSOR,
+)
+HISTORY_PARAMS = (
+    ps.integer("days", "history window, days", lo=1, hi=MAX_HISTORY_DAYS, default=HISTORY_DAYS),
+)
+PRODUCT_PAGE_PARAMS = (*HISTORY_PARAMS, ps.integer("sku", "the SKU to chart"))
+SELLER_PARAMS = (
+    ps.text("q", "seller name contains", max_len=MAX_QUERY_LEN),
+    ps.flag("official", "official stores only"),
+    ps.choice("sort", "ranking", sellers.SELLER_SORTS, "orders"),
+    ps.LIMIT,
+    ps.CURSOR,
+)
+
 
 def category_ids(tree: CategoryTree, category: int | None) -> list[int] | None:
     return None if category is None else tree.subtree(category)
 
 
 async def products_query(request: web.Request, p: Params, *, csv: bool = False) -> ListQuery:
-    sort = p.choice("sort", catalog.PRODUCT_SORTS, "orders")
-    min_price = p.integer("min_price", hi=MAX_PRICE)
-    max_price = p.integer("max_price", hi=MAX_PRICE)
+    sort = p.choice("sort")
+    min_price = p.integer("min_price")
+    max_price = p.integer("max_price")
     range_check("min_price", min_price, "max_price", max_price)
-    category = p.integer("category", hi=2**31 - 1)
+    category = p.integer("category")
     tree = await category_tree(request)
     f = ProductFilter(
-        q=p.text("q", min_len=MIN_QUERY_LEN, max_len=MAX_QUERY_LEN),
+        q=p.text("q"),
         category_ids=category_ids(tree, category),
         seller_id=p.integer("seller"),
         min_price=min_price,
         max_price=max_price,
         in_stock=p.flag("in_stock"),
-        min_rating=p.number("min_rating", lo=0, hi=5),
+        min_rating=p.number("min_rating"),
         min_orders=p.integer("min_orders"),
         sort=sort,
         cursor=p.cursor(catalog.cursor_kinds(sort)),
@@ -86,7 +99,7 @@ async def products_page(request: web.Request) -> web.StreamResponse:
     p = params(request, PRODUCT_PARAMS)
     q = await products_query(request, p, csv=request.path.endswith(".csv"))
     tree = await category_tree(request)
-    category = p.integer("category", hi=2**31 - 1)
+    category = p.integer("category")
     ctx = {
         "title": "Products",
         "form": dict(request.rel_url.query),
@@ -101,8 +114,8 @@ async def products_page(request: web.Request) -> web.StreamResponse:
 
 async def product_page(request: web.Request) -> web.Response:
     pid = _path_id(request, "id")
-    p = params(request, ("days", "sku"))
-    days = p.integer("days", lo=1, hi=MAX_HISTORY_DAYS) or HISTORY_DAYS
+    p = params(request, PRODUCT_PAGE_PARAMS)
+    days = p.integer_or_default("days")
     chosen_sku = p.integer("sku")
     db = pool(request)
     row = await catalog.product(db, pid)
@@ -280,10 +293,10 @@ def orders_chart(
 
 
 def sellers_query(p: Params, *, csv: bool = False) -> ListQuery:
-    sort = p.choice("sort", sellers.SELLER_SORTS, "orders")
+    sort = p.choice("sort")
     return sellers.seller_ranking(
         sort,
-        p.text("q", min_len=1, max_len=MAX_QUERY_LEN),
+        p.text("q"),
         p.flag("official"),
         p.cursor(sellers.sort_kinds(sort)),
         p.limit(csv=csv),
@@ -304,7 +317,7 @@ async def sellers_page(request: web.Request) -> web.StreamResponse:
 
 async def seller_page(request: web.Request) -> web.Response:
     sid = _path_id(request, "id")
-    params(request, ())
+    params(request)
     db = pool(request)
     row = await sellers.seller(db, sid)
     if row is None:

@@ -21,6 +21,7 @@ from marketplaced.config import Config
 from marketplaced.web import listing, localtime
 from marketplaced.web.daemon_interface import Controls, StatusSource
 from marketplaced.web.listing import Column, ListQuery, Page
+from marketplaced.web.param_spec import Param
 from marketplaced.web.params import Params
 from marketplaced.web.queries.catalog import CategoryCache, CategoryTree
 from marketplaced.web.security import Guard, csrf_id
@@ -96,8 +97,9 @@ async def render(
     return aiohttp_jinja2.render_template(template, request, ctx, status=status)
 
 
-def params(request: web.Request, allowed: Sequence[str]) -> Params:
-    return Params(request.rel_url.query, allowed)
+def params(request: web.Request, table: Sequence[Param] = ()) -> Params:
+    """The request's query string read against `table` (no table: no parameter accepted)."""
+    return Params(request.rel_url.query, table)
 
 
 async def list_response(

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from marketplaced import log
+from marketplaced.web import param_spec as ps
 from marketplaced.web.charts import Series, line_chart
 from marketplaced.web.daemon_interface import ControlError, StatusSource
 from marketplaced.web.listing import ListQuery, Page, fetch_page
@@ -46,6 +47,14 @@ DB_READ_TIMEOUT_S = 5.0
 RATE_WINDOW_S = 3600.0
 #: a dead-letter retry form sends at most this many ids (the rest: "retry all")
 MAX_RETRY_IDS = 1000
+
+#: the flash message an action redirects with (POST/redirect/GET)
+STATUS_PARAMS = (
+    ps.text("msg", "what the last action did", max_len=300),
+    ps.text("error", "why the last action failed", max_len=300),
+)
+DEAD_LETTER_PARAMS = (ps.text("scope", "scope", max_len=100), ps.LIMIT, ps.CURSOR)
+JOB_RUN_PARAMS = (ps.text("job", "job name", max_len=100), ps.LIMIT, ps.CURSOR)
 
 
 def outcome_mix(snapshot: dict[str, Any]) -> dict[str, int]:
@@ -82,7 +91,7 @@ def rate_chart(web_state: WebState) -> Any:
 
 
 async def status_page(request: web.Request) -> web.Response:
-    p = params(request, ("msg", "error"))
+    p = params(request, STATUS_PARAMS)
     source = request.app[STATUS]
     cfg = request.app[CONFIG]
     disk = await asyncio.to_thread(_disk_usage, str(cfg.storage_dir))
@@ -93,8 +102,8 @@ async def status_page(request: web.Request) -> web.Response:
     ]
     ctx = {
         "title": "Status",
-        "msg": p.text("msg", max_len=300),
-        "error": p.text("error", max_len=300),
+        "msg": p.text("msg"),
+        "error": p.text("error"),
         "db_error": db_error,
         "scanners": scanners,
         "rate_chart": rate_chart(state(request)),
@@ -207,24 +216,22 @@ async def run_job(request: web.Request) -> web.Response:
 
 
 def dead_letters_query(p: Params, *, csv: bool = False) -> ListQuery:
-    return failures.dead_letters(
-        p.text("scope", max_len=100), p.cursor((datetime, str, int)), p.limit(csv=csv)
-    )
+    return failures.dead_letters(p.text("scope"), p.cursor((datetime, str, int)), p.limit(csv=csv))
 
 
 async def dead_letters_page(request: web.Request) -> web.StreamResponse:
-    p = params(request, ("scope", "limit", "cursor"))
+    p = params(request, DEAD_LETTER_PARAMS)
     q = dead_letters_query(p, csv=request.path.endswith(".csv"))
     ctx = {"title": "Dead letters", "form": dict(request.rel_url.query)}
     return await list_response(request, q, "dead_letters.html", ctx, "dead-letters.csv")
 
 
 def job_runs_query(p: Params, *, csv: bool = False) -> ListQuery:
-    return jobs.job_runs(p.text("job", max_len=100), p.cursor((int,)), p.limit(csv=csv))
+    return jobs.job_runs(p.text("job"), p.cursor((int,)), p.limit(csv=csv))
 
 
 async def job_runs_page(request: web.Request) -> web.StreamResponse:
-    p = params(request, ("job", "limit", "cursor"))
+    p = params(request, JOB_RUN_PARAMS)
     q = job_runs_query(p, csv=request.path.endswith(".csv"))
     ctx = {"title": "Job runs", "form": dict(request.rel_url.query)}
     return await list_response(request, q, "job_runs.html", ctx, "job-runs.csv")

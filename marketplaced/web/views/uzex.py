@@ -7,48 +7,49 @@ from decimal import Decimal
 
 from aiohttp import web
 
+from marketplaced.web import param_spec as ps
 from marketplaced.web.listing import ListQuery, fetch_page
-from marketplaced.web.params import MAX_CSV_LIMIT, ParamError, Params, range_check
+from marketplaced.web.param_spec import MAX_CSV_LIMIT
+from marketplaced.web.params import ParamError, Params, range_check
 from marketplaced.web.queries import uzex
 from marketplaced.web.queries.uzex import LotFilter
 from marketplaced.web.views.common import csv_all_link, list_response, params, pool, render
 
-LOT_PARAMS = (
-    "type",
-    "status",
-    "customer",
-    "provider",
-    "category",
-    "region",
-    "from",
-    "to",
-    "min_cost",
-    "max_cost",
-    "sort",
-    "limit",
-    "cursor",
-)
 #: costs are so'm with tiyin, numeric(20,2): 18 integer digits at most
 MAX_COST = 10**17
 
+LOT_PARAMS = (
+    ps.choice("type", "lot type", uzex.LOT_TYPES, "auction"),
+    ps.choice("status", "status", uzex.STATUSES),
+    ps.inn("customer", "customer INN/PINFL"),
+    ps.inn("provider", "provider INN/PINFL"),
+    ps.text("category", "category name", max_len=300),
+    ps.text("region", "customer region", max_len=200),
+    ps.day("from", "date from (deal, else start)"),
+    ps.day("to", "date to, inclusive"),
+    ps.number("min_cost", "cost at least", lo=0, hi=MAX_COST),
+    ps.number("max_cost", "cost at most", lo=0, hi=MAX_COST),
+    ps.choice("sort", "order", uzex.LOT_SORTS, "date"),
+    ps.LIMIT,
+    ps.CURSOR,
+)
+PARTY_PARAMS = (ps.choice("type", "only lots of this type", uzex.LOT_TYPES),)
+
 
 def lots_query(p: Params, *, csv: bool = False) -> ListQuery:
-    sort = p.choice("sort", uzex.LOT_SORTS, "date")
-    min_cost, max_cost = (
-        p.number("min_cost", lo=0, hi=MAX_COST),
-        p.number("max_cost", lo=0, hi=MAX_COST),
-    )
+    sort = p.choice("sort")
+    min_cost, max_cost = p.number("min_cost"), p.number("max_cost")
     range_check("min_cost", min_cost, "max_cost", max_cost)
     date_from, date_to = p.day("from"), p.day("to")
     if date_from and date_to and date_from > date_to:
         raise ParamError("parameter 'from' must not exceed 'to'")
     f = LotFilter(
-        lot_type=p.choice("type", uzex.LOT_TYPES, "auction"),
-        status=p.choice("status", uzex.STATUSES, "") or None,
+        lot_type=p.choice("type"),
+        status=p.choice("status") or None,
         customer_inn=p.inn("customer"),
         provider_inn=p.inn("provider"),
-        category=p.text("category", max_len=300),
-        region=p.text("region", max_len=200),
+        category=p.text("category"),
+        region=p.text("region"),
         date_from=date_from,
         date_to=date_to,
         min_cost=None if min_cost is None else Decimal(str(min_cost)),
@@ -81,7 +82,7 @@ async def lots_page(request: web.Request) -> web.StreamResponse:
 
 
 async def lot_page(request: web.Request) -> web.Response:
-    params(request, ())
+    params(request)
     lot_type = request.match_info["type"]
     raw_id = request.match_info["id"]
     if lot_type not in uzex.LOT_TYPES or not raw_id.isdigit() or len(raw_id) > 18:
@@ -104,8 +105,8 @@ async def lot_page(request: web.Request) -> web.Response:
 async def party_page(request: web.Request) -> web.Response:
     kind = "customer" if request.path.startswith("/uzex/customers/") else "provider"
     inn = request.match_info["inn"]
-    p = params(request, ("type",))
-    lot_type = p.choice("type", uzex.LOT_TYPES, "")
+    p = params(request, PARTY_PARAMS)
+    lot_type = p.choice("type")
     if not inn.isdigit() or len(inn) not in (9, 14):
         raise web.HTTPBadRequest(text="expected a 9-digit INN or a 14-digit PINFL\n")
     db = pool(request)
