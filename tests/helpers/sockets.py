@@ -32,17 +32,19 @@ class TcpProxy:
 
     def restore(self) -> None:
         """(Re)open the listener on the same port."""
-        self._listener = _listen(self.port)
-        self.port = self._listener.getsockname()[1]
-        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+        listener = _listen(self.port)
+        self.port = listener.getsockname()[1]
+        with self._lock:
+            self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def cut(self) -> None:
         """Refuse new connections and reset the open ones."""
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
         with self._lock:
+            listener, self._listener = self._listener, None
             conns, self._conns = self._conns, set()
+        if listener is not None:
+            listener.close()
         for conn in conns:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
@@ -64,6 +66,10 @@ class TcpProxy:
                 continue
             upstream.settimeout(None)
             with self._lock:
+                if listener is not self._listener:  # cut() ran meanwhile: this one goes too
+                    client.close()
+                    upstream.close()
+                    return
                 self._conns |= {client, upstream}
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
