@@ -10,6 +10,8 @@ never read as a price change or an empty stock.
 
 from __future__ import annotations
 
+from marketplaced.jobs.category_sql import closure_table
+
 SKU_CHANGES = """
 CREATE TEMP TABLE t_sku_changes ON COMMIT DROP AS
 SELECT h.sku_id, h.product_id, h.observed_at,
@@ -42,15 +44,8 @@ SELECT h.product_id, h.observed_at FROM product_stats_history h
 JOIN products p ON p.id = h.product_id AND p.first_seen = h.observed_at
 WHERE h.observed_at >= $2 AND h.observed_at <= $3 AND h.observed_at = ANY($1::timestamptz[])"""
 
-CLOSURE = """
-CREATE TEMP TABLE t_alert_closure ON COMMIT DROP AS
-WITH RECURSIVE up (leaf, cat, parent, depth) AS (
-    SELECT id, id, parent_id, 0 FROM categories
-    UNION ALL
-    SELECT up.leaf, c.id, c.parent_id, up.depth + 1
-    FROM up JOIN categories c ON c.id = up.parent WHERE up.depth < 12
-)
-SELECT DISTINCT leaf, cat FROM up"""
+# leaf → every ancestor (itself included), see category_sql.py
+CLOSURE = closure_table("t_alert_closure")
 
 
 # Scope of a rule: $1 scope, $2 target id. `c` is the candidate, `pr` its product.

@@ -6,6 +6,8 @@ day (date). Temp tables live for the day's one transaction (ON COMMIT DROP).
 
 from __future__ import annotations
 
+from marketplaced.jobs.category_sql import closure_table
+
 ANALYTICS_TABLES = (
     "analytics_sku_daily",
     "analytics_product_daily",
@@ -207,16 +209,8 @@ SELECT $1, agg.seller_id, agg.revenue, agg.sales, agg.orders, agg.units, agg.act
        $2
 FROM agg LEFT JOIN market USING (seller_id) LEFT JOIN listed USING (seller_id)"""
 
-# leaf → every ancestor (itself included); depth-capped in case of a cycle in upstream data
-CLOSURE = """
-CREATE TEMP TABLE t_closure ON COMMIT DROP AS
-WITH RECURSIVE up (leaf, cat, parent, depth) AS (
-    SELECT id, id, parent_id, 0 FROM categories
-    UNION ALL
-    SELECT up.leaf, c.id, c.parent_id, up.depth + 1
-    FROM up JOIN categories c ON c.id = up.parent WHERE up.depth < 12
-)
-SELECT DISTINCT leaf, cat FROM up"""
+# leaf → every ancestor (itself included), see category_sql.py
+CLOSURE = closure_table("t_closure")
 
 # $3: the price-band boundaries (bigint[]); band b holds prices in [bounds[b], bounds[b+1])
 INSERT_CATEGORY_DAILY = """
