@@ -26,8 +26,6 @@ from typing import Any
 import asyncpg
 import redis.asyncio as aioredis
 from aiohttp import web
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from marketplaced import config as config_mod
 from marketplaced import db, log, platforms, reloadable
@@ -40,6 +38,7 @@ from marketplaced.jobs import HealthInputs, Jobs
 from marketplaced.jobs.scheduler import JobScheduler
 from marketplaced.platforms.base import Scanner
 from marketplaced.platforms.uzum.coverage import scan_warnings
+from marketplaced.redis_client import connect_redis
 from marketplaced.supervisor import Supervisor
 from marketplaced.systemd import Notifier
 from marketplaced.web.app import WebDeps, create_app, start_site
@@ -56,42 +55,6 @@ _JOBS_GRACE_SHARE = 0.8
 
 #: what a stalled scanner's status says (database and writer waits are excused by its heartbeat)
 _STALL_HINT = "the upstream is not answering"
-
-
-async def connect_redis(cfg: Config, wait_s: float) -> aioredis.Redis:
-    client = aioredis.Redis(
-        host=cfg.redis.host,
-        port=cfg.redis.port,
-        db=cfg.redis.db,
-        # Redis holds live state only: a command fails fast (5 s at most, no client-side
-        # retries with backoff) so a Redis outage never slows the status loop or the scanners
-        socket_timeout=5,
-        socket_connect_timeout=5,
-        retry=Retry(NoBackoff(), 0),
-    )
-    deadline = time.monotonic() + wait_s
-    delay = 0.5
-    while True:
-        try:
-            await client.ping()
-            return client
-        except (OSError, aioredis.RedisError) as exc:
-            if time.monotonic() >= deadline:
-                _log.warning(
-                    "redis_unavailable_at_start",
-                    target=f"{cfg.redis.host}:{cfg.redis.port}",
-                    error=str(exc),
-                    hint="scanning continues; live status is not published",
-                )
-                return client
-            _log.warning(
-                "redis_unreachable",
-                target=f"{cfg.redis.host}:{cfg.redis.port}",
-                error=str(exc),
-                retry_in_s=delay,
-            )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from marketplaced import db
 from marketplaced.checkpoint import LiveState, heartbeat_limit_s, live_prefix
 from marketplaced.config import Config
 from marketplaced.errors import DatabaseError
+from marketplaced.redis_client import connect_redis
 
 EXIT_RUNNING, EXIT_NOT_RUNNING, EXIT_UNKNOWN = 0, 3, 4
 
@@ -75,8 +76,6 @@ class Report:
 
 
 async def gather(cfg: Config, *, clock: Callable[[], float] = time.time) -> Report:
-    from marketplaced.daemon import connect_redis
-
     report = Report(now=clock(), limit_s=heartbeat_limit_s(cfg), daemon_key=live_prefix(cfg))
     client = await connect_redis(cfg, wait_s=0)
     try:

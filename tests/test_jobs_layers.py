@@ -1,0 +1,53 @@
+"""The jobs layer, the config loader and the daemon import downward only, and names say what
+they hold: importing a job module or a config section does not run the jobs service, no module
+needs an import inside a function to break a cycle, and nothing below the daemon imports it."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "marketplaced"
+
+#: the entry points that run the daemon; everything else is below it
+_DAEMON_USERS = {"cli.py", "demo.py"}
+
+
+def _imports(path: Path) -> list[tuple[str, bool]]:
+    """(module imported, imported inside a function) for every import in `path`."""
+    tree = ast.parse(path.read_text())
+    nested = {
+        id(node)
+        for fn in ast.walk(tree)
+        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef)
+        for node in ast.walk(fn)
+    }
+    out: list[tuple[str, bool]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            out += [(name, id(node) in nested) for name in names]
+        elif isinstance(node, ast.Import):
+            out += [(a.name, id(node) in nested) for a in node.names]
+    return out
+
+
+def _loaded_after(statement: str) -> set[str]:
+    """The modules a fresh interpreter has loaded after running `statement`."""
+    code = f"import sys; {statement}; print('\\n'.join(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    return set(done.stdout.split())
+
+
+def test_nothing_below_the_daemon_imports_it() -> None:
+    offenders = [
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if path.name not in _DAEMON_USERS or path.parent != PACKAGE
+        if any(name == "marketplaced.daemon" for name, _ in _imports(path))
+    ]
+    assert offenders == [], f"import the Redis client or the service they need instead: {offenders}"
