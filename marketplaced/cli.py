@@ -218,7 +218,7 @@ def cmd_demo(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_jobs(cfg: Config, args: argparse.Namespace) -> int:
-    from marketplaced.jobs import list_command, run_command
+    from marketplaced.jobs.commands import list_command, run_command
 
     if args.action == "list":
         code: int = _run_async(list_command(cfg, sys.stdout))

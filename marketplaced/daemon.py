@@ -34,8 +34,9 @@ from marketplaced.checkpoint import LiveState
 from marketplaced.config import Config
 from marketplaced.errors import ConfigError, MarketplacedError
 from marketplaced.http import Fetcher
-from marketplaced.jobs import HealthInputs, Jobs
+from marketplaced.jobs.health import HealthInputs
 from marketplaced.jobs.scheduler import JobScheduler
+from marketplaced.jobs.service import Jobs
 from marketplaced.platforms.base import Scanner
 from marketplaced.platforms.uzum.coverage import scan_warnings
 from marketplaced.redis_client import connect_redis

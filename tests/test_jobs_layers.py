@@ -51,3 +51,10 @@ def test_nothing_below_the_daemon_imports_it() -> None:
         if any(name == "marketplaced.daemon" for name, _ in _imports(path))
     ]
     assert offenders == [], f"import the Redis client or the service they need instead: {offenders}"
+
+
+def test_importing_the_jobs_package_runs_no_job_module() -> None:
+    loaded = _loaded_after("import marketplaced.jobs")
+    jobs_modules = sorted(m for m in loaded if m.startswith("marketplaced.jobs."))
+    assert jobs_modules == []
+    assert "apscheduler" not in loaded and "asyncpg" not in loaded

@@ -19,7 +19,9 @@ from aiohttp.test_utils import TestServer
 
 from marketplaced.archive import PRUNE_LOCK, prune_tree
 from marketplaced.config import DatabaseConfig
-from marketplaced.jobs import HealthInputs, Jobs, maintenance
+from marketplaced.jobs import maintenance
+from marketplaced.jobs.health import HealthInputs
+from marketplaced.jobs.service import Jobs
 from tests.conftest import base_config
 
 pytestmark = pytest.mark.timeout(30)

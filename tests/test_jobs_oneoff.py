@@ -13,7 +13,8 @@ from typing import Any
 import asyncpg
 
 from marketplaced.config import DatabaseConfig
-from marketplaced.jobs import alerts, run_command
+from marketplaced.jobs import alerts
+from marketplaced.jobs.commands import run_command
 from marketplaced.jobs.rules import parse_rules
 from tests.conftest import base_config
 from tests.jobs_harness import SimDriver

@@ -14,8 +14,9 @@ import asyncpg
 import pytest
 
 from marketplaced.config import DatabaseConfig
-from marketplaced.jobs import Jobs, list_command, run_command
+from marketplaced.jobs.commands import list_command, run_command
 from marketplaced.jobs.scheduler import JobScheduler, JobSpec, UnknownJobError
+from marketplaced.jobs.service import Jobs
 from tests.conftest import base_config
 
 pytestmark = pytest.mark.timeout(30)

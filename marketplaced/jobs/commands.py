@@ -1,0 +1,106 @@
+"""`marketplaced jobs list` and `marketplaced jobs run NAME`, from another process.
+
+They work through the same job ledger and advisory locks as the daemon's scheduler, with a
+pool and (best-effort) Redis of their own for one command.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime
+from typing import TextIO
+
+import redis.asyncio as aioredis
+
+from marketplaced import db
+from marketplaced.checkpoint import LiveState
+from marketplaced.config import Config
+from marketplaced.jobs import analytics, oneoff, schedule
+from marketplaced.jobs.scheduler import UnknownJobError, last_runs, run_job
+from marketplaced.jobs.service import JobContext, build_specs, notifier_of, utc_now
+
+
+async def _cli_context(cfg: Config) -> tuple[JobContext, Callable[[], Awaitable[None]]]:
+    """A pool and (best-effort) Redis for one command, and the coroutine that closes them."""
+    pool = await db.create_pool(cfg.database, wait_s=10)
+    # 5 s: a CLI command should say "Redis down" quickly rather than hang
+    client = aioredis.Redis(
+        host=cfg.redis.host, port=cfg.redis.port, db=cfg.redis.db, socket_timeout=5
+    )
+    ctx = JobContext(cfg, pool, LiveState.of(client, cfg), None, notifier_of(cfg), utc_now, {})
+
+    async def close() -> None:
+        await client.aclose()
+        await pool.close()
+
+    return ctx, close
+
+
+async def list_command(cfg: Config, out: TextIO) -> int:
+    """`marketplaced jobs list`: every job, its schedule, next slot and last run."""
+    ctx, close = await _cli_context(cfg)
+    try:
+        specs = build_specs(ctx)
+        last = await last_runs(ctx.pool, [s.name for s in specs])
+    finally:
+        await close()
+    tz = schedule.timezone(cfg.jobs.timezone)
+    now = datetime.now(tz)
+    for spec in specs:
+        run = last.get(spec.name)
+        if schedule.interval_s(spec.schedule) is not None:
+            nxt = schedule.first_due(spec.schedule, tz, run.started_at) if run else now
+        else:
+            nxt = schedule.trigger(spec.schedule, tz).get_next_fire_time(None, now)
+        last_text = "never run"
+        if run is not None:
+            last_text = f"{run.started_at.astimezone(tz):%Y-%m-%d %H:%M} {run.outcome}"
+            last_text += f" rows={run.rows}" if run.rows is not None else ""
+            last_text += f" error={run.error}" if run.error else ""
+        next_text = f"{max(nxt, now):%Y-%m-%d %H:%M}" if nxt else "-"
+        out.write(f"{spec.name:<14} {spec.schedule:<12} next {next_text}  last {last_text}\n")
+    return 0
+
+
+async def run_command(
+    cfg: Config,
+    name: str,
+    out: TextIO,
+    *,
+    commit: bool = False,
+    days: Sequence[date] | None = None,
+) -> int:
+    """`marketplaced jobs run NAME`: run one job now in this process; exit 0 when it went ok.
+    The daemon's own run of the same job is kept out by the job's advisory lock. Alerts and
+    health are a dry run unless `commit` (oneoff.py); `days` recomputes those analytics days
+    instead of the scheduled selection. Rules are never synced from this configuration: they
+    are the daemon's."""
+    ctx, close = await _cli_context(cfg)
+    try:
+        specs = {s.name: s for s in build_specs(ctx)}
+        if name not in specs:
+            raise UnknownJobError(f"no job named {name!r}; known: {', '.join(sorted(specs))}")
+        if name in oneoff.PREVIEWED and not commit:
+            return await oneoff.preview(ctx, name, out)
+        spec = specs[name]
+        if days is not None:
+            spec = dataclasses.replace(spec, run=_recompute(ctx, list(days)))
+        record = await run_job(ctx.pool, spec)
+    finally:
+        await close()
+    error = f": {record.error}" if record.error else ""
+    out.write(f"{name}: {record.outcome} (run {record.id}, rows {record.rows}){error}\n")
+    return 0 if record.outcome == "ok" else 1
+
+
+def _recompute(ctx: JobContext, days: list[date]) -> Callable[[], Awaitable[int]]:
+    settings = analytics.AnalyticsSettings.from_config(ctx.cfg.jobs)
+
+    async def run() -> int:
+        rows = 0
+        for day in days:
+            rows += (await analytics.compute_day(ctx.pool, day, settings)).rows
+        return rows
+
+    return run
