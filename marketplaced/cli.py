@@ -92,13 +92,13 @@ def cmd_migrate(cfg: Config, args: argparse.Namespace) -> int:
 
 def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
     from marketplaced import report
-    from marketplaced.jobs import schedule
+    from marketplaced.jobs import triggers
 
     result = _run_async(report.gather(cfg))
     if args.json:
         print(json.dumps(report.as_json(result), default=str, indent=2))
     else:
-        print("\n".join(report.lines(result, schedule.timezone(cfg.jobs.timezone))))
+        print("\n".join(report.lines(result, triggers.timezone(cfg.jobs.timezone))))
     code: int = result.exit_code
     return code
 
@@ -241,9 +241,9 @@ def _analytics_days(cfg: Config, args: argparse.Namespace) -> list[date] | None:
     if args.name != "analytics":
         print("marketplaced jobs run: --day/--since only apply to analytics", file=sys.stderr)
         return []
-    from marketplaced.jobs import analytics, schedule
+    from marketplaced.jobs import analytics, triggers
 
-    yesterday = datetime.now(schedule.timezone(cfg.jobs.timezone)).date() - timedelta(days=1)
+    yesterday = datetime.now(triggers.timezone(cfg.jobs.timezone)).date() - timedelta(days=1)
     if first > yesterday:
         print(
             f"marketplaced jobs run: {first} has not ended yet (latest day: {yesterday})",

@@ -723,7 +723,7 @@ _STAGE_KEYS = ("stop_intake_s", "stop_jobs_s", "drain_s", "close_s")
 
 
 def _check_cross_field(cfg: Config, where: str) -> list[str]:
-    from marketplaced.jobs.schedule import schedule_problems  # lazy: jobs imports config
+    from marketplaced.jobs.triggers import schedule_problems  # lazy: jobs imports config
 
     # schedules, time zones (web.timezone: the same check as jobs.timezone) and alert rules
     problems = [

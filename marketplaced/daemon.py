@@ -41,7 +41,7 @@ from marketplaced.platforms.base import Scanner
 from marketplaced.platforms.uzum.coverage import scan_warnings
 from marketplaced.redis_client import connect_redis
 from marketplaced.supervisor import Supervisor
-from marketplaced.systemd import Notifier
+from marketplaced.systemd import SystemdNotifier
 from marketplaced.web.app import WebDeps, create_app, start_site
 from marketplaced.web.live_daemon import LiveDaemon
 from marketplaced.writer import Writer
@@ -70,7 +70,7 @@ class Daemon:
         self,
         cfg: Config,
         *,
-        notifier: Notifier | None = None,
+        notifier: SystemdNotifier | None = None,
         loader: Callable[[], Config] = config_mod.load,
     ) -> None:
         self.cfg = cfg
@@ -78,7 +78,7 @@ class Daemon:
         self._started_cfg = cfg
         #: restart-only keys the file changed since start-up (shown until a restart)
         self.restart_needed: list[str] = []
-        self.notifier = notifier or Notifier()
+        self.notifier = notifier or SystemdNotifier()
         self._loader = loader
         self._signals = _Signals()
         self.supervisor = Supervisor(cfg.daemon.restart_budget, cfg.daemon.restart_window_s)

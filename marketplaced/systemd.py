@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 
 
-class Notifier:
+class SystemdNotifier:
     """Owns the datagram socket to systemd (or nothing, when not under systemd)."""
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:

@@ -16,7 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from marketplaced.jobs import alerts, delivery
-from marketplaced.jobs.notify import Notifier
+from marketplaced.jobs.notify import AppriseNotifier
 from marketplaced.jobs.rules import parse_rules
 from tests.conftest import base_config
 from tests.jobs_harness import SimDriver
@@ -56,9 +56,9 @@ def settings(**changes: Any) -> alerts.AlertSettings:
     return alerts.AlertSettings.from_config(cfg, UTC)
 
 
-def notifier(*urls: str) -> Notifier:
+def notifier(*urls: str) -> AppriseNotifier:
     # tiny backoff: the retry logic is under test, not the wait
-    return Notifier(list(urls), attempts=2, backoff_s=0.01, timeout_s=5)
+    return AppriseNotifier(list(urls), attempts=2, backoff_s=0.01, timeout_s=5)
 
 
 def set_price(sku_index: int, price: int, full: int | None = None) -> Callable[..., Any]:

@@ -14,7 +14,7 @@ import pytest
 
 from marketplaced import config
 from marketplaced.errors import ConfigError
-from marketplaced.jobs import analytics, schedule
+from marketplaced.jobs import analytics, triggers
 from marketplaced.jobs.rules import parse_rules
 from tests.conftest import base_config
 
@@ -45,12 +45,12 @@ def test_bad_schedules_time_zone_and_rules_are_config_errors(tmp_path: Path) -> 
 def test_crontab_weekdays_count_from_sunday() -> None:
     tz = ZoneInfo("Asia/Tashkent")
     monday = datetime(2026, 11, 23, 12, tzinfo=tz)
-    weekdays = schedule.trigger("0 9 * * 1-5", tz).get_next_fire_time(None, monday)
-    sunday = schedule.trigger("0 9 * * 0", tz).get_next_fire_time(None, monday)
+    weekdays = triggers.trigger("0 9 * * 1-5", tz).get_next_fire_time(None, monday)
+    sunday = triggers.trigger("0 9 * * 0", tz).get_next_fire_time(None, monday)
     assert weekdays.strftime("%a %H:%M") == "Tue 09:00"
     assert sunday.strftime("%a %d") == "Sun 29"
-    assert schedule.interval_s("every 15m") == 900
-    assert schedule.first_due("every 1h", tz, monday) == datetime(2026, 11, 23, 13, tzinfo=tz)
+    assert triggers.interval_s("every 15m") == 900
+    assert triggers.first_due("every 1h", tz, monday) == datetime(2026, 11, 23, 13, tzinfo=tz)
 
 
 def test_notify_urls_from_the_environment_are_kept_out_of_repr() -> None:

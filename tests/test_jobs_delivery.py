@@ -17,7 +17,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from marketplaced.jobs import alerts, delivery
-from marketplaced.jobs.notify import Notifier
+from marketplaced.jobs.notify import AppriseNotifier
 from tests.conftest import base_config
 
 pytestmark = pytest.mark.timeout(60)
@@ -106,7 +106,7 @@ async def test_a_hanging_channel_does_not_starve_the_healthy_one(
     rec, url = receiver
     rec.hang = {"hang"}
     await add_events(pool, 4)
-    n = Notifier(
+    n = AppriseNotifier(
         [f"{url}/good", f"{url}/hang"],
         attempts=1,
         backoff_s=0.01,
@@ -143,7 +143,7 @@ async def test_a_run_cancelled_mid_delivery_resends_nothing(
     rec, url = receiver
     rec.hold = {"slow"}
     await add_events(pool, 3)
-    n = Notifier([f"{url}/good", f"{url}/slow"], attempts=1, backoff_s=0.01, timeout_s=20)
+    n = AppriseNotifier([f"{url}/good", f"{url}/slow"], attempts=1, backoff_s=0.01, timeout_s=20)
     s, now = settings(), datetime.now(UTC)
     run = asyncio.create_task(delivery.deliver(pool, n, s, now))
     await rec.until(lambda: bool(rec.got.get("good")) and rec.calls.get("slow", 0) >= 1)

@@ -58,3 +58,16 @@ def test_importing_the_jobs_package_runs_no_job_module() -> None:
     jobs_modules = sorted(m for m in loaded if m.startswith("marketplaced.jobs."))
     assert jobs_modules == []
     assert "apscheduler" not in loaded and "asyncpg" not in loaded
+
+
+def test_class_names_say_which_one_they_are() -> None:
+    """Two classes of one name (the sd_notify and the Apprise notifier were both `Notifier`)
+    send a reader to the wrong file; the simulator, a separate program, is left out."""
+    where: dict[str, list[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        if "simulator" in path.relative_to(PACKAGE).parts:
+            continue
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef):
+                where.setdefault(node.name, []).append(str(path.relative_to(PACKAGE)))
+    assert {name: files for name, files in where.items() if len(files) > 1} == {}

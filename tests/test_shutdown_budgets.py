@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 
 from marketplaced.daemon import Daemon
 from marketplaced.jobs.scheduler import JobScheduler, JobSpec
-from marketplaced.systemd import Notifier
+from marketplaced.systemd import SystemdNotifier
 
 from .conftest import base_config
 
@@ -44,7 +44,7 @@ async def test_stop_jobs_stage_fits_its_budget_when_a_run_is_slow_to_cancel(
     run_id = await sched.run_now("stubborn")
     await started.wait()
     # the daemon's own shutdown, with its default budgets, stopping this scheduler's runs
-    d = Daemon(base_config(), notifier=Notifier({}))
+    d = Daemon(base_config(), notifier=SystemdNotifier({}))
     jobs: Any = sched  # the service's stop() hands its grace to exactly this scheduler
     d.jobs = jobs
     with capture_logs() as logs:

@@ -19,7 +19,7 @@ import redis.asyncio as aioredis
 from marketplaced import report
 from marketplaced.checkpoint import LiveState, heartbeat_limit_s
 from marketplaced.config import Config, DatabaseConfig
-from marketplaced.jobs import schedule
+from marketplaced.jobs import triggers
 
 from .conftest import base_config
 from .daemon_harness import DaemonProcess
@@ -78,7 +78,7 @@ async def test_the_report_judges_the_daemon_by_its_heartbeat_age(
 
 
 def _tz(cfg: Config) -> tzinfo:
-    return schedule.timezone(cfg.jobs.timezone)
+    return triggers.timezone(cfg.jobs.timezone)
 
 
 def run_status(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -27,7 +27,7 @@ from marketplaced import commit_log, log, partitions
 from marketplaced.config import JobsConfig
 from marketplaced.db import Conn
 from marketplaced.jobs import analytics_sql as q
-from marketplaced.jobs import coverage, schedule
+from marketplaced.jobs import coverage, triggers
 from marketplaced.jobs.state import load_state, save_state
 
 _log = log.get(__name__)
@@ -48,7 +48,7 @@ class AnalyticsSettings:
     @classmethod
     def from_config(cls, cfg: JobsConfig) -> AnalyticsSettings:
         return cls(
-            tz=schedule.timezone(cfg.timezone),
+            tz=triggers.timezone(cfg.timezone),
             gap=timedelta(minutes=cfg.gap_minutes),
             work_mem_mb=cfg.analytics_work_mem_mb,
             bands=tuple(sorted({int(b) for b in cfg.price_bands.split(",")})),

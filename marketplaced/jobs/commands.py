@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from marketplaced import db
 from marketplaced.checkpoint import LiveState
 from marketplaced.config import Config
-from marketplaced.jobs import analytics, oneoff, schedule
+from marketplaced.jobs import analytics, oneoff, triggers
 from marketplaced.jobs.scheduler import UnknownJobError, last_runs, run_job
 from marketplaced.jobs.service import JobContext, build_specs, notifier_of, utc_now
 
@@ -45,14 +45,14 @@ async def list_command(cfg: Config, out: TextIO) -> int:
         last = await last_runs(ctx.pool, [s.name for s in specs])
     finally:
         await close()
-    tz = schedule.timezone(cfg.jobs.timezone)
+    tz = triggers.timezone(cfg.jobs.timezone)
     now = datetime.now(tz)
     for spec in specs:
         run = last.get(spec.name)
-        if schedule.interval_s(spec.schedule) is not None:
-            nxt = schedule.first_due(spec.schedule, tz, run.started_at) if run else now
+        if triggers.interval_s(spec.schedule) is not None:
+            nxt = triggers.first_due(spec.schedule, tz, run.started_at) if run else now
         else:
-            nxt = schedule.trigger(spec.schedule, tz).get_next_fire_time(None, now)
+            nxt = triggers.trigger(spec.schedule, tz).get_next_fire_time(None, now)
         last_text = "never run"
         if run is not None:
             last_text = f"{run.started_at.astimezone(tz):%Y-%m-%d %H:%M} {run.outcome}"

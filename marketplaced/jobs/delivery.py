@@ -20,7 +20,7 @@ import asyncpg
 
 from marketplaced import log
 from marketplaced.jobs.alerts import AlertSettings
-from marketplaced.jobs.notify import Notifier
+from marketplaced.jobs.notify import AppriseNotifier
 
 _log = log.get(__name__)
 
@@ -67,7 +67,9 @@ INSERT INTO alert_events (kind, item, observed_at, title, message, status)
 VALUES ('health', 'daemon', $1, $2, $3, 'pending') RETURNING id"""
 
 
-async def deliver(pool: asyncpg.Pool, notifier: Notifier, s: AlertSettings, now: datetime) -> int:
+async def deliver(
+    pool: asyncpg.Pool, notifier: AppriseNotifier, s: AlertSettings, now: datetime
+) -> int:
     """Owed events to every channel, side by side; returns how many every channel now has."""
     since = now - s.redeliver
     ids = [r["id"] for r in await pool.fetch(_UNSENT, since, _BATCH)]
@@ -82,7 +84,7 @@ async def deliver(pool: asyncpg.Pool, notifier: Notifier, s: AlertSettings, now:
 
 async def _channel_run(
     pool: asyncpg.Pool,
-    notifier: Notifier,
+    notifier: AppriseNotifier,
     channel: str,
     since: datetime,
     now: datetime,
@@ -106,7 +108,7 @@ async def _channel_run(
 
 async def send_recorded(
     pool: asyncpg.Pool,
-    notifier: Notifier,
+    notifier: AppriseNotifier,
     channel: str,
     event_ids: list[int],
     title: str,
@@ -120,7 +122,7 @@ async def send_recorded(
 
 async def _send(
     pool: asyncpg.Pool,
-    notifier: Notifier,
+    notifier: AppriseNotifier,
     channel: str,
     event_ids: list[int],
     title: str,
@@ -170,7 +172,7 @@ def _bullets(events: Sequence[asyncpg.Record]) -> list[str]:
 
 
 async def send_digest(
-    pool: asyncpg.Pool, notifier: Notifier, s: AlertSettings, now: datetime
+    pool: asyncpg.Pool, notifier: AppriseNotifier, s: AlertSettings, now: datetime
 ) -> int:
     """One message per channel with every event waiting for the digest that it lacks (and the
     capped ones of the redelivery window); returns the digest events every channel now has."""
@@ -196,7 +198,7 @@ async def send_digest(
 
 
 async def notify_health(
-    pool: asyncpg.Pool, notifier: Notifier, now: datetime, title: str, body: str
+    pool: asyncpg.Pool, notifier: AppriseNotifier, now: datetime, title: str, body: str
 ) -> None:
     """A health transition as an event of its own (kind 'health'), delivered at once."""
     event_id = await pool.fetchval(_INSERT_HEALTH_EVENT, now, title, body)

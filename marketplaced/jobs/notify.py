@@ -71,11 +71,11 @@ class _Circuit:
     open_until: datetime | None = None
 
 
-class Notifier:
+class AppriseNotifier:
     """The configured channels, each delivered on its own: `send(channel, …)` tries one
     channel with retries under its own time limit, and a channel whose last `circuit_failures`
     deliveries failed is skipped (`available` is False) for `circuit_cooldown_s`; after the
-    cool-down one delivery probes it again. The circuit lives as long as the Notifier (the
+    cool-down one delivery probes it again. The circuit lives as long as the AppriseNotifier (the
     daemon keeps it across runs); `lock(channel)` lets a channel carry one message at a time,
     so a run never overlaps a send that a cancelled run left in flight."""
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, TextIO
 
-from marketplaced.jobs import alerts, health, schedule
+from marketplaced.jobs import alerts, health, triggers
 
 #: jobs whose one-off run is a dry run unless --commit is given
 PREVIEWED = ("alerts", "health")
@@ -33,7 +33,7 @@ async def preview(ctx: Any, name: str, out: TextIO) -> int:
 
 async def _alerts(ctx: Any, out: TextIO) -> int:
     cfg, now = ctx.cfg, ctx.clock()
-    settings = alerts.AlertSettings.from_config(cfg.alerts, schedule.timezone(cfg.jobs.timezone))
+    settings = alerts.AlertSettings.from_config(cfg.alerts, triggers.timezone(cfg.jobs.timezone))
     events = await alerts.preview(ctx.pool, settings, now)
     owed = await ctx.pool.fetchval(_OWED, now - settings.redeliver)
     out.write(

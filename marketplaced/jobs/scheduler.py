@@ -28,7 +28,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from marketplaced import log
 from marketplaced.errors import MarketplacedError
-from marketplaced.jobs import schedule
+from marketplaced.jobs import triggers
 
 _log = log.get(__name__)
 
@@ -251,7 +251,7 @@ class JobScheduler:
             if before is None:
                 self._add(spec)
             else:
-                sched.reschedule_job(name, trigger=schedule.trigger(spec.schedule, tz))
+                sched.reschedule_job(name, trigger=triggers.trigger(spec.schedule, tz))
         for name in old.keys() - self._specs.keys():
             changed.append(name)
             if sched is not None:
@@ -312,7 +312,7 @@ class JobScheduler:
         assert self._sched is not None
         self._sched.add_job(
             self._fire,
-            schedule.trigger(spec.schedule, self._tz),
+            triggers.trigger(spec.schedule, self._tz),
             args=[spec.name],
             id=spec.name,
             name=spec.name,
@@ -324,12 +324,12 @@ class JobScheduler:
         """Now when the ledger shows a slot missed within the grace time, else the next slot."""
         now = datetime.now(UTC)
         last = self._last.get(spec.name)
-        is_interval = schedule.interval_s(spec.schedule) is not None
+        is_interval = triggers.interval_s(spec.schedule) is not None
         if last is None:
             # never ran (a fresh install): the first slot, not now — an hourly health check
             # right at the first start would only report that nothing was scanned yet
             return self._next_slot(spec, now)
-        due = schedule.first_due(spec.schedule, self._tz, last.started_at)
+        due = triggers.first_due(spec.schedule, self._tz, last.started_at)
         if due is None:
             return self._next_slot(spec, now)
         if due <= now:
@@ -338,7 +338,7 @@ class JobScheduler:
         return due if is_interval else self._next_slot(spec, now)
 
     def _next_slot(self, spec: JobSpec, now: datetime) -> datetime | None:
-        nxt: datetime | None = schedule.trigger(spec.schedule, self._tz).get_next_fire_time(
+        nxt: datetime | None = triggers.trigger(spec.schedule, self._tz).get_next_fire_time(
             None, now
         )
         return nxt

@@ -20,9 +20,9 @@ import asyncpg
 from marketplaced import log
 from marketplaced.checkpoint import LiveState
 from marketplaced.config import Config
-from marketplaced.jobs import alerts, analytics, coverage, delivery, health, maintenance, schedule
+from marketplaced.jobs import alerts, analytics, coverage, delivery, health, maintenance, triggers
 from marketplaced.jobs.health import HealthInputs
-from marketplaced.jobs.notify import Notifier, split_urls
+from marketplaced.jobs.notify import AppriseNotifier, split_urls
 from marketplaced.jobs.rules import parse_rules
 from marketplaced.jobs.scheduler import JobScheduler, JobSpec, RunRecord
 
@@ -40,14 +40,14 @@ class JobContext:
     pool: asyncpg.Pool
     live: LiveState | None
     inputs: Callable[[], HealthInputs] | None
-    notifier: Notifier
+    notifier: AppriseNotifier
     clock: Callable[[], datetime]
     health: dict[str, Any]
 
 
-def notifier_of(cfg: Config) -> Notifier:
+def notifier_of(cfg: Config) -> AppriseNotifier:
     a = cfg.alerts
-    return Notifier(
+    return AppriseNotifier(
         split_urls(a.notify_urls),
         attempts=a.attempts,
         backoff_s=a.retry_backoff_s,
@@ -60,10 +60,10 @@ def notifier_of(cfg: Config) -> Notifier:
 def build_specs(ctx: JobContext) -> list[JobSpec]:
     """The job list a configuration asks for."""
     j, cfg = ctx.cfg.jobs, ctx.cfg
-    tz = schedule.timezone(j.timezone)
+    tz = triggers.timezone(j.timezone)
     a_settings = analytics.AnalyticsSettings.from_config(j)
     al_settings = alerts.AlertSettings.from_config(cfg.alerts, tz)
-    every = schedule.interval_s(j.coverage_schedule)
+    every = triggers.interval_s(j.coverage_schedule)
     period = timedelta(seconds=2 * every) if every else _DEFAULT_COVERAGE_PERIOD
 
     async def run_analytics() -> int:
@@ -130,7 +130,7 @@ class Jobs:
         self._sched = JobScheduler(
             pool,
             build_specs(self._ctx),
-            tz=schedule.timezone(cfg.jobs.timezone),
+            tz=triggers.timezone(cfg.jobs.timezone),
             misfire_grace_s=cfg.jobs.misfire_grace_s,
         )
         self._started = False
@@ -174,7 +174,7 @@ class Jobs:
             _log.warning("alert_rules_not_synced", error=str(exc) or type(exc).__name__)
         return self._sched.update(
             build_specs(self._ctx),
-            tz=schedule.timezone(cfg.jobs.timezone),
+            tz=triggers.timezone(cfg.jobs.timezone),
             misfire_grace_s=cfg.jobs.misfire_grace_s,
         )
 

@@ -27,7 +27,7 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from marketplaced import db
-from marketplaced.jobs import analytics, schedule
+from marketplaced.jobs import analytics, triggers
 from tests.conftest import base_config
 
 MONTHS = 12
@@ -155,7 +155,7 @@ async def main(n: int, k: int, active_pct: int) -> None:
         conn = await db.connect(target)
         await db.migrate(conn)
         settings = analytics.AnalyticsSettings.from_config(cfg.jobs)
-        tz = schedule.timezone(cfg.jobs.timezone)
+        tz = triggers.timezone(cfg.jobs.timezone)
         day = datetime.now(tz).date() - timedelta(days=1)
         print(
             f"generating {n:,} products x {k} SKUs, a year of history, {active_pct} % of "
