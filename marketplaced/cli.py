@@ -154,7 +154,31 @@ def cmd_simulate(_cfg: Config | None, args: argparse.Namespace) -> int:
     return 0
 
 
+#: the largest id the tables can hold: products.id, dead_letters.entity_id and the scan
+#: cursors are `bigint` (sql/001_daemon.sql, sql/002_uzum.sql); a larger id could be fetched
+#: but never stored, not even as a dead letter
+BIGINT_MAX = 2**63 - 1
+
+
+def _download_range_problem(args: argparse.Namespace) -> str | None:
+    for flag, value in (("--from", args.from_id), ("--to", args.to_id), ("--target", args.target)):
+        if value is not None and not 1 <= value <= BIGINT_MAX:
+            return (
+                f"{flag} {value} is out of range: ids and counts go from 1 to {BIGINT_MAX} "
+                "(the database stores ids as bigint)"
+            )
+    if args.platform == "uzex" and (args.from_id is not None or args.to_id is not None):
+        return "--from/--to select Uzum product ids; a UZEX download walks the lists newest first"
+    if args.from_id is not None and args.to_id is not None and args.from_id > args.to_id:
+        return f"--from {args.from_id} is above --to {args.to_id}: nothing to download"
+    return None
+
+
 def cmd_download(cfg: Config, args: argparse.Namespace) -> int:
+    problem = _download_range_problem(args)
+    if problem is not None:
+        print(f"marketplaced download: {problem}", file=sys.stderr)
+        return 2  # a usage error, like argparse's own
     if args.platform == "uzex":
         from marketplaced.platforms import uzex
 
@@ -172,7 +196,8 @@ def cmd_download(cfg: Config, args: argparse.Namespace) -> int:
         return 0
     from marketplaced.download import download_uzum
 
-    out = _run_async(download_uzum(cfg, start=args.from_id, stop=args.to_id, target=args.target))
+    start = 1 if args.from_id is None else args.from_id
+    out = _run_async(download_uzum(cfg, start=start, stop=args.to_id, target=args.target))
     print(
         f"found {out.found}, missing {out.missing}, errors {out.errors}, parse failures "
         f"{out.parse_failures} in {out.seconds:.1f} s"
@@ -349,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dl = add("download", cmd_download, "one-shot download with a progress bar")
     dl.add_argument("platform", choices=["uzum", "uzex"])
-    dl.add_argument("--from", dest="from_id", type=int, default=1, help="first id")
+    dl.add_argument("--from", dest="from_id", type=int, default=None, help="first id (default 1)")
     dl.add_argument(
         "--to", dest="to_id", type=int, default=None, help="last id (default: frontier)"
     )
@@ -360,7 +385,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="UZEX lot type (uzex only)",
     )
     dl.add_argument(
-        "--target", type=int, default=None, help="stop after N products (uzum) or lots (uzex) found"
+        "--target",
+        type=int,
+        default=None,
+        help="stop after N products (uzum) or lots (uzex) found",
     )
     pr = add("process-raw", cmd_process_raw, "re-parse archived raw responses into the database")
     pr.add_argument("platform", choices=["uzum", "uzex"])

@@ -7,7 +7,6 @@ never moves the daemon's.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import Missing
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.platforms.uzum.storage import SCOPE
+from marketplaced.progress import ProgressLine
 from marketplaced.runtime import one_shot
 from marketplaced.writer import Writer
 
@@ -36,34 +36,27 @@ class DownloadResult:
     undecodable: int = 0
 
 
-class Progress:
-    """A single self-rewriting status line."""
-
-    def __init__(self, out: TextIO, total: int | None) -> None:
-        self._out = out
-        self._total = total
-        self._started = time.monotonic()
-
-    def show(self, done: int, found: int, errors: int, final: bool = False) -> None:
-        elapsed = max(time.monotonic() - self._started, 1e-6)
-        rate = done / elapsed
-        eta = ""
-        if self._total and rate > 0:
-            eta = f" ETA {max(self._total - done, 0) / rate:5.0f} s"
-        total = f"/{self._total}" if self._total else ""
-        self._out.write(
-            f"\r{done}{total} ids  {rate:7.1f}/s  found {found}  errors {errors}{eta}   "
-        )
-        if final:
-            self._out.write("\n")
-        self._out.flush()
+def _ids_line(progress: ProgressLine, done: int, total: int | None, found: int, errors: int) -> str:
+    of = f"/{total}" if total else ""
+    return (
+        f"{done}{of} ids  {progress.rate(done):7.1f}/s  found {found}  errors {errors}"
+        f"{progress.eta(done, total)}"
+    )
 
 
 async def download_uzum(
-    cfg: Config, *, start: int, stop: int | None, target: int | None, out: TextIO = sys.stderr
+    cfg: Config,
+    *,
+    start: int,
+    stop: int | None,
+    target: int | None,
+    out: TextIO = sys.stderr,
+    progress: ProgressLine | None = None,
 ) -> DownloadResult:
     plan = ScanPlan(start_id=start, stop_id=stop, target=target, continuous=False)
     started = time.monotonic()
+    line = progress or ProgressLine(out)
+    total = (stop - start + 1) if stop else None
     async with one_shot(cfg) as (pool, writer, fetcher):
         archive = None
         if cfg.archive.enabled:
@@ -77,35 +70,43 @@ async def download_uzum(
             archive=archive,
             shard=cfg.shard_parts(),
         )
-        progress = Progress(out, (stop - start + 1) if stop else None)
-        task = asyncio.create_task(scanner.run())
-        while not task.done():
-            st = scanner.stats
-            progress.show(st.done, st.found, sum(st.errors.values()))
-            await asyncio.wait({task}, timeout=0.5)
-        task.result()
         st = scanner.stats
-        progress.show(st.done, st.found, sum(st.errors.values()), final=True)
+
+        def draw(final: bool = False) -> None:
+            if final or line.due():  # every finished id ticks: format only what is drawn
+                text = _ids_line(line, st.done, total, st.found, sum(st.errors.values()))
+                line.update(text, final=final)
+
+        st.on_tick = draw
+        draw()
+        # awaited directly: when one_shot cancels us (its writer died), the scan stops too
+        await scanner.run()
+        draw(final=True)
     return DownloadResult(
         st.found, st.missing, sum(st.errors.values()), st.parse_failures, time.monotonic() - started
     )
 
 
-async def process_raw_uzum(cfg: Config, out: TextIO = sys.stderr) -> DownloadResult:
+async def process_raw_uzum(
+    cfg: Config, out: TextIO = sys.stderr, *, progress: ProgressLine | None = None
+) -> DownloadResult:
     """Re-parse every archived Uzum response into the database (idempotent upserts)."""
     started = time.monotonic()
     counts = {"found": 0, "missing": 0, "failed": 0, "undecodable": 0}
     total = archive_mod.count_files(cfg.archive_dir, "uzum", "product") * cfg.archive.batch_records
+    line = progress or ProgressLine(out)
+
+    def text(done: int) -> str:
+        return _ids_line(line, done, total or None, counts["found"], counts["failed"])
 
     async with one_shot(cfg) as (_pool, writer, _fetcher):
-        progress = Progress(out, total or None)
         done = 0
         for ref, rec in archive_mod.iter_records(cfg.archive_dir, "uzum", "product"):
             done += 1
             await _reparse(writer, ref, rec, counts)
-            if done % 500 == 0:
-                progress.show(done, counts["found"], counts["failed"])
-        progress.show(done, counts["found"], counts["failed"], final=True)
+            if line.due():
+                line.update(text(done))
+        line.update(text(done), final=True)
 
     return DownloadResult(
         counts["found"],

@@ -56,6 +56,8 @@ class ScannerStats:
     rate: float = 0.0
     #: monotonic seconds; injectable so staleness can be tested without waiting
     clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+    #: called on every tick (a one-shot command redraws its progress line from it)
+    on_tick: Callable[[], None] | None = field(default=None, repr=False, compare=False)
     _state: str = "starting"  # starting / scanning / idle / blocked / done (see `state`)
     progress_at: float = field(init=False)
     #: when the scanner last went (back) to work after waiting on purpose
@@ -103,6 +105,8 @@ class ScannerStats:
             # 1 s windows blended with weight 1/30: a half-minute memory
             self.rate = instant if self.rate == 0 else self.rate + (instant - self.rate) / 30
             self._window_start, self._window_count = now, 0
+        if self.on_tick is not None:
+            self.on_tick()
 
     @property
     def done(self) -> int:

@@ -9,7 +9,6 @@ same fetcher, parser, sink and writer as the daemon.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from dataclasses import dataclass
@@ -23,12 +22,10 @@ from marketplaced.errors import ParseError
 from marketplaced.platforms.uzex import parser
 from marketplaced.platforms.uzex.completed import CompletedScanner
 from marketplaced.platforms.uzex.records import LOT_TYPES, LotStatus, LotType
-from marketplaced.platforms.uzex.scanner import UzexPlan, failure_reason
+from marketplaced.platforms.uzex.scanner import UzexPlan, UzexScannerStats, failure_reason
 from marketplaced.platforms.uzex.storage import UzexPage, scope
+from marketplaced.progress import ProgressLine
 from marketplaced.runtime import one_shot
-
-#: how often the progress line is redrawn
-_PROGRESS_EVERY_S = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,32 +40,29 @@ class UzexRunResult:
     blocked: str = ""
 
 
-class _Progress:
-    def __init__(self, out: TextIO, target: int | None) -> None:
-        self._out, self._target, self._started = out, target, time.monotonic()
-
-    def show(self, lots: int, items: int, errors: int, final: bool = False) -> None:
-        rate = lots / max(time.monotonic() - self._started, 1e-6)
-        target = f"/{self._target}" if self._target else ""
-        eta = ""
-        if self._target and rate > 0:
-            eta = f"  ETA {max(self._target - lots, 0) / rate:5.0f} s"
-        self._out.write(
-            f"\r{lots}{target} lots  {items} items  {rate:7.1f} lots/s  errors {errors}{eta}   "
-        )
-        if final:
-            self._out.write("\n")
-        self._out.flush()
+def _line(progress: ProgressLine, st: UzexScannerStats, target: int | None) -> str:
+    of = f"/{target}" if target else ""
+    return (
+        f"{st.found}{of} lots  {st.items} items  {st.detail_requests} item requests  "
+        f"{progress.rate(st.found):7.1f} lots/s  errors {sum(st.errors.values())}"
+        f"{progress.eta(st.found, target)}"
+    )
 
 
 async def download(
-    cfg: Config, lot_type: LotType, target: int | None = None, out: TextIO = sys.stderr
+    cfg: Config,
+    lot_type: LotType,
+    target: int | None = None,
+    out: TextIO = sys.stderr,
+    *,
+    progress: ProgressLine | None = None,
 ) -> UzexRunResult:
     """Download completed deals of `lot_type` (newest first) until `target` lots or the end."""
     started = time.monotonic()
     archive = None
     if cfg.archive.enabled:
         archive = archive_mod.for_config(cfg.archive, cfg.archive_dir, "uzex", lot_type)
+    line = progress or ProgressLine(out)
     async with one_shot(cfg) as (pool, writer, fetcher):
         scanner = CompletedScanner(
             cfg.uzex,
@@ -79,14 +73,12 @@ async def download(
             archive=archive,
             plan=UzexPlan(continuous=False, target=target, own_cursor=True),
         )
-        progress = _Progress(out, target)
-        task = asyncio.create_task(scanner.run())
         st = scanner.stats
-        while not task.done():
-            progress.show(st.found, st.items, sum(st.errors.values()))
-            await asyncio.wait({task}, timeout=_PROGRESS_EVERY_S)
-        task.result()
-        progress.show(st.found, st.items, sum(st.errors.values()), final=True)
+        # redrawn on every finished request: list pages and each lot's item request
+        st.on_tick = lambda: line.update(_line(line, st, target)) if line.due() else None
+        line.update(_line(line, st, target))
+        await scanner.run()
+        line.update(_line(line, st, target), final=True)
     return UzexRunResult(
         st.found,
         st.items,
@@ -98,19 +90,30 @@ async def download(
     )
 
 
-async def process_raw(cfg: Config, out: TextIO = sys.stderr) -> UzexRunResult:
+async def process_raw(
+    cfg: Config, out: TextIO = sys.stderr, *, progress: ProgressLine | None = None
+) -> UzexRunResult:
     """Re-parse every archived UZEX response (all lot types and reference lists)."""
     started = time.monotonic()
-    counts = {"lots": 0, "items": 0, "failed": 0}
+    counts = {"lots": 0, "items": 0, "failed": 0, "responses": 0}
+    line = progress or ProgressLine(out)
+
+    def text() -> str:
+        return (
+            f"{counts['responses']} responses  {counts['lots']} lots  {counts['items']} items  "
+            f"failures {counts['failed']}"
+        )
+
     async with one_shot(cfg) as (_pool, writer, _fetcher):
-        progress = _Progress(out, None)
         for kind in (*LOT_TYPES, "reference"):
             for ref, rec in archive_mod.iter_records(cfg.archive_dir, "uzex", kind):
                 for item in replay(kind, ref, rec):
                     await writer.put(item)
                     _tally(counts, item)
-            progress.show(counts["lots"], counts["items"], counts["failed"])
-        progress.show(counts["lots"], counts["items"], counts["failed"], final=True)
+                counts["responses"] += 1
+                if line.due():  # per response, not per lot type: a type can be hours
+                    line.update(text())
+        line.update(text(), final=True)
     seconds = time.monotonic() - started
     return UzexRunResult(counts["lots"], counts["items"], 0, 0, counts["failed"], seconds)
 

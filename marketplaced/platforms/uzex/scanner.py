@@ -56,6 +56,9 @@ class UzexScannerStats(ScannerStats):
     """ScannerStats plus what UZEX adds: items stored and the upstream block."""
 
     items: int = 0
+    #: per-lot detail requests answered (items, trade, lot): they move while a page's lots
+    #: are being completed, long before the page's lots count
+    detail_requests: int = 0
     #: wall-clock time (time.time()) until which the lot type waits; None when not blocked
     blocked_until: float | None = None
     #: error kind of the block: "blocked_by_upstream" or "user_agent_rejected"
@@ -295,6 +298,8 @@ class UzexScanner:
                     return Detail(lot_id, None)
                 try:
                     result = await self._detail(lot_id, key, fetch, parse, dead_letters)
+                    self.stats.detail_requests += 1
+                    self.stats.tick(0)  # progress, though no lot is finished yet
                     return Detail(lot_id, result)
                 except BLOCKS as exc:
                     blocked.append(exc)
