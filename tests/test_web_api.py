@@ -234,6 +234,7 @@ async def test_metrics_every_family_once_with_its_type(client: TestClient) -> No
         "marketplaced_http_in_flight": "gauge",
         "marketplaced_http_circuit_open": "gauge",
         "marketplaced_service_restarts": "counter",
+        "marketplaced_service_crash_loop": "gauge",
         "marketplaced_database_up": "gauge",
         "marketplaced_job_runs": "counter",
         "marketplaced_job_last_finished_timestamp_seconds": "gauge",
@@ -267,6 +268,7 @@ async def test_metrics_every_family_once_with_its_type(client: TestClient) -> No
     dead = families["marketplaced_dead_letters"]
     assert sample(dead, scope="uzum.product", kind="transport") == 1
     assert sample(families["marketplaced_database_up"]) == 1
+    assert sample(families["marketplaced_service_crash_loop"], service="writer") == 0
     (build,) = families["marketplaced_build_info"].samples
     assert build.labels["version"] == __version__ and build.value == 1
     assert sample(families["process_resident_memory_bytes"]) > 0

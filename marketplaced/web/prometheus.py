@@ -72,7 +72,7 @@ class StatusCollector(Collector):
         yield from _scanner_families(self._source.scanners())
         yield from _writer_families(self._source.writer())
         yield from _host_families(self._source.hosts())
-        yield _service_family(self._source.services())
+        yield from _service_families(self._source.services())
 
 
 def _scanner_families(scanners: Sequence[ScannerStatus]) -> Iterator[Metric]:
@@ -168,13 +168,20 @@ def _host_families(hosts: Mapping[str, HostStats]) -> Iterator[Metric]:
     yield from (requests, retries, latency, rate, in_flight, circuit)
 
 
-def _service_family(services: Sequence[ServiceStatus]) -> Metric:
+def _service_families(services: Sequence[ServiceStatus]) -> Iterator[Metric]:
     restarts = CounterMetricFamily(
         "marketplaced_service_restarts", "supervised restarts", labels=["service"]
     )
+    loop = GaugeMetricFamily(
+        "marketplaced_service_crash_loop",
+        "1 while the service keeps crashing and being restarted",
+        labels=["service"],
+    )
     for svc in services:
         restarts.add_metric([svc.name], float(svc.restarts))
-    return restarts
+        loop.add_metric([svc.name], 1.0 if svc.crash_loop else 0.0)
+    yield restarts
+    yield loop
 
 
 @dataclass(frozen=True, slots=True)
