@@ -23,7 +23,7 @@ from marketplaced.jobs import coverage
 from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import ProductSnapshot
 from marketplaced.platforms.uzum.storage import SCOPE, UzumSink
-from marketplaced.simulator.catalogue import ExpectedProduct, UzumCatalogue
+from marketplaced.simulator.uzum import ExpectedProduct, UzumCatalogue
 
 TZ = ZoneInfo("Asia/Tashkent")
 #: ticks observed before day 0 begins (the evening before)

@@ -14,7 +14,7 @@ import pytest
 
 from marketplaced import db
 from marketplaced.config import DatabaseConfig
-from marketplaced.simulator.catalogue import UzumCatalogue
+from marketplaced.simulator.uzum import UzumCatalogue
 
 from .daemon_harness import DaemonProcess
 from .test_daemon_scan import N_IDS, SEED, simulator  # noqa: F401  (the simulator fixture)

@@ -23,7 +23,7 @@ from marketplaced import db
 from marketplaced.config import DatabaseConfig
 from marketplaced.platforms.uzex.records import LOT_TYPES
 from marketplaced.simulator.app import SimulatorOptions, build
-from marketplaced.simulator.catalogue import UzumCatalogue
+from marketplaced.simulator.uzum import UzumCatalogue
 
 from .daemon_harness import DaemonProcess
 from .test_uzex_scanner import assert_matches_catalogue

@@ -21,9 +21,8 @@ from marketplaced.config import Config, DatabaseConfig
 from marketplaced.download import download_uzum, process_raw_uzum
 from marketplaced.http import decode_json
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
-from marketplaced.simulator.catalogue import UzumCatalogue
 from marketplaced.simulator.faults import DEEPNEST_LEVELS, FaultProfile
-from marketplaced.simulator.uzum import UzumSimulator, build_uzum_app
+from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, build_uzum_app
 
 from .conftest import base_config
 from .uzum_helpers import expected_state, missing_ids, pipeline, scan_config, stored_state

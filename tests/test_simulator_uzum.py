@@ -12,15 +12,17 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from marketplaced.simulator.catalogue import (
+from marketplaced.simulator.faults import DEEPNEST_LEVELS, FAULT_KINDS, MISSING_FORMS, FaultProfile
+from marketplaced.simulator.uzum import (
     MAX_PRICE,
     MIN_PRICE,
+    UZUM_SIMULATOR,
     ExpectedProduct,
     UzumCatalogue,
+    UzumSimulator,
+    build_uzum_app,
     round_orders,
 )
-from marketplaced.simulator.faults import DEEPNEST_LEVELS, FAULT_KINDS, MISSING_FORMS, FaultProfile
-from marketplaced.simulator.uzum import UZUM_SIMULATOR, UzumSimulator, build_uzum_app
 from tests.helpers import recorded
 
 Client = TestClient[web.Request, web.Application]

@@ -20,8 +20,7 @@ from marketplaced.config import DatabaseConfig
 from marketplaced.jobs import health
 from marketplaced.platforms.base import ScannerStats
 from marketplaced.platforms.uzum.scanner import UzumScanner
-from marketplaced.simulator.catalogue import UzumCatalogue
-from marketplaced.simulator.uzum import UzumSimulator, build_uzum_app
+from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, build_uzum_app
 from marketplaced.web.app import WebDeps, create_app
 from marketplaced.web.daemon_interface import ScannerStatus, StaticStatus
 

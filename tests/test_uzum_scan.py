@@ -11,9 +11,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
-from marketplaced.simulator.catalogue import UzumCatalogue
 from marketplaced.simulator.faults import FaultProfile
-from marketplaced.simulator.uzum import UzumSimulator, build_uzum_app
+from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, build_uzum_app
 
 from .uzum_helpers import (
     expected_state,

@@ -28,9 +28,8 @@ from marketplaced.config import DatabaseConfig
 from marketplaced.errors import ConfigError
 from marketplaced.platforms.uzex.completed import CompletedScanner
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
-from marketplaced.simulator.catalogue import UzumCatalogue
 from marketplaced.simulator.uzex import UzexCatalogue, UzexSimulator, add_uzex_routes
-from marketplaced.simulator.uzum import UzumSimulator, add_uzum_routes
+from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, add_uzum_routes
 from marketplaced.supervisor import Supervisor
 from marketplaced.web import listing
 from marketplaced.web.app import WebDeps, create_app

@@ -14,7 +14,7 @@ from marketplaced.config import Config, UzumConfig, WriterConfig
 from marketplaced.http import Fetcher, HostStats
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.platforms.uzum.storage import MISSING_CHUNK, UzumSink
-from marketplaced.simulator.catalogue import UzumCatalogue
+from marketplaced.simulator.uzum import UzumCatalogue
 from marketplaced.writer import Writer
 
 from .conftest import base_config

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from marketplaced.simulator.catalogue import UzumCatalogue
 from marketplaced.simulator.faults import FaultProfile
 from marketplaced.simulator.uzex import UzexCatalogue, UzexFaults, UzexSimulator, add_uzex_routes
-from marketplaced.simulator.uzum import UzumSimulator, add_uzum_routes
+from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, add_uzum_routes
 
 
 @dataclass(frozen=True, slots=True)
