@@ -16,6 +16,7 @@ from marketplaced import archive as archive_mod
 from marketplaced import rawbody
 from marketplaced.checkpoint import ParseFailure
 from marketplaced.config import Config
+from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import Missing
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
@@ -61,15 +62,8 @@ async def download_uzum(
         archive = None
         if cfg.archive.enabled:
             archive = archive_mod.for_config(cfg.archive, cfg.archive_dir, "uzum", "product")
-        scanner = UzumScanner(
-            cfg.uzum,
-            pool=pool,
-            fetcher=fetcher,
-            writer=writer,
-            plan=plan,
-            archive=archive,
-            shard=cfg.shard_parts(),
-        )
+        deps = ScanDeps(pool, fetcher, writer, archive)
+        scanner = UzumScanner(cfg.uzum, deps, plan=plan, shard=cfg.shard_parts())
         st = scanner.stats
 
         def draw(final: bool = False) -> None:

@@ -20,6 +20,7 @@ from marketplaced.archive import Archive
 from marketplaced.config import Config, DatabaseConfig
 from marketplaced.download import download_uzum, process_raw_uzum
 from marketplaced.http import decode_json
+from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.simulator.faults import DEEPNEST_LEVELS, FaultProfile
 from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, build_uzum_app
@@ -53,10 +54,7 @@ async def scan(
     async with pipeline(cfg, pool) as (fetcher, writer):
         scanner = UzumScanner(
             cfg.uzum,
-            pool=pool,
-            fetcher=fetcher,
-            writer=writer,
-            archive=archive,
+            ScanDeps(pool, fetcher, writer, archive),
             plan=ScanPlan(start_id=start, stop_id=stop, continuous=False),
         )
         await scanner.run()
@@ -261,7 +259,7 @@ async def test_cycle_finished_logs_each_cycles_own_figures(
     cfg = fast(url, first_id=1, max_id=50, frontier_misses=100)  # frontier = max_id
     found = len([i for i in range(1, 51) if sim.catalogue.exists(i)])
     async with pipeline(cfg, pool) as (fetcher, writer):
-        scanner = UzumScanner(cfg.uzum, pool=pool, fetcher=fetcher, writer=writer)
+        scanner = UzumScanner(cfg.uzum, ScanDeps(pool, fetcher, writer))
         with structlog.testing.capture_logs() as logs:
             await _until_cycle(scanner, 3)
     cycles = [e for e in logs if e["event"] == "cycle_finished"]

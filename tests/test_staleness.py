@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from marketplaced.checkpoint import LiveState
 from marketplaced.config import DatabaseConfig
 from marketplaced.jobs import health
-from marketplaced.platforms.base import ScannerStats
+from marketplaced.platforms.base import ScanDeps, ScannerStats
 from marketplaced.platforms.uzum.scanner import UzumScanner
 from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, build_uzum_app
 from marketplaced.web.app import WebDeps, create_app
@@ -137,7 +137,7 @@ async def test_a_real_scanner_idle_between_cycles_is_not_stale(
     cfg = scan_config(url, frontier_misses=50, max_id=100_000, cycle_pause_s=3600.0)
     shift = [0.0]
     async with pipeline(cfg, pool) as (fetcher, writer):
-        scanner = UzumScanner(cfg.uzum, pool=pool, fetcher=fetcher, writer=writer)
+        scanner = UzumScanner(cfg.uzum, ScanDeps(pool, fetcher, writer))
         stats: Any = scanner.stats
         stats.clock = lambda: time.monotonic() + shift[0]
         task = asyncio.create_task(scanner.run())

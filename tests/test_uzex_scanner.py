@@ -26,6 +26,7 @@ from marketplaced.config import DatabaseConfig, UzexConfig, WriterConfig
 from marketplaced.errors import UpstreamBlockedError
 from marketplaced.http import Fetcher, HostPolicy
 from marketplaced.platforms import uzex
+from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzex.active import ActiveScanner
 from marketplaced.platforms.uzex.client import UserAgentRejectedError, classify, host_policies
 from marketplaced.platforms.uzex.completed import CompletedScanner
@@ -133,14 +134,14 @@ class Runtime:
     cfg: UzexConfig
 
     def completed(
-        self, lot_type: LotType, plan: UzexPlan = ONE_SHOT, **kw: Any
+        self, lot_type: LotType, plan: UzexPlan = ONE_SHOT, archive: Archive | None = None
     ) -> CompletedScanner:
-        deps = {"pool": self.pool, "fetcher": self.fetcher, "writer": self.writer}
-        return CompletedScanner(self.cfg, lot_type, plan=plan, **deps, **kw)
+        deps = ScanDeps(self.pool, self.fetcher, self.writer, archive)
+        return CompletedScanner(self.cfg, lot_type, deps, plan=plan)
 
     def active(self, lot_type: LotType, plan: UzexPlan = ONE_SHOT) -> ActiveScanner:
-        deps = {"pool": self.pool, "fetcher": self.fetcher, "writer": self.writer}
-        return ActiveScanner(self.cfg, lot_type, plan=plan, **deps)
+        deps = ScanDeps(self.pool, self.fetcher, self.writer)
+        return ActiveScanner(self.cfg, lot_type, deps, plan=plan)
 
     async def scan_everything(self) -> list[UzexScanner]:
         """One pass ("until idle") of every completed and active scanner, daemon cursors."""
@@ -477,12 +478,12 @@ async def test_reference_lists_are_refreshed_once_per_interval(
     pool: asyncpg.Pool, upstream: Upstream
 ) -> None:
     async with runtime(pool, uzex_config(upstream.origin)) as rt:
-        deps = {"pool": pool, "fetcher": rt.fetcher, "writer": rt.writer}
-        await ReferenceScanner(rt.cfg, plan=ONE_SHOT, **deps).run()
+        deps = ScanDeps(pool, rt.fetcher, rt.writer)
+        await ReferenceScanner(rt.cfg, deps, plan=ONE_SHOT).run()
         assert await pool.fetchval("SELECT count(*) FROM uzex_regions") == len(REGIONS)
         assert await pool.fetchval("SELECT count(*) FROM uzex_categories") == len(CATEGORIES)
         # a restarted daemon does not ask again before the interval is over
-        again = ReferenceScanner(rt.cfg, **deps)
+        again = ReferenceScanner(rt.cfg, deps)
         task = asyncio.create_task(again.run())
         await until(lambda: again.stats.state == "idle")
         task.cancel()
@@ -497,8 +498,8 @@ async def test_a_failed_reference_refresh_is_retried_not_recorded_as_done(
     sim = upstream.sim
     sim.faults = dataclasses.replace(sim.faults, down_hosts=frozenset({"trade"}))
     async with runtime(pool, uzex_config(upstream.origin, cycle_pause_s=0.05)) as rt:
-        deps = {"pool": pool, "fetcher": rt.fetcher, "writer": rt.writer}
-        scanner = ReferenceScanner(rt.cfg, **deps)
+        deps = ScanDeps(pool, rt.fetcher, rt.writer)
+        scanner = ReferenceScanner(rt.cfg, deps)
         task = asyncio.create_task(scanner.run())
         try:
             # both lists failed: asked again (with backoff), not 24 h later

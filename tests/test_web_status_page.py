@@ -26,6 +26,7 @@ from marketplaced import config, db, platforms
 from marketplaced.checkpoint import due_dead_letters
 from marketplaced.config import DatabaseConfig
 from marketplaced.errors import ConfigError
+from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzex.completed import CompletedScanner
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.simulator.uzex import UzexCatalogue, UzexSimulator, add_uzex_routes
@@ -385,7 +386,7 @@ async def test_a_paused_uzum_scanner_holds_every_worker_and_loses_no_id(
     cfg = scan_config(str(server.make_url("")).rstrip("/"), concurrency=4)
     async with pipeline(cfg, pool) as (fetcher, writer):
         plan = ScanPlan(start_id=1, stop_id=300, continuous=False)
-        scanner = UzumScanner(cfg.uzum, pool=pool, fetcher=fetcher, writer=writer, plan=plan)
+        scanner = UzumScanner(cfg.uzum, ScanDeps(pool, fetcher, writer), plan=plan)
         task = asyncio.create_task(scanner.run())
         await until(lambda: scanner is not None and scanner.gate.waiting == 4)
         held = len(seen)

@@ -12,6 +12,7 @@ import asyncpg
 from marketplaced import platforms
 from marketplaced.config import Config, UzumConfig, WriterConfig
 from marketplaced.http import Fetcher, HostStats
+from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.platforms.uzum.storage import MISSING_CHUNK, UzumSink
 from marketplaced.simulator.uzum import UzumCatalogue
@@ -57,9 +58,7 @@ async def scan_range_with_stats(
     async with pipeline(cfg, pool) as (fetcher, writer):
         scanner = UzumScanner(
             cfg.uzum,
-            pool=pool,
-            fetcher=fetcher,
-            writer=writer,
+            ScanDeps(pool, fetcher, writer),
             plan=ScanPlan(start_id=start, stop_id=stop, continuous=False),
         )
         await scanner.run()

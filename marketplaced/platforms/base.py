@@ -15,12 +15,13 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import asyncpg
 
+from marketplaced.archive import Archive
 from marketplaced.config import Config
 from marketplaced.http import Fetcher, HostPolicy
 from marketplaced.writer import Sink, Writer
@@ -182,6 +183,25 @@ class PauseGate:
             await self._open.wait()
         finally:
             self.waiting -= 1
+
+
+@dataclass(frozen=True, slots=True)
+class ScanDeps:
+    """What a scanner is handed by its owner (the daemon or a one-shot command).
+
+    The owner creates and closes every one of these; a scanner only uses them. One value
+    instead of the same keywords on every scanner's constructor, so a new shared resource is
+    added here once.
+    """
+
+    pool: asyncpg.Pool
+    fetcher: Fetcher
+    writer: Writer
+    #: where this scanner's raw responses go; None when archiving is off
+    archive: Archive | None = None
+
+    def with_archive(self, archive: Archive | None) -> ScanDeps:
+        return replace(self, archive=archive)
 
 
 class Scanner(Protocol):

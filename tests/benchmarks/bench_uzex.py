@@ -30,6 +30,7 @@ from aiohttp import web  # noqa: E402
 from marketplaced import config, db  # noqa: E402
 from marketplaced.config import WriterConfig  # noqa: E402
 from marketplaced.http import Fetcher, HostPolicy  # noqa: E402
+from marketplaced.platforms.base import ScanDeps  # noqa: E402
 from marketplaced.platforms.uzex.active import ActiveScanner  # noqa: E402
 from marketplaced.platforms.uzex.client import host_policies  # noqa: E402
 from marketplaced.platforms.uzex.completed import CompletedScanner  # noqa: E402
@@ -112,20 +113,19 @@ async def main(scale: int) -> None:
         policy = HostPolicy(rps=0, concurrency=CONCURRENCY, timeout_s=30.0)
         print(f"simulator: {SIZES} x{scale}; page size {ucfg.page_size}; {CONCURRENCY} in flight")
         async with Fetcher(policy, host_policies(ucfg)) as fetcher:
-            deps = {"pool": pool, "fetcher": fetcher, "writer": writer}
+            deps = ScanDeps(pool, fetcher, writer)
             one_shot = UzexPlan(continuous=False)
             for lot_type in LOT_TYPES:
-                scanner = CompletedScanner(ucfg, lot_type, plan=one_shot, **deps)
+                scanner = CompletedScanner(ucfg, lot_type, deps, plan=one_shot)
                 await _measure(f"{lot_type} completed", [scanner], writer)
             await pool.execute("TRUNCATE uzex_lots, uzex_lot_items, uzex_parties, uzex_products")
             await pool.execute("TRUNCATE uzex_lot_status_history, scan_cursors")
             every: list[UzexScanner] = [
-                CompletedScanner(ucfg, t, plan=one_shot, **deps) for t in LOT_TYPES
+                CompletedScanner(ucfg, t, deps, plan=one_shot) for t in LOT_TYPES
             ]
             await _measure("all completed at once", every, writer)
             active: list[UzexScanner] = [
-                ActiveScanner(ucfg, t, plan=one_shot, **deps)
-                for t in ("auction", "shop", "national")
+                ActiveScanner(ucfg, t, deps, plan=one_shot) for t in ("auction", "shop", "national")
             ]
             await _measure("active (3 types)", active, writer)
         writer_task.cancel()

@@ -21,6 +21,7 @@ from marketplaced import archive as archive_mod
 from marketplaced.archive import Archive
 from marketplaced.config import Config
 from marketplaced.http import Fetcher, HostPolicy
+from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzex import client
 from marketplaced.platforms.uzex.active import ActiveScanner
 from marketplaced.platforms.uzex.completed import CompletedScanner
@@ -93,20 +94,11 @@ def build_scanners(
         ("shop", ucfg.shop_active),
         ("national", ucfg.national_active),
     ]
+    deps = ScanDeps(pool, fetcher, writer)
     scanners: list[UzexScanner] = [
-        CompletedScanner(ucfg, t, pool=pool, fetcher=fetcher, writer=writer, archive=archive(t))
-        for t, on in completed
-        if on
+        CompletedScanner(ucfg, t, deps.with_archive(archive(t))) for t, on in completed if on
     ]
-    scanners += [
-        ActiveScanner(ucfg, t, pool=pool, fetcher=fetcher, writer=writer, archive=archive(t))
-        for t, on in active
-        if on
-    ]
+    scanners += [ActiveScanner(ucfg, t, deps.with_archive(archive(t))) for t, on in active if on]
     if ucfg.reference:
-        scanners.append(
-            ReferenceScanner(
-                ucfg, pool=pool, fetcher=fetcher, writer=writer, archive=archive("reference")
-            )
-        )
+        scanners.append(ReferenceScanner(ucfg, deps.with_archive(archive("reference"))))
     return scanners

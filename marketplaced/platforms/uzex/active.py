@@ -16,17 +16,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import asyncpg
-
-from marketplaced.archive import Archive
 from marketplaced.config import UzexConfig
-from marketplaced.http import Fetcher
+from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzex.parser import PageResult, parse_active_lots, parse_lot_detail
 from marketplaced.platforms.uzex.records import LotRecord, LotType
 from marketplaced.platforms.uzex.scanner import UzexPlan, UzexScanner
 from marketplaced.platforms.uzex.storage import UzexPage, scope
 from marketplaced.platforms.uzex.walk import Walk
-from marketplaced.writer import Writer
 
 
 def _auction_detail(lot_id: int, data: object) -> PageResult:
@@ -40,11 +36,8 @@ class ActiveScanner(UzexScanner):
         self,
         cfg: UzexConfig,
         lot_type: LotType,
+        deps: ScanDeps,
         *,
-        pool: asyncpg.Pool,
-        fetcher: Fetcher,
-        writer: Writer,
-        archive: Archive | None = None,
         plan: UzexPlan | None = None,
     ) -> None:
         if lot_type == "etender":
@@ -52,12 +45,9 @@ class ActiveScanner(UzexScanner):
         self.lot_type = lot_type
         super().__init__(
             cfg,
+            deps,
             name=f"uzex.{lot_type}.active",
             scope=scope(lot_type),
-            pool=pool,
-            fetcher=fetcher,
-            writer=writer,
-            archive=archive,
             plan=plan,
         )
 

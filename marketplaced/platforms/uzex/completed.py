@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from marketplaced.archive import Archive
 from marketplaced.config import UzexConfig
-from marketplaced.http import Fetcher, JsonResponse
+from marketplaced.http import JsonResponse
+from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzex.parser import (
     PageResult,
     parse_completed_deals,
@@ -36,7 +36,6 @@ from marketplaced.platforms.uzex.records import LotItemRecord, LotType
 from marketplaced.platforms.uzex.scanner import UzexPlan, UzexScanner
 from marketplaced.platforms.uzex.storage import UzexPage, scope
 from marketplaced.platforms.uzex.walk import CompletedWalks, Walk, reaches
-from marketplaced.writer import Writer
 
 #: dead-lettered lots retried per cycle at most: a long outage must not make one cycle endless
 _DEAD_LETTER_BATCH = 1000
@@ -70,11 +69,8 @@ class CompletedScanner(UzexScanner):
         self,
         cfg: UzexConfig,
         lot_type: LotType,
+        deps: ScanDeps,
         *,
-        pool: asyncpg.Pool,
-        fetcher: Fetcher,
-        writer: Writer,
-        archive: Archive | None = None,
         plan: UzexPlan | None = None,
     ) -> None:
         self.lot_type = lot_type
@@ -82,12 +78,9 @@ class CompletedScanner(UzexScanner):
         name = f"uzex.{lot_type}." + ("download" if own_cursor else "completed")
         super().__init__(
             cfg,
+            deps,
             name=name,
             scope=scope(lot_type),
-            pool=pool,
-            fetcher=fetcher,
-            writer=writer,
-            archive=archive,
             plan=plan,
         )
         self.walks = CompletedWalks()

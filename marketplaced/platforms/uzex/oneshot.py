@@ -19,6 +19,7 @@ from marketplaced import rawbody
 from marketplaced.checkpoint import ParseFailure
 from marketplaced.config import Config
 from marketplaced.errors import ParseError
+from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzex import parser
 from marketplaced.platforms.uzex.completed import CompletedScanner
 from marketplaced.platforms.uzex.records import LOT_TYPES, LotStatus, LotType
@@ -67,10 +68,7 @@ async def download(
         scanner = CompletedScanner(
             cfg.uzex,
             lot_type,
-            pool=pool,
-            fetcher=fetcher,
-            writer=writer,
-            archive=archive,
+            ScanDeps(pool, fetcher, writer, archive),
             plan=UzexPlan(continuous=False, target=target, own_cursor=True),
         )
         st = scanner.stats

@@ -14,14 +14,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
-
-from marketplaced.archive import Archive
 from marketplaced.config import UzexConfig
-from marketplaced.http import Fetcher, JsonResponse
+from marketplaced.http import JsonResponse
+from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzex.parser import ReferenceResult, parse_categories, parse_regions
 from marketplaced.platforms.uzex.scanner import UzexPlan, UzexScanner, failure_reason
-from marketplaced.writer import Writer
 
 NAME = "uzex.reference"
 SCOPE = "uzex.reference"
@@ -33,21 +30,15 @@ class ReferenceScanner(UzexScanner):
     def __init__(
         self,
         cfg: UzexConfig,
+        deps: ScanDeps,
         *,
-        pool: asyncpg.Pool,
-        fetcher: Fetcher,
-        writer: Writer,
-        archive: Archive | None = None,
         plan: UzexPlan | None = None,
     ) -> None:
         super().__init__(
             cfg,
+            deps,
             name=NAME,
             scope=SCOPE,
-            pool=pool,
-            fetcher=fetcher,
-            writer=writer,
-            archive=archive,
             plan=plan,
         )
         self.refreshed_at = 0.0  # wall clock of the last complete refresh

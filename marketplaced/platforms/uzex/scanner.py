@@ -21,10 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
-
 from marketplaced import log
-from marketplaced.archive import Archive
 from marketplaced.checkpoint import (
     Cursor,
     CursorMark,
@@ -35,12 +32,11 @@ from marketplaced.checkpoint import (
 )
 from marketplaced.config import UzexConfig
 from marketplaced.errors import FetchError, InvalidJsonError, ParseError, UpstreamBlockedError
-from marketplaced.http import NOT_FOUND, Fetcher, JsonResponse
-from marketplaced.platforms.base import PauseGate, ScannerStats
+from marketplaced.http import NOT_FOUND, JsonResponse
+from marketplaced.platforms.base import PauseGate, ScanDeps, ScannerStats
 from marketplaced.platforms.dbwait import patiently
 from marketplaced.platforms.uzex.client import UserAgentRejectedError, UzexClient
 from marketplaced.platforms.uzex.parser import PageResult
-from marketplaced.writer import Writer
 
 #: answers that retrying cannot fix: the lot type waits (continuous) or stops (one-shot)
 BLOCKS = (UpstreamBlockedError, UserAgentRejectedError)
@@ -98,13 +94,10 @@ class UzexScanner:
     def __init__(
         self,
         cfg: UzexConfig,
+        deps: ScanDeps,
         *,
         name: str,
         scope: str,
-        pool: asyncpg.Pool,
-        fetcher: Fetcher,
-        writer: Writer,
-        archive: Archive | None = None,
         plan: UzexPlan | None = None,
     ) -> None:
         self.name = name
@@ -115,10 +108,10 @@ class UzexScanner:
         self.plan = plan or UzexPlan()
         self.stats = UzexScannerStats()
         self.gate = PauseGate(self.stats)
-        self.archive = archive
-        self._pool = pool
-        self._fetcher = fetcher
-        self._writer = writer
+        self.archive = deps.archive
+        self._pool = deps.pool
+        self._fetcher = deps.fetcher
+        self._writer = deps.writer
         self._client_for: tuple[UzexConfig, UzexClient] | None = None
         self._cycle_started_at = datetime.now(UTC)
         self._log = log.get(__name__, scanner=self.name, platform="uzex")

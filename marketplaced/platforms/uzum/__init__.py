@@ -17,6 +17,7 @@ import asyncpg
 from marketplaced import archive as archive_mod
 from marketplaced.config import Config
 from marketplaced.http import Fetcher, HostPolicy
+from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.platforms.uzum.storage import UzumSink
 from marketplaced.writer import Sink, Writer
@@ -73,12 +74,5 @@ def build_scanners(
     if archive_root is not None:
         archive = archive_mod.for_config(cfg.archive, archive_root, "uzum", "product")
     return [
-        UzumScanner(
-            cfg.uzum,
-            pool=pool,
-            fetcher=fetcher,
-            writer=writer,
-            archive=archive,
-            shard=cfg.shard_parts(),
-        )
+        UzumScanner(cfg.uzum, ScanDeps(pool, fetcher, writer, archive), shard=cfg.shard_parts())
     ]

@@ -24,8 +24,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import asyncpg
-
 from marketplaced import log
 from marketplaced.archive import Archive
 from marketplaced.checkpoint import (
@@ -37,14 +35,13 @@ from marketplaced.checkpoint import (
 )
 from marketplaced.config import UzumConfig
 from marketplaced.errors import FetchError, InvalidJsonError, ParseError
-from marketplaced.http import Fetcher, JsonResponse
-from marketplaced.platforms.base import PauseGate, ScannerStats
+from marketplaced.http import JsonResponse
+from marketplaced.platforms.base import PauseGate, ScanDeps, ScannerStats
 from marketplaced.platforms.dbwait import patiently
 from marketplaced.platforms.uzum.coverage import first_shard_id
 from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import ProductSnapshot
 from marketplaced.platforms.uzum.storage import SCOPE
-from marketplaced.writer import Writer
 
 #: answers to one request for an id whose 200 answers are empty: an empty body for a live
 #: product is a transient fault (upstream hiccup, stale session) that a fresh request usually
@@ -66,19 +63,16 @@ class UzumScanner:
     def __init__(
         self,
         cfg: UzumConfig,
+        deps: ScanDeps,
         *,
-        pool: asyncpg.Pool,
-        fetcher: Fetcher,
-        writer: Writer,
-        archive: Archive | None = None,
         plan: ScanPlan | None = None,
         shard: tuple[int, int] = (1, 1),
     ) -> None:
         self.cfg = cfg
-        self._pool = pool
-        self._fetcher = fetcher
-        self._writer = writer
-        self._archive = archive
+        self._pool = deps.pool
+        self._fetcher = deps.fetcher
+        self._writer = deps.writer
+        self._archive = deps.archive
         self.plan = plan or ScanPlan()
         self._k, self._n = shard
         # a one-shot download keeps its own cursor so it never moves the daemon's
