@@ -321,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("file")
     r.add_argument("--force", action="store_true", help="replace a non-empty database")
     sh = add("db-shell", cmd_db_shell, "psql with the configured credentials")
-    sh.add_argument("psql_args", nargs=argparse.REMAINDER, help="passed to psql")
+    sh.add_argument("psql_args", nargs=argparse.REMAINDER, help="passed to psql as they are")
     jb = add("jobs", cmd_jobs, "list the scheduled jobs, or run one now")
     jb.add_argument("action", choices=["list", "run"])
     jb.add_argument("name", nargs="?", help="job to run (analytics, alerts, health, …)")
@@ -399,8 +399,20 @@ def build_parser() -> argparse.ArgumentParser:
 _NO_CONFIG = {"simulate"}
 
 
+def _parse(argv: list[str]) -> argparse.Namespace:
+    """Everything after `db-shell` belongs to psql, options included: argparse's REMAINDER
+    stops at the first option-like word (`db-shell -c 'select 1'` was "unrecognized")."""
+    if "db-shell" in argv:
+        cut = argv.index("db-shell") + 1
+        if all(a.startswith("-") for a in argv[: cut - 1]):  # it is the command, not a value
+            args = build_parser().parse_args(argv[:cut])
+            args.psql_args = argv[cut:]
+            return args
+    return build_parser().parse_args(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = _parse(sys.argv[1:] if argv is None else argv)
     cfg: Config | None = None
     if args.command not in _NO_CONFIG:
         try:

@@ -7,9 +7,9 @@ pool and (best-effort) Redis of their own for one command.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 import redis.asyncio as aioredis
 
@@ -24,6 +24,14 @@ from marketplaced.jobs.service import JobContext, build_specs, notifier_of, utc_
 async def _cli_context(cfg: Config) -> tuple[JobContext, Callable[[], Awaitable[None]]]:
     """A pool and (best-effort) Redis for one command, and the coroutine that closes them."""
     pool = await db.create_pool(cfg.database, wait_s=10)
+    try:
+        async with pool.acquire() as conn:
+            # an unmigrated database is a clear SchemaError ("run marketplaced migrate"), not
+            # a traceback from the first query on a missing job_runs table
+            await db.check_schema(conn)
+    except BaseException:
+        await pool.close()
+        raise
     # 5 s: a CLI command should say "Redis down" quickly rather than hang
     client = aioredis.Redis(
         host=cfg.redis.host, port=cfg.redis.port, db=cfg.redis.db, socket_timeout=5
@@ -47,6 +55,8 @@ async def list_command(cfg: Config, out: TextIO) -> int:
         await close()
     tz = triggers.timezone(cfg.jobs.timezone)
     now = datetime.now(tz)
+    # every time in one zone, named: the scheduler's (next slots used to print in UTC)
+    out.write(f"times in {cfg.jobs.timezone}\n")
     for spec in specs:
         run = last.get(spec.name)
         if triggers.interval_s(spec.schedule) is not None:
@@ -58,7 +68,7 @@ async def list_command(cfg: Config, out: TextIO) -> int:
             last_text = f"{run.started_at.astimezone(tz):%Y-%m-%d %H:%M} {run.outcome}"
             last_text += f" rows={run.rows}" if run.rows is not None else ""
             last_text += f" error={run.error}" if run.error else ""
-        next_text = f"{max(nxt, now):%Y-%m-%d %H:%M}" if nxt else "-"
+        next_text = f"{max(nxt, now).astimezone(tz):%Y-%m-%d %H:%M}" if nxt else "-"
         out.write(f"{spec.name:<14} {spec.schedule:<12} next {next_text}  last {last_text}\n")
     return 0
 
@@ -90,8 +100,19 @@ async def run_command(
     finally:
         await close()
     error = f": {record.error}" if record.error else ""
-    out.write(f"{name}: {record.outcome} (run {record.id}, rows {record.rows}){error}\n")
+    rows = f", rows {record.rows}" if record.rows is not None else ""
+    out.write(f"{name}: {record.outcome} (run {record.id}{rows}){error}\n")
+    if name == "health" and record.outcome == "ok":
+        # the run went fine; what it found is the answer the operator asked for
+        return _health_verdict(ctx.health, out)
     return 0 if record.outcome == "ok" else 1
+
+
+def _health_verdict(result: Mapping[str, Any], out: TextIO) -> int:
+    out.write(f"health: {'ok' if result.get('ok') else 'FAILING'}\n")
+    for check, c in (result.get("checks") or {}).items():
+        out.write(f"  {check:<17} {'ok' if c['ok'] else 'FAILING':<8} {c['detail']}\n")
+    return 0 if result.get("ok") else 1
 
 
 def _recompute(ctx: JobContext, days: list[date]) -> Callable[[], Awaitable[int]]:
