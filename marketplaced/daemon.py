@@ -30,13 +30,13 @@ from aiohttp import web
 from marketplaced import config as config_mod
 from marketplaced import db, log, platforms, reloadable
 from marketplaced.archive import Archive
-from marketplaced.checkpoint import LiveState
 from marketplaced.config import Config
 from marketplaced.errors import ConfigError, MarketplacedError
 from marketplaced.http import Fetcher
 from marketplaced.jobs.health import HealthInputs
 from marketplaced.jobs.scheduler import JobScheduler
 from marketplaced.jobs.service import Jobs
+from marketplaced.live_state import LiveState
 from marketplaced.platforms.base import Scanner
 from marketplaced.platforms.uzum.coverage import scan_warnings
 from marketplaced.redis_client import connect_redis

@@ -1,7 +1,7 @@
 """`marketplaced status`: what the daemon of the configured database is doing, seen from outside.
 
 Live figures come from Redis, under the key prefix of the daemon that writes to this database
-(`checkpoint.live_prefix`): its heartbeat, scanners, writer and job schedule. Durable ones come
+(`live_state.live_prefix`): its heartbeat, scanners, writer and job schedule. Durable ones come
 from PostgreSQL: cursors, dead letters, the last run of every job. Whether the daemon runs is
 judged by the age of its heartbeat, never by whether its keys still exist: they outlive a
 killed daemon by their TTL. The exit status follows the LSB convention `systemctl status` uses
@@ -20,9 +20,9 @@ from typing import Any
 import asyncpg
 
 from marketplaced import db
-from marketplaced.checkpoint import LiveState, heartbeat_limit_s, live_prefix
 from marketplaced.config import Config
 from marketplaced.errors import DatabaseError
+from marketplaced.live_state import LiveState, heartbeat_limit_s, live_prefix
 from marketplaced.redis_client import connect_redis
 
 EXIT_RUNNING, EXIT_NOT_RUNNING, EXIT_UNKNOWN = 0, 3, 4

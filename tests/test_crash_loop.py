@@ -12,10 +12,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from marketplaced import supervisor as sup
-from marketplaced.checkpoint import LiveState
 from marketplaced.cli import cmd_status
 from marketplaced.config import DatabaseConfig
 from marketplaced.daemon import Daemon
+from marketplaced.live_state import LiveState
 from marketplaced.supervisor import Supervisor
 from marketplaced.web.daemon_interface import service_status
 from tests import test_web_pages as pages

@@ -15,9 +15,9 @@ import asyncpg
 import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 
-from marketplaced.checkpoint import LiveState
 from marketplaced.config import DatabaseConfig
 from marketplaced.jobs import health
+from marketplaced.live_state import LiveState
 from marketplaced.platforms.base import ScanDeps, ScannerStats
 from marketplaced.platforms.uzum.scanner import UzumScanner
 from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, build_uzum_app

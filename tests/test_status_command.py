@@ -17,9 +17,9 @@ import pytest
 import redis.asyncio as aioredis
 
 from marketplaced import report
-from marketplaced.checkpoint import LiveState, heartbeat_limit_s
 from marketplaced.config import Config, DatabaseConfig
 from marketplaced.jobs import triggers
+from marketplaced.live_state import LiveState, heartbeat_limit_s
 
 from .conftest import base_config
 from .daemon_harness import DaemonProcess

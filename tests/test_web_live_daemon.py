@@ -12,10 +12,11 @@ import asyncpg
 import pytest
 from aiohttp import web
 
-from marketplaced.checkpoint import CheckpointSink, DeadLetter, LiveState, due_dead_letters
+from marketplaced.checkpoint import CheckpointSink, DeadLetter, due_dead_letters
 from marketplaced.config import WriterConfig
 from marketplaced.http import Fetcher
 from marketplaced.jobs.scheduler import JobScheduler
+from marketplaced.live_state import LiveState
 from marketplaced.platforms.base import PauseGate, ScannerStats
 from marketplaced.simulator.uzex import UzexCatalogue, UzexFaults, UzexSimulator, add_uzex_routes
 from marketplaced.supervisor import ServiceState, Supervisor

@@ -14,11 +14,11 @@ from typing import Any, TextIO
 import redis.asyncio as aioredis
 
 from marketplaced import db
-from marketplaced.checkpoint import LiveState
 from marketplaced.config import Config
 from marketplaced.jobs import analytics, oneoff, triggers
 from marketplaced.jobs.scheduler import UnknownJobError, last_runs, run_job
 from marketplaced.jobs.service import JobContext, build_specs, notifier_of, utc_now
+from marketplaced.live_state import LiveState
 
 
 async def _cli_context(cfg: Config) -> tuple[JobContext, Callable[[], Awaitable[None]]]:

@@ -23,9 +23,9 @@ from typing import Any, TypedDict
 import asyncpg
 
 from marketplaced import log, platforms
-from marketplaced.checkpoint import LiveState
 from marketplaced.config import Config
 from marketplaced.jobs.state import load_state, save_state
+from marketplaced.live_state import LiveState
 
 _log = log.get(__name__)
 

@@ -18,13 +18,13 @@ from typing import Any
 import asyncpg
 
 from marketplaced import log
-from marketplaced.checkpoint import LiveState
 from marketplaced.config import Config
 from marketplaced.jobs import alerts, analytics, coverage, delivery, health, maintenance, triggers
 from marketplaced.jobs.health import HealthInputs
 from marketplaced.jobs.notify import AppriseNotifier, split_urls
 from marketplaced.jobs.rules import parse_rules
 from marketplaced.jobs.scheduler import JobScheduler, JobSpec, RunRecord
+from marketplaced.live_state import LiveState
 
 _log = log.get(__name__)
 

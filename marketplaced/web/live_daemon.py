@@ -15,9 +15,9 @@ from typing import Protocol
 
 import asyncpg
 
-from marketplaced.checkpoint import LiveState
 from marketplaced.http import Fetcher, HostStats
 from marketplaced.jobs.scheduler import JobScheduler, UnknownJobError
+from marketplaced.live_state import LiveState
 from marketplaced.platforms.base import Scanner
 from marketplaced.supervisor import Supervisor
 from marketplaced.web.daemon_interface import (
