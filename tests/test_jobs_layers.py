@@ -71,3 +71,22 @@ def test_class_names_say_which_one_they_are() -> None:
             if isinstance(node, ast.ClassDef):
                 where.setdefault(node.name, []).append(str(path.relative_to(PACKAGE)))
     assert {name: files for name, files in where.items() if len(files) > 1} == {}
+
+
+#: the configuration stack: the loader at the bottom, sections above it, the root on top
+_CONFIG_MODULES = ("config_loader.py", "config.py", "jobs/config.py", "jobs/triggers.py")
+
+
+def test_the_config_stack_needs_no_import_inside_a_function() -> None:
+    lazy = {
+        module: [name for name, nested in _imports(PACKAGE / module) if nested]
+        for module in _CONFIG_MODULES
+    }
+    assert {m: names for m, names in lazy.items() if names} == {}
+
+
+def test_the_jobs_sections_load_without_the_root_config_or_the_jobs_service() -> None:
+    loaded = _loaded_after("import marketplaced.jobs.config")
+    assert "marketplaced.config" not in loaded
+    heavy = {"marketplaced.jobs.service", "marketplaced.jobs.scheduler", "asyncpg", "apprise"}
+    assert heavy & loaded == set()

@@ -20,8 +20,8 @@ from typing import Any
 import asyncpg
 
 from marketplaced import commit_log, log
-from marketplaced.config import AlertsConfig
 from marketplaced.jobs import alerts_sql as q
+from marketplaced.jobs.config import AlertsConfig
 from marketplaced.jobs.rules import RuleSpec
 from marketplaced.jobs.state import load_state, save_state
 

@@ -24,10 +24,10 @@ from typing import Any
 import asyncpg
 
 from marketplaced import commit_log, log, partitions
-from marketplaced.config import JobsConfig
 from marketplaced.db import Conn
 from marketplaced.jobs import analytics_sql as q
 from marketplaced.jobs import coverage, triggers
+from marketplaced.jobs.config import JobsConfig
 from marketplaced.jobs.state import load_state, save_state
 
 _log = log.get(__name__)

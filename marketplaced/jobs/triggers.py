@@ -1,16 +1,15 @@
 """Job schedules as text: a 5-field crontab ("0 3 * * *") or an interval ("every 15m").
 
 Config stores schedules as strings so they stay readable in the TOML file; this module turns
-them into APScheduler 3.x triggers and checks them (with the time zone and the alert rules)
-when the configuration is loaded, so a typo is a clear config error, not a failure at 03:00.
+them into APScheduler 3.x triggers; the configuration (jobs/config.py) parses each one when
+the file is loaded, so a typo is a clear config error, not a failure at 03:00.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -66,31 +65,3 @@ def first_due(spec: str, tz: tzinfo, after: datetime) -> datetime | None:
         None, after + timedelta(microseconds=1)
     )
     return due
-
-
-def schedule_problems(section: str, obj: Any) -> list[str]:
-    """Messages for every schedule, time zone or rule in a config section that does not parse."""
-    problems: list[str] = []
-    tz: tzinfo = ZoneInfo("UTC")
-    if hasattr(obj, "timezone"):
-        try:
-            tz = timezone(obj.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.append(
-                f"'{section}.timezone' = {obj.timezone!r} is not a known time zone "
-                "(e.g. Asia/Tashkent, UTC)"
-            )
-    for name in type(obj).__dataclass_fields__:
-        if name.endswith("_schedule"):
-            try:
-                trigger(getattr(obj, name), tz)
-            except ValueError as exc:
-                problems.append(f"'{section}.{name}' = {getattr(obj, name)!r}: {exc}")
-    if hasattr(obj, "rules"):
-        from marketplaced.jobs.rules import parse_rules
-
-        try:
-            parse_rules(obj.rules)
-        except ValueError as exc:
-            problems.append(f"'{section}.rules': {exc}")
-    return problems
