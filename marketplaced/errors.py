@@ -69,12 +69,6 @@ class TransportError(FetchError):
     kind = "transport"
 
 
-class CircuitOpenError(FetchError):
-    """The host's circuit breaker is open: requests are paused."""
-
-    kind = "circuit_open"
-
-
 class UpstreamBlockedError(FetchError):
     """The upstream demands something we will not provide (e.g. UZEX 'Not Valid')."""
 

@@ -21,8 +21,6 @@ from marketplaced.platforms.uzum.parser import (
     DESCRIPTION_MAX,
     TITLE_MAX,
     parse_product,
-    parse_root_categories,
-    parse_shop,
 )
 from marketplaced.platforms.uzum.records import CategoryRecord, Missing, ProductSnapshot
 from tests.helpers import recorded
@@ -535,96 +533,3 @@ def test_fuzz_only_parse_error_or_result() -> None:
         else:
             assert result.product_id == pid
     assert min(outcomes.values()) > 0, outcomes
-
-
-# --- root categories and shop ------------------------------------------------------------------
-
-
-def _node(cid: int, title: str, children: object, amount: int = 5) -> dict[str, Any]:
-    return {
-        "id": cid,
-        "title": title,
-        "productAmount": amount,
-        "adult": False,
-        "eco": False,
-        "path": [cid],
-        "children": children,
-    }
-
-
-def test_root_categories_flattened_with_parents() -> None:
-    tree = {
-        "payload": [
-            {
-                "id": 10020,
-                "title": "Elektronika",
-                "children": [
-                    _node(10044, "Smartfonlar", [_node(10398, "Aksessuarlar", [])]),
-                    _node(10129, "Televizorlar", None),
-                    _node(10044, "Smartfonlar (again)", []),
-                ],
-            },
-            {"id": 10012, "title": "Kiyim", "children": []},
-        ]
-    }
-    assert parse_root_categories(tree) == [
-        CategoryRecord(10020, "Elektronika", None, None),
-        CategoryRecord(10044, "Smartfonlar", 10020, 5),
-        CategoryRecord(10398, "Aksessuarlar", 10044, 5),
-        CategoryRecord(10129, "Televizorlar", 10020, 5),
-        CategoryRecord(10012, "Kiyim", None, None),
-    ]
-
-
-@pytest.mark.parametrize(
-    ("body", "reason"),
-    [
-        ([], "(body): expected dict, got list"),
-        ({"payload": None}, "payload: expected list, got null"),
-        (
-            {"payload": [{"id": 1, "title": "a", "children": [_node(2, "b", "x")]}]},
-            "payload[0].children[0].children: expected list, got str",
-        ),
-        ({"payload": [{"id": "1", "title": "a"}]}, "payload[0].id: expected int, got str"),
-    ],
-)
-def test_root_categories_malformed(body: object, reason: str) -> None:
-    with pytest.raises(ParseError) as caught:
-        parse_root_categories(body)
-    assert caught.value.reason == reason
-
-
-def test_root_categories_depth_limit() -> None:
-    node: dict[str, Any] = _node(100, "leaf", [])
-    for cid in range(99, 89, -1):
-        node = _node(cid, "level", [node])
-    with pytest.raises(ParseError, match="deeper than 10 levels"):
-        parse_root_categories({"payload": [node]})
-
-
-def test_shop() -> None:
-    seller = _data(_load(SMALL))["seller"]
-    seller["totalProducts"] = 41
-    record = parse_shop({"payload": seller})
-    assert (record.id, record.title, record.link, record.account_id) == (
-        74885,
-        "Aeris.uz",
-        "aeris",
-        12853488,
-    )
-    assert record.registration_date == datetime(2025, 6, 13, 7, 3, 46, 267000, tzinfo=UTC)
-
-
-@pytest.mark.parametrize(
-    ("body", "reason"),
-    [
-        (None, "(body): expected dict, got null"),
-        ({"payload": None}, "payload: expected dict, got null"),
-        ({"payload": {"id": 1, "title": 2}}, "payload.title: expected str, got int"),
-        ({"payload": {"id": -4, "title": "s"}}, "payload.id: -4 is not a valid id"),
-    ],
-)
-def test_shop_malformed(body: object, reason: str) -> None:
-    with pytest.raises(ParseError) as caught:
-        parse_shop(body)
-    assert caught.value.reason == reason

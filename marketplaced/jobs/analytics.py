@@ -216,8 +216,6 @@ def _count(status: str) -> int:
 
 
 # -- UZEX --------------------------------------------------------------------------------------
-_UZEX_PRESENT = """
-SELECT to_regclass('uzex_lots') IS NOT NULL AND to_regclass('uzex_lot_items') IS NOT NULL"""
 _UZEX_MONTHS = """
 SELECT DISTINCT date_trunc('month', deal_date AT TIME ZONE $1)::date AS month FROM uzex_lots
 WHERE status = 'completed' AND deal_date IS NOT NULL AND last_seen >= $2"""
@@ -263,9 +261,6 @@ SELECT $1, kind, inn, name, deals, total_cost, rank FROM (
 
 async def uzex_rollup(pool: asyncpg.Pool, settings: AnalyticsSettings, now: datetime) -> int:
     """Recompute the months with new or changed deals (and always this and last month)."""
-    if not await pool.fetchval(_UZEX_PRESENT):
-        _log.info("uzex_rollup_skipped", reason="the UZEX tables do not exist")
-        return 0
     state = await load_state(pool, "uzex_rollup")
     # the first run rolls up every month there is
     since = datetime.fromisoformat(state["since"]) if "since" in state else _EPOCH

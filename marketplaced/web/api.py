@@ -164,11 +164,6 @@ async def uzex_lots(request: web.Request) -> web.Response:
     async def build(_: web.Request, p: Params) -> ListQuery:
         return uzex_views.lots_query(p)
 
-    if not await uzex.tables_present(pool(request)):
-        params(request, uzex_views.LOT_PARAMS)
-        return _json(
-            {"items": [], "next_cursor": None, "next_offset": None, "note": "no UZEX data yet"}
-        )
     return await _list(request, uzex_views.LOT_PARAMS, build)
 
 
@@ -178,7 +173,7 @@ async def uzex_lot(request: web.Request) -> web.Response:
     if lot_type not in uzex.LOT_TYPES or not raw_id.isdigit() or len(raw_id) > 18:
         raise ParamError("expected /api/v1/uzex/lots/<auction|shop|national|etender>/<id>")
     db = pool(request)
-    row = await uzex.lot(db, lot_type, int(raw_id)) if await uzex.tables_present(db) else None
+    row = await uzex.lot(db, lot_type, int(raw_id))
     if row is None:
         raise web.HTTPNotFound(text=f"no {lot_type} lot {raw_id}")
     data = {k: json_value(v) for k, v in row.items() if k != "extra"}

@@ -263,20 +263,7 @@ LOT_ITEM = obj(
         "participants": null(INT),
     }
 )
-#: before the UZEX tables exist the lot list says so instead of paging
-LOTS_PAGE: Schema = {
-    "oneOf": [
-        page(LOT_ITEM),
-        obj(
-            {
-                "items": {"type": "array", "maxItems": 0},
-                "next_cursor": {"type": "null"},
-                "next_offset": {"type": "null"},
-                "note": STR,
-            }
-        ),
-    ]
-}
+LOTS_PAGE = page(LOT_ITEM)
 LOT = obj(
     {
         "lot_type": STR,

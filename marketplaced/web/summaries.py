@@ -41,10 +41,6 @@ ON CONFLICT (name) DO UPDATE SET refreshed_at = EXCLUDED.refreshed_at,
     duration_ms = EXCLUDED.duration_ms"""
 
 
-async def available(pool: asyncpg.Pool) -> bool:
-    return bool(await pool.fetchval("SELECT to_regclass('web_summary_refreshes') IS NOT NULL"))
-
-
 async def refresh(pool: asyncpg.Pool) -> dict[str, float]:
     """Recompute every summary; returns seconds per summary."""
     took: dict[str, float] = {}
@@ -85,12 +81,10 @@ class Refresher:
         await asyncio.sleep(min(FIRST_REFRESH_DELAY_S, interval_s))
         while True:
             try:
-                if await available(self._pool):
-                    took = await refresh(self._pool)
-                    _log.info(
-                        "web_summaries_refreshed",
-                        ms={k: round(v * 1000) for k, v in took.items()},
-                    )
+                took = await refresh(self._pool)
+                _log.info(
+                    "web_summaries_refreshed", ms={k: round(v * 1000) for k, v in took.items()}
+                )
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 _log.warning("web_summaries_refresh_failed", error=str(exc) or type(exc).__name__)
             await asyncio.sleep(interval_s)

@@ -34,6 +34,7 @@ from marketplaced.platforms.uzex.records import (
     RegionRecord,
     UzexCategoryRecord,
 )
+from marketplaced.text import clean_text
 
 TASHKENT = ZoneInfo("Asia/Tashkent")
 
@@ -86,16 +87,6 @@ class ReferenceResult(Generic[_R]):
 
 
 # --- value converters: None for null/empty, ParseError for garbage -------------------------
-
-
-def clean_text(value: str, cap: int) -> str:
-    """Drop NUL (PostgreSQL text cannot hold it), replace lone surrogates, cap the length."""
-    text = value.replace("\x00", "")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "replace").decode("utf-8")
-    return text[:cap]
 
 
 def to_text(value: object, cap: int = MAX_NAME_CHARS) -> str | None:

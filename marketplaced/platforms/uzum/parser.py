@@ -1,4 +1,4 @@
-"""Turn decoded Uzum Market payloads (product, root categories, shop) into typed records.
+"""Turn a decoded Uzum Market product payload into typed records.
 
 The fetcher hands over JSON that is already decoded; this module decides whether it is a
 product (`ProductSnapshot`), a "no product at this id" answer (`Missing`, recording the form
@@ -27,8 +27,9 @@ from marketplaced.platforms.uzum.records import (
     SellerRecord,
     SkuRecord,
 )
+from marketplaced.text import clean_text
 
-__all__ = ["parse_product", "parse_root_categories", "parse_shop"]
+__all__ = ["parse_product"]
 
 # Length caps. Real titles are under ~400 characters and real descriptions under ~30 kB; a value
 # far beyond that is junk or hostile, and storing it whole would bloat COPY batches, rows and the
@@ -89,26 +90,10 @@ def _unexpected(exc: Exception, entity_id: int | str | None) -> ParseError:
 # --- scalar checks -----------------------------------------------------------------------------
 
 
-def _clean(text: str, cap: int) -> str:
-    """Make a stranger's string storable: cap it, drop NUL (PostgreSQL text and jsonb cannot
-    hold it) and replace lone surrogates (JSON "\\ud800" escapes decode to them, and they cannot
-    be encoded as UTF-8). Other control characters are kept: they are legal in text."""
-    if len(text) > cap:
-        text = text[:cap]
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            text = text.encode("utf-8", "replace").decode("utf-8")
-    return text
-
-
 def _need_str(obj: dict[str, Any], key: str, cap: int) -> str:
     value = obj.get(key)
     if type(value) is str:
-        return _clean(value, cap)
+        return clean_text(value, cap)
     raise _Bad(key, _expected("str", value))
 
 
@@ -117,7 +102,7 @@ def _opt_str(obj: dict[str, Any], key: str, cap: int) -> str | None:
     if value is None:
         return None
     if type(value) is str:
-        return _clean(value, cap)
+        return clean_text(value, cap)
     raise _Bad(key, _expected("str", value))
 
 
@@ -227,7 +212,7 @@ def _strings(obj: dict[str, Any], key: str) -> tuple[str, ...]:
     for i, item in enumerate(items):
         if type(item) is not str:
             raise _Bad(f"{key}[{i}]", _expected("str", item))
-    return tuple([_clean(item, SHORT_MAX) for item in items])
+    return tuple([clean_text(item, SHORT_MAX) for item in items])
 
 
 # --- product -----------------------------------------------------------------------------------
@@ -378,7 +363,7 @@ def _badges(badges: list[Any]) -> tuple[str, ...]:
     texts = []
     for i, badge in enumerate(badges):
         if type(badge) is str:
-            texts.append(_clean(badge, SHORT_MAX))
+            texts.append(clean_text(badge, SHORT_MAX))
             continue
         try:
             text = _opt_str(_dict(badge, ""), "text", SHORT_MAX)
@@ -395,7 +380,7 @@ def _warranty(raw: object) -> str | None:
     if amount is None:
         return None
     if type(amount) is str:
-        return _clean(amount, SHORT_MAX)
+        return clean_text(amount, SHORT_MAX)
     if type(amount) is int or (type(amount) is float and math.isfinite(amount)):
         return str(int(amount)) if amount == int(amount) else str(amount)
     path = "warranty.amount" if type(raw) is dict else "warranty"
@@ -561,13 +546,13 @@ def _discount_badge(raw: object) -> str | None:
     if raw is None:
         return None
     if type(raw) is str:
-        return _clean(raw, SHORT_MAX)
+        return clean_text(raw, SHORT_MAX)
     if type(raw) is dict and type(raw.get("text")) is str:
-        return _clean(raw["text"], SHORT_MAX)
-    return _clean(json.dumps(raw, ensure_ascii=False, separators=_COMPACT), SHORT_MAX)
+        return clean_text(raw["text"], SHORT_MAX)
+    return clean_text(json.dumps(raw, ensure_ascii=False, separators=_COMPACT), SHORT_MAX)
 
 
-# --- seller and categories endpoints -----------------------------------------------------------
+# --- seller -----------------------------------------------------------------------------------
 
 
 def _seller(obj: dict[str, Any]) -> SellerRecord:
@@ -592,58 +577,3 @@ def _opt_seller(raw: object) -> SellerRecord | None:
         return _seller(_dict(raw, ""))
     except _Bad as bad:
         raise bad.under("seller") from None
-
-
-def parse_shop(data: object) -> SellerRecord:
-    """Parse `GET /api/shop/{link}`, whose `payload` is the seller object."""
-    try:
-        payload = _dict(_dict(data, "(body)").get("payload"), "payload")
-        try:
-            return _seller(payload)
-        except _Bad as bad:
-            raise bad.under("payload") from None
-    except _Bad as bad:
-        raise bad.to_error(None) from None
-    except Exception as exc:
-        raise _unexpected(exc, None) from exc
-
-
-def parse_root_categories(data: object) -> list[CategoryRecord]:
-    """Flatten `GET /api/main/root-categories` into records, parents before their children.
-
-    A category listed twice keeps its first place: the writer inserts one row per id.
-    """
-    try:
-        roots = _list_required(_dict(data, "(body)"), "payload")
-        return _flatten(roots)
-    except _Bad as bad:
-        raise bad.to_error("root-categories") from None
-    except Exception as exc:
-        raise _unexpected(exc, "root-categories") from exc
-
-
-def _flatten(roots: list[Any]) -> list[CategoryRecord]:
-    records: list[CategoryRecord] = []
-    seen: set[int] = set()
-    # (node, parent id, path, depth); an explicit stack, so depth is bounded without recursion
-    stack: list[tuple[object, int | None, str, int]] = [
-        (node, None, f"payload[{i}]", 0) for i, node in reversed(list(enumerate(roots)))
-    ]
-    while stack:
-        node, parent_id, where, depth = stack.pop()
-        if depth == CATEGORY_DEPTH_MAX:
-            raise _Bad(where, f"tree deeper than {CATEGORY_DEPTH_MAX} levels")
-        try:
-            obj = _dict(node, "")
-            cid, title, amount = _category_fields(obj)
-            children = _list(obj, "children")
-        except _Bad as bad:
-            raise bad.under(where) from None
-        if cid not in seen:
-            seen.add(cid)
-            records.append(
-                CategoryRecord(id=cid, title=title, parent_id=parent_id, product_amount=amount)
-            )
-        for j in range(len(children) - 1, -1, -1):
-            stack.append((children[j], cid, f"{where}.children[{j}]", depth + 1))
-    return records

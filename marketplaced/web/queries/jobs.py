@@ -49,14 +49,8 @@ DAY_SELLER_COLUMNS = (
 )
 
 
-async def has_table(pool: asyncpg.Pool, name: str) -> bool:
-    return bool(await pool.fetchval("SELECT to_regclass($1) IS NOT NULL", name))
-
-
 async def latest_day(pool: asyncpg.Pool) -> asyncpg.Record | None:
     """The newest day the analytics job computed, with its completeness."""
-    if not await has_table(pool, "analytics_days"):
-        return None
     return await pool.fetchrow(
         "SELECT day, complete, observed_pct, computed_at FROM analytics_days "
         "ORDER BY day DESC LIMIT 1"
@@ -77,8 +71,6 @@ def sellers_of_day(day: date, offset: int, limit: int) -> ListQuery:
 
 
 async def seller_days(pool: asyncpg.Pool, sid: int, since: date) -> list[asyncpg.Record]:
-    if not await has_table(pool, "analytics_seller_daily"):
-        return []
     return await pool.fetch(
         "SELECT day, revenue, orders, sales, quality FROM analytics_seller_daily "
         "WHERE seller_id = $1 AND day >= $2 ORDER BY day",
@@ -88,8 +80,6 @@ async def seller_days(pool: asyncpg.Pool, sid: int, since: date) -> list[asyncpg
 
 
 async def product_days(pool: asyncpg.Pool, pid: int, since: date) -> list[asyncpg.Record]:
-    if not await has_table(pool, "analytics_product_daily"):
-        return []
     return await pool.fetch(
         "SELECT day, orders, sales, revenue, sales_source, quality FROM analytics_product_daily "
         "WHERE product_id = $1 AND day >= $2 ORDER BY day",
@@ -197,8 +187,6 @@ class RecordedCheck:
 
 async def latest_health(pool: asyncpg.Pool) -> list[RecordedCheck]:
     """The checks of the newest health_checks row (empty before the first run)."""
-    if not await has_table(pool, "health_checks"):
-        return []
     row = await pool.fetchrow(
         "SELECT checked_at, checks FROM health_checks ORDER BY checked_at DESC LIMIT 1"
     )

@@ -97,10 +97,6 @@ def lot_list(f: LotFilter) -> ListQuery:
     return ListQuery(sql, tuple(w.args), LOT_COLUMNS, f.limit, keyset=("sort_key", "lot_id"))
 
 
-async def tables_present(pool: asyncpg.Pool) -> bool:
-    return bool(await pool.fetchval("SELECT to_regclass('uzex_lots') IS NOT NULL"))
-
-
 async def lot(pool: asyncpg.Pool, lot_type: str, lot_id: int) -> asyncpg.Record | None:
     return await pool.fetchrow(
         "SELECT * FROM uzex_lots WHERE lot_type = $1 AND lot_id = $2", lot_type, lot_id

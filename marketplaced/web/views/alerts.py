@@ -7,7 +7,7 @@ from aiohttp import web
 
 from marketplaced.web import param_spec as ps
 from marketplaced.web.queries import jobs
-from marketplaced.web.views.common import list_response, params, pool, render
+from marketplaced.web.views.common import list_response, params, pool
 
 ALERT_PARAMS = (
     ps.integer("rule", "alert rule id"),
@@ -26,8 +26,6 @@ async def alerts_page(request: web.Request) -> web.StreamResponse:
         p.limit(csv=request.path.endswith(".csv")),
     )
     db = pool(request)
-    if not await jobs.has_table(db, "alert_events"):
-        return await render(request, "no_data.html", {"title": "Alerts", "what": "alert"})
     ctx = {
         "title": "Alerts",
         "form": dict(request.rel_url.query),

@@ -61,15 +61,9 @@ def lots_query(p: Params, *, csv: bool = False) -> ListQuery:
     return uzex.lot_list(f)
 
 
-async def _no_data(request: web.Request, title: str) -> web.Response:
-    return await render(request, "no_data.html", {"title": title, "what": "UZEX lots"})
-
-
 async def lots_page(request: web.Request) -> web.StreamResponse:
     p = params(request, LOT_PARAMS)
     q = lots_query(p, csv=request.path.endswith(".csv"))
-    if not await uzex.tables_present(pool(request)):
-        return await _no_data(request, "UZEX lots")
     ctx = {
         "title": "UZEX lots",
         "form": dict(request.rel_url.query),
@@ -88,8 +82,6 @@ async def lot_page(request: web.Request) -> web.Response:
     if lot_type not in uzex.LOT_TYPES or not raw_id.isdigit() or len(raw_id) > 18:
         raise web.HTTPBadRequest(text="expected /uzex/lots/<auction|shop|national|etender>/<id>\n")
     db = pool(request)
-    if not await uzex.tables_present(db):
-        return await _no_data(request, "UZEX lot")
     row = await uzex.lot(db, lot_type, int(raw_id))
     if row is None:
         raise web.HTTPNotFound(text=f"no {lot_type} lot {raw_id} in the database\n")
@@ -110,8 +102,6 @@ async def party_page(request: web.Request) -> web.Response:
     if not inn.isdigit() or len(inn) not in (9, 14):
         raise web.HTTPBadRequest(text="expected a 9-digit INN or a 14-digit PINFL\n")
     db = pool(request)
-    if not await uzex.tables_present(db):
-        return await _no_data(request, f"UZEX {kind}")
     totals = await uzex.party_totals(db, kind, inn)
     types = [lot_type] if lot_type else [t["lot_type"] for t in totals]
     lots = {}
