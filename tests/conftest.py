@@ -11,48 +11,19 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
 
-from marketplaced import config as config_mod
 from marketplaced import db
-from marketplaced.config import Config, DatabaseConfig
+from marketplaced.config import DatabaseConfig
 from tests import browser_helpers
+from tests.helpers.settings import base_config, env_for_tests  # noqa: F401 (imported from here)
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load_env_file() -> None:
-    env_file = ROOT / ".env.test"
-    if not env_file.is_file():
-        return
-    for line in env_file.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            key, _, value = line.partition("=")
-            os.environ.setdefault(key.strip(), value.strip())
-
-
-_load_env_file()
-
-
-def env_for_tests() -> dict[str, str]:
-    """The environment a test config is built from: DB/Redis settings only, nothing else leaks."""
-    keys = ("DB_HOST", "DB_PORT", "DB_USER", "DB_PASSWORD", "REDIS_HOST", "REDIS_PORT", "REDIS_DB")
-    return {k: os.environ[k] for k in keys if k in os.environ}
-
-
-def base_config(**sections: dict[str, object]) -> Config:
-    """Defaults + test credentials + overrides per section (e.g. uzum={"rps": 0})."""
-    cfg = config_mod.load(env_for_tests(), path=None)
-    changes = {
-        name: dataclasses.replace(getattr(cfg, name), **vals) for name, vals in sections.items()
-    }
-    return dataclasses.replace(cfg, **changes)
+# the seeded dashboard database and client factory, offered to every web test module
+from tests.helpers.web import client, make_client, web_db  # noqa: F401
 
 
 def _admin_cfg() -> DatabaseConfig:
@@ -136,11 +107,11 @@ async def pool(fresh_db: DatabaseConfig) -> AsyncIterator[asyncpg.Pool]:
 @pytest.fixture
 async def redis_client() -> AsyncIterator[aioredis.Redis]:
     cfg = base_config().redis
-    client = aioredis.Redis(host=cfg.host, port=cfg.port, db=cfg.db)
-    await client.flushdb()
-    yield client
-    await client.flushdb()
-    await client.aclose()
+    r = aioredis.Redis(host=cfg.host, port=cfg.port, db=cfg.db)
+    await r.flushdb()
+    yield r
+    await r.flushdb()
+    await r.aclose()
 
 
 @pytest.fixture

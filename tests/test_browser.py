@@ -1,6 +1,6 @@
 """A real browser on the real dashboard: Debian's headless Chromium through chromedriver.
 
-The app serves the seeded database of test_web_pages on a loopback port; Chromium opens the
+The app serves the seeded database of tests/helpers/web.py on a loopback port; Chromium opens the
 status page and a product page, the test checks that the SVG charts and the tables render,
 that the console has no errors (a CSP violation is one), and saves screenshots under
 tests/artifacts/ for a person to look at.
@@ -17,13 +17,11 @@ import pytest
 from marketplaced import db
 from marketplaced.config import DatabaseConfig
 from marketplaced.web.app import WebDeps, create_app, start_site
-from tests import test_web_pages as pages
 from tests.browser_helpers import ARTIFACTS, free_port, visit
 from tests.conftest import base_config
-from tests.test_web_pages import static_status
+from tests.helpers.web import static_status
 
 # the seeded database of the page tests, for this module too
-web_db = pages.web_db
 
 pytestmark = pytest.mark.browser
 

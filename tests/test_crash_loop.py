@@ -18,13 +18,9 @@ from marketplaced.daemon import Daemon
 from marketplaced.live_state import LiveState
 from marketplaced.supervisor import Supervisor
 from marketplaced.web.daemon_interface import service_status
-from tests import test_web_pages as pages
-from tests.test_web_pages import ClientFactory, static_status
+from tests.helpers.web import ClientFactory, static_status
 
 from .conftest import base_config
-
-web_db = pages.web_db
-make_client = pages.make_client
 
 
 @pytest.fixture(autouse=True)

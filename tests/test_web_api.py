@@ -1,6 +1,6 @@
 """The JSON API, /healthz and /metrics through `aiohttp_client` against real rows.
 
-Shares the seed and the client factory of test_web_pages (its own seeded module database)."""
+Shares the seed and the client factory of tests/helpers/web.py (its own seeded module database)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from marketplaced import __version__
 from marketplaced.web.views.common import POOL
-from tests import test_web_pages as pages
-from tests.test_web_pages import ClientFactory, static_status
+from tests.helpers.web import ClientFactory, static_status
 
 # the seeded database and the client factory of the page tests, for this module too
-web_db = pages.web_db
-make_client = pages.make_client
-client = pages.client
 
 
 async def get_json(client: TestClient, url: str, status: int = 200) -> Any:

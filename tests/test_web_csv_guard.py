@@ -13,11 +13,7 @@ import pytest
 from marketplaced import db
 from marketplaced.config import DatabaseConfig
 from marketplaced.web.listing import cell
-from tests import test_web_pages as pages
-from tests.test_web_pages import ClientFactory
-
-web_db = pages.web_db
-make_client = pages.make_client
+from tests.helpers.web import ClientFactory
 
 #: product id → title that some spreadsheet evaluates (or could, after trimming/folding)
 HOSTILE = {

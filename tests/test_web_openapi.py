@@ -2,7 +2,8 @@
 route accepts is documented and nothing more, the documented bounds are the enforced ones, real
 answers match the documented schemas, and docs/api.md is the document's current rendering.
 
-Uses the seeded database and the client factory of test_web_pages (its own module database)."""
+Uses the seeded database and the client factory of tests/helpers/web.py (its own module
+database)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,6 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from marketplaced.web import openapi
-from tests import test_web_pages as pages
-
-web_db = pages.web_db
-make_client = pages.make_client
-client = pages.client
 
 DOCS_API = Path(__file__).resolve().parent.parent / "docs" / "api.md"
 #: path parameters of the seeded rows, so that each route answers 200 or a parameter error

@@ -1,6 +1,6 @@
 """Dashboard security: token auth on and off, login cookie, CSRF, Host check, bind address.
 
-Shares the seed and the client factory of test_web_pages (its own seeded module database)."""
+Shares the seed and the client factory of tests/helpers/web.py (its own seeded module database)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,10 @@ import pytest
 from marketplaced import db
 from marketplaced.web.app import WebDeps, create_app, start_site
 from marketplaced.web.security import CSRF_COOKIE, SESSION_COOKIE
-from tests import test_web_pages as pages
 from tests.conftest import base_config
-from tests.test_web_pages import ClientFactory, csrf_of, page, static_status
+from tests.helpers.web import ClientFactory, csrf_of, page, static_status
 
 # the seeded database and the client factory of the page tests, for this module too
-web_db = pages.web_db
-make_client = pages.make_client
 
 TOKEN = "s3cret-token-for-tests"
 

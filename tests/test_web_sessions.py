@@ -1,7 +1,7 @@
 """Logins as server-side sessions, Secure cookies over TLS, the Origin check and the limiter on
 wrong tokens — through the real app, PostgreSQL (`web_sessions`) and, for TLS, a real socket.
 
-Shares the seeded database and the client factory of test_web_pages."""
+Shares the seeded database and the client factory of tests/helpers/web.py."""
 
 from __future__ import annotations
 
@@ -21,13 +21,9 @@ from marketplaced.config import DatabaseConfig
 from marketplaced.web.app import WebDeps, create_app
 from marketplaced.web.security import SESSION_COOKIE
 from marketplaced.web.sessions import SessionStore
-from tests import test_web_pages as pages
 from tests.browser_helpers import free_port
 from tests.conftest import base_config
-from tests.test_web_pages import ClientFactory, csrf_of, page, static_status
-
-web_db = pages.web_db
-make_client = pages.make_client
+from tests.helpers.web import ClientFactory, csrf_of, page, static_status
 
 TOKEN = "4e1f0b9a7c3d5e2f8a6b0c4d1e9f7a3b"
 

@@ -1,7 +1,7 @@
 """The status page and /healthz as an operator meets them: scanner limits, bad stored values,
 PostgreSQL down, pause for every scanner, local times.
 
-Shares the seeded module database and the client factory of test_web_pages.
+Shares the seeded module database and the client factory of tests/helpers/web.py.
 """
 
 from __future__ import annotations
@@ -40,16 +40,12 @@ from marketplaced.web.live_daemon import LiveDaemon
 from marketplaced.web.views import status_page
 from marketplaced.web.views.common import CONFIG, POOL
 from marketplaced.writer import Writer
-from tests import test_web_pages as pages
 from tests.conftest import base_config
+from tests.helpers import web as pages
+from tests.helpers.web import ClientFactory
 from tests.test_uzex_scanner import runtime, until, uzex_config
 from tests.test_web_live_daemon import View
-from tests.test_web_pages import ClientFactory
 from tests.uzum_helpers import pipeline, scan_config
-
-web_db = pages.web_db
-make_client = pages.make_client
-client = pages.client
 
 
 def _scanning(name: str, stale_s: float) -> ScannerStatus:
