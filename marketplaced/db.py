@@ -51,6 +51,19 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+#: errors meaning PostgreSQL cannot answer a reader now (down, restarting, unreachable, out of
+#: connections, too slow) — not a bug in a query, which stays an internal error. Narrower than
+#: TRANSIENT_ERRORS: a page does not retry a deadlock, it reports it.
+UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InsufficientResourcesError,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     version: int

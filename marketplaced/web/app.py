@@ -22,7 +22,7 @@ import asyncpg
 import jinja2
 from aiohttp import web
 
-from marketplaced import log
+from marketplaced import db, log
 from marketplaced.config import Config
 from marketplaced.web import endpoints, localtime, openapi, prometheus, summaries
 from marketplaced.web.daemon_interface import Controls, StatusSource
@@ -35,7 +35,6 @@ from marketplaced.web.views import alerts, analytics, catalog, login, status_pag
 from marketplaced.web.views.common import (
     CONFIG,
     CONTROLS,
-    DB_UNAVAILABLE,
     POOL,
     STATE,
     STATUS,
@@ -196,7 +195,7 @@ async def _error_middleware(request: web.Request, handler: Handler) -> web.Strea
         if exc.status < 400 or exc.content_type == "application/json":
             raise
         return await _error(request, exc.status, (exc.text or exc.reason).strip(), exc)
-    except DB_UNAVAILABLE as exc:
+    except db.UNAVAILABLE_ERRORS as exc:
         if _response_started(request):
             raise  # a CSV already streaming: the download breaks off, nothing else can be sent
         reason = db_failure(exc)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import asyncpg
 
-from marketplaced.web.views.common import DB_UNAVAILABLE
+from marketplaced import db
 
 #: a login lasts a working week; the token itself lasts until it is rotated
 SESSION_MAX_AGE_S = 7 * 86400
@@ -75,7 +75,7 @@ class SessionStore:
         key = _hash(value)
         try:
             expires = await self._pool.fetchval(LOOKUP, key, self._tag)
-        except DB_UNAVAILABLE:
+        except db.UNAVAILABLE_ERRORS:
             remembered = self._seen.get(key)
             return remembered is not None and remembered > self._clock()
         if expires is None:

@@ -40,16 +40,6 @@ NAV = (
     ("/uzex/lots", "UZEX"),
     ("/alerts", "Alerts"),
 )
-#: errors meaning PostgreSQL cannot answer now (down, restarting, unreachable, out of
-#: connections, too slow) — not a bug in a query, which stays an internal error
-DB_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.InterfaceError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.OperatorInterventionError,
-    asyncpg.InsufficientResourcesError,
-)
 
 
 @dataclass

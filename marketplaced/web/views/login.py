@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from marketplaced import log
+from marketplaced import db, log
 from marketplaced.web.security import SESSION_COOKIE, local_next, set_session
-from marketplaced.web.views.common import DB_UNAVAILABLE, db_failure, render, state
+from marketplaced.web.views.common import db_failure, render, state
 
 _log = log.get(__name__)
 
@@ -39,7 +39,7 @@ async def login(request: web.Request) -> web.Response:
         return await _form(request, nxt, WRONG_TOKEN, 401)
     try:
         value = await guard.sessions.create(client)
-    except DB_UNAVAILABLE as exc:
+    except db.UNAVAILABLE_ERRORS as exc:
         _log.error("web_login_not_recorded", peer=client, error=db_failure(exc))
         msg = (
             "PostgreSQL is unreachable, so no login can be recorded now: try again in a moment "
@@ -60,7 +60,7 @@ async def logout(request: web.Request) -> web.Response:
     if cookie and guard.sessions is not None:
         try:
             await guard.sessions.revoke(cookie)
-        except DB_UNAVAILABLE as exc:
+        except db.UNAVAILABLE_ERRORS as exc:
             # the cookie stays: deleting it here would pretend a logout that did not happen
             _log.error(
                 "web_logout_not_recorded", peer=guard.proxies.client(request), error=db_failure(exc)

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from marketplaced import log
+from marketplaced.db import UNAVAILABLE_ERRORS
 from marketplaced.web import param_spec as ps
 from marketplaced.web.charts import Series, line_chart
 from marketplaced.web.daemon_interface import ControlError, StatusSource
@@ -28,7 +29,6 @@ from marketplaced.web.queries import db_sizes, failures, jobs
 from marketplaced.web.views.common import (
     CONFIG,
     CONTROLS,
-    DB_UNAVAILABLE,
     STATUS,
     WebState,
     db_failure,
@@ -137,7 +137,7 @@ async def _stored_figures(request: web.Request) -> tuple[dict[str, Any], str | N
                 "dead": await _first_page(request, failures.dead_letters(None, None, 20)),
                 "parse_failures": await failures.parse_failure_counts(db),
             }, None
-    except DB_UNAVAILABLE as exc:
+    except UNAVAILABLE_ERRORS as exc:
         reason = (
             f"no answer within {DB_READ_TIMEOUT_S:g} s"
             if isinstance(exc, TimeoutError)
