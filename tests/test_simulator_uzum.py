@@ -545,6 +545,20 @@ async def test_every_missing_form_is_reachable(
     assert (await fetch(client, beyond))[:3] == (200, "application/json", b"")
 
 
+@pytest.mark.parametrize("kind", ["negprice", "strprice"])
+async def test_price_faults_on_a_missing_id_answer_its_miss(
+    client: Client, sim: UzumSimulator, catalogue: UzumCatalogue, kind: str
+) -> None:
+    """A price fault has nothing to corrupt where no product is: the miss passes unchanged
+    (an empty body, or one whose shape has no SKUs), never a simulator error."""
+    beyond = catalogue.n_ids + 10
+    sim.faults = FaultProfile.parse(f"{kind}@{beyond};missing=empty:1")
+    assert (await fetch(client, beyond))[:3] == (200, "application/json", b"")
+    sim.faults = FaultProfile.parse(f"{kind}@{beyond};missing=payload_null:1")
+    status, _, body, _ = await fetch(client, beyond)
+    assert status == 200 and json.loads(body) == {"payload": None}
+
+
 # --- profiles -------------------------------------------------------------------------------
 
 

@@ -68,8 +68,13 @@ async def _answer(
 
 def _bad_price(body: bytes, fault: FaultKind) -> bytes:
     """The product with its first SKU's list price negative (``negprice``: -5) or its price
-    paid sent as a decimal string (``strprice``); other bodies pass unchanged."""
-    doc = json.loads(body)
+    paid sent as a decimal string (``strprice``); other bodies (a miss's empty or product-less
+    answer) pass unchanged. Product descriptions carry raw control characters by design, hence
+    the lenient decode."""
+    try:
+        doc = json.loads(body, strict=False)
+    except ValueError:
+        return body
     data = (doc.get("payload") or {}).get("data") if isinstance(doc, dict) else None
     skus = data.get("skuList") if isinstance(data, dict) else None
     if not skus:
