@@ -12,7 +12,9 @@ from pathlib import Path
 
 import marketplaced
 from marketplaced.platforms.uzex.parser import parse_completed_deals
-from marketplaced.platforms.uzum.parser import TITLE_MAX, parse_product
+from marketplaced.platforms.uzex.values import MAX_NAME_CHARS
+from marketplaced.platforms.uzum.fields import TITLE_MAX
+from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import ProductSnapshot
 from tests.helpers import recorded
 
@@ -32,10 +34,9 @@ def test_uzum_and_uzex_store_the_same_hostile_string_the_same_way() -> None:
     row["customer_name"] = HOSTILE
     (lot,) = parse_completed_deals("auction", [row]).lots
 
-    uzex_cap = 1000  # MAX_NAME_CHARS
     # both capped first, then cleaned: the ten NULs cost ten characters of the cap on each side
     assert snapshot.product.title == "Ж" * (TITLE_MAX - 10)
-    assert lot.customer_name == "Ж" * (uzex_cap - 10)
+    assert lot.customer_name == "Ж" * (MAX_NAME_CHARS - 10)
 
 
 def _used_by_the_package() -> set[str]:

@@ -12,9 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from marketplaced.errors import ParseError
-from marketplaced.platforms.uzex import parser
+from marketplaced.platforms.uzex import parser, values
 from marketplaced.platforms.uzex.parser import (
-    MAX_NAME_CHARS,
     parse_active_lots,
     parse_categories,
     parse_completed_deals,
@@ -257,19 +256,19 @@ def test_hostile_strings_are_cleaned(auction_rows: list[dict[str, Any]]) -> None
     (lot,) = parse_completed_deals("auction", [row]).lots
 
     assert lot.customer_name == "DAVLAT BELGISI"
-    assert lot.provider_name is not None and len(lot.provider_name) == MAX_NAME_CHARS
+    assert lot.provider_name is not None and len(lot.provider_name) == values.MAX_NAME_CHARS
     assert lot.category_name is not None
     lot.category_name.encode("utf-8")  # would raise on a lone surrogate
     assert json.loads(lot.extra_json)["beneficiary"] == {"note": "xy", "n": None}
 
 
 def test_dates_in_other_forms() -> None:
-    assert parser.to_datetime("0001-01-01T00:00:00") is None  # .NET DateTime.MinValue
-    assert parser.to_datetime("2025-12-04T06:29:09Z") == datetime(
+    assert values.to_datetime("0001-01-01T00:00:00") is None  # .NET DateTime.MinValue
+    assert values.to_datetime("2025-12-04T06:29:09Z") == datetime(
         2025, 12, 4, 11, 29, 9, tzinfo=TASHKENT
     )
-    assert parser.to_datetime("11.04.2025") == datetime(2025, 4, 11, tzinfo=TASHKENT)
-    assert parser.to_datetime("2025-12-04T11:29:14.537") == datetime(
+    assert values.to_datetime("11.04.2025") == datetime(2025, 4, 11, tzinfo=TASHKENT)
+    assert values.to_datetime("2025-12-04T11:29:14.537") == datetime(
         2025, 12, 4, 11, 29, 14, 537000, tzinfo=TASHKENT
     )
 

@@ -17,11 +17,8 @@ from typing import Any
 import pytest
 
 from marketplaced.errors import ParseError
-from marketplaced.platforms.uzum.parser import (
-    DESCRIPTION_MAX,
-    TITLE_MAX,
-    parse_product,
-)
+from marketplaced.platforms.uzum.fields import DESCRIPTION_MAX, TITLE_MAX
+from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import CategoryRecord, Missing, ProductSnapshot
 from tests.helpers import recorded
 
