@@ -43,6 +43,7 @@ EXPECTED = {
     "product_stats_history": {"product_id", "observed_at", "orders_amount", "reviews_amount"},
     "uzum_missing": {"chunk", "bits"},
     "web_sessions": {"id_hash", "token_tag", "created_at", "expires_at", "peer"},
+    "web_price_band_edges": {"only_row", "edges"},
 }
 
 

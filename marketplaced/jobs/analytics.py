@@ -23,7 +23,7 @@ from typing import Any
 
 import asyncpg
 
-from marketplaced import commit_log, log, partitions
+from marketplaced import commit_log, log, partitions, price_bands
 from marketplaced.db import Conn
 from marketplaced.jobs import analytics_sql as q
 from marketplaced.jobs import coverage, triggers
@@ -51,7 +51,7 @@ class AnalyticsSettings:
             tz=triggers.timezone(cfg.timezone),
             gap=timedelta(minutes=cfg.gap_minutes),
             work_mem_mb=cfg.analytics_work_mem_mb,
-            bands=tuple(sorted({int(b) for b in cfg.price_bands.split(",")})),
+            bands=price_bands.edges(cfg.price_bands),
             backfill_days=cfg.analytics_backfill_days,
             top_parties=cfg.uzex_top_parties,
         )

@@ -51,8 +51,8 @@ class JobsConfig:
         120, "an unobserved stretch longer than this marks the days it touches", lo=5, hi=1440
     )
     price_bands: str = option(
-        "50000,100000,250000,500000,1000000,2500000,5000000",
-        "so'm boundaries of the category price bands (ascending)",
+        "50000,100000,250000,500000,1000000,5000000",
+        "so'm boundaries of the category price bands (analytics and the category overview)",
         pattern=r"^\d+(,\d+)*$",
     )
     uzex_top_parties: int = option(

@@ -24,13 +24,13 @@ from aiohttp import web
 from marketplaced.web.listing import ListQuery, fetch_page, json_value
 from marketplaced.web.param_spec import Param
 from marketplaced.web.params import ParamError, Params
-from marketplaced.web.queries import analytics, catalog, uzex
+from marketplaced.web.queries import catalog, uzex
 from marketplaced.web.queries import sellers as sellers_q
 from marketplaced.web.views import analytics as analytics_views
 from marketplaced.web.views import catalog as catalog_views
 from marketplaced.web.views import status_page
 from marketplaced.web.views import uzex as uzex_views
-from marketplaced.web.views.common import STATUS, category_tree, params, pool
+from marketplaced.web.views.common import STATUS, params, pool
 
 #: row keys used for paging only, not part of the data
 _INTERNAL = frozenset({"sort_key", "sku_key"})
@@ -145,17 +145,16 @@ async def compare(request: web.Request) -> web.Response:
 async def category_overview(request: web.Request) -> web.Response:
     p = params(request, analytics_views.OVERVIEW_PARAMS)
     category = p.integer("category")
-    tree = await category_tree(request)
-    figures = await analytics.category_overview(pool(request), tree, category)
+    overview = await analytics_views.category_overview(request, category)
     items = []
-    for f in figures:
+    for f in overview.figures:
         item = {
             k: v
             for k, v in dataclasses.asdict(f).items()
             if k not in ("bands", "price_sum", "priced")
         }
         item["avg_price"] = f.avg_price
-        item["price_bands"] = dict(zip(analytics.BAND_LABELS, f.bands, strict=True))
+        item["price_bands"] = dict(zip(overview.band_labels, f.bands, strict=True))
         items.append(item)
     return _json({"category": category, "items": items})
 

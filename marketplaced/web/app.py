@@ -22,7 +22,7 @@ import asyncpg
 import jinja2
 from aiohttp import web
 
-from marketplaced import db, log
+from marketplaced import db, log, price_bands
 from marketplaced.config import Config
 from marketplaced.web import endpoints, localtime, openapi, prometheus, summaries
 from marketplaced.web.daemon_interface import Controls, StatusSource
@@ -93,7 +93,11 @@ def create_app(deps: WebDeps) -> web.Application:
     env.globals.update(template_globals(zone))
     app.on_response_prepare.append(add_security_headers)
     app.cleanup_ctx.append(_rate_sampler(deps.rate_sample_s))
-    app.cleanup_ctx.append(summaries.Refresher(deps.pool, deps.summary_refresh_s).ctx)
+    app.cleanup_ctx.append(
+        summaries.Refresher(
+            deps.pool, deps.summary_refresh_s, price_bands.edges(deps.config.jobs.price_bands)
+        ).ctx
+    )
     _routes(app)
     return app
 

@@ -3,15 +3,17 @@
 Ranking a million products by seller, or counting price bands per category, is a few seconds
 of aggregation — too slow per page view, cheap every half hour. 005_web.sql defines these as
 materialized views; `refresh` recomputes them CONCURRENTLY (readers are never blocked) in
-dependency order and notes when, so pages can say "as of". `Refresher` is the background task
-(an aiohttp cleanup context) that does it periodically; a failed refresh keeps the old data.
+dependency order and notes when, so pages can say "as of". The category totals count price
+bands with the configured edges (`[jobs] price_bands`), written before each refresh. `Refresher`
+is the background task (an aiohttp cleanup context) that does it periodically; a failed refresh
+keeps the old data.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 import asyncpg
@@ -39,12 +41,18 @@ _RECORD = """
 INSERT INTO web_summary_refreshes (name, refreshed_at, duration_ms) VALUES ($1, now(), $2)
 ON CONFLICT (name) DO UPDATE SET refreshed_at = EXCLUDED.refreshed_at,
     duration_ms = EXCLUDED.duration_ms"""
+_BAND_EDGES = """
+INSERT INTO web_price_band_edges (only_row, edges) VALUES (true, $1)
+ON CONFLICT (only_row) DO UPDATE SET edges = EXCLUDED.edges"""
 
 
-async def refresh(pool: asyncpg.Pool) -> dict[str, float]:
-    """Recompute every summary; returns seconds per summary."""
+async def refresh(pool: asyncpg.Pool, band_edges: Sequence[int] | None = None) -> dict[str, float]:
+    """Recompute every summary, counting price bands with `band_edges` (None: the edges of the
+    last refresh); returns seconds per summary."""
     took: dict[str, float] = {}
     async with pool.acquire() as conn:
+        if band_edges is not None:
+            await conn.execute(_BAND_EDGES, list(band_edges))
         for name in SUMMARIES:
             started = time.monotonic()
             # identifiers come from the constant SUMMARIES tuple, never from input
@@ -64,9 +72,12 @@ async def refreshed_at(pool: asyncpg.Pool, name: str) -> datetime | None:
 class Refresher:
     """Periodic `refresh` as an aiohttp cleanup context (started and stopped with the app)."""
 
-    def __init__(self, pool: asyncpg.Pool, interval_s: float | None) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, interval_s: float | None, band_edges: Sequence[int]
+    ) -> None:
         self._pool = pool
         self._interval_s = interval_s
+        self._band_edges = tuple(band_edges)
 
     async def ctx(self, app: web.Application) -> AsyncIterator[None]:
         if self._interval_s is None:
@@ -81,7 +92,7 @@ class Refresher:
         await asyncio.sleep(min(FIRST_REFRESH_DELAY_S, interval_s))
         while True:
             try:
-                took = await refresh(self._pool)
+                took = await refresh(self._pool, self._band_edges)
                 _log.info(
                     "web_summaries_refreshed", ms={k: round(v * 1000) for k, v in took.items()}
                 )

@@ -13,12 +13,10 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from marketplaced import price_bands
 from marketplaced.web.listing import Column, ListQuery, Where
 from marketplaced.web.queries.catalog import TITLE_EXPR, CategoryTree, like_pattern
 
-#: price-band edges in so'm; must match web_price_band() in 005_web.sql
-BAND_EDGES = (50_000, 100_000, 250_000, 500_000, 1_000_000, 5_000_000)
-BAND_LABELS = ("< 50k", "50k–100k", "100k–250k", "250k–500k", "500k–1M", "1M–5M", "≥ 5M")
 #: the price-drop summary keeps 14 days of changes
 DROP_WINDOW_DAYS = 14
 #: live price comparison looks at this many matching products at most (the best-selling)
@@ -137,7 +135,7 @@ class CategoryFigures:
     revenue_est: int = 0
     price_sum: int = 0
     priced: int = 0
-    bands: list[int] = field(default_factory=lambda: [0] * len(BAND_LABELS))
+    bands: list[int] = field(default_factory=list)
 
     @property
     def avg_price(self) -> int | None:
@@ -147,17 +145,27 @@ class CategoryFigures:
 _TOTALS = "SELECT * FROM web_category_totals WHERE category_id = ANY($1::integer[])"
 
 
+@dataclass(slots=True)
+class CategoryOverview:
+    figures: list[CategoryFigures]
+    #: one per band, in the order of every figure's `bands`
+    band_labels: tuple[str, ...]
+
+
 async def category_overview(
-    pool: asyncpg.Pool, tree: CategoryTree, parent: int | None
-) -> list[CategoryFigures]:
+    pool: asyncpg.Pool, tree: CategoryTree, parent: int | None, band_edges: Sequence[int]
+) -> CategoryOverview:
     """Figures per child of `parent` (top-level categories when None); the summary already
-    includes each child's subcategories."""
+    includes each child's subcategories. Bands are labelled with the edges the summary was
+    computed with (`band_edges`, the configured ones, only before its first refresh with them):
+    counts and labels never come from two configurations."""
     children = tree.kids(parent) if parent is not None else tree.roots()
     rows = {r["category_id"]: r for r in await pool.fetch(_TOTALS, [c.id for c in children])}
+    used = next((tuple(r["band_edges"]) for r in rows.values()), tuple(band_edges))
     out = []
     for child in children:
         r = rows.get(child.id)
-        fig = CategoryFigures(child.id, child.title)
+        fig = CategoryFigures(child.id, child.title, bands=[0] * (len(used) + 1))
         if r is not None:
             fig.products, fig.in_stock, fig.orders = r["products"], r["in_stock"], r["orders"] or 0
             fig.revenue_est, fig.price_sum, fig.priced = (
@@ -165,7 +173,7 @@ async def category_overview(
                 r["price_sum"],
                 r["priced"],
             )
-            fig.bands = [r[f"b{i}"] for i in range(len(BAND_LABELS))]
+            fig.bands = list(r["bands"])
         out.append(fig)
     out.sort(key=lambda f: (-f.orders, f.title))
-    return out
+    return CategoryOverview(out, price_bands.labels(used))

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from marketplaced import price_bands
 from marketplaced.web import param_spec as ps
 from marketplaced.web import summaries
 from marketplaced.web.listing import UTF8_BOM, ListQuery, cell, fetch_page
@@ -19,6 +20,7 @@ from marketplaced.web.queries import analytics, catalog, jobs
 from marketplaced.web.queries.catalog import ProductFilter
 from marketplaced.web.views.catalog import category_ids
 from marketplaced.web.views.common import (
+    CONFIG,
     category_tree,
     csv_all_link,
     list_response,
@@ -44,6 +46,16 @@ COMPARE_PARAMS = (ps.search("required: title search"), ps.CATEGORY, ps.LIMIT, ps
 OVERVIEW_PARAMS = (
     ps.integer("category", "parent category (top level when absent)", hi=ps.INT_MAX),
 )
+
+
+async def category_overview(
+    request: web.Request, category: int | None
+) -> analytics.CategoryOverview:
+    """The overview of `category`'s children, banded by the configured `[jobs] price_bands`."""
+    edges = price_bands.edges(request.app[CONFIG].jobs.price_bands)
+    return await analytics.category_overview(
+        pool(request), await category_tree(request), category, edges
+    )
 
 
 async def _common(request: web.Request, category: int | None) -> dict[str, Any]:
@@ -94,7 +106,7 @@ async def overview(request: web.Request) -> web.Response:
     ctx = await _common(request, None)
     top = await fetch_page(pool(request), analytics.top_sellers(None, "revenue", 0, 10))
     drops = await fetch_page(pool(request), analytics.price_drops(7, None, None, None, 10))
-    cats = await analytics.category_overview(pool(request), await category_tree(request), None)
+    cats = await category_overview(request, None)
     day = await jobs.latest_day(pool(request))
     day_top = (
         await fetch_page(pool(request), jobs.sellers_of_day(day["day"], 0, 10)) if day else None
@@ -103,8 +115,8 @@ async def overview(request: web.Request) -> web.Response:
         title="Analytics",
         top=top,
         drops=drops,
-        categories=cats,
-        band_labels=analytics.BAND_LABELS,
+        categories=cats.figures,
+        band_labels=cats.band_labels,
         day=day,
         day_top=day_top,
     )
@@ -148,8 +160,8 @@ async def compare(request: web.Request) -> web.StreamResponse:
 async def categories(request: web.Request) -> web.Response:
     p = params(request, OVERVIEW_PARAMS)
     category = p.integer("category")
-    tree = await category_tree(request)
-    figures = await analytics.category_overview(pool(request), tree, category)
+    overview = await category_overview(request, category)
+    figures = overview.figures
     ctx = await _common(request, category)
     day = await jobs.latest_day(pool(request))
     day_rows = []
@@ -162,16 +174,16 @@ async def categories(request: web.Request) -> web.Response:
     ctx.update(
         title="Category overview",
         figures=figures,
-        band_labels=analytics.BAND_LABELS,
+        band_labels=overview.band_labels,
         day=day,
         day_rows=day_rows,
     )
     if request.path.endswith(".csv"):
-        return _overview_csv(figures)
+        return _overview_csv(overview)
     return await render(request, "categories.html", ctx)
 
 
-def _overview_csv(figures: list[analytics.CategoryFigures]) -> web.Response:
+def _overview_csv(overview: analytics.CategoryOverview) -> web.Response:
     """The overview is at most a few hundred rows already in memory: one small body."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
@@ -184,10 +196,10 @@ def _overview_csv(figures: list[analytics.CategoryFigures]) -> web.Response:
             "Orders",
             "Est. revenue",
             "Avg price",
-            *analytics.BAND_LABELS,
+            *overview.band_labels,
         ]
     )
-    for f in figures:
+    for f in overview.figures:
         w.writerow(
             [
                 cell(v)
