@@ -126,11 +126,17 @@ async def connect(cfg: DatabaseConfig, *, wait_s: float = 0.0) -> asyncpg.Connec
     return cast(asyncpg.Connection, conn)
 
 
-async def create_pool(cfg: DatabaseConfig, *, wait_s: float = 0.0) -> asyncpg.Pool:
+async def create_pool(
+    cfg: DatabaseConfig, *, wait_s: float = 0.0, min_size: int | None = None
+) -> asyncpg.Pool:
+    """A pool of `database.pool_min`..`pool_max` connections (`min_size` instead of the
+    configured floor: a one-command pool keeps none, or asyncpg's floor keeper logs a trace
+    for every reconnect attempt while the database is away)."""
+
     async def make() -> asyncpg.Pool:
         pool = await asyncpg.create_pool(
             **connect_kwargs(cfg),
-            min_size=cfg.pool_min,
+            min_size=cfg.pool_min if min_size is None else min_size,
             max_size=cfg.pool_max,
             timeout=10,
             command_timeout=cfg.command_timeout_s,

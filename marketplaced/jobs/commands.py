@@ -6,8 +6,9 @@ pool and (best-effort) Redis of their own for one command.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TextIO
 
@@ -15,7 +16,8 @@ import redis.asyncio as aioredis
 
 from marketplaced import db
 from marketplaced.config import Config
-from marketplaced.jobs import analytics, oneoff, triggers
+from marketplaced.errors import DatabaseError
+from marketplaced.jobs import analytics, ledger, oneoff, triggers
 from marketplaced.jobs.scheduler import UnknownJobError, last_runs, run_job
 from marketplaced.jobs.service import JobContext, build_specs, notifier_of, utc_now
 from marketplaced.live_state import LiveState
@@ -23,7 +25,7 @@ from marketplaced.live_state import LiveState
 
 async def _cli_context(cfg: Config) -> tuple[JobContext, Callable[[], Awaitable[None]]]:
     """A pool and (best-effort) Redis for one command, and the coroutine that closes them."""
-    pool = await db.create_pool(cfg.database, wait_s=10)
+    pool = await db.create_pool(cfg.database, wait_s=10, min_size=0)
     try:
         async with pool.acquire() as conn:
             # an unmigrated database is a clear SchemaError ("run marketplaced migrate"), not
@@ -88,17 +90,26 @@ async def run_command(
     are the daemon's."""
     ctx, close = await _cli_context(cfg)
     try:
-        specs = {s.name: s for s in build_specs(ctx)}
-        if name not in specs:
-            raise UnknownJobError(f"no job named {name!r}; known: {', '.join(sorted(specs))}")
-        if name in oneoff.PREVIEWED and not commit:
-            return await oneoff.preview(ctx, name, out)
-        spec = specs[name]
-        if days is not None:
-            spec = dataclasses.replace(spec, run=_recompute(ctx, list(days)))
-        record = await run_job(ctx.pool, spec)
+        async with _database_errors(cfg):
+            return await _run(ctx, name, out, commit=commit, days=days)
     finally:
         await close()
+
+
+async def _run(
+    ctx: JobContext, name: str, out: TextIO, *, commit: bool, days: Sequence[date] | None
+) -> int:
+    specs = {s.name: s for s in build_specs(ctx)}
+    if name not in specs:
+        raise UnknownJobError(f"no job named {name!r}; known: {', '.join(sorted(specs))}")
+    if name in oneoff.PREVIEWED and not commit:
+        return await oneoff.preview(ctx, name, out)
+    spec = specs[name]
+    if days is not None:
+        spec = dataclasses.replace(spec, run=_recompute(ctx, list(days)))
+    # a run the database dropped comes back as 'interrupted'; one whose outcome could not be
+    # written at all raises RunNotRecordedError, which says what is left in the ledger
+    record = await run_job(ctx.pool, spec)
     error = f": {record.error}" if record.error else ""
     rows = f", rows {record.rows}" if record.rows is not None else ""
     out.write(f"{name}: {record.outcome} (run {record.id}{rows}){error}\n")
@@ -106,6 +117,18 @@ async def run_command(
         # the run went fine; what it found is the answer the operator asked for
         return _health_verdict(ctx.health, out)
     return 0 if record.outcome == "ok" else 1
+
+
+@contextlib.asynccontextmanager
+async def _database_errors(cfg: Config) -> AsyncIterator[None]:
+    """A connection lost outside a job run (a dry run, the ledger) is one line, not a trace."""
+    try:
+        yield
+    except db.TRANSIENT_ERRORS as exc:
+        raise DatabaseError(
+            f"lost the connection to PostgreSQL at {db.describe(cfg.database)}: "
+            f"{ledger.describe(exc)}"
+        ) from None
 
 
 def _health_verdict(result: Mapping[str, Any], out: TextIO) -> int:

@@ -9,7 +9,8 @@ outcome, rows, error), so history survives restarts; at start the ledger also te
 a restart missed, and that slot runs once, late, instead of being skipped. A run over its budget
 is cancelled (asyncpg cancels the statement in flight) and recorded as `cancelled`. A
 PostgreSQL advisory lock per job keeps two instances (shards on several hosts) from running the
-same job at once; the loser records `skipped`.
+same job at once; the loser records `skipped`. A run whose database connection is lost is
+`interrupted`, and so is a `running` row whose process is gone (ledger.py).
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from typing import Any
 import asyncpg
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from marketplaced import log
+from marketplaced import db, log
 from marketplaced.errors import MarketplacedError
-from marketplaced.jobs import triggers
+from marketplaced.jobs import ledger, triggers
 
 _log = log.get(__name__)
 
@@ -44,16 +45,9 @@ WHERE id = $1 RETURNING job, started_at, finished_at, outcome, rows_touched, err
 _LAST_RUNS = """
 SELECT DISTINCT ON (job) id, job, started_at, finished_at, outcome, rows_touched, error
 FROM job_runs WHERE job = ANY($1::text[]) ORDER BY job, started_at DESC"""
-# a 'running' row older than its job's budget belongs to a process that died mid-run
-_CLOSE_STALE = """
-UPDATE job_runs SET outcome = 'failed', finished_at = now(),
-    error = 'interrupted: the process running it ended'
-WHERE job = $1 AND outcome = 'running' AND started_at < now() - make_interval(secs => $2)"""
 
 #: seconds a stopping scheduler waits for cancelled runs to record their outcome
 _STOP_GRACE_S = 5.0
-#: extra seconds over a budget before a 'running' ledger row is declared dead
-_STALE_MARGIN_S = 60.0
 
 
 class UnknownJobError(MarketplacedError):
@@ -76,7 +70,7 @@ class RunRecord:
     job: str
     started_at: datetime
     finished_at: datetime | None
-    outcome: str  # running / ok / failed / cancelled / skipped
+    outcome: str  # running / ok / failed / cancelled / skipped / interrupted
     rows: int | None
     error: str | None
 
@@ -139,33 +133,71 @@ async def run_job(pool: asyncpg.Pool, spec: JobSpec) -> RunRecord:
 
 async def _execute(pool: asyncpg.Pool, spec: JobSpec, run_id: int) -> RunRecord:
     started = time.monotonic()
-    outcome, rows, error = "ok", None, None
-    async with pool.acquire() as lock_conn:
-        if not await lock_conn.fetchval(_TRY_LOCK, _LOCK_CLASS, spec.name):
-            return await _finish(pool, run_id, "skipped", None, "running in another process")
-        _log.info("job_started", job=spec.name, run=run_id)
+    try:
+        async with pool.acquire() as lock_conn:
+            if not await lock_conn.fetchval(_TRY_LOCK, _LOCK_CLASS, spec.name):
+                return await _finish(pool, run_id, "skipped", None, "running in another process")
+            try:
+                await _close_orphans(lock_conn, spec.name, run_id)
+                _log.info("job_started", job=spec.name, run=run_id)
+                outcome, rows, error = await _run(pool, spec, run_id)
+            finally:
+                await _unlock(lock_conn, spec.name)
+    except db.TRANSIENT_ERRORS as exc:
+        # the database went away under the run (a restart, a cut connection): the job did not
+        # fail, it was interrupted; its outcome is written once the database answers again
+        ledger.raise_if_cancelling(exc)
+        outcome, rows = "interrupted", None
+        error = f"database connection lost: {ledger.describe(exc)}"[:2000]
+        _log.warning("job_interrupted", job=spec.name, run=run_id, error=error)
+    ms = round((time.monotonic() - started) * 1000)
+    _log.info("job_finished", job=spec.name, run=run_id, outcome=outcome, rows=rows, ms=ms)
+    return await ledger.finish_patiently(
+        lambda: _finish(pool, run_id, outcome, rows, error), f"run {run_id} of {spec.name}"
+    )
+
+
+async def _run(
+    pool: asyncpg.Pool, spec: JobSpec, run_id: int
+) -> tuple[str, int | None, str | None]:
+    """The job itself within its budget: (outcome, rows, error); a lost connection raises."""
+    try:
+        async with asyncio.timeout(spec.budget_s) as budget:
+            return "ok", await spec.run(), None
+    except TimeoutError as exc:
+        if not budget.expired():
+            return "failed", None, f"TimeoutError: {exc}"
+        return "cancelled", None, f"exceeded its budget of {spec.budget_s:g} s"
+    except asyncio.CancelledError:
+        # shutdown: record the outcome (shielded from a second cancel), then let it go on
         try:
-            async with asyncio.timeout(spec.budget_s) as budget:
-                rows = await spec.run()
-        except TimeoutError as exc:
-            if not budget.expired():
-                outcome, error = "failed", f"TimeoutError: {exc}"
-            else:
-                outcome, error = "cancelled", f"exceeded its budget of {spec.budget_s:g} s"
-        except asyncio.CancelledError:
-            # shutdown: record the outcome (shielded from a second cancel), then let it go on
             await asyncio.shield(
                 _finish(pool, run_id, "cancelled", None, "stopped: the daemon is shutting down")
             )
-            raise
-        except Exception as exc:
-            outcome, error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-            _log.exception("job_failed", job=spec.name, run=run_id)
-        finally:
-            await lock_conn.fetchval(_UNLOCK, _LOCK_CLASS, spec.name)
-    ms = round((time.monotonic() - started) * 1000)
-    _log.info("job_finished", job=spec.name, run=run_id, outcome=outcome, rows=rows, ms=ms)
-    return await _finish(pool, run_id, outcome, rows, error)
+        except db.TRANSIENT_ERRORS as exc:
+            # the stop must go on: the orphan sweep closes the row once the database is back
+            _log.warning("job_not_recorded", job=spec.name, run=run_id, error=ledger.describe(exc))
+        raise
+    except ledger.CONNECTION_LOST:
+        raise
+    except Exception as exc:
+        _log.exception("job_failed", job=spec.name, run=run_id)
+        return "failed", None, f"{type(exc).__name__}: {exc}"[:2000]
+
+
+async def _unlock(conn: db.Conn, name: str) -> None:
+    try:
+        await conn.fetchval(_UNLOCK, _LOCK_CLASS, name)
+    except db.TRANSIENT_ERRORS as exc:
+        # a session the database lost holds no lock any more: nothing to undo
+        ledger.raise_if_cancelling(exc)
+
+
+async def _close_orphans(
+    conn: db.Conn | asyncpg.Pool, job: str | None = None, run_id: int | None = None
+) -> None:
+    for orphan, name in await ledger.close_orphans(conn, _LOCK_CLASS, job, run_id):
+        _log.warning("job_run_interrupted", job=name, run=orphan, reason="its process is gone")
 
 
 async def _finish(
@@ -194,8 +226,7 @@ class JobScheduler:
     async def start(self) -> None:
         # APScheduler logs every run at INFO; our job_started/job_finished events say more
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
-        for spec in self._specs.values():
-            await self._pool.execute(_CLOSE_STALE, spec.name, spec.budget_s + _STALE_MARGIN_S)
+        await _close_orphans(self._pool)
         self._last = await last_runs(self._pool, list(self._specs))
         self._sched = AsyncIOScheduler(
             timezone=self._tz,
