@@ -17,11 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+import asyncpg
 import pytest
 
 from marketplaced import db
 from marketplaced.config import DatabaseConfig
 from marketplaced.platforms.uzex.records import LOT_TYPES
+from marketplaced.platforms.uzum.visits import Fingerprinter
 from marketplaced.simulator.app import SimulatorOptions, build
 from marketplaced.simulator.uzum import UzumCatalogue
 
@@ -234,3 +237,75 @@ def test_sigkill_at_random_moments_loses_nothing(
             await pool.close()
 
     asyncio.run(compare())
+
+
+def test_sigkill_between_fetch_and_commit_leaves_no_fingerprint_without_its_rows(
+    tmp_path: Path, fresh_db: DatabaseConfig, simulator: str
+) -> None:
+    """The writer is held inside its transaction (products written, fingerprints not yet) by a
+    lock on the visits table, and the daemon is killed there: nothing of that batch exists
+    afterwards, and after a restart every stored fingerprint is that of the body the stored
+    rows equal."""
+    catalogue = UzumCatalogue(SEED, N_IDS)
+    frontier = catalogue.highest_id + 300
+
+    async def hold_lock() -> asyncpg.Connection:
+        conn = await db.connect(fresh_db)
+        await conn.execute("BEGIN; LOCK TABLE uzum_visits IN SHARE MODE")
+        return conn
+
+    loop = asyncio.new_event_loop()
+    locker = loop.run_until_complete(hold_lock())
+    d = DaemonProcess(tmp_path, fresh_db, config(rps=800), {"UZUM_BASE_URL": simulator})
+    try:
+        d.start()
+        assert d.notify.wait_for(lambda m: "READY=1" in m, 30), d.log()[-3000:]
+        deadline = time.monotonic() + 30
+        while sim_requests(simulator) < 400 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        waiting = loop.run_until_complete(
+            locker.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE relation = 'uzum_visits'::regclass "
+                "AND NOT granted"
+            )
+        )
+        assert waiting == 1, d.log()[-3000:]  # the writer, mid-transaction
+        d.signal(signal.SIGKILL)
+        d.wait(10)
+        loop.run_until_complete(locker.execute("ROLLBACK"))
+        for table in ("uzum_visits", "products", "skus"):
+            assert query(fresh_db, f"SELECT count(*) AS n FROM {table}")["n"] == 0, table  # noqa: S608
+        d.start()
+        assert d.notify.wait_for(lambda m: m.count("READY=1") >= 2, 30), d.log()[-3000:]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            row = query(
+                fresh_db, "SELECT position FROM scan_cursors WHERE scanner = 'uzum.products'"
+            )
+            if row is not None and row["position"] >= frontier:
+                break
+            time.sleep(0.3)
+        d.signal(signal.SIGTERM)
+        assert d.wait(30) == 0
+    finally:
+        d.stop()
+        loop.run_until_complete(locker.close())
+
+    async def compare() -> None:
+        fingerprint = Fingerprinter()
+        pool = await db.create_pool(fresh_db)
+        try:
+            ids = range(1, frontier + 1)
+            expected = expected_state(catalogue, ids, 0)
+            assert await stored_state(pool, ids) == expected
+            stored = dict(await pool.fetch("SELECT product_id, fingerprint FROM uzum_visits"))
+            assert set(stored) == set(expected)
+            async with aiohttp.ClientSession() as session:
+                for pid, fp in stored.items():
+                    async with session.get(f"{simulator}/api/v2/product/{pid}") as resp:
+                        assert fp == fingerprint(await resp.read()), pid
+        finally:
+            await pool.close()
+
+    loop.run_until_complete(compare())
+    loop.close()

@@ -151,7 +151,8 @@ async def test_health_turning_bad_is_notified_once_and_recovery_too(
     await jobs.run("health")  # still failing the same way: no second message
     assert len(got) == 1
     await pool.execute(
-        "INSERT INTO products (id, title, last_seen) VALUES (1, 'x', now()), (2, 'y', now())"
+        "INSERT INTO uzum_visits (product_id, visited_at, last_seen, outcome) "
+        "VALUES (1, now(), now(), 'changed'), (2, now(), now(), 'changed')"
     )
     inputs["scanners"] = {"uzum.products": 0.0}
     await jobs.run("health")

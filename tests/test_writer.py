@@ -103,7 +103,8 @@ async def test_history_only_when_values_change(pool: asyncpg.Pool) -> None:
         == 2
     )
     seen = await pool.fetchrow(
-        "SELECT first_seen < last_seen AS moved FROM products WHERE id = 2114919"
+        "SELECT p.first_seen < v.last_seen AS moved FROM products p "
+        "JOIN uzum_visits v ON v.product_id = p.id WHERE p.id = 2114919"
     )
     assert seen["moved"]
 

@@ -44,7 +44,8 @@ SKU_CARRY = """
 CREATE TEMP TABLE t_sku_carry ON COMMIT DROP AS
 SELECT k.id AS sku_id, k.product_id, c.purchase_price, c.full_price, c.available_amount
 FROM t_active a
-JOIN skus k ON k.product_id = a.product_id AND k.first_seen < $2 AND k.last_seen >= $1
+JOIN skus k ON k.product_id = a.product_id AND k.first_seen < $2
+JOIN uzum_visits v ON v.product_id = a.product_id AND coalesce(k.last_seen, v.last_seen) >= $1
 CROSS JOIN LATERAL (
     SELECT h.purchase_price, h.full_price, h.available_amount FROM price_history h
     WHERE h.sku_id = k.id AND h.observed_at < $1
@@ -174,8 +175,9 @@ FROM base"""
 # "listed on the day": first seen before it ended, still seen on or after it began
 LISTED = """
 CREATE TEMP TABLE t_listed ON COMMIT DROP AS
-SELECT id AS product_id, seller_id, category_id FROM products
-WHERE first_seen < $2 AND last_seen >= $1"""
+SELECT p.id AS product_id, p.seller_id, p.category_id
+FROM products p JOIN uzum_visits v ON v.product_id = p.id
+WHERE p.first_seen < $2 AND v.last_seen >= $1"""
 
 INSERT_SELLER_DAILY = """
 WITH d AS (

@@ -32,7 +32,7 @@ _log = log.get(__name__)
 #: a database or Redis that takes longer than this to answer SELECT 1 / PING is not healthy
 _PROBE_TIMEOUT_S = 5.0
 _RECORD = "INSERT INTO health_checks (checked_at, ok, checks) VALUES ($1, $2, $3::jsonb)"
-_UPDATED = "SELECT count(*) FROM products WHERE last_seen > $1::timestamptz - interval '1 hour'"
+_UPDATED = "SELECT count(*) FROM uzum_visits WHERE last_seen > $1::timestamptz - interval '1 hour'"
 
 
 class HealthInputs(TypedDict, total=False):

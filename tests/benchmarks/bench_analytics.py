@@ -44,15 +44,17 @@ _DIMENSIONS = [
     "INSERT INTO sellers (id, title) SELECT g, 'seller ' || g FROM generate_series(1, 60000) g",
 ]
 _PRODUCTS = """
-INSERT INTO products (id, title, category_id, seller_id, orders_amount, total_available,
-                      first_seen, last_seen)
-SELECT g, 'product ' || g, 1001 + (g * 7) % 2800, 1 + (g * 7919) % 60000, 0, 0, $2, $3
-FROM generate_series(1, $1::bigint) g"""
+WITH p AS (
+    INSERT INTO products (id, title, category_id, seller_id, orders_amount, total_available,
+                          first_seen)
+    SELECT g, 'product ' || g, 1001 + (g * 7) % 2800, 1 + (g * 7919) % 60000, 0, 0, $2
+    FROM generate_series(1, $1::bigint) g RETURNING id)
+INSERT INTO uzum_visits (product_id, visited_at, last_seen, outcome)
+SELECT id, $3, $3, 'changed' FROM p"""
 _SKUS = """
-INSERT INTO skus (id, product_id, full_price, purchase_price, available_amount, first_seen,
-                  last_seen)
+INSERT INTO skus (id, product_id, full_price, purchase_price, available_amount, first_seen)
 SELECT p * 10 + k, p, 20000 + (p * 31 + k * 7) % 500 * 1000, 10000 + (p * 31 + k * 7) % 500 * 1000,
-       1000, $3, $4
+       1000, $3 + ($4 - $4)
 FROM generate_series(1, $1::bigint) p, generate_series(0, $2::int - 1) k"""
 # one observation of everything at $3, then per month 10 % of the SKUs/products change once
 _FIRST_PRICES = """

@@ -99,7 +99,7 @@ GENERATE: list[tuple[str, str, tuple[int, ...]]] = [
                 'Televizor','Muzlatgich','Tova','Qozon'] AS nouns_uz
         )
         INSERT INTO products (id, title, title_ru, title_uz, category_id, seller_id, rating,
-            reviews_amount, orders_amount, total_available, first_seen, last_seen)
+            reviews_amount, orders_amount, total_available, first_seen, updated_at)
         SELECT g, t.ru, t.ru, t.uz, 221 + (g::bigint * 7919) % 1800,
                1 + (power(random(), 2) * ($2::int - 1))::int,
                CASE WHEN random() < 0.2 THEN NULL ELSE round((3 + random() * 2)::numeric, 1) END,
@@ -116,6 +116,13 @@ GENERATE: list[tuple[str, str, tuple[int, ...]]] = [
         (PRODUCTS, SELLERS),
     ),
     (
+        "uzum_visits",
+        """
+        INSERT INTO uzum_visits (product_id, visited_at, last_seen, outcome)
+        SELECT id, updated_at, updated_at, 'changed' FROM products""",
+        (),
+    ),
+    (
         "skus",
         """
         INSERT INTO skus (id, product_id, full_price, purchase_price, available_amount,
@@ -124,7 +131,8 @@ GENERATE: list[tuple[str, str, tuple[int, ...]]] = [
                (random() * 120)::bigint, 'FBO',
                'Rang: ' || (ARRAY['Qora','Oq','Koʻk','Qizil'])[k + 1] || ', Oʻlcham: '
                    || (ARRAY['S','M','L','XL'])[1 + p % 4],
-               now() - interval '150 days', now() - random() * interval '3 days'
+               -- listed by its product (last seen at the product's visit)
+               now() - interval '150 days', NULL::timestamptz
         FROM generate_series(1, $1::int) p,
              -- a per-product base price from a hash of the id (a LATERAL random() would be
              -- evaluated once for all rows); cubed, so cheap goods dominate as on Uzum

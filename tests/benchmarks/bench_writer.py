@@ -119,8 +119,7 @@ _ROW_SKU = (
     "INSERT INTO skus (id, product_id, full_price, purchase_price, available_amount, barcode, "
     "stock_type, delivery_days, characteristics) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) "
     "ON CONFLICT (id) DO UPDATE SET purchase_price = EXCLUDED.purchase_price, "
-    "full_price = EXCLUDED.full_price, available_amount = EXCLUDED.available_amount, "
-    "last_seen = now()"
+    "full_price = EXCLUDED.full_price, available_amount = EXCLUDED.available_amount"
 )
 _ROW_HISTORY = (
     "INSERT INTO price_history "
@@ -132,7 +131,7 @@ _ROW_PRODUCT = (
     "INSERT INTO products (id, title, category_id, seller_id, orders_amount, total_available) "
     "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, "
     "orders_amount = EXCLUDED.orders_amount, total_available = EXCLUDED.total_available, "
-    "last_seen = now()"
+    "updated_at = now()"
 )
 
 

@@ -86,6 +86,9 @@ class ProductSnapshot:
     #: field paths whose value was converted, not taken as sent (a price as a decimal string):
     #: the scanner counts them so a changed upstream shape shows instead of passing silently
     coerced: tuple[str, ...] = ()
+    #: fingerprint of the body this came from (visits.py), stored with the rows; None when
+    #: unknown (a re-parse of the raw archive), so the next visit parses again
+    fingerprint: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

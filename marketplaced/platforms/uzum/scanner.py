@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from marketplaced import log
@@ -42,6 +42,12 @@ from marketplaced.platforms.uzum.coverage import first_shard_id
 from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import ProductSnapshot
 from marketplaced.platforms.uzum.storage import SCOPE
+from marketplaced.platforms.uzum.visits import (
+    LOAD_SPAN,
+    Fingerprinter,
+    Revisit,
+    load_fingerprints,
+)
 
 #: answers to one request for an id whose 200 answers are empty: an empty body for a live
 #: product is a transient fault (upstream hiccup, stale session) that a fresh request usually
@@ -85,6 +91,7 @@ class UzumScanner:
         self._cycle_started_at = datetime.now(UTC)
         #: the counters when this cycle started (or was resumed), for per-cycle figures
         self._cycle_base = _Figures.of(self.stats)
+        self._fingerprint = Fingerprinter()
 
     # -- public ---------------------------------------------------------------------------
     @property
@@ -184,13 +191,28 @@ class UzumScanner:
     def _target_reached(self) -> bool:
         return self.plan.target is not None and self.stats.found >= self.plan.target
 
-    async def _ids(self) -> AsyncIterator[int]:
+    async def _ids(self) -> AsyncIterator[tuple[int, int | None]]:
+        """The cycle's ids, each with the committed fingerprint of its stored body (or None),
+        read from the database one span of ids at a time."""
         next_id = self.stats.position + self._n
+        known: dict[int, int] = {}
+        loaded_to = next_id - 1
         while next_id <= self._frontier() and not self._target_reached():
             self.stats.state = "scanning"
+            if next_id > loaded_to:
+                loaded_to = next_id + LOAD_SPAN * self._n - 1
+                known = await self._stored_fingerprints(next_id, loaded_to)
             self._pending.add(next_id)
-            yield next_id
+            yield next_id, known.get(next_id)
             next_id += self._n
+
+    async def _stored_fingerprints(self, first: int, last: int) -> dict[int, int]:
+        return await patiently(
+            "load_fingerprints",
+            lambda: load_fingerprints(self._pool, first, last),
+            self.stats,
+            self._log,
+        )
 
     async def _scan_cycle(self) -> None:
         self.stats.state = "scanning"
@@ -203,10 +225,10 @@ class UzumScanner:
             while True:
                 async with lock:  # async generators must not be advanced concurrently
                     try:
-                        pid = await anext(ids)
+                        pid, stored = await anext(ids)
                     except StopAsyncIteration:
                         return
-                await self._process(pid)
+                await self._process(pid, stored)
                 self._pending.discard(pid)
                 since_mark += 1
                 if since_mark >= self.cfg.checkpoint_every:
@@ -247,8 +269,9 @@ class UzumScanner:
         )
 
     # -- one id -----------------------------------------------------------------------------
-    async def _process(self, pid: int) -> None:
-        """fetch → archive → parse → enqueue for one product id."""
+    async def _process(self, pid: int, stored: int | None = None) -> None:
+        """fetch → archive → parse → enqueue for one product id; a body with the fingerprint
+        `stored` (that of the rows committed for it) is not parsed: only the visit is."""
         st = self.stats
         await self.gate.wait()  # scan and dead-letter retries alike
         try:
@@ -265,6 +288,11 @@ class UzumScanner:
             await self._writer.put(DeadLetter(SCOPE, pid, exc.kind, str(exc)[:1000]))
             return
         ref = self._archive.add(str(pid), resp.status, resp.body) if self._archive else None
+        fingerprint = self._fingerprint(resp.body) if resp.status == 200 else None
+        if fingerprint is not None and fingerprint == stored:
+            self._found(pid)
+            await self._writer.put(Revisit(pid, fingerprint))
+            return
         try:
             record = parse_product(resp.status, resp.data, pid)
         except Exception as exc:
@@ -274,19 +302,29 @@ class UzumScanner:
             await self._parse_failed(pid, reason, ref)
             return
         if isinstance(record, ProductSnapshot):
-            st.found += 1
             if record.coerced:
                 st.coerced += len(record.coerced)
                 self._log.debug("product_coerced", product_id=pid, fields=list(record.coerced))
-            if pid > st.highest_seen:
-                st.highest_seen = pid
-        else:
-            st.missing += 1
-            st.miss_forms[record.form] += 1
+            self._found(pid)
+            await self._writer.put(replace(record, fingerprint=fingerprint))
+            return
+        st.missing += 1
+        st.miss_forms[record.form] += 1
+        self._advance(pid)
+        await self._writer.put(record)
+
+    def _found(self, pid: int) -> None:
+        st = self.stats
+        st.found += 1
+        if pid > st.highest_seen:
+            st.highest_seen = pid
+        self._advance(pid)
+
+    def _advance(self, pid: int) -> None:
+        st = self.stats
         if pid > st.position:
             st.position = pid
         st.tick()
-        await self._writer.put(record)
 
     async def _fetch(self, pid: int) -> JsonResponse:
         """GET one product; a 200 with an empty body is asked again before it is believed."""

@@ -19,6 +19,7 @@ import asyncpg
 
 from marketplaced import log
 from marketplaced.checkpoint import DeadLetter, write_dead_letters
+from marketplaced.platforms.uzum import visits
 from marketplaced.platforms.uzum.records import (
     CategoryRecord,
     Missing,
@@ -27,6 +28,7 @@ from marketplaced.platforms.uzum.records import (
     SellerRecord,
     SkuRecord,
 )
+from marketplaced.platforms.uzum.visits import Revisit
 from marketplaced.writer import copy_rows
 
 _log = log.get(__name__)
@@ -94,37 +96,49 @@ CREATE TEMP TABLE IF NOT EXISTS tmp_skus (LIKE skus INCLUDING DEFAULTS) ON COMMI
 """
 
 
-def _upsert(table: str, cols: tuple[str, ...], *, track: tuple[str, ...] = ()) -> str:
-    """INSERT … SELECT FROM tmp_<table> ON CONFLICT (id) DO UPDATE, stamping first/last seen.
-
-    When `track` is given, `updated_at` moves only if one of those columns really changed."""
+def _upsert(table: str, cols: tuple[str, ...], *, seen: str = "", stamp: str = "") -> str:
+    """INSERT … SELECT FROM tmp_<table> ON CONFLICT (id) DO UPDATE, only where a stored column
+    differs: an unchanged row is neither rewritten nor WAL-logged (issue: an unchanged visit
+    must cost a fraction of a first one). `seen` names the table's first/last-seen columns
+    stamped with $1; a row whose `last_seen` is older than a day is refreshed even when
+    unchanged (categories and sellers: a coarse "still listed" at a write a day per row, where
+    a per-visit time is not worth a row each). `stamp` names a column set to $1 on every write
+    (products.updated_at: the last time a stored value changed)."""
     names = ", ".join(cols)
-    sets = ", ".join(f"{c} = EXCLUDED.{c}" for c in cols if c != "id")
-    extra_cols, extra_vals, extra_sets = (
-        "first_seen, last_seen",
-        "$1, $1",
-        "last_seen = EXCLUDED.last_seen",
-    )
-    if track:
-        old = ", ".join(f"{table}.{c}" for c in track)
-        new = ", ".join(f"EXCLUDED.{c}" for c in track)
-        extra_cols += ", updated_at"
-        extra_vals += ", $1"
-        extra_sets += (
-            f", updated_at = CASE WHEN ({old}) IS DISTINCT FROM ({new}) "
-            f"THEN EXCLUDED.updated_at ELSE {table}.updated_at END"
-        )
+    data = [c for c in cols if c != "id"]
+    sets = [f"{c} = EXCLUDED.{c}" for c in data]
+    extra_cols: list[str] = []
+    if seen == "first_last":
+        extra_cols += ["first_seen", "last_seen"]
+        sets.append("last_seen = EXCLUDED.last_seen")
+    elif seen == "first":
+        extra_cols.append("first_seen")
+    if stamp:
+        extra_cols.append(stamp)
+        sets.append(f"{stamp} = EXCLUDED.{stamp}")
+    old = ", ".join(f"{table}.{c}" for c in data)
+    new = ", ".join(f"EXCLUDED.{c}" for c in data)
+    where = f"({old}) IS DISTINCT FROM ({new})"
+    if seen == "first_last":
+        where += f" OR {table}.last_seen < EXCLUDED.last_seen - interval '1 day'"
+    cols_sql = ", ".join([names, *extra_cols])
+    vals_sql = ", ".join([names, *(["$1"] * len(extra_cols))])
     return (
-        f"INSERT INTO {table} ({names}, {extra_cols}) "  # noqa: S608 - identifiers are constants
-        f"SELECT {names}, {extra_vals} FROM tmp_{table} "
-        f"ON CONFLICT (id) DO UPDATE SET {sets}, {extra_sets}"
+        f"INSERT INTO {table} ({cols_sql}) "  # noqa: S608 - identifiers are constants
+        f"SELECT {vals_sql} FROM tmp_{table} "
+        f"ON CONFLICT (id) DO UPDATE SET {', '.join(sets)} WHERE {where}"
     )
 
 
-_UPSERT_CATEGORIES = _upsert("categories", _CATEGORY_COLS)
-_UPSERT_SELLERS = _upsert("sellers", _SELLER_COLS)
-_UPSERT_PRODUCTS = _upsert("products", _PRODUCT_COLS, track=_PRODUCT_COLS[1:])
-_UPSERT_SKUS = _upsert("skus", SKU_COLS)
+_UPSERT_CATEGORIES = _upsert("categories", _CATEGORY_COLS, seen="first_last")
+_UPSERT_SELLERS = _upsert("sellers", _SELLER_COLS, seen="first_last")
+# products' and SKUs' last visit is in uzum_visits (visits.py); the RETURNING ids say which
+# products really changed (the visit's outcome)
+_UPSERT_PRODUCTS = _upsert("products", _PRODUCT_COLS, seen="first", stamp="updated_at") + (
+    " RETURNING id"
+)
+#: last_seen is NULL in tmp_skus (listed now): a SKU that had dropped out is listed again
+_UPSERT_SKUS = _upsert("skus", (*SKU_COLS, "last_seen"), seen="first") + " RETURNING product_id"
 
 # History rows only where a tracked value changed (or the SKU/product is new); they are
 # computed BEFORE the upsert overwrites the current values they are compared with.
@@ -177,7 +191,7 @@ EMPTY_BODY_FORM = "empty_body"
 class UzumSink:
     """Writer sink for `ProductSnapshot` and `Missing`."""
 
-    types: tuple[type, ...] = (ProductSnapshot, Missing)
+    types: tuple[type, ...] = (ProductSnapshot, Missing, Revisit)
 
     async def write(
         self, conn: asyncpg.Connection, groups: Mapping[type, list[Any]], now: datetime
@@ -192,11 +206,20 @@ class UzumSink:
                 groups[Missing], pid
             )
             (misses if found_last else snapshots).pop(pid)
+        # a revisit beside a stored body or a miss of the same id: the substantive record wins
+        revisits = {
+            r.product_id: r
+            for r in groups.get(Revisit, ())
+            if r.product_id not in snapshots and r.product_id not in misses
+        }
         await conn.execute(_TEMP_TABLES)
         rows = await self._write_snapshots(conn, list(snapshots.values()), now)
+        rows += await _write_revisits(conn, list(revisits.values()), now)
         rows += await self._hold_known_empty(conn, misses, now)
         rows += await self._write_misses(conn, list(misses.values()), set(snapshots), now)
-        seen = [*snapshots, *misses]
+        if misses:
+            await conn.execute(visits.MISSED, list(misses), now)
+        seen = [*snapshots, *misses, *revisits]
         if seen:
             await conn.execute(_RESOLVE_DEAD, SCOPE, seen)
             await conn.execute(_RESOLVE_PARSE_FAILURES, SCOPE, seen)
@@ -228,6 +251,8 @@ class UzumSink:
     def identify(self, item: Any) -> tuple[str, int]:
         if isinstance(item, ProductSnapshot):
             return SCOPE, item.product.id
+        if isinstance(item, Revisit):
+            return SCOPE, item.product_id
         return SCOPE, int(item.product_id)
 
     async def _write_snapshots(
@@ -261,9 +286,18 @@ class UzumSink:
             await conn.execute(_UPSERT_CATEGORIES, now)
         if sellers:
             await conn.execute(_UPSERT_SELLERS, now)
-        await conn.execute(_UPSERT_PRODUCTS, now)
+        changed = {r[0] for r in await conn.fetch(_UPSERT_PRODUCTS, now)}
+        changed.update(r[0] for r in await conn.fetch(visits.DELIST_SKUS, now))
         if skus:
-            await conn.execute(_UPSERT_SKUS, now)
+            changed.update(r[0] for r in await conn.fetch(_UPSERT_SKUS, now))
+        # last: the fingerprints commit with the rows they describe (this transaction)
+        await conn.execute(
+            visits.UPSERT_FOUND,
+            [s.product.id for s in snaps],
+            [s.fingerprint for s in snaps],
+            now,
+            list(changed),
+        )
         return len(categories) + len(sellers) + len(snaps) + len(skus)
 
     async def _write_misses(
@@ -301,6 +335,25 @@ class UzumSink:
                 [now] * len(names),
             )
         return len(misses)
+
+
+async def _write_revisits(conn: asyncpg.Connection, revisits: list[Revisit], now: datetime) -> int:
+    """Unchanged bodies: one narrow visit row each, nothing parsed or copied."""
+    if not revisits:
+        return 0
+    ids = [r.product_id for r in revisits]
+    touched = {
+        r[0]
+        for r in await conn.fetch(
+            visits.TOUCH_UNCHANGED, ids, [r.fingerprint for r in revisits], now
+        )
+    }
+    if lost := [pid for pid in ids if pid not in touched]:
+        # the stored fingerprint moved since the scanner read it (another batch stored other
+        # content, or a miss cleared it): this body was never compared with what is stored now
+        _log.info("revisits_unmatched", count=len(lost), ids=lost[:20])
+        await conn.execute(visits.FORGET, lost)
+    return len(touched)
 
 
 def _last_index(items: list[Any], pid: int) -> int:

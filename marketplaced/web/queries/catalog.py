@@ -222,16 +222,20 @@ def _by_price(f: ProductFilter) -> ListQuery:
 # -- one product ------------------------------------------------------------------------------
 
 _PRODUCT = """
-SELECT p.*, c.title AS category, s.title AS seller, s.link AS seller_link
+SELECT p.*, coalesce(v.last_seen, p.updated_at) AS last_seen,
+       c.title AS category, s.title AS seller, s.link AS seller_link
 FROM products p
+LEFT JOIN uzum_visits v ON v.product_id = p.id
 LEFT JOIN categories c ON c.id = p.category_id
 LEFT JOIN sellers s ON s.id = p.seller_id
 WHERE p.id = $1"""
 
 _SKUS = """
-SELECT id, full_price, purchase_price, available_amount, barcode, stock_type, delivery_days,
-       characteristics, discount_badge, first_seen, last_seen
-FROM skus WHERE product_id = $1 ORDER BY purchase_price, id"""
+SELECT k.id, k.full_price, k.purchase_price, k.available_amount, k.barcode, k.stock_type,
+       k.delivery_days, k.characteristics, k.discount_badge, k.first_seen,
+       coalesce(k.last_seen, v.last_seen, k.first_seen) AS last_seen
+FROM skus k LEFT JOIN uzum_visits v ON v.product_id = k.product_id
+WHERE k.product_id = $1 ORDER BY k.purchase_price, k.id"""
 
 # Rows inside the window plus, per SKU, the last row before it (the value in force at the
 # window's start), capped. The probes use the (sku_id, observed_at) primary key.
