@@ -25,7 +25,7 @@ COMMIT_LAG = timedelta(seconds=30)
 
 _LAST_END = "SELECT max(period_end) FROM scan_coverage WHERE scope = $1"
 # a sequential scan of the narrow visits table: an index on last_seen would make every visit
-# a non-HOT update (sql/011), which costs far more than this query every few minutes
+# a non-HOT update (sql/012), which costs far more than this query every few minutes
 _SEEN = "SELECT count(*) FROM uzum_visits WHERE last_seen > $1 AND last_seen <= $2"
 _INSERT = """
 INSERT INTO scan_coverage (scope, period_start, period_end, seen) VALUES ($1, $2, $3, $4)

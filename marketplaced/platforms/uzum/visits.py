@@ -2,7 +2,7 @@
 unchanged body skip parsing and storing.
 
 A visit's facts (when, what it found, the fingerprint of the body the stored rows came from)
-live in the narrow `uzum_visits` table (sql/011). The fingerprint is written by the sink in the
+live in the narrow `uzum_visits` table (sql/012). The fingerprint is written by the sink in the
 writer transaction that stores the rows it describes, so a crash can never leave a fingerprint
 for data that was not written: after a crash the next visit finds the old fingerprint (or none),
 sees a different body and parses it.
