@@ -26,7 +26,7 @@ from typing import Any
 
 import uvloop
 
-from marketplaced import __version__, db, log, ops
+from marketplaced import __version__, db, log, ops, platforms
 from marketplaced import config as config_mod
 from marketplaced.config import EX_CONFIG, Config
 from marketplaced.errors import ConfigError, MarketplacedError
@@ -62,10 +62,8 @@ def cmd_run(cfg: Config, _args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(cfg: Config, _args: argparse.Namespace) -> int:
-    from marketplaced.platforms.uzum.coverage import scan_warnings
-
     print(f"configuration OK ({cfg.source})")
-    for warning in scan_warnings(cfg.uzum, cfg.shard_parts()):
+    for warning in platforms.config_warnings(cfg):
         print(f"warning: {warning}", file=sys.stderr)
     return 0
 
@@ -167,62 +165,23 @@ def _download_range_problem(args: argparse.Namespace) -> str | None:
                 f"{flag} {value} is out of range: ids and counts go from 1 to {BIGINT_MAX} "
                 "(the database stores ids as bigint)"
             )
-    if args.platform == "uzex" and (args.from_id is not None or args.to_id is not None):
-        return "--from/--to select Uzum product ids; a UZEX download walks the lists newest first"
     if args.from_id is not None and args.to_id is not None and args.from_id > args.to_id:
         return f"--from {args.from_id} is above --to {args.to_id}: nothing to download"
     return None
 
 
-def cmd_download(cfg: Config, args: argparse.Namespace) -> int:
-    problem = _download_range_problem(args)
+def cmd_one_shot(cfg: Config, args: argparse.Namespace) -> int:
+    """`download <platform>` / `process-raw <platform>`: the platform's part of the command."""
+    platform = platforms.by_name(args.platform)
+    assert platform is not None  # argparse offered only the platforms' names
+    command = platform.commands[args.command]
+    problem = _download_range_problem(args) if args.command == "download" else None
+    problem = problem or command.check(args)
     if problem is not None:
-        print(f"marketplaced download: {problem}", file=sys.stderr)
+        print(f"marketplaced {args.command}: {problem}", file=sys.stderr)
         return 2  # a usage error, like argparse's own
-    if args.platform == "uzex":
-        from marketplaced.platforms import uzex
-
-        res = _run_async(uzex.download(cfg, args.type, target=args.target))
-        print(
-            f"lots {res.lots}, items {res.items}, missing {res.missing}, errors {res.errors}, "
-            f"parse failures {res.parse_failures} in {res.seconds:.1f} s"
-        )
-        if res.blocked:
-            print(
-                f"stopped: {res.blocked} (see the log for what the upstream answered)",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    from marketplaced.download import download_uzum
-
-    start = 1 if args.from_id is None else args.from_id
-    out = _run_async(download_uzum(cfg, start=start, stop=args.to_id, target=args.target))
-    print(
-        f"found {out.found}, missing {out.missing}, errors {out.errors}, parse failures "
-        f"{out.parse_failures} in {out.seconds:.1f} s"
-    )
-    return 0
-
-
-def cmd_process_raw(cfg: Config, args: argparse.Namespace) -> int:
-    if args.platform == "uzex":
-        from marketplaced.platforms import uzex
-
-        res = _run_async(uzex.process_raw(cfg))
-        print(
-            f"re-parsed: {res.lots} lots, {res.items} items, {res.parse_failures} failures "
-            f"in {res.seconds:.1f} s"
-        )
-        return 0
-    from marketplaced.download import process_raw_uzum
-
-    out = _run_async(process_raw_uzum(cfg))
-    print(
-        f"re-parsed: {out.found} products, {out.missing} misses, {out.parse_failures} failures "
-        f"({out.undecodable} bodies still undecodable) in {out.seconds:.1f} s"
-    )
-    return 0
+    code: int = _run_async(command.run(cfg, args))
+    return code
 
 
 def cmd_demo(cfg: Config, args: argparse.Namespace) -> int:
@@ -372,17 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the UZEX auction host demands the Validation header",
     )
-    dl = add("download", cmd_download, "one-shot download with a progress bar")
-    dl.add_argument("platform", choices=["uzum", "uzex"])
+    dl = add("download", cmd_one_shot, "one-shot download with a progress bar")
+    dl.add_argument("platform", choices=_offering("download"))
     dl.add_argument("--from", dest="from_id", type=int, default=None, help="first id (default 1)")
     dl.add_argument(
         "--to", dest="to_id", type=int, default=None, help="last id (default: frontier)"
-    )
-    dl.add_argument(
-        "--type",
-        choices=["auction", "shop", "national", "etender"],
-        default="auction",
-        help="UZEX lot type (uzex only)",
     )
     dl.add_argument(
         "--target",
@@ -390,9 +343,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="stop after N products (uzum) or lots (uzex) found",
     )
-    pr = add("process-raw", cmd_process_raw, "re-parse archived raw responses into the database")
-    pr.add_argument("platform", choices=["uzum", "uzex"])
+    pr = add("process-raw", cmd_one_shot, "re-parse archived raw responses into the database")
+    pr.add_argument("platform", choices=_offering("process-raw"))
+    for platform in platforms.ALL:
+        for name, command in platform.commands.items():
+            command.add_arguments(dl if name == "download" else pr)
     return p
+
+
+def _offering(command: str) -> list[str]:
+    return [p.name for p in platforms.ALL if command in p.commands]
 
 
 #: commands that do not need a valid configuration

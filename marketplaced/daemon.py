@@ -19,7 +19,7 @@ import asyncio
 import os
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,8 +37,7 @@ from marketplaced.jobs.health import HealthInputs
 from marketplaced.jobs.scheduler import JobScheduler
 from marketplaced.jobs.service import Jobs
 from marketplaced.live_state import LiveState
-from marketplaced.platforms.base import Scanner
-from marketplaced.platforms.uzum.coverage import scan_warnings
+from marketplaced.platforms.base import Platform, Scanner
 from marketplaced.redis_client import connect_redis
 from marketplaced.supervisor import Supervisor
 from marketplaced.systemd import SystemdNotifier
@@ -72,8 +71,11 @@ class Daemon:
         *,
         notifier: SystemdNotifier | None = None,
         loader: Callable[[], Config] = config_mod.load,
+        among: Sequence[Platform] = platforms.ALL,
     ) -> None:
         self.cfg = cfg
+        #: the platforms it scans: `platforms.ALL` unless a caller brings its own list
+        self.platforms = tuple(among)
         #: the config the process started with: what restart-only keys are compared against
         self._started_cfg = cfg
         #: restart-only keys the file changed since start-up (shown until a restart)
@@ -149,7 +151,7 @@ class Daemon:
     async def _start(self) -> None:
         cfg = self.cfg
         wait = cfg.daemon.startup_wait_s
-        for warning in scan_warnings(cfg.uzum, cfg.shard_parts()):
+        for warning in platforms.config_warnings(cfg, self.platforms):
             _log.warning("config_scans_nothing", problem=warning, config=cfg.source)
         self.notifier.status("connecting to PostgreSQL")
         self.pool = await db.create_pool(cfg.database, wait_s=wait)
@@ -158,9 +160,9 @@ class Daemon:
         self.notifier.status("connecting to Redis")
         self.redis = await connect_redis(cfg, wait)
         self.live = LiveState.of(self.redis, cfg)
-        self.fetcher = platforms.new_fetcher(cfg)
+        self.fetcher = platforms.new_fetcher(cfg, self.platforms)
         await self.fetcher.__aenter__()
-        self.writer = Writer(self.pool, cfg.writer, platforms.sinks())
+        self.writer = Writer(self.pool, cfg.writer, platforms.sinks(self.platforms))
         self._spawn("writer", self.writer.run)
         if cfg.web.enabled:
             # first of the services that can fail on the host (port taken): before any scanning
@@ -183,18 +185,9 @@ class Daemon:
     def _wanted_scanners(self) -> list[Scanner]:
         """Fresh scanner objects for everything the config enables (cheap: nothing starts)."""
         assert self.pool and self.fetcher and self.writer
-        archive_root = self.cfg.archive_dir if self.cfg.archive.enabled else None
-        return [
-            sc
-            for platform in platforms.ALL
-            for sc in platform.build_scanners(
-                self.cfg,
-                pool=self.pool,
-                fetcher=self.fetcher,
-                writer=self.writer,
-                archive_root=archive_root,
-            )
-        ]
+        return platforms.build_scanners(
+            self.cfg, pool=self.pool, fetcher=self.fetcher, writer=self.writer, among=self.platforms
+        )
 
     def _apply_scanners(self) -> None:
         """Start or stop scanners so that what runs matches the config; running ones take
@@ -209,7 +202,7 @@ class Daemon:
                 self.scanners[name].cfg = scanner.cfg
                 continue
             self.scanners[name] = scanner
-            stale = platforms.max_stale_s(self.cfg, name)
+            stale = platforms.max_stale_s(self.cfg, name, self.platforms)
             self._scanner_tasks[name] = self._spawn(
                 name,
                 self._scanner_run(scanner),
@@ -287,7 +280,7 @@ class Daemon:
         self.cfg = new
         log.set_level(new.log.level)
         if self.fetcher is not None:
-            platforms.update_fetcher(self.fetcher, new)
+            platforms.update_fetcher(self.fetcher, new, self.platforms)
         self._apply_scanners()
         if self.jobs is not None:
             await self.jobs.reschedule(new)

@@ -20,9 +20,9 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType, TracebackType
-from typing import Any, Final, Literal, Self
+from typing import Any, Final, Literal, Protocol, Self, TypeVar
 
 import aiohttp
 import orjson
@@ -46,6 +46,7 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 #: ``classify(status, headers, body)``: return an error to raise it at once (no retry), else None.
 Classify = Callable[[int, Mapping[str, str], bytes], FetchError | None]
+_T = TypeVar("_T")
 BreakerState = Literal["closed", "open", "half_open"]
 
 #: Uzum wants a browser-like client; UZEX answers HTTP 500 to a missing/non-browser User-Agent.
@@ -533,11 +534,56 @@ class _Host:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Route:
+    """How one platform reaches one host: how politely, and the headers its requests carry.
+
+    Headers belong to the route, not to the fetcher's session, so one platform's User-Agent,
+    Origin or Referer never rides along on another platform's requests.
+    """
+
+    policy: HostPolicy
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+#: platform name → host key (``host:port`` or bare ``host``) → its route
+Routes = Mapping[str, Mapping[str, Route]]
+
+
+class JsonFetcher(Protocol):
+    """What a scanner needs of the fetcher: the shared `Fetcher` or one platform's view of it."""
+
+    async def get_json(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        classify: Classify | None = None,
+    ) -> JsonResponse: ...
+
+    async def post_json(
+        self,
+        url: str,
+        body: object,
+        *,
+        headers: Mapping[str, str] | None = None,
+        classify: Classify | None = None,
+    ) -> JsonResponse: ...
+
+
 class Fetcher:
     """Polite JSON fetcher: one aiohttp session, per-host limits, retries and breaker.
 
     Use as ``async with Fetcher(policy, {"api.uzum.uz": uzum_policy}) as fetcher: ...``.
     Policy keys are ``host:port`` or bare ``host``; unknown hosts get the default policy.
+
+    The daemon builds it from every platform's `routes` instead, and hands each platform
+    `for_platform(name)`: that platform's requests get its route's policy and headers. When
+    several platforms declare the same host (the simulator serves every platform from one
+    origin), each keeps its own limits, breaker and counters there, keyed
+    ``<platform>@host:port``: one platform's rate, backoff or headers never decide another's
+    requests, as they would not against the real, separate hosts. A host only one platform
+    declares keeps the plain ``host:port`` key (the dashboard's and metrics' host name).
     """
 
     def __init__(
@@ -546,13 +592,19 @@ class Fetcher:
         policies: Mapping[str, HostPolicy] | None = None,
         headers: Mapping[str, str] | None = None,
         *,
+        routes: Routes | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         controller: ControllerFactory = RateController,
     ) -> None:
         self._default = default_policy
         self._policies = dict(policies or {})
-        self._headers = dict(DEFAULT_HEADERS if headers is None else headers)
+        self._routes: Routes = dict(routes or {})
+        self._headers = dict(
+            DEFAULT_HEADERS if headers is None and routes is None else headers or {}
+        )
+        #: host key → (platform or None, ``host:port``): what the key was resolved from
+        self._origins: dict[str, tuple[str | None, str]] = {}
         self._clock = clock
         self._sleep = sleep
         self._controller = controller
@@ -587,13 +639,24 @@ class Fetcher:
             self._session = None
 
     def update_policies(
-        self, default_policy: HostPolicy, policies: Mapping[str, HostPolicy] | None = None
+        self,
+        default_policy: HostPolicy,
+        policies: Mapping[str, HostPolicy] | None = None,
+        *,
+        routes: Routes | None = None,
     ) -> None:
         """Apply new policies live: in-flight requests finish, limits change at once."""
         self._default = default_policy
         self._policies = dict(policies or {})
+        if routes is not None:
+            self._routes = dict(routes)
         for key, host in self._hosts.items():
-            host.apply(self._policy_for(key))
+            platform, authority = self._origins[key]
+            host.apply(self._resolve(platform, authority)[0])
+
+    def for_platform(self, name: str) -> PlatformFetcher:
+        """This fetcher as platform `name` uses it: its routes' policies and headers."""
+        return PlatformFetcher(self, name)
 
     def stats(self) -> dict[str, HostStats]:
         """Snapshot of every host seen so far, keyed by ``host:port``."""
@@ -606,9 +669,10 @@ class Fetcher:
         *,
         headers: Mapping[str, str] | None = None,
         classify: Classify | None = None,
+        platform: str | None = None,
     ) -> JsonResponse:
         """GET ``url`` politely; see the module docstring for what is retried and raised."""
-        return await self._fetch("GET", url, None, headers, classify)
+        return await self._fetch("GET", url, None, headers, classify, platform)
 
     async def post_json(
         self,
@@ -617,10 +681,12 @@ class Fetcher:
         *,
         headers: Mapping[str, str] | None = None,
         classify: Classify | None = None,
+        platform: str | None = None,
     ) -> JsonResponse:
         """POST ``body`` as JSON to ``url`` politely (UZEX list endpoints)."""
         merged = {"Content-Type": "application/json", **(headers or {})}
-        return await self._fetch("POST", url, json.dumps(body).encode(), merged, classify)
+        data = json.dumps(body).encode()
+        return await self._fetch("POST", url, data, merged, classify, platform)
 
     # -- one request: retry loop -------------------------------------------------------------
 
@@ -631,9 +697,12 @@ class Fetcher:
         data: bytes | None,
         headers: Mapping[str, str] | None,
         classify: Classify | None,
+        platform: str | None = None,
     ) -> JsonResponse:
         target = URL(url)
-        host = self._host(target)
+        host, route = self._host(target, platform)
+        if route is not None and route.headers:
+            headers = {**route.headers, **(headers or {})}
         attempts = 0
         while True:
             attempts += 1
@@ -844,21 +913,73 @@ class Fetcher:
 
     # -- bookkeeping -----------------------------------------------------------------------
 
-    def _host(self, target: URL) -> _Host:
+    def _host(self, target: URL, platform: str | None) -> tuple[_Host, Route | None]:
         if target.host is None:
             raise ValueError(f"not an absolute URL: {target}")
-        key = f"{target.host}:{target.port}"
+        authority = f"{target.host}:{target.port}"
+        policy, route = self._resolve(platform, authority)
+        key = authority
+        if route is not None and self._declared_by(authority) > 1:
+            key = f"{platform}@{authority}"  # a shared origin: see the class docstring
         host = self._hosts.get(key)
         if host is None:
-            policy = self._policy_for(key)
             host = self._hosts[key] = _Host(key, policy, self._clock, self._controller)
-        return host
+            self._origins[key] = (platform, authority)
+        return host, route
+
+    def _resolve(self, platform: str | None, authority: str) -> tuple[HostPolicy, Route | None]:
+        """The policy for `authority` (and `platform`'s route to it, if it declares one)."""
+        if platform is not None and (route := _lookup(self._routes.get(platform), authority)):
+            return route.policy, route
+        return self._policy_for(authority), None
 
     def _policy_for(self, key: str) -> HostPolicy:
-        bare = key.rsplit(":", 1)[0]
-        return self._policies.get(key) or self._policies.get(bare) or self._default
+        """The policy of a host reached without a platform (by ``host:port`` or bare host)."""
+        return _lookup(self._policies, key) or self._default
+
+    def _declared_by(self, authority: str) -> int:
+        """How many platforms declare a route to `authority`."""
+        return sum(_lookup(routes, authority) is not None for routes in self._routes.values())
 
     def _require_session(self) -> aiohttp.ClientSession:
         if self._session is None:
             raise RuntimeError("Fetcher used outside 'async with'")
         return self._session
+
+
+class PlatformFetcher:
+    """The shared `Fetcher` as one platform uses it (see `Fetcher.for_platform`)."""
+
+    def __init__(self, fetcher: Fetcher, platform: str) -> None:
+        self._fetcher = fetcher
+        self.platform = platform
+
+    async def get_json(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        classify: Classify | None = None,
+    ) -> JsonResponse:
+        return await self._fetcher.get_json(
+            url, headers=headers, classify=classify, platform=self.platform
+        )
+
+    async def post_json(
+        self,
+        url: str,
+        body: object,
+        *,
+        headers: Mapping[str, str] | None = None,
+        classify: Classify | None = None,
+    ) -> JsonResponse:
+        return await self._fetcher.post_json(
+            url, body, headers=headers, classify=classify, platform=self.platform
+        )
+
+
+def _lookup(table: Mapping[str, _T] | None, authority: str) -> _T | None:
+    """`table`'s entry for ``host:port``, else for the bare host."""
+    if table is None:
+        return None
+    return table.get(authority) or table.get(authority.rsplit(":", 1)[0])

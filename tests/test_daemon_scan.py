@@ -98,6 +98,8 @@ cycle_pause_s = 3600.0
 checkpoint_every = 100
 [uzex]
 enabled = {"true" if uzex else "false"}
+# its own rate on the simulator's shared origin (Uzum's no longer applies to it)
+rps = {rps}
 cycle_pause_s = 3600.0
 concurrency = 8
 [web]

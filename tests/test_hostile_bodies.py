@@ -18,9 +18,9 @@ from aiohttp.test_utils import TestServer
 from marketplaced import archive as archive_mod
 from marketplaced.archive import Archive
 from marketplaced.config import Config, DatabaseConfig
-from marketplaced.download import download_uzum, process_raw_uzum
 from marketplaced.http import decode_json
 from marketplaced.platforms.base import ScanDeps
+from marketplaced.platforms.uzum.oneshot import download_uzum, process_raw_uzum
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.simulator.faults import DEEPNEST_LEVELS, FaultProfile
 from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, build_uzum_app

@@ -322,9 +322,7 @@ async def test_not_valid_blocks_only_the_auction_scanners(
     cfg = config.load({"UZEX_BASE_URL": upstream.origin}, path=None)
     cfg = dataclasses.replace(cfg, uzex=uzex_config(upstream.origin, blocked_backoff_h=2.0))
     async with runtime(pool, cfg.uzex) as rt:
-        scanners = uzex.build_scanners(
-            cfg, pool=pool, fetcher=rt.fetcher, writer=rt.writer, archive_root=None
-        )
+        scanners = uzex.build_scanners(cfg, ScanDeps(pool, rt.fetcher, rt.writer), None)
         by_name = {s.name: s for s in scanners}
         assert set(by_name) == {
             *(f"uzex.{t}.completed" for t in LOT_TYPES),

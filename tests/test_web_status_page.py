@@ -298,13 +298,7 @@ async def test_every_scanner_the_daemon_runs_pauses_from_the_status_page(
     pool, cfg = seeded.app[POOL], seeded.app[CONFIG]
     writer = Writer(pool, cfg.writer, platforms.sinks())
     async with platforms.new_fetcher(cfg) as fetcher:
-        built = [
-            s
-            for p in platforms.ALL
-            for s in p.build_scanners(
-                cfg, pool=pool, fetcher=fetcher, writer=writer, archive_root=None
-            )
-        ]
+        built = platforms.build_scanners(cfg, pool=pool, fetcher=fetcher, writer=writer)
         scanners = {s.name: s for s in built}
         assert {n.split(".")[0] for n in scanners} == {"uzum", "uzex"} and len(scanners) > 2
         for s in built:

@@ -9,9 +9,9 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
-from marketplaced import platforms
 from marketplaced.config import Config, UzumConfig, WriterConfig
 from marketplaced.http import Fetcher, HostStats
+from marketplaced.platforms import uzum
 from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.platforms.uzum.storage import MISSING_CHUNK, UzumSink
@@ -43,7 +43,8 @@ async def pipeline(cfg: Config, pool: asyncpg.Pool) -> AsyncIterator[tuple[Fetch
     writer = Writer(pool, cfg.writer, [UzumSink()])
     task = asyncio.create_task(writer.run())
     try:
-        async with platforms.new_fetcher(cfg) as fetcher:
+        # Uzum's policy and headers for every host: the scans here talk to Uzum only
+        async with Fetcher(uzum.policy(cfg), headers=uzum.headers(cfg)) as fetcher:
             yield fetcher, writer
         await writer.flush()
     finally:

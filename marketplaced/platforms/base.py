@@ -1,20 +1,23 @@
 """The platform interface: what a marketplace must provide to be scanned.
 
-A platform (Uzum, UZEX, …) is a package whose `__init__` provides three functions:
-- `host_policies(cfg)`: the hosts it talks to and how politely (per-host `HostPolicy`),
-- `sinks()`: the writer sinks storing its records,
-- `build_scanners(cfg, pool=…, fetcher=…, writer=…, archive_root=…)`: its enabled scanners, each a
-  long-lived coroutine that fetches through the shared `Fetcher`, parses into records and puts
-  them (with `CursorMark`s) on the shared `Writer`.
-The daemon owns every resource and hands them over; `platforms.ALL` lists the platforms.
+A platform (Uzum, UZEX, …) is a package whose `__init__` is a `Platform` (see the protocol at
+the end): its `name`, the `routes` to its hosts (policy and headers of each), the writer
+`sinks` storing its records, its scanners with each one's staleness limit, warnings about a
+configuration that scans nothing, and its one-shot `commands` (`download`, `process-raw`)
+with their command-line arguments. A scanner is a long-lived coroutine that fetches through
+the shared fetcher, parses into records and puts them (with `CursorMark`s) on the shared
+`Writer`. The daemon and the one-shot commands own every resource and hand them over in a
+`ScanDeps`; `platforms.ALL` lists the platforms, and nothing outside a platform's package
+names it.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,7 +26,7 @@ import asyncpg
 
 from marketplaced.archive import Archive
 from marketplaced.config import Config
-from marketplaced.http import Fetcher, HostPolicy
+from marketplaced.http import JsonFetcher, Route
 from marketplaced.writer import Sink, Writer
 
 #: states in which a scanner waits on purpose (between cycles, finished, backing off from an
@@ -195,7 +198,8 @@ class ScanDeps:
     """
 
     pool: asyncpg.Pool
-    fetcher: Fetcher
+    #: the shared fetcher as this scanner's platform sees it (`Fetcher.for_platform`)
+    fetcher: JsonFetcher
     writer: Writer
     #: where this scanner's raw responses go; None when archiving is off
     archive: Archive | None = None
@@ -225,17 +229,61 @@ class Scanner(Protocol):
     def unpause(self) -> None: ...
 
 
+def _no_arguments(_parser: argparse.ArgumentParser) -> None:
+    return None
+
+
+def _no_problem(_args: argparse.Namespace) -> str | None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class OneShotCommand:
+    """A platform's part of a one-shot command (`marketplaced download <platform>` …).
+
+    The command line is the core's: it offers the platforms that have the command, parses the
+    options every platform shares (`--from`, `--to`, `--target` for `download`) and those each
+    platform adds, refuses what `check` says is a usage error (exit 2), then awaits `run`,
+    which prints its summary and returns the exit status.
+    """
+
+    run: Callable[[Config, argparse.Namespace], Coroutine[Any, Any, int]]
+    #: add this platform's own options (shared with the other platforms' on one parser, so
+    #: name them for what they select, e.g. `--type`)
+    add_arguments: Callable[[argparse.ArgumentParser], None] = _no_arguments
+    #: a usage problem with the parsed arguments, said in a sentence; None when they are fine
+    check: Callable[[argparse.Namespace], str | None] = _no_problem
+
+
 class Platform(Protocol):
-    def host_policies(self, cfg: Config) -> dict[str, HostPolicy]: ...
+    @property
+    def name(self) -> str:
+        """Its command-line choice and the first part of every one of its scanners' names
+        (`uzum.products`, `uzex.auction.completed`)."""
+        ...
+
+    @property
+    def commands(self) -> Mapping[str, OneShotCommand]:
+        """Its one-shot commands by command name ("download", "process-raw")."""
+        ...
+
+    def routes(self, cfg: Config) -> dict[str, Route]:
+        """Every host it talks to (`host[:port]`): how politely, and with which headers."""
+        ...
 
     def sinks(self) -> list[Sink]: ...
 
     def build_scanners(
-        self,
-        cfg: Config,
-        *,
-        pool: asyncpg.Pool,
-        fetcher: Fetcher,
-        writer: Writer,
-        archive_root: Path | None,
-    ) -> Sequence[Scanner]: ...
+        self, cfg: Config, deps: ScanDeps, archive_root: Path | None
+    ) -> Sequence[Scanner]:
+        """Its enabled scanners; `archive_root` (None when archiving is off) holds raw
+        responses under `<archive_root>/<platform>/<kind>/`."""
+        ...
+
+    def max_stale_s(self, cfg: Config, scanner: str) -> float:
+        """How long its `scanner` may go without progress before it counts as stalled."""
+        ...
+
+    def config_warnings(self, cfg: Config) -> list[str]:
+        """Settings that are valid but make it scan nothing (said at start and by check-config)."""
+        ...

@@ -1,10 +1,11 @@
 """UZEX (government procurement exchange): what the daemon and the CLI call.
 
-- `host_policies(cfg)`: the fetcher policies of the UZEX hosts (merge into the fetcher's map);
-- `sinks()`: the writer sinks storing UZEX records (add to the writer's list);
-- `build_scanners(cfg, pool=…, fetcher=…, writer=…, archive_root=…)`: the enabled scanners, each
-  with `name`, `stats` and `async run()` (supervise them like the Uzum scanner);
-- `download(cfg, lot_type, target, out)` and `process_raw(cfg, out)`: the one-shot commands.
+- `name`, `routes(cfg)`: the UZEX hosts with their fetcher policies and headers;
+- `sinks()`: the writer sinks storing UZEX records;
+- `build_scanners(cfg, deps, archive_root)`: the enabled scanners, each with `name`, `stats`
+  and `async run()`; `max_stale_s` (one limit for every UZEX scanner);
+- `commands`: `download uzex` and `process-raw uzex` (`download(cfg, lot_type, target, out)`
+  and `process_raw(cfg, out)` in `oneshot`).
 
 The modules: `records`, `parser` (payloads → records), `client` (URLs, bodies, headers, upstream
 refusals), `storage` (the sink), `walk` (durable page positions), `scanner` (the shared loop),
@@ -15,22 +16,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import asyncpg
-
 from marketplaced import archive as archive_mod
 from marketplaced.archive import Archive
 from marketplaced.config import Config
-from marketplaced.http import Fetcher, HostPolicy
 from marketplaced.platforms.base import ScanDeps
-from marketplaced.platforms.uzex import client
+from marketplaced.platforms.uzex import oneshot
 from marketplaced.platforms.uzex.active import ActiveScanner
+from marketplaced.platforms.uzex.client import NAME, routes
 from marketplaced.platforms.uzex.completed import CompletedScanner
 from marketplaced.platforms.uzex.oneshot import UzexRunResult, download, process_raw
 from marketplaced.platforms.uzex.records import LOT_TYPES, LotType
 from marketplaced.platforms.uzex.reference import ReferenceScanner
 from marketplaced.platforms.uzex.scanner import UzexPlan, UzexScanner, UzexScannerStats
 from marketplaced.platforms.uzex.storage import UzexSink
-from marketplaced.writer import Sink, Writer
+from marketplaced.writer import Sink
 
 __all__ = [
     "LOT_TYPES",
@@ -42,30 +41,25 @@ __all__ = [
     "UzexScanner",
     "UzexScannerStats",
     "build_scanners",
+    "commands",
+    "config_warnings",
     "download",
-    "host_policies",
+    "max_stale_s",
+    "name",
     "process_raw",
+    "routes",
     "sinks",
 ]
 
-
-def host_policies(cfg: Config) -> dict[str, HostPolicy]:
-    """Fetcher policy per UZEX host key; one entry when UZEX_BASE_URL points all at one origin."""
-    return client.host_policies(cfg.uzex)
+name = NAME
+commands = {"download": oneshot.DOWNLOAD, "process-raw": oneshot.PROCESS_RAW}
 
 
 def sinks() -> list[Sink]:
     return [UzexSink()]
 
 
-def build_scanners(
-    cfg: Config,
-    *,
-    pool: asyncpg.Pool,
-    fetcher: Fetcher,
-    writer: Writer,
-    archive_root: Path | None,
-) -> list[UzexScanner]:
+def build_scanners(cfg: Config, deps: ScanDeps, archive_root: Path | None) -> list[UzexScanner]:
     """The enabled UZEX scanners (none when `uzex.enabled` is false).
 
     `archive_root` (`cfg.archive_dir` when `archive.enabled`, else None) receives raw pages
@@ -80,7 +74,7 @@ def build_scanners(
         if archive_root is None:
             return None
         if kind not in archives:  # one archive per lot type, shared by its scanners
-            archives[kind] = archive_mod.for_config(cfg.archive, archive_root, "uzex", kind)
+            archives[kind] = archive_mod.for_config(cfg.archive, archive_root, NAME, kind)
         return archives[kind]
 
     completed: list[tuple[LotType, bool]] = [
@@ -94,7 +88,6 @@ def build_scanners(
         ("shop", ucfg.shop_active),
         ("national", ucfg.national_active),
     ]
-    deps = ScanDeps(pool, fetcher, writer)
     scanners: list[UzexScanner] = [
         CompletedScanner(ucfg, t, deps.with_archive(archive(t))) for t, on in completed if on
     ]
@@ -102,3 +95,12 @@ def build_scanners(
     if ucfg.reference:
         scanners.append(ReferenceScanner(ucfg, deps.with_archive(archive("reference"))))
     return scanners
+
+
+def max_stale_s(cfg: Config, scanner: str) -> float:
+    # one limit for all: a page of 100 lots with their item requests at 2 rps takes minutes
+    return cfg.uzex.max_stale_s
+
+
+def config_warnings(cfg: Config) -> list[str]:
+    return []

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Literal
+from typing import Final, Literal
 from urllib.parse import urlsplit
 
-from marketplaced.config import UzexConfig
+from marketplaced.config import Config, UzexConfig
 from marketplaced.errors import FetchError, UpstreamBlockedError
-from marketplaced.http import Fetcher, HostPolicy, JsonResponse
+from marketplaced.http import HostPolicy, JsonFetcher, JsonResponse, Route
 from marketplaced.platforms.uzex.records import LotType
 
 Host = Literal["auction", "shop", "etender", "trade"]
@@ -61,6 +61,16 @@ def base_urls(cfg: UzexConfig) -> dict[Host, str]:
         "etender": cfg.etender_url.rstrip("/"),
         "trade": cfg.trade_url.rstrip("/"),
     }
+
+
+#: the platform's name (command-line choice, first part of its scanners' names)
+NAME: Final = "uzex"
+
+
+def routes(cfg: Config) -> dict[str, Route]:
+    """Each distinct UZEX host with its policy and the browser-like headers it demands."""
+    send = headers(cfg.uzex)
+    return {host: Route(policy, send) for host, policy in host_policies(cfg.uzex).items()}
 
 
 def host_policies(cfg: UzexConfig) -> dict[str, HostPolicy]:
@@ -126,7 +136,7 @@ def _error_message(body: bytes) -> str:
 class UzexClient:
     """Requests of every UZEX endpoint; answers are `JsonResponse`s (404 included) or errors."""
 
-    def __init__(self, cfg: UzexConfig, fetcher: Fetcher) -> None:
+    def __init__(self, cfg: UzexConfig, fetcher: JsonFetcher) -> None:
         self._fetcher = fetcher
         self._bases = base_urls(cfg)
         self._headers = headers(cfg)

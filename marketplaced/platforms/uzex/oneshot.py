@@ -1,14 +1,15 @@
-"""One-shot UZEX runs outside the daemon: `download uzex` and `process-raw uzex`.
+"""UZEX's part of the one-shot commands: `download uzex` and `process-raw uzex`.
 
 `download` runs the completed-deals scanner of one lot type once (newest first, items included)
 with its own cursor (`uzex.<type>.download`): an interrupted download continues where it stopped,
 a finished one starts again from the top. `process_raw` re-parses every archived UZEX response
-into the database (idempotent upserts). Both show one self-rewriting progress line and use the
-same fetcher, parser, sink and writer as the daemon.
+into the database (idempotent upserts). Both run through the core's one-shot runner (`runtime`):
+one self-rewriting progress line, the same fetcher, parser, sink and writer as the daemon.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from dataclasses import dataclass
@@ -19,14 +20,15 @@ from marketplaced import rawbody
 from marketplaced.checkpoint import ParseFailure
 from marketplaced.config import Config
 from marketplaced.errors import ParseError
-from marketplaced.platforms.base import ScanDeps
+from marketplaced.platforms.base import OneShotCommand, ScanDeps
 from marketplaced.platforms.uzex import parser
+from marketplaced.platforms.uzex.client import NAME, routes
 from marketplaced.platforms.uzex.completed import CompletedScanner
 from marketplaced.platforms.uzex.records import LOT_TYPES, LotStatus, LotType
 from marketplaced.platforms.uzex.scanner import UzexPlan, UzexScannerStats, failure_reason
-from marketplaced.platforms.uzex.storage import UzexPage, scope
+from marketplaced.platforms.uzex.storage import UzexPage, UzexSink, scope
 from marketplaced.progress import ProgressLine
-from marketplaced.runtime import one_shot
+from marketplaced.runtime import one_shot, scan_once
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +64,13 @@ async def download(
     started = time.monotonic()
     archive = None
     if cfg.archive.enabled:
-        archive = archive_mod.for_config(cfg.archive, cfg.archive_dir, "uzex", lot_type)
+        archive = archive_mod.for_config(cfg.archive, cfg.archive_dir, NAME, lot_type)
     line = progress or ProgressLine(out)
-    async with one_shot(cfg) as (pool, writer, fetcher):
+    async with one_shot(cfg, platform=NAME, sinks=[UzexSink()], routes=routes(cfg)) as (
+        pool,
+        writer,
+        fetcher,
+    ):
         scanner = CompletedScanner(
             cfg.uzex,
             lot_type,
@@ -73,10 +79,7 @@ async def download(
         )
         st = scanner.stats
         # redrawn on every finished request: list pages and each lot's item request
-        st.on_tick = lambda: line.update(_line(line, st, target)) if line.due() else None
-        line.update(_line(line, st, target))
-        await scanner.run()
-        line.update(_line(line, st, target), final=True)
+        await scan_once(st, scanner.run, line, lambda: _line(line, st, target))
     return UzexRunResult(
         st.found,
         st.items,
@@ -102,7 +105,7 @@ async def process_raw(
             f"failures {counts['failed']}"
         )
 
-    async with one_shot(cfg) as (_pool, writer, _fetcher):
+    async with one_shot(cfg, platform=NAME, sinks=[UzexSink()]) as (_pool, writer, _fetcher):
         for kind in (*LOT_TYPES, "reference"):
             for ref, rec in archive_mod.iter_records(cfg.archive_dir, "uzex", kind):
                 for item in replay(kind, ref, rec):
@@ -188,3 +191,46 @@ def _lot_type(kind: str) -> LotType:
         if lot_type == kind:
             return lot_type
     raise ParseError(f"unknown UZEX archive kind {kind!r}")
+
+
+def _add_download_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--type",
+        choices=list(LOT_TYPES),
+        default="auction",
+        help="UZEX lot type (uzex only)",
+    )
+
+
+def _check_download(args: argparse.Namespace) -> str | None:
+    if args.from_id is not None or args.to_id is not None:
+        return "--from/--to select Uzum product ids; a UZEX download walks the lists newest first"
+    return None
+
+
+async def _download(cfg: Config, args: argparse.Namespace) -> int:
+    res = await download(cfg, _lot_type(args.type), target=args.target)
+    print(
+        f"lots {res.lots}, items {res.items}, missing {res.missing}, errors {res.errors}, "
+        f"parse failures {res.parse_failures} in {res.seconds:.1f} s"
+    )
+    if res.blocked:
+        print(
+            f"stopped: {res.blocked} (see the log for what the upstream answered)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+async def _process_raw(cfg: Config, _args: argparse.Namespace) -> int:
+    res = await process_raw(cfg)
+    print(
+        f"re-parsed: {res.lots} lots, {res.items} items, {res.parse_failures} failures "
+        f"in {res.seconds:.1f} s"
+    )
+    return 0
+
+
+DOWNLOAD = OneShotCommand(_download, _add_download_arguments, _check_download)
+PROCESS_RAW = OneShotCommand(_process_raw)

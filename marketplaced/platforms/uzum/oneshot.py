@@ -1,12 +1,13 @@
-"""One-shot runs outside the daemon: `download` and `process-raw`.
+"""Uzum's part of the one-shot commands: `download uzum` and `process-raw uzum`.
 
-Both use the same fetcher, parser and writer as the daemon, with a progress line on stderr
-(rate, found, errors, ETA). A one-shot download keeps its own cursor (`uzum.download`), so it
-never moves the daemon's.
+Both run through the core's one-shot runner (`runtime`) with the same fetcher, parser and
+writer as the daemon, and a progress line on stderr (rate, found, errors, ETA). A one-shot
+download keeps its own cursor (`uzum.download`), so it never moves the daemon's.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from dataclasses import dataclass
@@ -16,13 +17,14 @@ from marketplaced import archive as archive_mod
 from marketplaced import rawbody
 from marketplaced.checkpoint import ParseFailure
 from marketplaced.config import Config
-from marketplaced.platforms.base import ScanDeps
+from marketplaced.platforms.base import OneShotCommand, ScanDeps
 from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import Missing
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
-from marketplaced.platforms.uzum.storage import SCOPE
+from marketplaced.platforms.uzum.storage import SCOPE, UzumSink
+from marketplaced.platforms.uzum.upstream import NAME, routes
 from marketplaced.progress import ProgressLine
-from marketplaced.runtime import one_shot
+from marketplaced.runtime import one_shot, scan_once
 from marketplaced.writer import Writer
 
 
@@ -58,24 +60,22 @@ async def download_uzum(
     started = time.monotonic()
     line = progress or ProgressLine(out)
     total = (stop - start + 1) if stop else None
-    async with one_shot(cfg) as (pool, writer, fetcher):
+    async with one_shot(cfg, platform=NAME, sinks=[UzumSink()], routes=routes(cfg)) as (
+        pool,
+        writer,
+        fetcher,
+    ):
         archive = None
         if cfg.archive.enabled:
-            archive = archive_mod.for_config(cfg.archive, cfg.archive_dir, "uzum", "product")
+            archive = archive_mod.for_config(cfg.archive, cfg.archive_dir, NAME, "product")
         deps = ScanDeps(pool, fetcher, writer, archive)
         scanner = UzumScanner(cfg.uzum, deps, plan=plan, shard=cfg.shard_parts())
         st = scanner.stats
 
-        def draw(final: bool = False) -> None:
-            if final or line.due():  # every finished id ticks: format only what is drawn
-                text = _ids_line(line, st.done, total, st.found, sum(st.errors.values()))
-                line.update(text, final=final)
+        def text() -> str:  # redrawn as every id finishes
+            return _ids_line(line, st.done, total, st.found, sum(st.errors.values()))
 
-        st.on_tick = draw
-        draw()
-        # awaited directly: when one_shot cancels us (its writer died), the scan stops too
-        await scanner.run()
-        draw(final=True)
+        await scan_once(st, scanner.run, line, text)
     return DownloadResult(
         st.found, st.missing, sum(st.errors.values()), st.parse_failures, time.monotonic() - started
     )
@@ -93,7 +93,7 @@ async def process_raw_uzum(
     def text(done: int) -> str:
         return _ids_line(line, done, total or None, counts["found"], counts["failed"])
 
-    async with one_shot(cfg) as (_pool, writer, _fetcher):
+    async with one_shot(cfg, platform=NAME, sinks=[UzumSink()]) as (_pool, writer, _fetcher):
         done = 0
         for ref, rec in archive_mod.iter_records(cfg.archive_dir, "uzum", "product"):
             done += 1
@@ -131,3 +131,26 @@ async def _reparse(
         return
     counts["missing" if isinstance(record, Missing) else "found"] += 1
     await writer.put(record)
+
+
+async def _download(cfg: Config, args: argparse.Namespace) -> int:
+    start = 1 if args.from_id is None else args.from_id
+    out = await download_uzum(cfg, start=start, stop=args.to_id, target=args.target)
+    print(
+        f"found {out.found}, missing {out.missing}, errors {out.errors}, parse failures "
+        f"{out.parse_failures} in {out.seconds:.1f} s"
+    )
+    return 0
+
+
+async def _process_raw(cfg: Config, _args: argparse.Namespace) -> int:
+    out = await process_raw_uzum(cfg)
+    print(
+        f"re-parsed: {out.found} products, {out.missing} misses, {out.parse_failures} failures "
+        f"({out.undecodable} bodies still undecodable) in {out.seconds:.1f} s"
+    )
+    return 0
+
+
+DOWNLOAD = OneShotCommand(_download)
+PROCESS_RAW = OneShotCommand(_process_raw)
