@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import email.utils
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import pytest
@@ -25,6 +25,7 @@ from marketplaced.errors import (
     UpstreamBlockedError,
 )
 from marketplaced.http import Fetcher, HostPolicy, HostStats, parse_retry_after
+from tests.helpers.virtual_time import VirtualTime
 
 # A route's behaviour: (request, n-th hit on this path starting at 1) -> response.
 Behaviour = Callable[[web.Request, int], Awaitable[web.StreamResponse]]
@@ -42,10 +43,13 @@ FAST = HostPolicy(
 
 
 class Upstream:
-    """Scripted fake upstream that counts hits per path and simultaneous requests."""
+    """Scripted fake upstream that counts hits per path and simultaneous requests.
 
-    def __init__(self, server: Any) -> None:
+    Arrival times are read from `clock`: the fetcher's own clock when a test injects one."""
+
+    def __init__(self, server: Any, clock: Callable[[], float]) -> None:
         self.server = server
+        self.clock = clock
         self.hits: dict[str, int] = {}
         self.arrivals: dict[str, list[float]] = {}
         self.headers: list[Mapping[str, str]] = []
@@ -60,14 +64,18 @@ class Upstream:
         return f"{self.server.host}:{self.server.port}"
 
 
-async def start(aiohttp_server: AiohttpServer, routes: Mapping[str, Behaviour]) -> Upstream:
+async def start(
+    aiohttp_server: AiohttpServer,
+    routes: Mapping[str, Behaviour],
+    clock: Callable[[], float] = time.monotonic,
+) -> Upstream:
     upstream: Upstream
     app = web.Application()
 
     def wrap(path: str, behaviour: Behaviour) -> Callable[[web.Request], Awaitable[Any]]:
         async def handler(request: web.Request) -> web.StreamResponse:
             n = upstream.hits[path] = upstream.hits.get(path, 0) + 1
-            upstream.arrivals.setdefault(path, []).append(time.monotonic())
+            upstream.arrivals.setdefault(path, []).append(upstream.clock())
             upstream.headers.append(dict(request.headers))
             upstream.in_flight += 1
             upstream.max_in_flight = max(upstream.max_in_flight, upstream.in_flight)
@@ -80,14 +88,18 @@ async def start(aiohttp_server: AiohttpServer, routes: Mapping[str, Behaviour]) 
 
     for path, behaviour in routes.items():
         app.router.add_route("*", path, wrap(path, behaviour))
-    upstream = Upstream(await aiohttp_server(app))
+    upstream = Upstream(await aiohttp_server(app), clock)
     return upstream
 
 
-def json_reply(data: Any = None, *, status: int = 200, delay_s: float = 0.0) -> Behaviour:
+def json_reply(
+    data: Any = None, *, status: int = 200, delay_s: float = 0.0, clock: VirtualTime | None = None
+) -> Behaviour:
+    """Answer `data` after `delay_s`, of real time or of `clock`'s virtual time."""
+
     async def behaviour(request: web.Request, n: int) -> web.StreamResponse:
         if delay_s:
-            await asyncio.sleep(delay_s)
+            await (clock.upstream_sleep(delay_s) if clock else asyncio.sleep(delay_s))
         return web.json_response(data, status=status)
 
     return behaviour
@@ -121,6 +133,38 @@ def policy(**changes: Any) -> HostPolicy:
 
 def host_stats(fetcher: Fetcher, upstream: Upstream) -> HostStats:
     return fetcher.stats()[upstream.key]
+
+
+@pytest.fixture(params=["idle", pytest.param("stalled", marks=pytest.mark.slow)])
+async def machine(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """An idle machine, or a loaded one: the event loop loses 30 ms on every iteration.
+
+    The tests that take it measure the fetcher's waits on a virtual clock (or none at all), so
+    they must hold however slowly the loop turns; wall-clock windows failed here."""
+    stop = asyncio.Event()
+
+    async def hog() -> None:
+        while not stop.is_set():
+            time.sleep(0.03)  # noqa: ASYNC251 - blocking the loop is the point: a busy machine
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(hog()) if request.param == "stalled" else None
+    yield request.param
+    stop.set()
+    if task is not None:
+        await task
+
+
+def on_the_wire(fetcher: Fetcher, upstream: Upstream, clock: VirtualTime) -> Callable[[], bool]:
+    """True while a request or an answer travels a socket; False once every request the
+    fetcher has out is parked in one of the upstream's (virtual) delays, so only the clock can
+    move things on."""
+
+    def busy() -> bool:
+        out = sum(stats.in_flight for stats in fetcher.stats().values())
+        return not out == upstream.in_flight == clock.upstream_asleep
+
+    return busy
 
 
 async def test_success_returns_json_and_counts_stats(aiohttp_server: AiohttpServer) -> None:
@@ -224,15 +268,18 @@ async def test_retry_after_of_a_lone_429_delays_only_its_request(
             return web.json_response({}, status=429, headers={"Retry-After": "1"})
         return web.json_response({"ok": True})
 
-    upstream = await start(aiohttp_server, {"/limited": limited, "/other": json_reply([])})
+    clock = VirtualTime()
+    routes = {"/limited": limited, "/other": json_reply([])}
+    upstream = await start(aiohttp_server, routes, clock)
     with capture_logs() as logs:
-        async with Fetcher(policy(rps=50)) as fetcher:
+        async with Fetcher(policy(rps=50), clock=clock, sleep=clock.sleep) as fetcher:
+            busy = on_the_wire(fetcher, upstream, clock)
             first = asyncio.create_task(fetcher.get_json(upstream.url("/limited")))
-            await limited_once.wait()
-            await asyncio.sleep(0.05)  # let the 429 be judged
+            await clock.run(limited_once.wait(), busy=busy)
+            await clock.run(busy=busy, for_s=0)  # let the 429 be judged
             after_429 = host_stats(fetcher, upstream)
-            other = await fetcher.get_json(upstream.url("/other"))
-            assert (await first).data == {"ok": True}
+            other = await clock.run(fetcher.get_json(upstream.url("/other")), busy=busy)
+            assert (await clock.run(first, busy=busy)).data == {"ok": True}
 
     assert other.status == 200
     limited_at = upstream.arrivals["/limited"][0]
@@ -253,20 +300,22 @@ async def test_retry_after_pauses_the_whole_host_when_it_limits_us(
             return web.json_response({}, status=429, headers={"Retry-After": "1"})
         return web.json_response({"ok": True})
 
-    upstream = await start(aiohttp_server, {"/limited": limited, "/other": json_reply([])})
+    clock = VirtualTime()
+    routes = {"/limited": limited, "/other": json_reply([])}
+    upstream = await start(aiohttp_server, routes, clock)
     with capture_logs() as logs:
-        async with Fetcher(policy(rps=50, concurrency=20)) as fetcher:
-            burst = [
-                asyncio.create_task(fetcher.get_json(upstream.url("/limited"))) for _ in range(15)
-            ]
-            for _ in range(500):  # every request of the burst has had its 429
-                if upstream.hits.get("/limited", 0) >= 15:
-                    break
-                await asyncio.sleep(0.01)
-            await asyncio.sleep(0.05)  # let the last 429 be judged
+        async with Fetcher(
+            policy(rps=50, concurrency=20), clock=clock, sleep=clock.sleep
+        ) as fetcher:
+            busy = on_the_wire(fetcher, upstream, clock)
+            burst = asyncio.gather(*(fetcher.get_json(upstream.url("/limited")) for _ in range(15)))
+            # every request of the burst has had its 429
+            await clock.run(busy=busy, until=lambda: upstream.hits.get("/limited", 0) >= 15)
+            await clock.run(busy=busy, for_s=0)  # let the last 429 be judged
             paused = host_stats(fetcher, upstream)
-            other = await fetcher.get_json(upstream.url("/other"))
-            assert all(r.data == {"ok": True} for r in await asyncio.gather(*burst))
+            other = await clock.run(fetcher.get_json(upstream.url("/other")), busy=busy)
+            responses = await clock.run(burst, busy=busy)
+            assert all(r.data == {"ok": True} for r in responses)
 
     assert other.status == 200
     # ten answers, all 429: the host limits us as a whole, its Retry-After holds every request
@@ -316,16 +365,25 @@ async def test_connection_reset_is_retried_then_raised(aiohttp_server: AiohttpSe
     assert (stats.outcomes["transport"], stats.retries, stats.in_flight) == (4, 3, 0)
 
 
-async def test_timeout_raises_transport_error(aiohttp_server: AiohttpServer) -> None:
-    upstream = await start(aiohttp_server, {"/slow": json_reply({}, delay_s=0.5)})
-    async with Fetcher(policy(timeout_s=0.1, max_retries=1)) as fetcher:
-        started = time.monotonic()
-        with pytest.raises(TransportError) as caught:
-            await fetcher.get_json(upstream.url("/slow"))
-        elapsed = time.monotonic() - started
-        stats = host_stats(fetcher, upstream)
+async def test_timeout_raises_transport_error(aiohttp_server: AiohttpServer, machine: str) -> None:
+    # the upstream answers only once the test is over: the fetcher can only have given up on
+    # it by its own timeout, however slowly a loaded machine runs (waiting would hang the test)
+    released = asyncio.Event()
 
-    assert elapsed < 0.45
+    async def never_in_time(request: web.Request, n: int) -> web.StreamResponse:
+        await released.wait()
+        return web.json_response({})
+
+    upstream = await start(aiohttp_server, {"/slow": never_in_time})
+    try:
+        async with Fetcher(policy(timeout_s=0.1, max_retries=1)) as fetcher:
+            with pytest.raises(TransportError) as caught:
+                await fetcher.get_json(upstream.url("/slow"))
+            stats = host_stats(fetcher, upstream)
+    finally:
+        released.set()
+
+    assert upstream.hits["/slow"] == 2  # both attempts reached it, neither got an answer
     assert "0.1s" in str(caught.value)
     assert stats.outcomes["timeout"] == 2
     assert stats.in_flight == 0
@@ -414,18 +472,23 @@ async def test_classify_raises_at_once_without_retry(aiohttp_server: AiohttpServ
 
 
 async def test_circuit_opens_waits_probes_once_and_closes(aiohttp_server: AiohttpServer) -> None:
-    recovering = fail_first(3, json_reply(status=500), json_reply({"ok": True}, delay_s=0.2))
-    upstream = await start(aiohttp_server, {"/h": recovering})
+    clock = VirtualTime()
+    slow_ok = json_reply({"ok": True}, delay_s=0.2, clock=clock)
+    upstream = await start(
+        aiohttp_server, {"/h": fail_first(3, json_reply(status=500), slow_ok)}, clock
+    )
     breaker = policy(max_retries=0, breaker_failures=3, breaker_cooldown_s=0.3)
     with capture_logs() as logs:
-        async with Fetcher(breaker) as fetcher:
+        async with Fetcher(breaker, clock=clock, sleep=clock.sleep) as fetcher:
+            busy = on_the_wire(fetcher, upstream, clock)
             for _ in range(3):
                 with pytest.raises(HttpStatusError):
-                    await fetcher.get_json(upstream.url("/h"))
+                    await clock.run(fetcher.get_json(upstream.url("/h")), busy=busy)
             opened = host_stats(fetcher, upstream)
-            opened_at = time.monotonic()
-            responses = await asyncio.gather(
-                *(fetcher.get_json(upstream.url("/h")) for _ in range(5))
+            opened_at = clock()
+            responses = await clock.run(
+                asyncio.gather(*(fetcher.get_json(upstream.url("/h")) for _ in range(5))),
+                busy=busy,
             )
             closed = host_stats(fetcher, upstream)
 
@@ -445,27 +508,32 @@ async def test_circuit_opens_waits_probes_once_and_closes(aiohttp_server: Aiohtt
 async def test_requests_queued_before_the_circuit_opened_wait_too(
     aiohttp_server: AiohttpServer,
 ) -> None:
-    slow_failure = json_reply(status=500, delay_s=0.1)
-    upstream = await start(aiohttp_server, {"/h": fail_first(1, slow_failure, json_reply({}))})
+    clock = VirtualTime()
+    slow_failure = json_reply(status=500, delay_s=0.1, clock=clock)
+    routes = {"/h": fail_first(1, slow_failure, json_reply({}))}
+    upstream = await start(aiohttp_server, routes, clock)
     breaker = policy(concurrency=1, max_retries=0, breaker_failures=1, breaker_cooldown_s=0.3)
-    async with Fetcher(breaker) as fetcher:
+    async with Fetcher(breaker, clock=clock, sleep=clock.sleep) as fetcher:
+        busy = on_the_wire(fetcher, upstream, clock)
         failing = asyncio.create_task(fetcher.get_json(upstream.url("/h")))
         queued = asyncio.create_task(fetcher.get_json(upstream.url("/h")))  # waits for the slot
         with pytest.raises(HttpStatusError):
-            await failing
-        assert (await queued).status == 200
+            await clock.run(failing, busy=busy)
+        assert (await clock.run(queued, busy=busy)).status == 200
 
     first, second = upstream.arrivals["/h"]
     assert second - first >= 0.1 + 0.25  # the slow failure, then the cooldown
 
 
 async def test_failed_probe_doubles_the_cooldown(aiohttp_server: AiohttpServer) -> None:
-    upstream = await start(aiohttp_server, {"/dead": json_reply(status=500)})
+    clock = VirtualTime()
+    upstream = await start(aiohttp_server, {"/dead": json_reply(status=500)}, clock)
     breaker = policy(max_retries=0, breaker_failures=1, breaker_cooldown_s=0.1)
-    async with Fetcher(breaker) as fetcher:
+    async with Fetcher(breaker, clock=clock, sleep=clock.sleep) as fetcher:
+        busy = on_the_wire(fetcher, upstream, clock)
         for _ in range(3):
             with pytest.raises(HttpStatusError):
-                await fetcher.get_json(upstream.url("/dead"))
+                await clock.run(fetcher.get_json(upstream.url("/dead")), busy=busy)
         stats = host_stats(fetcher, upstream)
 
     first, second, third = upstream.arrivals["/dead"]
@@ -475,25 +543,31 @@ async def test_failed_probe_doubles_the_cooldown(aiohttp_server: AiohttpServer) 
 
 
 async def test_rate_limit_really_limits(aiohttp_server: AiohttpServer) -> None:
-    upstream = await start(aiohttp_server, {"/r": json_reply({})})
-    async with Fetcher(policy(rps=20)) as fetcher:
-        started = time.monotonic()
-        await asyncio.gather(*(fetcher.get_json(upstream.url("/r")) for _ in range(30)))
-        elapsed = time.monotonic() - started
+    clock = VirtualTime()
+    upstream = await start(aiohttp_server, {"/r": json_reply({})}, clock)
+    async with Fetcher(policy(rps=20), clock=clock, sleep=clock.sleep) as fetcher:
+        started = clock()
+        requests = (fetcher.get_json(upstream.url("/r")) for _ in range(30))
+        await clock.run(asyncio.gather(*requests), busy=on_the_wire(fetcher, upstream, clock))
+        elapsed = clock() - started
 
     assert 1.3 <= elapsed < 3.0  # one token at start, then 20/s: 29 / 20 = 1.45 s
 
 
-async def test_update_policies_raises_the_rate_live(aiohttp_server: AiohttpServer) -> None:
-    upstream = await start(aiohttp_server, {"/r": json_reply({})})
-    async with Fetcher(policy(rps=4)) as fetcher:
-        started = time.monotonic()
+async def test_update_policies_raises_the_rate_live(
+    aiohttp_server: AiohttpServer, machine: str
+) -> None:
+    clock = VirtualTime()
+    upstream = await start(aiohttp_server, {"/r": json_reply({})}, clock)
+    async with Fetcher(policy(rps=4), clock=clock, sleep=clock.sleep) as fetcher:
+        busy = on_the_wire(fetcher, upstream, clock)
+        started = clock()
         batch = asyncio.gather(*(fetcher.get_json(upstream.url("/r")) for _ in range(20)))
-        await asyncio.sleep(0.3)
+        await clock.run(busy=busy, for_s=0.3)
         assert 1 <= upstream.hits["/r"] <= 3
         fetcher.update_policies(policy(rps=1000))
-        await batch
-        elapsed = time.monotonic() - started
+        await clock.run(batch, busy=busy)
+        elapsed = clock() - started
         stats = host_stats(fetcher, upstream)
 
     assert elapsed < 1.0  # at 4 rps the 20 requests would need ~4.75 s
@@ -510,16 +584,20 @@ async def test_concurrency_limit_is_respected(aiohttp_server: AiohttpServer) -> 
     assert (stats.in_flight, stats.queued, stats.concurrency) == (0, 0, 3)
 
 
-async def test_update_policies_raises_concurrency_live(aiohttp_server: AiohttpServer) -> None:
-    upstream = await start(aiohttp_server, {"/s": json_reply({}, delay_s=0.3)})
-    async with Fetcher(policy(concurrency=1)) as fetcher:
-        started = time.monotonic()
+async def test_update_policies_raises_concurrency_live(
+    aiohttp_server: AiohttpServer, machine: str
+) -> None:
+    clock = VirtualTime()
+    upstream = await start(aiohttp_server, {"/s": json_reply({}, delay_s=0.3, clock=clock)}, clock)
+    async with Fetcher(policy(concurrency=1), clock=clock, sleep=clock.sleep) as fetcher:
+        busy = on_the_wire(fetcher, upstream, clock)
+        started = clock()
         batch = asyncio.gather(*(fetcher.get_json(upstream.url("/s")) for _ in range(7)))
-        await asyncio.sleep(0.1)
+        await clock.run(busy=busy, for_s=0.1)
         assert upstream.in_flight == 1
         fetcher.update_policies(policy(concurrency=6))
-        await batch
-        elapsed = time.monotonic() - started
+        await clock.run(batch, busy=busy)
+        elapsed = clock() - started
 
     arrivals = upstream.arrivals["/s"]
     assert upstream.max_in_flight == 6
@@ -528,14 +606,17 @@ async def test_update_policies_raises_concurrency_live(aiohttp_server: AiohttpSe
 
 
 async def test_cancelled_waiter_does_not_leak_a_slot(aiohttp_server: AiohttpServer) -> None:
-    upstream = await start(aiohttp_server, {"/s": json_reply({}, delay_s=0.1)})
-    async with Fetcher(policy(concurrency=1)) as fetcher:
+    clock = VirtualTime()
+    upstream = await start(aiohttp_server, {"/s": json_reply({}, delay_s=0.1, clock=clock)}, clock)
+    async with Fetcher(policy(concurrency=1), clock=clock, sleep=clock.sleep) as fetcher:
+        busy = on_the_wire(fetcher, upstream, clock)
         running = asyncio.create_task(fetcher.get_json(upstream.url("/s")))
         waiting = asyncio.create_task(fetcher.get_json(upstream.url("/s")))
-        await asyncio.sleep(0.02)
+        await clock.run(busy=busy, for_s=0.02)
         waiting.cancel()
-        await running
-        await asyncio.wait_for(fetcher.get_json(upstream.url("/s")), timeout=1)
+        await clock.run(running, busy=busy)
+        # a leaked slot would leave this request nothing to wait for: VirtualTime raises Stuck
+        await clock.run(fetcher.get_json(upstream.url("/s")), busy=busy)
         stats = host_stats(fetcher, upstream)
 
     assert waiting.cancelled()
