@@ -72,12 +72,24 @@ def expected_day(drv: SimDriver, pid: int, day: int) -> dict[str, Any]:
             revenue += max(0, a.available_amount - b.available_amount) * a.purchase_price
         prices += [s.skus[k].purchase_price for s in series]
     orders = series[-1].orders - series[0].orders
-    price = _round(revenue, units) if units else min(s.purchase_price for s in series[0].skus)
+    # each hour's orders at the price in effect during that hour: the prices units sold at in
+    # it, else the cheapest SKU's price at its start (every tick is an observation here)
+    orders_revenue = 0
+    for prev, cur in itertools.pairwise(series):
+        sold = [
+            (max(0, a.available_amount - b.available_amount), a.purchase_price)
+            for a, b in zip(prev.skus, cur.skus, strict=True)
+        ]
+        n = sum(u for u, _ in sold)
+        price = _round(sum(u * p for u, p in sold), n) if n else None
+        if price is None:
+            price = min(s.purchase_price for s in prev.skus)
+        orders_revenue += (cur.orders - prev.orders) * price
     return {
         "orders": orders,
         "units_stock": units,
         "restocked": restocked,
-        "revenue": orders * price,
+        "revenue": orders_revenue if orders else 0,
         "price_min": min(prices),
         "price_max": max(prices),
         "price_last": min(s.purchase_price for s in series[-1].skus),

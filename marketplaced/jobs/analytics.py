@@ -8,7 +8,8 @@ that batches committed since the last run wrote rows into (the commit log), so l
 The flow: coverage of the day (was anything observed, how long was the worst gap) → the day's
 history rows → the products they touch → the values in effect at 00:00 → per SKU (units from
 stock decreases, restocks apart, revenue at the price in effect) → per product (orders from the
-order-counter growth, revenue = orders × the price units sold at) → sellers → categories (every
+order-counter growth, each growth priced at the price in effect between the two observations
+around it) → sellers → categories (every
 level, price bands). Figures say how they were obtained (`sales_source`, `price_basis`) and how
 complete the observations were (`quality`); a day with a scan gap is marked, not filled in.
 UZEX monthly rollups run in the same job when the UZEX tables exist. SQL: analytics_sql.py.
@@ -162,6 +163,7 @@ async def compute_day(pool: asyncpg.Pool, day: date, settings: AnalyticsSettings
         await steps.run("sku_day", q.SKU_DAY)
         await steps.run("stats_day", q.STATS_DAY)
         skus = await steps.run("sku_daily", q.INSERT_SKU_DAILY, day)
+        await steps.run("interval_revenue", q.INTERVAL_REVENUE)
         products = await steps.run("product_daily", q.INSERT_PRODUCT_DAILY, day, cov.complete)
         await steps.run("listed", q.LISTED, start, end)
         sellers = await steps.run("seller_daily", q.INSERT_SELLER_DAILY, day, quality)

@@ -128,9 +128,67 @@ SELECT product_id,
        bool_and(t > '-infinity') AS is_new
 FROM steps GROUP BY product_id"""
 
+# Each growth of the order counter is priced at the price in effect between the product's two
+# observations around it: the prices units sold at in that interval (stock decreases seen at
+# its end, at the prices before them), else the card price (cheapest SKU) at its start. The
+# start, because change-based history keeps a price in effect until a new one is observed, and
+# the counter held its old value whenever the product was observed before (any history row of
+# the product at an instant without a counter change proves it). Not the day's first price: a
+# price changed at noon without stock moving prices the afternoon's orders at the new price.
+INTERVAL_REVENUE = """
+CREATE TEMP TABLE t_interval_revenue ON COMMIT DROP AS
+WITH inst AS (
+    SELECT product_id, '-infinity'::timestamptz AS t FROM t_active
+    UNION SELECT product_id, observed_at FROM t_sku_rows
+    UNION SELECT product_id, observed_at FROM t_stats_rows
+), ordered AS (
+    SELECT product_id, t, lag(t) OVER (PARTITION BY product_id ORDER BY t) AS prev_t FROM inst
+), sku_seq AS (
+    SELECT sku_id, product_id, '-infinity'::timestamptz AS t, purchase_price, available_amount
+    FROM t_sku_carry
+    UNION ALL
+    SELECT sku_id, product_id, observed_at, purchase_price, available_amount FROM t_sku_rows
+), card AS (
+    SELECT product_id, t, min(purchase_price) AS price FROM (
+        SELECT DISTINCT ON (i.product_id, i.t, s.sku_id) i.product_id, i.t, s.purchase_price
+        FROM inst i JOIN sku_seq s ON s.product_id = i.product_id AND s.t <= i.t
+        ORDER BY i.product_id, i.t, s.sku_id, s.t DESC
+    ) latest GROUP BY product_id, t
+), sku_steps AS (
+    SELECT product_id, t,
+           greatest(lag(available_amount) OVER w - available_amount, 0) AS units,
+           greatest(lag(available_amount) OVER w - available_amount, 0)
+               * lag(purchase_price) OVER w AS revenue
+    FROM sku_seq WINDOW w AS (PARTITION BY sku_id ORDER BY t)
+), mix AS (
+    SELECT product_id, t, sum(units) AS units, sum(revenue) AS revenue FROM sku_steps
+    WHERE units > 0 GROUP BY product_id, t
+), stats_seq AS (
+    SELECT product_id, '-infinity'::timestamptz AS t, orders_amount FROM t_stats_carry
+    UNION ALL
+    SELECT product_id, observed_at, orders_amount FROM t_stats_rows
+), deltas AS (
+    SELECT product_id, t, orders_amount - lag(orders_amount) OVER w AS delta
+    FROM stats_seq WINDOW w AS (PARTITION BY product_id ORDER BY t)
+), priced AS (
+    SELECT d.product_id, d.delta,
+           CASE WHEN m.units > 0 THEN round(m.revenue::numeric / m.units)::bigint
+                ELSE c.price END AS price,
+           CASE WHEN m.units > 0 THEN 'stock_mix' WHEN c.price IS NOT NULL THEN 'card_price'
+           END AS basis
+    FROM deltas d
+    JOIN ordered o ON o.product_id = d.product_id AND o.t = d.t
+    LEFT JOIN mix m ON m.product_id = d.product_id AND m.t = d.t
+    LEFT JOIN card c ON c.product_id = d.product_id AND c.t = o.prev_t
+    WHERE d.delta IS NOT NULL AND d.delta <> 0
+)
+SELECT product_id, sum(delta * coalesce(price, 0)) AS revenue,
+       CASE WHEN count(DISTINCT basis) > 1 THEN 'mixed' ELSE min(basis) END AS basis
+FROM priced GROUP BY product_id"""
+
 # sales: the order-counter growth; only when the counter went backwards (a reset or a glitch)
-# the stock decreases stand in. Revenue: sales x the price units actually sold at (stock mix),
-# or the card price in effect at 00:00 when no stock moved. $2: the day is complete.
+# the stock decreases stand in. Revenue: the intervals' orders at their prices (above), or the
+# stock decreases at the prices before them. price_in_effect: revenue / sales. $2: complete.
 INSERT_PRODUCT_DAILY = """
 WITH sku AS (
     SELECT product_id, sum(units) AS units, sum(restocked) AS restocked,
@@ -143,11 +201,10 @@ WITH sku AS (
            coalesce(st.orders_start, 0) AS orders_start, coalesce(st.orders_end, 0) AS orders_end,
            coalesce(sku.units, 0) AS units, coalesce(sku.restocked, 0) AS restocked,
            coalesce(sku.revenue, 0) AS stock_revenue,
+           greatest(coalesce(ir.revenue, 0), 0) AS orders_revenue, ir.basis AS orders_basis,
            CASE WHEN sku.units > 0 THEN round(sku.revenue::numeric / sku.units)::bigint
-                ELSE sku.card_open END AS price_in_effect,
-           CASE WHEN sku.units > 0 THEN 'stock_mix'
-                WHEN sku.card_open IS NOT NULL THEN 'card_price' ELSE 'none' END AS price_basis,
-           sku.price_min, sku.price_max, sku.card_last,
+                ELSE sku.card_open END AS stock_price,
+           sku.price_min, sku.price_max, sku.card_last, sku.card_open,
            coalesce(st.stock_end, 0) AS stock_end, st.rating,
            coalesce(st.reviews_end - st.reviews_start, 0) AS reviews_delta,
            coalesce(st.observations, 0) + coalesce(sku.observations, 0) AS observations,
@@ -155,22 +212,32 @@ WITH sku AS (
     FROM t_active a
     LEFT JOIN t_stats_day st ON st.product_id = a.product_id
     LEFT JOIN sku ON sku.product_id = a.product_id
+    LEFT JOIN t_interval_revenue ir ON ir.product_id = a.product_id
     LEFT JOIN products p ON p.id = a.product_id
+), judged AS (
+    SELECT base.*, orders_end >= orders_start AS by_orders,
+           CASE WHEN orders_end >= orders_start THEN orders_end - orders_start ELSE units END
+               AS sales
+    FROM base
+), valued AS (
+    SELECT judged.*,
+           CASE WHEN sales = 0 THEN 0 WHEN by_orders THEN orders_revenue ELSE stock_revenue END
+               AS revenue
+    FROM judged
 )
 INSERT INTO analytics_product_daily (day, product_id, seller_id, category_id, orders, orders_end,
     units_stock, restocked, sales, sales_source, revenue, price_in_effect, price_basis,
     price_min, price_max, price_last, stock_end, rating, reviews_delta, observations, quality)
 SELECT $1, product_id, seller_id, category_id,
-       greatest(orders_end - orders_start, 0), orders_end, units, restocked,
-       CASE WHEN orders_end >= orders_start THEN orders_end - orders_start ELSE units END,
-       CASE WHEN orders_end >= orders_start THEN 'orders' ELSE 'stock' END,
-       CASE WHEN orders_end >= orders_start
-            THEN (orders_end - orders_start) * coalesce(price_in_effect, 0)
-            ELSE stock_revenue END,
-       price_in_effect, price_basis, price_min, price_max, card_last, stock_end, rating,
-       reviews_delta, observations,
+       greatest(orders_end - orders_start, 0), orders_end, units, restocked, sales,
+       CASE WHEN by_orders THEN 'orders' ELSE 'stock' END, revenue,
+       CASE WHEN sales > 0 THEN round(revenue::numeric / sales)::bigint ELSE card_open END,
+       CASE WHEN sales > 0 AND by_orders THEN coalesce(orders_basis, 'none')
+            WHEN sales > 0 THEN 'stock_mix'
+            WHEN card_open IS NOT NULL THEN 'card_price' ELSE 'none' END,
+       price_min, price_max, card_last, stock_end, rating, reviews_delta, observations,
        CASE WHEN NOT $2 THEN 'gap' WHEN is_new THEN 'new' ELSE 'complete' END
-FROM base"""
+FROM valued"""
 
 # "listed on the day": first seen before it ended, still seen on or after it began
 LISTED = """

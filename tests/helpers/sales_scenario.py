@@ -1,0 +1,150 @@
+"""Hand-built sales scenarios: history rows inserted exactly as the writer stores them.
+
+A `Scenario` keeps the state of each product (order counter, per-SKU price and stock) and, at
+each `observe`, writes what the writer would for that visit: upserts of the product and its
+SKUs (`last_seen` moves), a `price_history` row per SKU whose price or stock changed, a
+`product_stats_history` row when the counter or total stock changed (change-based history),
+and the batch's `writer_commits` stamp as the last step of the transaction. `cover` records
+the scan-coverage periods a running scanner would have produced, so gaps are real gaps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from marketplaced import commit_log
+from marketplaced.jobs import coverage
+
+TZ = ZoneInfo("Asia/Tashkent")
+
+
+def at(day: date, hour: float) -> datetime:
+    """Local time `hour` (fractions allowed) of `day`."""
+    return datetime.combine(day, datetime.min.time(), TZ) + timedelta(hours=hour)
+
+
+@dataclass
+class _Product:
+    seller_id: int
+    category_id: int
+    orders: int
+    skus: dict[int, tuple[int, int]] = field(default_factory=dict)  # sku -> (price, stock)
+
+
+class Scenario:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.products: dict[int, _Product] = {}
+
+    async def catalogue(self, categories: dict[int, int | None], sellers: list[int]) -> None:
+        """Categories (id -> parent) and sellers."""
+        for cid, parent in categories.items():
+            await self.pool.execute(
+                "INSERT INTO categories (id, title, parent_id) VALUES ($1, $2, $3)",
+                cid,
+                f"Category {cid}",
+                parent,
+            )
+        for sid in sellers:
+            await self.pool.execute(
+                "INSERT INTO sellers (id, title) VALUES ($1, $2)", sid, f"Seller {sid}"
+            )
+
+    def product(
+        self, pid: int, seller: int, category: int, orders: int, skus: dict[int, tuple[int, int]]
+    ) -> None:
+        """Declare a product; it is written at its first `observe`."""
+        self.products[pid] = _Product(seller, category, orders, dict(skus))
+
+    async def observe(
+        self,
+        when: datetime,
+        pid: int,
+        *,
+        orders: int | None = None,
+        skus: dict[int, tuple[int, int]] | None = None,
+    ) -> None:
+        """One visit of `pid` at `when`, committed as one writer batch."""
+        p = self.products[pid]
+        async with self.pool.acquire() as conn, conn.transaction():
+            first = await conn.fetchval(
+                "SELECT NOT EXISTS (SELECT 1 FROM products WHERE id=$1)", pid
+            )
+            changed_stats = first or (orders is not None and orders != p.orders)
+            old = dict(p.skus)
+            if orders is not None:
+                p.orders = orders
+            if skus:
+                p.skus.update(skus)
+            total = sum(stock for _, stock in p.skus.values())
+            changed_stats = changed_stats or total != sum(s for _, s in old.values())
+            await conn.execute(
+                """INSERT INTO products (id, title, category_id, seller_id, orders_amount,
+                       total_available, first_seen, last_seen, updated_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7)
+                   ON CONFLICT (id) DO UPDATE SET orders_amount = EXCLUDED.orders_amount,
+                       total_available = EXCLUDED.total_available,
+                       last_seen = EXCLUDED.last_seen""",
+                pid,
+                f"Product {pid}",
+                p.category_id,
+                p.seller_id,
+                p.orders,
+                total,
+                when,
+            )
+            for sku, (price, stock) in p.skus.items():
+                await conn.execute(
+                    """INSERT INTO skus (id, product_id, full_price, purchase_price,
+                           available_amount, first_seen, last_seen)
+                       VALUES ($1, $2, $3, $3, $4, $5, $5)
+                       ON CONFLICT (id) DO UPDATE SET purchase_price = EXCLUDED.purchase_price,
+                           available_amount = EXCLUDED.available_amount,
+                           last_seen = EXCLUDED.last_seen""",
+                    sku,
+                    pid,
+                    price,
+                    stock,
+                    when,
+                )
+                if first or old.get(sku) != (price, stock):
+                    await conn.execute(
+                        """INSERT INTO price_history (sku_id, observed_at, product_id,
+                               purchase_price, full_price, available_amount)
+                           VALUES ($1, $2, $3, $4, $4, $5)""",
+                        sku,
+                        when,
+                        pid,
+                        price,
+                        stock,
+                    )
+            if changed_stats:
+                await conn.execute(
+                    """INSERT INTO product_stats_history (product_id, observed_at, orders_amount,
+                           reviews_amount, rating, total_available)
+                       VALUES ($1, $2, $3, 0, NULL, $4)""",
+                    pid,
+                    when,
+                    p.orders,
+                    total,
+                )
+            await commit_log.stamp(conn, when)
+
+    async def cover(self, start: datetime, end: datetime, step: timedelta) -> None:
+        """Scan-coverage periods from `start` to `end`, as the sampler records them while the
+        scanner runs (each period saw products)."""
+        t = start
+        while t < end:
+            nxt = min(t + step, end)
+            await self.pool.execute(
+                "INSERT INTO scan_coverage (scope, period_start, period_end, seen)"
+                " VALUES ($1, $2, $3, 1) ON CONFLICT DO NOTHING",
+                coverage.SCOPE,
+                t,
+                nxt,
+            )
+            t = nxt
