@@ -2,10 +2,11 @@
 
 A `Scenario` keeps the state of each product (order counter, per-SKU price and stock) and, at
 each `observe`, writes what the writer would for that visit: upserts of the product and its
-SKUs (`last_seen` moves), a `price_history` row per SKU whose price or stock changed, a
-`product_stats_history` row when the counter or total stock changed (change-based history),
-and the batch's `writer_commits` stamp as the last step of the transaction. `cover` records
-the scan-coverage periods a running scanner would have produced, so gaps are real gaps.
+SKUs, its `uzum_visits` row (`last_seen` moves), a `price_history` row per SKU whose price or
+stock changed, a `product_stats_history` row when the counter or total stock changed
+(change-based history), and the batch's `writer_commits` stamp as the last step of the
+transaction. `cover` records the scan-coverage periods a running scanner would have produced,
+so gaps are real gaps.
 """
 
 from __future__ import annotations
@@ -84,11 +85,10 @@ class Scenario:
             changed_stats = changed_stats or total != sum(s for _, s in old.values())
             await conn.execute(
                 """INSERT INTO products (id, title, category_id, seller_id, orders_amount,
-                       total_available, first_seen, last_seen, updated_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7)
+                       total_available, first_seen, updated_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
                    ON CONFLICT (id) DO UPDATE SET orders_amount = EXCLUDED.orders_amount,
-                       total_available = EXCLUDED.total_available,
-                       last_seen = EXCLUDED.last_seen""",
+                       total_available = EXCLUDED.total_available""",
                 pid,
                 f"Product {pid}",
                 p.category_id,
@@ -101,10 +101,9 @@ class Scenario:
                 await conn.execute(
                     """INSERT INTO skus (id, product_id, full_price, purchase_price,
                            available_amount, first_seen, last_seen)
-                       VALUES ($1, $2, $3, $3, $4, $5, $5)
+                       VALUES ($1, $2, $3, $3, $4, $5, NULL)
                        ON CONFLICT (id) DO UPDATE SET purchase_price = EXCLUDED.purchase_price,
-                           available_amount = EXCLUDED.available_amount,
-                           last_seen = EXCLUDED.last_seen""",
+                           available_amount = EXCLUDED.available_amount""",
                     sku,
                     pid,
                     price,
@@ -132,6 +131,14 @@ class Scenario:
                     p.orders,
                     total,
                 )
+            await conn.execute(
+                """INSERT INTO uzum_visits (product_id, visited_at, last_seen, outcome)
+                   VALUES ($1, $2, $2, 'changed')
+                   ON CONFLICT (product_id) DO UPDATE SET visited_at = EXCLUDED.visited_at,
+                       last_seen = EXCLUDED.last_seen, outcome = EXCLUDED.outcome""",
+                pid,
+                when,
+            )
             await commit_log.stamp(conn, when)
 
     async def cover(self, start: datetime, end: datetime, step: timedelta) -> None:
