@@ -189,10 +189,15 @@ class Writer:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for returns the item and
+                # drops a cancellation that lands in the loop turn the item arrives in, and
+                # a stopping daemon's writer then collected (in an outage: retried) for ever
                 try:
-                    batch.append(await asyncio.wait_for(self._queue.get(), remaining))
+                    async with asyncio.timeout(remaining):
+                        item = await self._queue.get()
                 except TimeoutError:
                     break
+                batch.append(item)
             else:
                 batch.append(self._queue.get_nowait())
 
@@ -207,6 +212,11 @@ class Writer:
                 started = time.monotonic()
                 rows = await self._write_isolating(batch)
             except _TRANSIENT as exc:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # a stop that reached us as a connect timeout (asyncpg's timeout handling)
+                    # must stop us, not be retried as an outage
+                    raise asyncio.CancelledError from exc
                 self.stats.retries += 1
                 self.stats.last_error = str(exc) or type(exc).__name__
                 if self.stats.db_down_since is None:

@@ -5,6 +5,7 @@ and its upstream hangs. In both the process keeps running; what is wrong is show
 from __future__ import annotations
 
 import json
+import re
 import signal
 import time
 import urllib.request
@@ -17,6 +18,7 @@ from marketplaced.config import DatabaseConfig
 
 from .daemon_harness import DaemonProcess
 from .helpers.sockets import BlackHole, TcpProxy
+from .test_daemon_drain import events
 from .test_daemon_scan import free_port, simulator  # noqa: F401 - the simulator fixture
 
 pytestmark = pytest.mark.slow
@@ -101,6 +103,49 @@ def test_scanners_wait_out_a_database_outage_and_the_daemon_keeps_running(
         assert d.wait(30) == 0
     finally:
         d.stop()
+
+
+def _timeout_stop_s() -> float:
+    unit = (Path(__file__).parents[1] / "systemd" / "marketplaced.service").read_text()
+    match = re.search(r"^TimeoutStopSec=(\d+)s?$", unit, re.MULTILINE)
+    assert match, "the unit sets TimeoutStopSec"
+    return float(match.group(1))
+
+
+def test_sigterm_during_a_database_outage_ends_within_the_stop_budgets(
+    tmp_path: Path,
+    fresh_db: DatabaseConfig,
+    proxy: TcpProxy,
+    simulator: str,  # noqa: F811
+) -> None:
+    """The writer holds a batch it cannot commit: the drain stage overruns its budget, the
+    log says how many records were left and why, and the process exits."""
+    d = DaemonProcess(
+        tmp_path,
+        fresh_db,
+        OUTAGE_CONFIG,
+        {"DB_PORT": str(proxy.port), "UZUM_BASE_URL": simulator},
+    )
+    try:
+        d.start()
+        assert d.notify.wait_for(lambda m: "READY=1" in m, 30), d.log()
+        assert d.wait_log("batch_committed", 60), d.log()
+        proxy.cut()
+        mark = len(d.log())
+        assert d.wait_log("batch_retrying", 30, after=mark), d.log()[mark:]
+        d.signal(signal.SIGTERM)
+        # a hang detector, not a timing: the stages' budgets sum below TimeoutStopSec
+        code = d.wait(2 * _timeout_stop_s())
+    finally:
+        d.stop()
+    tail = d.log()[mark:]
+    assert code == 0, tail[-3000:]
+    overran = [e["stage"] for e in events(tail, "shutdown_stage_overran")]
+    assert overran == ["drain"], tail[-3000:]
+    (drained,) = events(tail, "writer_drained")
+    assert drained["complete"] is False and int(str(drained["left"])) > 0, drained
+    assert str(drained["reason"]).startswith("database unavailable"), drained
+    assert [e["stage"] for e in events(tail, "shutdown_stage_done")][-1] == "close", tail
 
 
 HANG_CONFIG = """

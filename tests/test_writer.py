@@ -314,3 +314,27 @@ async def test_held_bytes_bound_the_queue(pool: asyncpg.Pool) -> None:
     assert writer.depth == 0 and writer.held_bytes == 0
     assert writer.stats.items > 10
     assert await pool.fetchval("SELECT count(*) FROM skus WHERE product_id = 2114919") == 102
+
+
+async def test_a_stop_that_lands_as_a_record_arrives_is_not_lost(pool: asyncpg.Pool) -> None:
+    """SIGTERM's cancel of run() in the very loop turn in which the record it waits for
+    arrives: Python 3.11's wait_for then hands back the record and drops the cancellation, and
+    run() went on collecting (during an outage: retrying) for ever, so the daemon never got
+    past its shutdown. Every turn of that race is tried; run() must end each time."""
+    for turns in range(8):
+        writer = Writer(pool, WriterConfig(flush_interval_s=600, batch_max=1000), [UzumSink()])
+        task = asyncio.create_task(writer.run())
+        await writer.put(Missing(1, "http_404"))
+        for _ in range(10_000):  # until run() collected the first record and waits for more
+            if writer.in_batch == 1:
+                break
+            await asyncio.sleep(0)
+        assert writer.in_batch == 1
+        await writer.put(Missing(2, "http_404"))
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=5)  # a hang detector, not a timing
+        assert done == {task} and task.cancelled(), f"run() went on after cancel ({turns})"
+        await writer.drain()
+        assert writer.depth == 0
