@@ -31,6 +31,14 @@ from marketplaced.jobs.config import AlertsConfig, HealthConfig, JobsConfig, Ret
 #: the unit has RestartPreventExitStatus=78 so systemd does not restart-loop on it
 EX_CONFIG = 78
 
+#: What both marketplaces are sent unless configured otherwise: Uzum wants a browser-like
+#: client and UZEX answers HTTP 500 to anything else. Written exactly as that Chrome sends it
+#: (the reduced form, minor versions zeroed): a string no real browser sends stands out.
+BROWSER_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("auto", "console", "json", "journal")
 
@@ -193,11 +201,7 @@ class UzumConfig:
     dead_letter_retry_s: float = option(
         3600.0, "retry dead-lettered ids this often", lo=10, hi=10**7
     )
-    user_agent: str = option(
-        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/131.0 Safari/537.36",
-        "User-Agent sent upstream",
-    )
+    user_agent: str = option(BROWSER_USER_AGENT, "User-Agent sent upstream")
 
 
 #: an http(s) URL with a host and an optional path (UZEX's e-tender API lives under /api)
@@ -285,9 +289,7 @@ class UzexConfig:
         hi=168,
     )
     user_agent: str = option(
-        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-        "Chrome/131.0 Safari/537.36",
-        "User-Agent sent to UZEX (a non-browser one gets HTTP 500)",
+        BROWSER_USER_AGENT, "User-Agent sent to UZEX (a non-browser one gets HTTP 500)"
     )
     origin: str = option("https://xarid.uzex.uz", "Origin header sent to UZEX", pattern=_URL)
     referer: str = option("https://xarid.uzex.uz/", "Referer header sent to UZEX", pattern=_URL)

@@ -14,6 +14,7 @@ from aiohttp import web
 from pytest_aiohttp import AiohttpServer
 from structlog.testing import capture_logs
 
+from marketplaced.config import BROWSER_USER_AGENT
 from marketplaced.errors import (
     BlockPageError,
     ConfigError,
@@ -26,6 +27,13 @@ from marketplaced.errors import (
 )
 from marketplaced.http import Fetcher, HostPolicy, HostStats, parse_retry_after
 from tests.helpers.virtual_time import VirtualTime
+
+#: what a platform's configuration has its requests carry (docs/upstreams.md)
+BROWSER = {
+    "User-Agent": BROWSER_USER_AGENT,
+    "Accept": "application/json",
+    "Accept-Language": "ru-RU,ru;q=0.9",
+}
 
 # A route's behaviour: (request, n-th hit on this path starting at 1) -> response.
 Behaviour = Callable[[web.Request, int], Awaitable[web.StreamResponse]]
@@ -170,7 +178,7 @@ def on_the_wire(fetcher: Fetcher, upstream: Upstream, clock: VirtualTime) -> Cal
 async def test_success_returns_json_and_counts_stats(aiohttp_server: AiohttpServer) -> None:
     upstream = await start(aiohttp_server, {"/ok": json_reply({"a": 1, "b": "ж"})})
     with capture_logs() as logs:
-        async with Fetcher(FAST) as fetcher:
+        async with Fetcher(FAST, headers=BROWSER) as fetcher:
             response = await fetcher.get_json(upstream.url("/ok"))
             stats = host_stats(fetcher, upstream)
 

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import marketplaced
+from marketplaced.config import BROWSER_USER_AGENT, UzexConfig, UzumConfig
 from marketplaced.platforms.uzex.parser import parse_completed_deals
 from marketplaced.platforms.uzex.values import MAX_NAME_CHARS
 from marketplaced.platforms.uzum.fields import TITLE_MAX
@@ -83,3 +84,16 @@ def test_no_code_asks_whether_a_table_exists() -> None:
         if path not in allowed and "to_regclass" in path.read_text(encoding="utf-8")
     ]
     assert probing == []
+
+
+def test_the_browser_user_agent_is_written_once() -> None:
+    # it was written three times, in two versions: the fetcher's default headers, and the
+    # defaults of the Uzum and UZEX sections; the simulator only checks for a browser's prefix
+    writers = {
+        str(path.relative_to(PACKAGE.parent)): text.count("Mozilla/5.0 (")
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if not path.is_relative_to(PACKAGE / "simulator")
+        if "Mozilla/5.0 (" in (text := path.read_text(encoding="utf-8"))
+    }
+    assert writers == {"marketplaced/config.py": 1}
+    assert UzumConfig().user_agent == UzexConfig().user_agent == BROWSER_USER_AGENT

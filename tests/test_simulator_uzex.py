@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from marketplaced.config import BROWSER_USER_AGENT
 from marketplaced.platforms.uzex import parser
 from marketplaced.platforms.uzex.records import LOT_TYPES, LotItemRecord, LotRecord, LotType
 from marketplaced.simulator.uzex import (
@@ -21,10 +22,7 @@ from marketplaced.simulator.uzex import (
 )
 from tests.helpers import recorded
 
-BROWSER = {
-    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-}
+BROWSER = {"User-Agent": BROWSER_USER_AGENT}
 WINDOW = {"region_ids": [], "from": 1, "to": 100}
 SHOP = {"display_on_shop": 1, "display_on_national": 0}
 NATIONAL = {"display_on_shop": 0, "display_on_national": 1}

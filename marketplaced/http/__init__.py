@@ -17,12 +17,11 @@ This module is their public face.
 from marketplaced.http.decoding import decode_json, parse_retry_after
 from marketplaced.http.fetcher import NOT_FOUND, Fetcher, PlatformFetcher
 from marketplaced.http.interface import Classify, JsonFetcher, JsonResponse
-from marketplaced.http.policy import DEFAULT_HEADERS, HostPolicy, Route, Routes
+from marketplaced.http.policy import HostPolicy, Route, Routes
 from marketplaced.http.stats import OUTCOMES, HostStats
 from marketplaced.http.timing import Clock, Sleep
 
 __all__ = [
-    "DEFAULT_HEADERS",
     "NOT_FOUND",
     "OUTCOMES",
     "Classify",

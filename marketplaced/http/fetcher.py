@@ -27,7 +27,7 @@ from marketplaced.errors import (
 from marketplaced.http.decoding import decode_json, lenient_data, looks_like_html, parse_retry_after
 from marketplaced.http.host import Host
 from marketplaced.http.interface import Classify, JsonResponse
-from marketplaced.http.policy import DEFAULT_HEADERS, HostPolicy, Route, Routes
+from marketplaced.http.policy import HostPolicy, Route, Routes
 from marketplaced.http.stats import HostStats, outcome_of
 from marketplaced.http.timing import Clock, Sleep
 from marketplaced.ratecontrol import ControllerFactory, RateController
@@ -99,9 +99,9 @@ class Fetcher:
         self._default = default_policy
         self._policies = dict(policies or {})
         self._routes: Routes = dict(routes or {})
-        self._headers = dict(
-            DEFAULT_HEADERS if headers is None and routes is None else headers or {}
-        )
+        # no headers of the fetcher's own: a platform's User-Agent and the rest come with its
+        # routes (or `headers`), from its configuration, so there is one default, not two
+        self._headers = dict(headers or {})
         #: host key → (platform or None, ``host:port``): what the key was resolved from
         self._origins: dict[str, tuple[str | None, str]] = {}
         self._clock = clock

@@ -5,23 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Final
 
 from marketplaced.errors import ConfigError
 from marketplaced.ratecontrol import RateRule
-
-#: Uzum wants a browser-like client; UZEX answers HTTP 500 to a missing/non-browser User-Agent.
-DEFAULT_HEADERS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "User-Agent": (
-            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-            "Chrome/131.0.0.0 Safari/537.36"
-        ),
-        "Accept": "application/json",
-        "Accept-Language": "ru-RU,ru;q=0.9",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)

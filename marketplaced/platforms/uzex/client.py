@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Final, Literal
 from urllib.parse import urlsplit
 
-from marketplaced.config import Config, UzexConfig
+from marketplaced.config import BROWSER_USER_AGENT, Config, UzexConfig
 from marketplaced.errors import FetchError, UpstreamBlockedError
 from marketplaced.http import HostPolicy, JsonFetcher, JsonResponse, Route
 from marketplaced.platforms.uzex.records import LotType
@@ -115,8 +115,8 @@ def classify(status: int, _headers: Mapping[str, str], body: bytes) -> FetchErro
     if "Missing User-Agent header" in message:
         return UserAgentRejectedError(
             "UZEX answered HTTP 500 'Missing User-Agent header': it accepts only a full browser "
-            "User-Agent; set uzex.user_agent in the configuration to one (e.g. 'Mozilla/5.0 "
-            "(X11; Linux x86_64) … Chrome/131.0 Safari/537.36') and reload"
+            "User-Agent; set uzex.user_agent in the configuration to one (e.g. the default, "
+            f"'{BROWSER_USER_AGENT}') and reload"
         )
     return None
 
