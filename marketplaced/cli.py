@@ -146,6 +146,7 @@ def cmd_simulate(_cfg: Config | None, args: argparse.Namespace) -> int:
         n_ids=args.ids,
         faults=args.faults,
         tick_seconds=args.tick_seconds,
+        dynamics=args.dynamics,
         uzex_not_valid=args.uzex_not_valid,
     )
     _run_async(serve(opts))
@@ -325,6 +326,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=60.0,
         help="real seconds per simulated tick (0: time stands still)",
+    )
+    sim.add_argument(
+        "--dynamics",
+        # the simulator's DYNAMICS, spelled out: the CLI imports the simulator only to run it
+        choices=("uniform", "realistic"),
+        default="uniform",
+        help="uniform: every product moves alike, a tick is an hour; realistic: skewed activity,"
+        " new ids above the frontier, delistings, dead id ranges, a tick is a minute",
     )
     sim.add_argument(
         "--uzex-not-valid",

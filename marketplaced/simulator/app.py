@@ -17,7 +17,14 @@ from aiohttp import web
 
 from marketplaced.simulator.faults import FaultProfile
 from marketplaced.simulator.uzex import UzexCatalogue, UzexFaults, UzexSimulator, add_uzex_routes
-from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, add_uzum_routes
+from marketplaced.simulator.uzum import (
+    DYNAMICS,
+    DynamicsName,
+    Realism,
+    UzumCatalogue,
+    UzumSimulator,
+    add_uzum_routes,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +34,11 @@ class SimulatorOptions:
     seed: int = 1
     n_ids: int = 100_000
     faults: str = "none"
-    #: real seconds per simulated tick; 0 freezes time (tests advance it by hand)
+    #: real seconds per simulated tick (an hour; a minute with realistic dynamics); 0 freezes
+    #: time (tests advance it by hand)
     tick_seconds: float = 60.0
+    #: "uniform": every product moves alike; "realistic": skewed activity, growth, delistings
+    dynamics: DynamicsName = "uniform"
     uzex_not_valid: bool = False
     #: completed deals per UZEX lot type at start (auction, shop, national, e-tender)
     uzex_deals: int = 500
@@ -42,10 +52,15 @@ class Simulators:
 
 
 def build(opts: SimulatorOptions) -> Simulators:
-    """The combined application; raises ValueError on a bad fault spec."""
+    """The combined application; raises ValueError on a bad fault spec or dynamics name."""
     profile = FaultProfile.parse(opts.faults)
+    if opts.dynamics not in DYNAMICS:
+        raise ValueError(f"unknown dynamics {opts.dynamics!r} (known: {', '.join(DYNAMICS)})")
+    realism = Realism() if opts.dynamics == "realistic" else None
     uzum = UzumSimulator(
-        UzumCatalogue(opts.seed, opts.n_ids), profile, tick_seconds=opts.tick_seconds
+        UzumCatalogue(opts.seed, opts.n_ids, realism=realism),
+        profile,
+        tick_seconds=opts.tick_seconds,
     )
     n = opts.uzex_deals
     uzex = UzexSimulator(
@@ -68,7 +83,7 @@ async def serve(opts: SimulatorOptions) -> None:
     origin = f"http://{opts.host}:{opts.port}"
     print(
         f"simulator serving on {origin} (seed {opts.seed}, ids 1..{opts.n_ids}, "
-        f"faults {opts.faults!r}); point the daemon at it with:\n"
+        f"faults {opts.faults!r}, dynamics {opts.dynamics}); point the daemon at it with:\n"
         f"  UZUM_BASE_URL={origin} UZEX_BASE_URL={origin} marketplaced run",
         file=sys.stderr,
         flush=True,

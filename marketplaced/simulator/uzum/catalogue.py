@@ -7,7 +7,9 @@ an integration test can compute exactly what a scanner should have stored (``exp
 static part of a product (``products``) is built once per id and kept in a bounded LRU; per
 request only the tick-dependent fields (``dynamics``) are recomputed and poured into the JSON
 ``templates``. ``UzumCatalogue`` ties the category tree, the sellers, the product factory and
-the dynamics together and renders the bodies the routes serve.
+the dynamics together and renders the bodies the routes serve. With a ``Realism`` it serves the
+realistic dynamics instead (``realism``: skewed activity, growth, delistings, dead ranges, one
+tick per simulated minute) and exposes their ground truth as ``truth``.
 """
 
 from __future__ import annotations
@@ -19,11 +21,15 @@ from typing import Final
 
 from marketplaced.simulator.rng import GOLDEN, mix64, stable_hash, unit
 from marketplaced.simulator.uzum import salts
+from marketplaced.simulator.uzum.activity import Activity
 from marketplaced.simulator.uzum.categories import build_tree, chain, leaf_ids, node
 from marketplaced.simulator.uzum.dynamics import Dynamics, delivery
 from marketplaced.simulator.uzum.formats import round_orders, thousands
+from marketplaced.simulator.uzum.lifecycle import Lifecycle
 from marketplaced.simulator.uzum.oracle import ExpectedProduct, expected_product
 from marketplaced.simulator.uzum.products import ProductFactory, StaticProduct
+from marketplaced.simulator.uzum.realism import Realism
+from marketplaced.simulator.uzum.realistic import RealisticDynamics
 from marketplaced.simulator.uzum.sellers import Seller, Sellers
 from marketplaced.simulator.uzum.templates import (
     PHOTO_TEMPLATE,
@@ -34,6 +40,7 @@ from marketplaced.simulator.uzum.templates import (
     js,
     json_bool,
 )
+from marketplaced.simulator.uzum.truth import GroundTruth
 from marketplaced.simulator.uzum.vocabulary import TOPS
 
 #: Uzum Nasiya shows 12 monthly payments of price * 17 / 240 (fits all three fixture prices)
@@ -47,6 +54,9 @@ class UzumCatalogue:
     ``hit_rate`` is the share of ids that hold a product; ``static_cache`` bounds the LRU of
     static product parts (≈ 6 KB each, so the default costs ≈ 120 MB when full);
     ``bytes_cache`` bounds the LRU of encoded bodies per (id, tick), which retries hit.
+    ``realism`` switches to the realistic dynamics (None: every product moves alike, one tick
+    per simulated hour, as the tests and the demo expect); ``hit_rate`` then still applies to
+    the whole initial id space, dead ranges included.
     """
 
     def __init__(
@@ -57,6 +67,7 @@ class UzumCatalogue:
         *,
         static_cache: int = 20_000,
         bytes_cache: int = 256,
+        realism: Realism | None = None,
     ) -> None:
         if n_ids < 1:
             raise ValueError(f"n_ids must be at least 1, got {n_ids}")
@@ -66,6 +77,25 @@ class UzumCatalogue:
         self.n_ids = n_ids
         self.hit_rate = hit_rate
         self._k_exists = stable_hash(seed, salts.EXISTS)
+        # with dead ranges the scattered misses thin out, so hit_rate stays the share of the
+        # initial ids that hold a product (≈ 30 % misses, as live)
+        self._live_hit_rate = hit_rate
+        if realism is not None:
+            if hit_rate > 1 - realism.dead_share:
+                raise ValueError(
+                    f"hit_rate {hit_rate} leaves no room for dead ranges of share "
+                    f"{realism.dead_share}: it must be at most {1 - realism.dead_share:g}"
+                )
+            self._live_hit_rate = hit_rate / (1 - realism.dead_share)
+        self.realism = realism
+        self.truth: GroundTruth | None = None
+        self._lifecycle: Lifecycle | None = None
+        self._ticks_per_hour = 1
+        if realism is not None:
+            self._lifecycle = Lifecycle(seed, n_ids, realism, self._hashed_hit)
+            activity = Activity(seed, realism, self._lifecycle)
+            self.truth = GroundTruth(self._lifecycle, activity, realism.ticks_per_hour)
+            self._ticks_per_hour = max(1, round(realism.ticks_per_hour))
         self.categories = build_tree(seed, n_ids * hit_rate)
         self._chain_json = {
             leaf: js(chain(self.categories, leaf)) for leaf in leaf_ids(self.categories)
@@ -74,7 +104,11 @@ class UzumCatalogue:
         self.n_sellers = self.sellers.count
         self.seller: Callable[[int], Seller] = self.sellers.get
         self._factory = ProductFactory(seed, self.categories, self.sellers)
-        self._dynamics = Dynamics(seed)
+        self._dynamics = (
+            Dynamics(seed)
+            if realism is None
+            else RealisticDynamics(seed, activity, realism.tick_ms)
+        )
         self._highest: int | None = None
         self._static: Callable[[int], StaticProduct | None] = functools.lru_cache(static_cache)(
             self._build_product
@@ -85,11 +119,21 @@ class UzumCatalogue:
 
     # ---- existence ---------------------------------------------------------------------------
 
+    def _hashed_hit(self, product_id: int) -> bool:
+        return unit(mix64(self._k_exists + product_id * GOLDEN)) < self._live_hit_rate
+
     def exists(self, product_id: int) -> bool:
-        """Whether ``product_id`` holds a product (decided per id, O(1))."""
-        if not 1 <= product_id <= self.n_ids:
-            return False
-        return unit(mix64(self._k_exists + product_id * GOLDEN)) < self.hit_rate
+        """Whether ``product_id`` holds a product in the initial catalogue (decided per id,
+        O(1)); with realistic dynamics see ``listed`` for a given tick."""
+        if self._lifecycle is not None:
+            return self._lifecycle.initial(product_id)
+        return 1 <= product_id <= self.n_ids and self._hashed_hit(product_id)
+
+    def listed(self, product_id: int, tick: int) -> bool:
+        """Whether ``product_id`` answers with a product at ``tick``."""
+        if self.truth is not None:
+            return self.truth.exists(product_id, tick)
+        return self.exists(product_id)
 
     @property
     def highest_id(self) -> int:
@@ -102,7 +146,15 @@ class UzumCatalogue:
         return self._highest
 
     def _build_product(self, pid: int) -> StaticProduct | None:
-        return self._factory.build(pid) if self.exists(pid) else None
+        if self._lifecycle is not None:
+            ever = self._lifecycle.created(pid) is not None
+        else:
+            ever = self.exists(pid)
+        return self._factory.build(pid) if ever else None
+
+    def _seller_tick(self, tick: int) -> int:
+        # seller counters move per simulated hour in both time bases
+        return tick // self._ticks_per_hour
 
     # ---- categories and sellers --------------------------------------------------------------
 
@@ -129,7 +181,7 @@ class UzumCatalogue:
 
     def shop_bytes(self, link: str, tick: int) -> bytes | None:
         """``GET /api/shop/{link}`` body: the seller object with its real totalProducts."""
-        return self.sellers.shop_bytes(link, tick)
+        return self.sellers.shop_bytes(link, self._seller_tick(tick))
 
     def shop_payload(self, link: str, tick: int) -> JsonDict | None:
         """``GET /api/shop/{link}`` decoded, or None for an unknown link."""
@@ -190,7 +242,7 @@ class UzumCatalogue:
             "video": p.video_json,
             "characteristics": chars,
             "skus": f"[{','.join(sku_parts)}]",
-            "seller": p.seller.json(tick),
+            "seller": p.seller.json(self._seller_tick(tick)),
             "feedback": p.feedback_json,
             "perishable": json_bool(p.perishable),
             "badges": p.badges_json,
@@ -204,6 +256,8 @@ class UzumCatalogue:
         }
 
     def _encode(self, product_id: int, tick: int) -> bytes | None:
+        if self.truth is not None and not self.truth.exists(product_id, tick):
+            return None
         p = self._static(product_id)
         return None if p is None else self._render(p, tick).encode()
 
@@ -219,6 +273,8 @@ class UzumCatalogue:
 
     def expected(self, product_id: int, tick: int) -> ExpectedProduct | None:
         """A plain summary of what a scanner should store for this product at ``tick``."""
+        if self.truth is not None and not self.truth.exists(product_id, tick):
+            return None
         p = self._static(product_id)
         if p is None:
             return None

@@ -49,7 +49,8 @@ def delivery(now_ms: int, days: int) -> tuple[int, str]:
 class Dynamics:
     """The tick-dependent side of one seeded catalogue."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, tick_ms: int = UZUM_TICK_MS) -> None:
+        self._tick_ms = tick_ms
         self._k_price = stable_hash(seed, salts.PRICE)
         self._k_rating = stable_hash(seed, salts.RATING)
         self._k_time = stable_hash(seed, salts.TIME)
@@ -84,10 +85,9 @@ class Dynamics:
         return State(orders, reviews, rating, prices, stock)
 
     def now_ms(self, pid: int, tick: int) -> int:
-        # spread products over the simulated hour so their timestamps differ
-        return (
-            UZUM_EPOCH_MS + tick * UZUM_TICK_MS + mix64(self._k_time + pid * GOLDEN) % UZUM_TICK_MS
-        )
+        # spread products over the tick so their timestamps differ
+        spread = mix64(self._k_time + pid * GOLDEN) % self._tick_ms
+        return UZUM_EPOCH_MS + tick * self._tick_ms + spread
 
     def timestamp(self, product_id: int, tick: int) -> str:
         """The envelope's ``timestamp``: Tashkent local time with nanoseconds, no zone."""

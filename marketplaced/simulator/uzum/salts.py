@@ -18,3 +18,11 @@ RATING: Final = 6
 TREE: Final = 7
 SELLER_STATIC: Final = 8
 TIME: Final = 9
+#: the realistic dynamics' own decisions (``realism``): none of them moves a default catalogue
+DEAD_RANGE: Final = 10
+GROWTH: Final = 11
+ACTIVITY: Final = 12
+ORDER_EVENTS: Final = 13
+PRICE_EVENTS: Final = 14
+STOCK_EVENTS: Final = 15
+DELISTINGS: Final = 16

@@ -76,17 +76,25 @@ class UzumSimulator:
 
     def stats(self) -> dict[str, Any]:
         c = self.catalogue
+        tick = self.tick
+        catalogue: dict[str, Any] = {
+            "seed": c.seed,
+            "n_ids": c.n_ids,
+            "hit_rate": c.hit_rate,
+            "highest_id": c.highest_id,
+        }
+        if c.realism is not None and c.truth is not None:
+            catalogue |= {
+                "dynamics": "realistic",
+                "tick_ms": c.realism.tick_ms,
+                "frontier": c.truth.frontier(tick),
+            }
         return {
-            "tick": self.tick,
+            "tick": tick,
             "requests": dict(self.requests),
             "missing": dict(self.missing),
             "faults": self.injector.stats(),
-            "catalogue": {
-                "seed": c.seed,
-                "n_ids": c.n_ids,
-                "hit_rate": c.hit_rate,
-                "highest_id": c.highest_id,
-            },
+            "catalogue": catalogue,
         }
 
     # ---- bodies ------------------------------------------------------------------------------
