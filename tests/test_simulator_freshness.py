@@ -51,6 +51,20 @@ def observed(catalogue: UzumCatalogue, pid: int, tick: int) -> dict[ChangeKind, 
     }
 
 
+def leaves(doc: Any, path: str = "") -> dict[str, Any]:
+    """A JSON document as {path with list indexes dropped: values}."""
+    if isinstance(doc, dict):
+        return {
+            k: v for key, value in doc.items() for k, v in leaves(value, f"{path}.{key}").items()
+        }
+    if isinstance(doc, list):
+        out: dict[str, Any] = {}
+        for i, value in enumerate(doc):
+            out |= {f"{k}#{i}": v for k, v in leaves(value, f"{path}[]").items()}
+        return out
+    return {path: doc}
+
+
 def initial_ids(catalogue: UzumCatalogue) -> list[int]:
     return [pid for pid in range(1, N_IDS + 1) if catalogue.exists(pid)]
 
@@ -158,6 +172,40 @@ def test_served_bodies_change_exactly_on_the_ground_truth_ticks(
         for t, state in states.items():
             assert (state is not None) == truth.exists(pid, t), (pid, t)
     assert min(seen.values()) >= 10, seen
+
+
+#: what moves in a body with the clock rather than with the product: the envelope's time, the
+#: delivery promise (both per tick) and the seller's counters (per simulated hour)
+CLOCK_FIELDS = {
+    ".timestamp",
+    ".payload.data.skuList[].stock.deliveryDate",
+    ".payload.data.skuList[].stock.deliveryTitle",
+    ".payload.seo.skuList[].stock.deliveryDate",
+    ".payload.seo.skuList[].stock.deliveryTitle",
+    ".payload.data.seller.orders",
+    ".payload.data.seller.reviews",
+}
+
+
+def test_nothing_else_in_a_body_changes_between_truth_changes(
+    catalogue: UzumCatalogue, truth: GroundTruth
+) -> None:
+    pairs = ((0, 1), (59, 60), (0, 2 * HOUR), (DAY, DAY + 1), (DAY, 2 * DAY + 1))
+    compared = 0
+    for pid in initial_ids(catalogue)[::100]:
+        for start, end in pairs:
+            if truth.presence_changes(pid, start, end + 1) or not truth.exists(pid, start):
+                continue
+            if any(truth.change_ticks(pid, kind, start + 1, end + 1) for kind in CHANGE_KINDS):
+                continue
+            before, after = (
+                leaves(json.loads(catalogue.product_bytes(pid, t) or b"", strict=False))
+                for t in (start, end)
+            )
+            moved = {k.split("#")[0] for k in after if after[k] != before.get(k)}
+            assert after.keys() == before.keys() and moved <= CLOCK_FIELDS, (pid, moved)
+            compared += 1
+    assert compared >= 50, compared
 
 
 def test_last_change_agrees_with_the_change_list(truth: GroundTruth) -> None:

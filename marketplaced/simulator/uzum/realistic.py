@@ -5,7 +5,9 @@ the order events so far; the price alternates between the list price (even price
 seeded promotion or markup (odd states), so every price event changes at least one SKU's price;
 stock walks down one SKU at a time from a restock level and is refilled every few stock events,
 so every stock event changes at least one SKU's stock. Reviews follow orders and the rating holds
-still, so the only content changes are the ground truth's price, stock and order changes.
+still, so besides what moves with the clock in every body (the envelope's timestamp, delivery
+dates, the seller's counters, hourly) a body changes only on the ground truth's price, stock and
+order changes.
 """
 
 from __future__ import annotations
