@@ -309,16 +309,22 @@ class Daemon:
             # for them takes most of the stage, the rest is for stop() to return within it
             grace_s = budgets.stop_jobs_s * _JOBS_GRACE_SHARE
             await _bounded("stop_jobs", budgets.stop_jobs_s, self.jobs.stop(grace_s=grace_s))
-        # stage 2: drain — commit what is queued (cursors included)
-        for t in list(self._tasks):
-            t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # stage 2: drain — stop the services, commit what is queued (cursors included); the
+        # wait for the services is inside the stage's budget, so a task that swallows its
+        # cancellation cannot hold the process past TimeoutStopSec
+        drained = await _bounded("drain", budgets.drain_s, self._drain())
         if self.writer is not None:
-            drained = await _bounded("drain", budgets.drain_s, self.writer.drain())
             self._log_drained(drained, budgets.drain_s)
         # stage 3: close, in reverse order of creation
         await _bounded("close", budgets.close_s, self._close_clients())
         self.notifier.close()
+
+    async def _drain(self) -> None:
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.writer is not None:
+            await self.writer.drain()
 
     def _log_drained(self, finished: bool, budget_s: float) -> None:
         """Say what the drain committed; if records are left, how many and why they are."""
@@ -478,14 +484,19 @@ class Daemon:
 
 
 async def _bounded(stage: str, budget_s: float, aw: Any) -> bool:
+    """Run one shutdown stage for at most `budget_s`. Unlike `wait_for`, an overrun stage is
+    cancelled and then left behind, not awaited: work that ignores its cancellation cannot
+    stretch the stop past its budget (the process is exiting; nothing waits for it)."""
     started = time.monotonic()
-    try:
-        await asyncio.wait_for(aw, budget_s)
-    except TimeoutError:
+    task = asyncio.ensure_future(aw)
+    done, _ = await asyncio.wait({task}, timeout=budget_s)
+    if not done:
+        task.cancel()
         _log.warning("shutdown_stage_overran", stage=stage, budget_s=budget_s)
         return False
-    except Exception:
-        _log.exception("shutdown_stage_failed", stage=stage)
+    if not task.cancelled() and task.exception() is not None:
+        exc = task.exception()
+        _log.error("shutdown_stage_failed", stage=stage, exc_info=exc)
         return False
     _log.info("shutdown_stage_done", stage=stage, ms=round((time.monotonic() - started) * 1000, 1))
     return True

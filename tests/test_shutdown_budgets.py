@@ -5,6 +5,7 @@ and the runs' ledger writes raced the closing pool)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ import asyncpg
 import pytest
 from structlog.testing import capture_logs
 
+from marketplaced import daemon
 from marketplaced.daemon import Daemon
 from marketplaced.jobs.scheduler import JobScheduler, JobSpec
 from marketplaced.systemd import SystemdNotifier
@@ -59,3 +61,29 @@ async def test_stop_jobs_stage_fits_its_budget_when_a_run_is_slow_to_cancel(
             break
         await asyncio.sleep(0.05)
     assert outcome == "cancelled"
+
+
+async def test_a_stage_whose_work_swallows_its_cancellation_ends_at_its_budget() -> None:
+    """A stop stage is bounded even when its work refuses to stop: the stage is cancelled,
+    reported as overrun and left behind, so the process still exits within TimeoutStopSec."""
+    release = asyncio.Event()
+
+    async def stubborn() -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(3600)
+        await release.wait()  # goes on after being told to stop, until the test lets it end
+
+    async with asyncio.timeout(10):  # a hang detector, not a timing assertion
+        finished = await daemon._bounded("drain", 0.05, stubborn())
+    assert finished is False
+    release.set()
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+async def test_a_stage_that_fails_is_reported_not_raised() -> None:
+    async def broken() -> None:
+        raise RuntimeError("boom")
+
+    assert await daemon._bounded("close", 1, broken()) is False
+    assert await daemon._bounded("close", 1, asyncio.sleep(0)) is True
