@@ -106,6 +106,13 @@ def expected_version() -> int:
     return len(migrations())
 
 
+#: every session's pg_trgm settings. Search (web/search.py) filters with `<<%`, which compares
+#: strict word similarity with this setting: pg_trgm's default 0.5 lets no wrong letter through
+#: in a 7-letter word ("samsyng" is 0.45 from "samsung"); 0.4 does, and keeps "telefn" off
+#: "televizor" (0.31) and "kol" off "kolbasa" (0.33)
+SERVER_SETTINGS = {"pg_trgm.strict_word_similarity_threshold": "0.4"}
+
+
 def connect_kwargs(cfg: DatabaseConfig) -> dict[str, Any]:
     return {
         "host": cfg.host,
@@ -113,6 +120,7 @@ def connect_kwargs(cfg: DatabaseConfig) -> dict[str, Any]:
         "database": cfg.name,
         "user": cfg.user,
         "password": cfg.password or None,
+        "server_settings": dict(SERVER_SETTINGS),
     }
 
 

@@ -67,6 +67,11 @@ async def products(request: web.Request) -> web.Response:
     return await _list(request, catalog_views.PRODUCT_PARAMS, catalog_views.products_query)
 
 
+#: row columns the API leaves out: the search skeleton is the database's means, not data, and
+#: characteristics are published in their readable form instead
+_NOT_PUBLISHED = frozenset({"search_text", "characteristics"})
+
+
 async def product(request: web.Request) -> web.Response:
     pid = _int_path(request, "id")
     params(request)
@@ -74,7 +79,7 @@ async def product(request: web.Request) -> web.Response:
     row = await catalog.product(db, pid)
     if row is None:
         raise web.HTTPNotFound(text=f"no product {pid}")
-    data = {k: json_value(v) for k, v in row.items() if k != "characteristics"}
+    data = {k: json_value(v) for k, v in row.items() if k not in _NOT_PUBLISHED}
     data["characteristics"] = [
         {"title": t, "values": v} for t, v in catalog_views._characteristics(row["characteristics"])
     ]
@@ -118,7 +123,7 @@ async def seller(request: web.Request) -> web.Response:
     row = await sellers_q.seller(pool(request), sid)
     if row is None:
         raise web.HTTPNotFound(text=f"no seller {sid}")
-    data = {k: json_value(v) for k, v in row.items()}
+    data = {k: json_value(v) for k, v in row.items() if k not in _NOT_PUBLISHED}
     cats = await sellers_q.seller_categories(pool(request), sid)
     data["top_categories"] = [{k: json_value(v) for k, v in c.items()} for c in cats]
     return _json(data)

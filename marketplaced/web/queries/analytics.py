@@ -15,7 +15,8 @@ import asyncpg
 
 from marketplaced import price_bands
 from marketplaced.web.listing import Column, ListQuery, Where
-from marketplaced.web.queries.catalog import TITLE_EXPR, CategoryTree, like_pattern
+from marketplaced.web.queries.catalog import CategoryTree
+from marketplaced.web.search import SearchTerms
 
 #: the price-drop summary keeps 14 days of changes
 DROP_WINDOW_DAYS = 14
@@ -99,13 +100,17 @@ def top_sellers(category: int | None, by: str, offset: int, limit: int) -> ListQ
 
 
 def price_comparison(
-    q: str, category_ids: Sequence[int] | None, offset: int, limit: int
+    q: SearchTerms, category_ids: Sequence[int] | None, offset: int, limit: int
 ) -> ListQuery:
-    """Per seller: price spread of the products matching `q` (cheapest SKU each)."""
+    """Per seller: price spread of the products matching `q` (cheapest SKU each).
+
+    The products compared are the best matches first (then the best-selling): a tolerant search
+    also finds near misses, which should be the ones left out when the cap cuts."""
     w = Where()
-    w.add(f"{TITLE_EXPR} ILIKE {{}}", like_pattern(q))
+    q.filter(w, "p.search_text")
     if category_ids is not None:
         w.add("p.category_id = ANY({}::integer[])", list(category_ids))
+    score = q.score(w, "p.search_text")
     cap = w.param(COMPARE_PRODUCTS)
     off = w.param(offset)
     sql = f"""
@@ -113,7 +118,7 @@ WITH m AS (
     SELECT p.id, p.seller_id, p.orders_amount,
            (SELECT min(k.purchase_price) FROM skus k WHERE k.product_id = p.id) AS price
     FROM products p WHERE {w.sql}
-    ORDER BY p.orders_amount DESC, p.id DESC LIMIT {cap}
+    ORDER BY {score} DESC, p.orders_amount DESC, p.id DESC LIMIT {cap}
 )
 SELECT m.seller_id, s.title AS seller, count(*) AS products, min(m.price) AS min_price,
        percentile_disc(0.5) WITHIN GROUP (ORDER BY m.price) AS median_price,

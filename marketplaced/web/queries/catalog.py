@@ -3,7 +3,9 @@
 The product list is keyset-paginated on an index per sort order (005_web.sql), so page 10 000
 costs what page 1 costs. "Price" is the cheapest SKU's price; the price sorts walk SKUs in price
 order and keep each product's cheapest SKU (an anti-join), which is what an index can serve.
-Title search uses the trigram index on the concatenated uz/ru titles when pg_trgm exists.
+Title search matches the folded query word by word against the products' `search_text`
+skeleton through its trigram index (web/search.py); with a search, "relevance" (word similarity,
+then id) is the default order.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import asyncpg
 
 from marketplaced.web.listing import Column, ListQuery, Where
+from marketplaced.web.search import SearchTerms
 
 #: the category tree is small (≈ 5 000 rows) and changes rarely: reread it at most once a minute
 CATEGORY_TTL_S = 60.0
@@ -24,10 +27,7 @@ CATEGORY_TTL_S = 60.0
 #: daily for a year stays under it, and a pathological one cannot stall the page
 HISTORY_ROW_CAP = 20_000
 
-# The expression the trigram index is built on (005_web.sql); it must match verbatim.
-TITLE_EXPR = "(p.title || ' ' || coalesce(p.title_uz, '') || ' ' || coalesce(p.title_ru, ''))"
-
-PRODUCT_SORTS = ("orders", "rating", "reviews", "new", "price_asc", "price_desc")
+PRODUCT_SORTS = ("relevance", "orders", "rating", "reviews", "new", "price_asc", "price_desc")
 #: sort → (key expression, its cursor type); all descending with id as the tie-breaker
 _KEYED_SORTS: dict[str, tuple[str, type]] = {
     "orders": ("p.orders_amount", int),
@@ -112,7 +112,7 @@ class CategoryCache:
 
 @dataclass(frozen=True, slots=True)
 class ProductFilter:
-    q: str | None = None
+    q: SearchTerms | None = None
     category_ids: Sequence[int] | None = None
     seller_id: int | None = None
     min_price: int | None = None
@@ -120,12 +120,23 @@ class ProductFilter:
     in_stock: bool = False
     min_rating: float | None = None
     min_orders: int | None = None
+    #: one of PRODUCT_SORTS, already through `resolve_sort`
     sort: str = "orders"
     cursor: tuple[Any, ...] | None = None
     limit: int = 50
 
 
+def resolve_sort(sort: str, searching: bool) -> str:
+    """The order a list is really in: with no choice made, relevance when searching and orders
+    otherwise; relevance without a search (a form whose search box was cleared) is orders."""
+    if sort == "" or (sort == "relevance" and not searching):
+        return "relevance" if searching else "orders"
+    return sort
+
+
 def cursor_kinds(sort: str) -> tuple[type, ...]:
+    if sort == "relevance":
+        return (float, int)
     if sort in _KEYED_SORTS:
         return (_KEYED_SORTS[sort][1], int)
     if sort == "new":
@@ -133,15 +144,9 @@ def cursor_kinds(sort: str) -> tuple[type, ...]:
     return (int, int)  # price sorts: (price, sku id)
 
 
-def like_pattern(text: str) -> str:
-    """`%text%` with LIKE's wildcards in the user's text taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _filters(f: ProductFilter, w: Where, *, price_inline: bool) -> None:
-    if f.q:
-        w.add(f"{TITLE_EXPR} ILIKE {{}}", like_pattern(f.q))
+    if f.q is not None:
+        f.q.filter(w, "p.search_text")
     if f.category_ids is not None:
         w.add("p.category_id = ANY({}::integer[])", list(f.category_ids))
     if f.seller_id is not None:
@@ -176,7 +181,13 @@ def product_list(f: ProductFilter) -> ListQuery:
         return _by_price(f)
     w = Where()
     _filters(f, w, price_inline=False)
-    if f.sort == "new":
+    if f.sort == "relevance" and f.q is not None:
+        # the score is real; the cursor's float holds a real exactly, so the cast back is exact
+        key = f.q.score(w, "p.search_text")
+        order = f"{key} DESC, p.id DESC"
+        if f.cursor is not None:
+            w.add(f"({key}, p.id) < ({{}}::real, {{}})", *f.cursor)
+    elif f.sort == "new":
         key, order = "p.id", "p.id DESC"
         if f.cursor is not None:
             w.add("p.id < {}", f.cursor[0])

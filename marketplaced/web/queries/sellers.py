@@ -12,9 +12,9 @@ from datetime import datetime
 import asyncpg
 
 from marketplaced.web.listing import Column, ListQuery, Where
-from marketplaced.web.queries.catalog import like_pattern
+from marketplaced.web.search import SearchTerms
 
-SELLER_SORTS = ("orders", "rating", "reviews", "products", "revenue")
+SELLER_SORTS = ("relevance", "orders", "rating", "reviews", "products", "revenue")
 _OWN_SORTS = {
     "orders": ("coalesce(s.orders, 0)", int),
     "rating": ("coalesce(s.rating, 0)", float),
@@ -42,22 +42,27 @@ SELLER_COLUMNS = (
 
 
 def sort_kinds(sort: str) -> tuple[type, ...]:
+    if sort == "relevance":
+        return (float, int)
     kind = (_OWN_SORTS | _TOTAL_SORTS)[sort][1]
     return (kind, int)
 
 
 def seller_ranking(
-    sort: str, q: str | None, official: bool, cursor: tuple[object, ...] | None, limit: int
+    sort: str, q: SearchTerms | None, official: bool, cursor: tuple[object, ...] | None, limit: int
 ) -> ListQuery:
+    """`sort` as resolved by `catalog.resolve_sort` (relevance only with a search)."""
     w = Where()
-    if q:
-        w.add("s.title ILIKE {}", like_pattern(q))
+    if q is not None:
+        q.filter(w, "s.search_text")
     if official:
         w.add("s.official")
-    if sort in _OWN_SORTS:
-        key = _OWN_SORTS[sort][0]
+    if sort in _OWN_SORTS or (sort == "relevance" and q is not None):
+        key, cast = _OWN_SORTS.get(sort, ("", int))[0], ""
+        if sort == "relevance" and q is not None:
+            key, cast = q.score(w, "s.search_text"), "::real"
         if cursor is not None:
-            w.add(f"({key}, s.id) < ({{}}, {{}})", *cursor)
+            w.add(f"({key}, s.id) < ({{}}{cast}, {{}})", *cursor)
         inner = (
             f"SELECT s.*, {key} AS sort_key FROM sellers s WHERE {w.sql} "  # noqa: S608 - constant fragments, values are $n parameters
             f"ORDER BY {key} DESC, s.id DESC LIMIT {w.next_mark()}"

@@ -18,7 +18,7 @@ from marketplaced.web.param_spec import MAX_CSV_LIMIT
 from marketplaced.web.params import ParamError, Params
 from marketplaced.web.queries import analytics, catalog, jobs
 from marketplaced.web.queries.catalog import ProductFilter
-from marketplaced.web.views.catalog import category_ids
+from marketplaced.web.views.catalog import category_ids, query_terms
 from marketplaced.web.views.common import (
     CONFIG,
     category_tree,
@@ -91,7 +91,7 @@ async def top_sellers_query(request: web.Request, p: Params, *, csv: bool = Fals
 
 
 async def compare_query(request: web.Request, p: Params, *, csv: bool = False) -> ListQuery | None:
-    q = p.text("q")
+    q = query_terms(p)
     category = p.integer("category")
     offset = p.offset()
     limit = p.limit(csv=csv)

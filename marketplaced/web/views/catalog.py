@@ -19,9 +19,10 @@ from marketplaced.web import param_spec as ps
 from marketplaced.web.charts import Series, line_chart
 from marketplaced.web.listing import ListQuery, fetch_page
 from marketplaced.web.param_spec import MAX_CSV_LIMIT, MAX_QUERY_LEN
-from marketplaced.web.params import Params, range_check
+from marketplaced.web.params import ParamError, Params, range_check
 from marketplaced.web.queries import catalog, jobs, sellers
 from marketplaced.web.queries.catalog import CategoryTree, ProductFilter
+from marketplaced.web.search import SearchTerms, search_terms
 from marketplaced.web.views.common import (
     category_tree,
     csv_all_link,
@@ -51,7 +52,7 @@ PRODUCT_PARAMS = (
     ps.flag("in_stock", "only products with stock"),
     ps.number("min_rating", "rating at least", lo=0, hi=5),
     ps.integer("min_orders", "orders at least"),
-    ps.choice("sort", "order", catalog.PRODUCT_SORTS, "orders"),
+    ps.choice("sort", "order (default: relevance with q, else orders)", catalog.PRODUCT_SORTS),
     ps.LIMIT,
     ps.CURSOR,
 )
@@ -62,10 +63,21 @@ PRODUCT_PAGE_PARAMS = (*HISTORY_PARAMS, ps.integer("sku", "the SKU to chart"))
 SELLER_PARAMS = (
     ps.text("q", "seller name contains", max_len=MAX_QUERY_LEN),
     ps.flag("official", "official stores only"),
-    ps.choice("sort", "ranking", sellers.SELLER_SORTS, "orders"),
+    ps.choice("sort", "ranking (default: relevance with q, else orders)", sellers.SELLER_SORTS),
     ps.LIMIT,
     ps.CURSOR,
 )
+
+
+def query_terms(p: Params) -> SearchTerms | None:
+    """`q` folded for search; a `q` without a letter or digit is an error, not "match all"."""
+    q = p.text("q")
+    if q is None:
+        return None
+    terms = search_terms(q)
+    if terms is None:
+        raise ParamError(f"parameter 'q' has no letter or digit to search for: {q!r}")
+    return terms
 
 
 def category_ids(tree: CategoryTree, category: int | None) -> list[int] | None:
@@ -73,14 +85,15 @@ def category_ids(tree: CategoryTree, category: int | None) -> list[int] | None:
 
 
 async def products_query(request: web.Request, p: Params, *, csv: bool = False) -> ListQuery:
-    sort = p.choice("sort")
+    terms = query_terms(p)
+    sort = catalog.resolve_sort(p.choice("sort"), terms is not None)
     min_price = p.integer("min_price")
     max_price = p.integer("max_price")
     range_check("min_price", min_price, "max_price", max_price)
     category = p.integer("category")
     tree = await category_tree(request)
     f = ProductFilter(
-        q=p.text("q"),
+        q=terms,
         category_ids=category_ids(tree, category),
         seller_id=p.integer("seller"),
         min_price=min_price,
@@ -104,6 +117,7 @@ async def products_page(request: web.Request) -> web.StreamResponse:
         "title": "Products",
         "form": dict(request.rel_url.query),
         "sorts": catalog.PRODUCT_SORTS,
+        "sort": catalog.resolve_sort(p.choice("sort"), p.text("q") is not None),
         "roots": tree.roots(),
         "chain": tree.chain(category),
         "children": tree.kids(category) if category is not None else [],
@@ -293,10 +307,11 @@ def orders_chart(
 
 
 def sellers_query(p: Params, *, csv: bool = False) -> ListQuery:
-    sort = p.choice("sort")
+    terms = query_terms(p)
+    sort = catalog.resolve_sort(p.choice("sort"), terms is not None)
     return sellers.seller_ranking(
         sort,
-        p.text("q"),
+        terms,
         p.flag("official"),
         p.cursor(sellers.sort_kinds(sort)),
         p.limit(csv=csv),
@@ -310,6 +325,7 @@ async def sellers_page(request: web.Request) -> web.StreamResponse:
         "title": "Sellers",
         "form": dict(request.rel_url.query),
         "sorts": sellers.SELLER_SORTS,
+        "sort": catalog.resolve_sort(p.choice("sort"), p.text("q") is not None),
         "csv_all": csv_all_link(request, MAX_CSV_LIMIT),
     }
     return await list_response(request, q, "sellers.html", ctx, "sellers.csv")

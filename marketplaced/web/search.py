@@ -1,0 +1,104 @@
+"""Search text folding: one spelling for the many ways a seller and a buyer write a word.
+
+Uzum titles come in Uzbek Latin, Uzbek Cyrillic and Russian, and searchers type whichever their
+keyboard has, with any of six apostrophes for `oʻ`/`gʻ`. `fold` maps all of them to one Latin
+skeleton — "Qoʻl soati", "Қўл соати", "кол соати" and "qo'l soati" all become "kol soati" — and
+PostgreSQL keeps the same skeleton of every title in a generated column (`search_fold()` in
+sql/013_search.sql, compared with `fold` character by character in the tests), indexed with
+pg_trgm. A search then asks, word by word, for a title word similar enough to each query word
+(`<<%`: strict word similarity, whole words, at least 0.4 — the threshold is a session setting,
+db.SERVER_SETTINGS): word order does not matter (each word is matched on its own), a typo costs
+only some trigrams, and an Uzbek suffix ("soat" → "soatlari") still matches. Strict rather than
+plain word similarity: the plain one matches any word that merely starts like the query word
+("kol" would find "kolbasa"). Results are ranked by the strict word similarity of the whole
+folded query.
+
+The skeleton is deliberately lossy: q/қ/к are one letter, ў/oʻ/o and ғ/gʻ/g are one, the hard
+and soft signs and every apostrophe vanish, "kh" (a Russian х transliterated) is x, "zh" is j
+and "ye" is e (Uzbek Cyrillic е at a word start is "ye" in Latin). A few more titles match than a
+strict reading would allow; a seller who searches "kol" and also sees "qoʻl" is served, one who
+misses the product because of how it was spelled is not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from marketplaced.web.listing import Where
+
+__all__ = ["SearchTerms", "fold", "search_terms"]
+
+#: every apostrophe a Uzbek Latin text uses for oʻ, gʻ and the glottal stop: ' ` ´ ‘ ’ ʹ ʻ ʼ
+APOSTROPHES = "'`\u00b4\u2018\u2019\u02b9\u02bb\u02bc"
+#: Russian and Uzbek Cyrillic to the Latin skeleton (lower case; upper case is added below)
+_CYRILLIC = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo", "ж": "j", "з": "z",
+    "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "x", "ц": "ts", "ч": "ch", "ш": "sh",
+    "щ": "sh", "ъ": "", "ы": "i", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+    "ў": "o", "қ": "k", "ғ": "g", "ҳ": "h",
+}  # fmt: skip
+#: Turkish-style letters some Uzbek Latin titles use instead of the digraphs
+_LATIN_EXTRA = {"ş": "sh", "ç": "ch", "ğ": "g", "ö": "o", "ü": "u", "ı": "i"}
+#: applied in this order after the letters; they must match the SQL function's replace() chain
+DIGRAPHS = (("kh", "x"), ("zh", "j"), ("ye", "e"))
+#: query words shorter than this match almost anything, so they rank but do not filter
+MIN_TERM_LEN = 2
+#: each filtering word is one more index scan; a pasted paragraph stops at this many
+MAX_TERMS = 8
+
+
+def _letter_table() -> dict[str, str]:
+    table: dict[str, str] = {chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)}
+    table["q"] = "k"
+    table["Q"] = "k"
+    for lower, latin in (_CYRILLIC | _LATIN_EXTRA).items():
+        table[lower] = latin
+        table[lower.upper()] = latin
+    table["İ"] = "i"  # "ı".upper() is "I", which A-Z already covers
+    for mark in APOSTROPHES:
+        table[mark] = ""
+    return table
+
+
+LETTERS: dict[str, str] = _letter_table()
+_TRANSLATE = str.maketrans(LETTERS)
+_SEPARATORS = re.compile(r"[^a-z0-9]+")
+
+
+def fold(text: str) -> str:
+    """`text` as its search skeleton: lower-case Latin letters and digits, words split by one
+    space. Any character outside the table and a-z/0-9 (punctuation, other scripts) separates
+    words, exactly as `search_fold()` does in SQL."""
+    out = text.translate(_TRANSLATE)
+    for old, new in DIGRAPHS:
+        out = out.replace(old, new)
+    return _SEPARATORS.sub(" ", out).strip(" ")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchTerms:
+    """A folded query: the whole skeleton (for ranking) and the words that filter."""
+
+    folded: str
+    words: tuple[str, ...]
+
+    def filter(self, w: Where, column: str) -> None:
+        """Each word must be similar to some word of `column` (one GIN scan per word)."""
+        for word in self.words:
+            w.add(f"{{}} <<% {column}", word)
+
+    def score(self, w: Where, column: str) -> str:
+        """The ranking expression, `real` like pg_trgm's functions."""
+        return f"strict_word_similarity({w.param(self.folded)}, {column})"
+
+
+def search_terms(q: str) -> SearchTerms | None:
+    """The query's terms, or None when it has no letter or digit to search for."""
+    folded = fold(q)
+    if not folded:
+        return None
+    words = folded.split(" ")
+    long_words = [word for word in dict.fromkeys(words) if len(word) >= MIN_TERM_LEN]
+    return SearchTerms(folded, tuple((long_words or words)[:MAX_TERMS]))
