@@ -176,7 +176,15 @@ async def test_jobs_service_reschedules_lists_and_checks_health(
     try:
         await until(lambda: _count(pool, "coverage", 2))
         listed = {j["name"]: j for j in jobs.list_jobs()}
-        assert set(listed) == {"analytics", "coverage", "health", "vacuum", "retention", "alerts"}
+        assert set(listed) == {
+            "analytics",
+            "sales",
+            "coverage",
+            "health",
+            "vacuum",
+            "retention",
+            "alerts",
+        }
         assert listed["coverage"]["last_run"]["outcome"] == "ok"
         assert listed["analytics"]["schedule"] == "0 3 * * *"
         record = await jobs.run("health")

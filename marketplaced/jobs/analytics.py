@@ -30,6 +30,7 @@ from marketplaced.jobs import analytics_sql as q
 from marketplaced.jobs import coverage, triggers
 from marketplaced.jobs.config import JobsConfig
 from marketplaced.jobs.state import load_state, save_state
+from marketplaced.sales import rollup
 
 _log = log.get(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -45,6 +46,8 @@ class AnalyticsSettings:
     bands: tuple[int, ...]
     backfill_days: int
     top_parties: int
+    revisit: timedelta = timedelta(hours=8)
+    max_span: timedelta = timedelta(hours=48)
 
     @classmethod
     def from_config(cls, cfg: JobsConfig) -> AnalyticsSettings:
@@ -55,6 +58,8 @@ class AnalyticsSettings:
             bands=price_bands.edges(cfg.price_bands),
             backfill_days=cfg.analytics_backfill_days,
             top_parties=cfg.uzex_top_parties,
+            revisit=timedelta(minutes=cfg.sales_revisit_min),
+            max_span=timedelta(hours=cfg.sales_max_span_h),
         )
 
 
@@ -174,6 +179,8 @@ async def compute_day(pool: asyncpg.Pool, day: date, settings: AnalyticsSettings
         counts = (products, skus, sellers, categories)
         coverage_row = (cov.observed_pct, cov.max_gap_min, cov.complete)
         await conn.execute(q.UPSERT_DAY, day, start, end, *coverage_row, *counts, ms)
+    # the sales rollup of the day, recomputed from scratch too (late rows included)
+    await rollup.compute_day(pool, day, rollup.SalesSettings.from_analytics(settings))
     result = DayResult(
         day, cov.complete, cov.observed_pct, cov.max_gap_min, *counts, ms, steps.ms, steps.rows
     )

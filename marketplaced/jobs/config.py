@@ -55,6 +55,21 @@ class JobsConfig:
         "so'm boundaries of the category price bands (analytics and the category overview)",
         pattern=r"^\d+(,\d+)*$",
     )
+    sales_schedule: str = option(
+        "every 1m", "today's sales rollup (new batches only)" + _SCHEDULE_HELP, pattern=_SCHEDULE
+    )
+    sales_budget_s: float = option(300.0, "sales rollup run time budget", lo=1, hi=86400)
+    # 8 h: a full Uzum cycle at the default 100 requests/s visits every product about this often
+    sales_revisit_min: int = option(
+        480,
+        "longest a product goes unvisited while the scan runs (where a sale can have happened)",
+        lo=1,
+        hi=10080,
+    )
+    # 48 h: a delta is spread over at most two days before the observation that shows it
+    sales_max_span_h: int = option(
+        48, "a sale is never placed further back than this before it was seen", lo=1, hi=720
+    )
     uzex_top_parties: int = option(
         100, "customers/providers kept per UZEX month ranking", lo=1, hi=100000
     )

@@ -89,3 +89,19 @@ def _touching(
     if a < day_end and b > day_start - gap:
         return b - a
     return timedelta()
+
+
+async def unobserved(
+    conn: Conn, start: datetime, end: datetime, longer_than: timedelta
+) -> list[tuple[datetime, datetime]]:
+    """The stretches of [start, end) covered by no period that saw products, longer than
+    `longer_than` (shorter quiet stretches are cycle pauses, not gaps)."""
+    out = []
+    cursor = start
+    for row in await conn.fetch(_PERIODS, SCOPE, start, end):
+        if row["period_start"] - cursor > longer_than:
+            out.append((cursor, row["period_start"]))
+        cursor = max(cursor, row["period_end"])
+    if end - cursor > longer_than:
+        out.append((cursor, end))
+    return out

@@ -25,6 +25,7 @@ from marketplaced.jobs.notify import AppriseNotifier, split_urls
 from marketplaced.jobs.rules import parse_rules
 from marketplaced.jobs.scheduler import JobScheduler, JobSpec, RunRecord
 from marketplaced.live_state import LiveState
+from marketplaced.sales import rollup
 
 _log = log.get(__name__)
 
@@ -62,12 +63,16 @@ def build_specs(ctx: JobContext) -> list[JobSpec]:
     j, cfg = ctx.cfg.jobs, ctx.cfg
     tz = triggers.timezone(j.timezone)
     a_settings = analytics.AnalyticsSettings.from_config(j)
+    s_settings = rollup.SalesSettings.from_config(j)
     al_settings = alerts.AlertSettings.from_config(cfg.alerts, tz)
     every = triggers.interval_s(j.coverage_schedule)
     period = timedelta(seconds=2 * every) if every else _DEFAULT_COVERAGE_PERIOD
 
     async def run_analytics() -> int:
         return await analytics.run(ctx.pool, a_settings, ctx.clock())
+
+    async def run_sales() -> int:
+        return await rollup.catch_up(ctx.pool, s_settings, ctx.clock())
 
     async def run_coverage() -> int:
         return await coverage.record(ctx.pool, ctx.clock(), period)
@@ -98,6 +103,7 @@ def build_specs(ctx: JobContext) -> list[JobSpec]:
 
     specs = [
         JobSpec("analytics", run_analytics, j.analytics_schedule, j.analytics_budget_s),
+        JobSpec("sales", run_sales, j.sales_schedule, j.sales_budget_s),
         JobSpec("coverage", run_coverage, j.coverage_schedule, j.coverage_budget_s),
         JobSpec("health", run_health, j.health_schedule, j.health_budget_s),
         JobSpec("vacuum", run_vacuum, j.vacuum_schedule, j.vacuum_budget_s),

@@ -1,0 +1,252 @@
+"""The sales rollup: per-day rows of SKUs, products, sellers and categories, kept current.
+
+The minute job (`catch_up`) reads only the batches committed since its watermark in the commit
+log (`writer_commits`, commit order: a late-committing batch is never skipped), takes the
+products they touched, and recomputes those products' day rows from their history — from the
+first day a new row can reach (its interval's window) to today. Recomputing a product's days
+instead of adding deltas makes a late row that lands between two earlier ones come out right.
+Seller and category rows (every level: a category includes its subcategories) change by the
+difference between each product's new and old rows, so no sum over a whole category is redone
+per batch. `compute_day` recomputes one day from scratch (the nightly analytics, `jobs run
+analytics --day/--since`). One transaction at a time writes the rollup (an advisory lock),
+so the two never interleave. Counting rules: intervals.py. SQL: rollup_sql.py.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+
+import asyncpg
+
+from marketplaced import commit_log, log
+from marketplaced.db import Conn
+from marketplaced.jobs import coverage, triggers
+from marketplaced.jobs.config import JobsConfig
+from marketplaced.jobs.state import load_state, save_state
+from marketplaced.sales import intervals
+from marketplaced.sales import rollup_sql as q
+
+_log = log.get(__name__)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_STATE = "sales"
+
+
+@dataclass(frozen=True, slots=True)
+class SalesSettings:
+    tz: tzinfo
+    revisit: timedelta
+    max_span: timedelta
+    gap: timedelta
+
+    @classmethod
+    def from_config(cls, cfg: JobsConfig) -> SalesSettings:
+        return cls(
+            tz=triggers.timezone(cfg.timezone),
+            revisit=timedelta(minutes=cfg.sales_revisit_min),
+            max_span=timedelta(hours=cfg.sales_max_span_h),
+            gap=timedelta(minutes=cfg.gap_minutes),
+        )
+
+    @classmethod
+    def from_analytics(cls, a: Any) -> SalesSettings:
+        """The same settings as the nightly analytics run with (an AnalyticsSettings)."""
+        return cls(tz=a.tz, revisit=a.revisit, max_span=a.max_span, gap=a.gap)
+
+
+def _midnight(day: date, tz: tzinfo) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tz)
+
+
+async def catch_up(pool: asyncpg.Pool, settings: SalesSettings, now: datetime) -> int:
+    """The minute job: fold the batches committed since the last run into the day rows;
+    returns the product rows written. The first run computes today whole."""
+    today = now.astimezone(settings.tz).date()
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(q.LOCK)
+        state = await load_state(conn, _STATE)
+        upto = await commit_log.top(conn)
+        if "seq" not in state:
+            rows = await _recompute_day(conn, today, settings, now)
+        else:
+            stamps = await commit_log.stamps_after(conn, int(state["seq"]), upto, _EPOCH)
+            rows = await _fold(conn, stamps, today, settings, now) if stamps else 0
+        await save_state(conn, _STATE, {"seq": upto})
+    return rows
+
+
+async def compute_day(
+    pool: asyncpg.Pool, day: date, settings: SalesSettings, now: datetime | None = None
+) -> int:
+    """Recompute `day` from scratch (its rows of every table); returns the product rows."""
+    now = now or datetime.now(UTC)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(q.LOCK)
+        return await _recompute_day(conn, day, settings, now)
+
+
+async def _recompute_day(conn: Conn, day: date, settings: SalesSettings, now: datetime) -> int:
+    start, end = _midnight(day, settings.tz), _midnight(day + timedelta(days=1), settings.tz)
+    for statement in q.DELETE_DAY:
+        await conn.execute(statement, day)
+    # a row after the day can reach back into it (its window): look max_span past its end
+    pids = [
+        r["product_id"] for r in await conn.fetch(q.PRODUCTS_IN, start, end + settings.max_span)
+    ]
+    rows = await _recompute(conn, pids, day, day, settings)
+    await _mark_days(conn, [day], settings, now)
+    return rows
+
+
+async def _fold(
+    conn: Conn, stamps: list[datetime], today: date, settings: SalesSettings, now: datetime
+) -> int:
+    started = time.monotonic()
+    groups: dict[date, list[int]] = defaultdict(list)
+    for r in await conn.fetch(q.NEW_PRODUCTS, stamps):
+        t, prev = r["t"], r["prev"]
+        reach = t if prev is None else max(prev, t - settings.max_span)
+        groups[min(reach.astimezone(settings.tz).date(), today)].append(r["product_id"])
+    rows = 0
+    for first, pids in sorted(groups.items()):
+        rows += await _recompute(conn, pids, first, today, settings)
+    # every day whose rows changed, and the days since (one may have ended since the last run)
+    first_day = min([*groups, *(min(s.astimezone(settings.tz).date(), today) for s in stamps)])
+    await _mark_days(conn, _days(first_day, today), settings, now)
+    _log.info(
+        "sales_rollup_folded",
+        batches=len(stamps),
+        products=sum(len(p) for p in groups.values()),
+        rows=rows,
+        ms=round((time.monotonic() - started) * 1000),
+    )
+    return rows
+
+
+async def _recompute(
+    conn: Conn, pids: list[int], first: date, last: date, settings: SalesSettings
+) -> int:
+    """Replace the rows of `pids` for the days first..last, and move the seller and category
+    rows by the difference."""
+    if not pids:
+        return 0
+    start = _midnight(first, settings.tz)
+    until = _midnight(last + timedelta(days=1), settings.tz) + settings.max_span
+    gaps = await coverage.unobserved(conn, start - settings.max_span, until, settings.gap)
+    rules = intervals.Rules(settings.tz, settings.revisit, settings.max_span, tuple(gaps))
+    carried: dict[int, intervals.Carried] = defaultdict(intervals.Carried)
+    for r in await conn.fetch(q.STATS_CARRY, pids, start):
+        c = carried[r["product_id"]]
+        c.orders = r["orders_amount"]
+        c.at = max(c.at or r["observed_at"], r["observed_at"])
+    for r in await conn.fetch(q.SKU_CARRY, pids, start):
+        c = carried[r["product_id"]]
+        c.skus[r["sku_id"]] = (r["purchase_price"], r["available_amount"])
+        c.at = max(c.at or r["observed_at"], r["observed_at"])
+    observed = intervals.group_rows(tuple(r) for r in await conn.fetch(q.ROWS, pids, start, until))
+    result = intervals.Result()
+    for pid in pids:
+        part = intervals.count(pid, carried[pid], observed.get(pid, ()), rules)
+        result.products.update(part.products)
+        result.skus.update(part.skus)
+    keep = {k: v for k, v in result.products.items() if first <= k[0] <= last}
+    skus = {k: v for k, v in result.skus.items() if first <= k[0] <= last}
+    old = await conn.fetch(q.DELETE_PRODUCTS, pids, first, last)
+    await conn.execute(q.DELETE_SKUS, pids, first, last)
+    attribution = {
+        r["id"]: (r["seller_id"], r["category_id"]) for r in await conn.fetch(q.ATTRIBUTION, pids)
+    }
+    new = [
+        _product_row(day, pid, attribution.get(pid, (None, None)), v)
+        for (day, pid), v in keep.items()
+    ]
+    await conn.execute(q.INSERT_PRODUCTS, *_columns(new, 13))
+    sku_rows = [
+        (day, sku, pid, v.units, v.revenue, v.units_split, v.restocked)
+        for (day, sku), (pid, v) in skus.items()
+    ]
+    await conn.execute(q.INSERT_SKUS, *_columns(sku_rows, 7))
+    await _apply_differences(conn, old, new)
+    return len(new)
+
+
+def _product_row(
+    day: date, pid: int, attribution: tuple[int | None, int | None], v: intervals.ProductDay
+) -> tuple[Any, ...]:
+    seller, category = attribution
+    return (
+        day, pid, seller, category, v.units, v.revenue, v.units_orders, v.units_stock,
+        v.units_split, v.revenue_split, v.restocked, v.observations, v.first_seen,
+    )  # fmt: skip
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    return [[row[i] for row in rows] for i in range(width)]
+
+
+#: the summed fields of a product row, in its tuple (see _product_row)
+_SUMMED = (4, 5, 6, 7, 8, 9, 11)
+
+
+async def _apply_differences(
+    conn: Conn, old: Iterable[asyncpg.Record], new: list[tuple[Any, ...]]
+) -> None:
+    sellers: dict[tuple[date, int], list[int]] = defaultdict(lambda: [0] * 8)
+    leaves: dict[tuple[date, int], list[int]] = defaultdict(lambda: [0] * 8)
+
+    def add(row: tuple[Any, ...], sign: int) -> None:
+        values = [sign * row[i] for i in _SUMMED] + [sign * int(row[4] > 0)]
+        for target, key in ((sellers, row[2]), (leaves, row[3])):
+            if key is not None:
+                acc = target[(row[0], key)]
+                for i, v in enumerate(values):
+                    acc[i] += v
+
+    for rec in old:
+        add(
+            (rec["day"], rec["product_id"], rec["seller_id"], rec["category_id"], rec["units"],
+             rec["revenue"], rec["units_orders"], rec["units_stock"], rec["units_split"],
+             rec["revenue_split"], rec["restocked"], rec["observations"]),
+            -1,
+        )  # fmt: skip
+    for row in new:
+        add(row, 1)
+    await _add(conn, q.ADD_SELLERS, sellers)
+    closure: dict[int, list[int]] = defaultdict(list)
+    leaf_ids = list({cat for _, cat in leaves})
+    for r in await conn.fetch(q.CLOSURE_OF, leaf_ids):
+        closure[r["leaf"]].append(r["cat"])
+    categories: dict[tuple[date, int], list[int]] = defaultdict(lambda: [0] * 8)
+    for (day, leaf), values in leaves.items():
+        for cat in closure.get(leaf, [leaf]):
+            acc = categories[(day, cat)]
+            for i, v in enumerate(values):
+                acc[i] += v
+    await _add(conn, q.ADD_CATEGORIES, categories)
+
+
+async def _add(conn: Conn, sql: str, sums: dict[tuple[date, int], list[int]]) -> None:
+    rows = [(day, key, *values) for (day, key), values in sums.items() if any(values)]
+    if rows:
+        await conn.execute(sql, *_columns(rows, 10))
+
+
+async def _mark_days(conn: Conn, days: list[date], settings: SalesSettings, now: datetime) -> None:
+    """How much of each day was observed so far (a finished day: all of it)."""
+    for day in days:
+        start, end = _midnight(day, settings.tz), _midnight(day + timedelta(days=1), settings.tz)
+        final = now >= end
+        cov = await coverage.day_coverage(
+            conn, start, min(end, now) if not final else end, settings.gap
+        )
+        await conn.execute(
+            q.UPSERT_DAY, day, cov.observed_pct, cov.max_gap_min, cov.complete, final
+        )

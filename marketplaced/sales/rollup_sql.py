@@ -1,0 +1,108 @@
+"""The SQL of the sales rollup (see rollup.py): what it reads of the history, what it writes."""
+
+from __future__ import annotations
+
+from marketplaced.jobs.category_sql import CATEGORY_CLOSURE
+
+TABLES = ("sales_product_daily", "sales_sku_daily", "sales_seller_daily", "sales_category_daily")
+DELETE_DAY = tuple(f"DELETE FROM {t} WHERE day = $1" for t in TABLES)  # noqa: S608 - constants
+
+#: one transaction at a time writes the rollup: the minute job and a day's recomputation
+LOCK = "SELECT pg_advisory_xact_lock(1935764851)"  # 'sale'
+
+# products with history in [$1, $2): the ones whose figures a day's recomputation needs
+PRODUCTS_IN = """
+SELECT product_id FROM product_stats_history WHERE observed_at >= $1 AND observed_at < $2
+UNION SELECT product_id FROM price_history WHERE observed_at >= $1 AND observed_at < $2"""
+
+# products of the batches stamped $1, with their earliest new row and the observation before
+NEW_PRODUCTS = """
+WITH n AS (
+    SELECT product_id, min(observed_at) AS t FROM (
+        SELECT product_id, observed_at FROM product_stats_history
+        WHERE observed_at = ANY($1::timestamptz[])
+        UNION ALL
+        SELECT product_id, observed_at FROM price_history WHERE observed_at = ANY($1::timestamptz[])
+    ) r GROUP BY product_id
+)
+SELECT n.product_id, n.t, greatest(
+    (SELECT max(observed_at) FROM product_stats_history h
+     WHERE h.product_id = n.product_id AND h.observed_at < n.t),
+    (SELECT max(observed_at) FROM price_history h
+     WHERE h.product_id = n.product_id AND h.observed_at < n.t)) AS prev
+FROM n"""
+
+# the values in effect before $2: latest stats row per product, latest row per SKU
+STATS_CARRY = """
+SELECT p.id AS product_id, c.observed_at, c.orders_amount
+FROM unnest($1::bigint[]) AS p(id)
+CROSS JOIN LATERAL (
+    SELECT observed_at, orders_amount FROM product_stats_history h
+    WHERE h.product_id = p.id AND h.observed_at < $2 ORDER BY observed_at DESC LIMIT 1
+) c"""
+SKU_CARRY = """
+SELECT k.product_id, k.id AS sku_id, c.observed_at, c.purchase_price, c.available_amount
+FROM skus k
+CROSS JOIN LATERAL (
+    SELECT observed_at, purchase_price, available_amount FROM price_history h
+    WHERE h.sku_id = k.id AND h.observed_at < $2 ORDER BY observed_at DESC LIMIT 1
+) c
+WHERE k.product_id = ANY($1::bigint[])"""
+
+# the rows in [$2, $3): (product, at, sku or NULL for the stats row, price or orders, stock)
+ROWS = """
+SELECT product_id, observed_at, NULL::bigint AS sku_id, orders_amount AS value,
+       NULL::bigint AS stock
+FROM product_stats_history
+WHERE product_id = ANY($1::bigint[]) AND observed_at >= $2 AND observed_at < $3
+UNION ALL
+SELECT product_id, observed_at, sku_id, purchase_price, available_amount FROM price_history
+WHERE product_id = ANY($1::bigint[]) AND observed_at >= $2 AND observed_at < $3"""
+
+ATTRIBUTION = "SELECT id, seller_id, category_id FROM products WHERE id = ANY($1::bigint[])"
+
+CLOSURE_OF = f"SELECT leaf, cat FROM ({CATEGORY_CLOSURE}) c WHERE leaf = ANY($1::integer[])"  # noqa: S608 - constant
+
+DELETE_PRODUCTS = """
+DELETE FROM sales_product_daily WHERE product_id = ANY($1::bigint[]) AND day >= $2 AND day <= $3
+RETURNING *"""
+DELETE_SKUS = """
+DELETE FROM sales_sku_daily WHERE product_id = ANY($1::bigint[]) AND day >= $2 AND day <= $3"""
+
+PRODUCT_FIELDS = (
+    "units, revenue, units_orders, units_stock, units_split, revenue_split, restocked, observations"
+)
+INSERT_PRODUCTS = f"""
+INSERT INTO sales_product_daily (day, product_id, seller_id, category_id, {PRODUCT_FIELDS},
+    first_seen)
+SELECT * FROM unnest($1::date[], $2::bigint[], $3::bigint[], $4::integer[], $5::bigint[],
+    $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],
+    $12::integer[], $13::boolean[])"""  # noqa: S608 - constant
+INSERT_SKUS = """
+INSERT INTO sales_sku_daily (day, sku_id, product_id, units, revenue, units_split, restocked)
+SELECT * FROM unnest($1::date[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
+    $6::bigint[], $7::bigint[])"""
+
+# differences of product rows added to the seller / category rows ($2: seller or category id)
+_SUMS = (
+    "units, revenue, units_orders, units_stock, units_split, revenue_split, observations, "
+    "products_with_sales"
+)
+_ADD = ", ".join(f"{c} = t.{c} + EXCLUDED.{c}" for c in _SUMS.split(", "))
+_UNNEST = """SELECT * FROM unnest($1::date[], $2::{key_type}[], $3::bigint[], $4::bigint[],
+    $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::integer[])"""
+ADD_SELLERS = f"""
+INSERT INTO sales_seller_daily AS t (day, seller_id, {_SUMS})
+{_UNNEST.format(key_type="bigint")}
+ON CONFLICT (day, seller_id) DO UPDATE SET {_ADD}"""
+ADD_CATEGORIES = f"""
+INSERT INTO sales_category_daily AS t (day, category_id, {_SUMS})
+{_UNNEST.format(key_type="integer")}
+ON CONFLICT (day, category_id) DO UPDATE SET {_ADD}"""
+
+UPSERT_DAY = """
+INSERT INTO sales_days (day, observed_pct, max_gap_min, complete, final, updated_at)
+VALUES ($1, $2, $3, $4, $5, now())
+ON CONFLICT (day) DO UPDATE SET observed_pct = EXCLUDED.observed_pct,
+    max_gap_min = EXCLUDED.max_gap_min, complete = EXCLUDED.complete, final = EXCLUDED.final,
+    updated_at = EXCLUDED.updated_at"""

@@ -1,0 +1,100 @@
+"""Sales rollup benchmark (not a test): what keeping today's sales current costs per writer
+batch, next to the writer's own time for that batch, measured in the same run.
+
+A simulated catalogue is scanned hour by hour in batches of `--batch` products (parsed before
+the clock starts); each batch is written as the writer's sink writes it (upserts, change-based
+history, the commit-log stamp) and timed; then the minute job folds it into the day rows and
+is timed too. Target: rollup ≤ 10 % of the writer's time per batch. Also prints one nightly
+recomputation of a whole day.
+
+Usage: python tests/benchmarks/bench_rollup.py [--ids 3000] [--batch 500] [--hours 6]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import statistics
+import sys
+import time
+import uuid
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from marketplaced import commit_log, db  # noqa: E402
+from marketplaced.platforms.uzum.parser import parse_product  # noqa: E402
+from marketplaced.platforms.uzum.records import ProductSnapshot  # noqa: E402
+from marketplaced.platforms.uzum.storage import UzumSink  # noqa: E402
+from marketplaced.sales import rollup  # noqa: E402
+from marketplaced.simulator.uzum import UzumCatalogue  # noqa: E402
+from tests.conftest import base_config  # noqa: E402  (loads .env.test)
+from tests.helpers.sales_scenario import TZ  # noqa: E402
+
+DAY = date(2026, 11, 2)
+
+
+async def run() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--ids", type=int, default=3000, help="product ids of the catalogue")
+    ap.add_argument("--batch", type=int, default=500, help="products per writer batch")
+    ap.add_argument("--hours", type=int, default=6, help="simulated hours (one pass each)")
+    args = ap.parse_args()
+    base = base_config()
+    name = f"mp_benchr_{uuid.uuid4().hex[:8]}"
+    admin = await db.connect(dataclasses.replace(base.database, name="postgres"))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    cfg = dataclasses.replace(base.database, name=name, pool_min=2, pool_max=2)
+    settings = rollup.SalesSettings.from_config(base.jobs)
+    try:
+        conn = await db.connect(cfg)
+        await db.migrate(conn)
+        await conn.close()
+        pool = await db.create_pool(cfg)
+        cat = UzumCatalogue(7, args.ids)
+        ids = [i for i in range(1, args.ids + 1) if cat.product_payload(i, 0) is not None]
+        sink = UzumSink()
+        start = datetime.combine(DAY, datetime.min.time(), TZ) + timedelta(hours=1)
+        writer_ms: list[float] = []
+        rollup_ms: list[float] = []
+        for hour in range(args.hours):
+            for k in range(0, len(ids), args.batch):
+                chunk = ids[k : k + args.batch]
+                snaps = []
+                for pid in chunk:
+                    payload = json.loads(json.dumps(cat.product_payload(pid, hour)))
+                    snap = parse_product(200, payload, pid)
+                    assert isinstance(snap, ProductSnapshot)
+                    snaps.append(snap)
+                now = start + timedelta(hours=hour, seconds=k)
+                t0 = time.perf_counter()
+                async with pool.acquire() as c, c.transaction():
+                    await sink.write(c, {ProductSnapshot: snaps}, now)
+                    await commit_log.stamp(c, now)
+                t1 = time.perf_counter()
+                await rollup.catch_up(pool, settings, now + timedelta(seconds=1))
+                t2 = time.perf_counter()
+                if hour > 0:  # the first pass writes every product new: not the steady state
+                    writer_ms.append((t1 - t0) * 1000)
+                    rollup_ms.append((t2 - t1) * 1000)
+        w, r = statistics.median(writer_ms), statistics.median(rollup_ms)
+        print(f"{len(ids)} products, batches of {args.batch}, {len(writer_ms)} batches measured")
+        print(f"writer per batch:  median {w:8.1f} ms")
+        print(f"rollup per batch:  median {r:8.1f} ms  ({100 * r / w:.1f} % of the writer's)")
+        t0 = time.perf_counter()
+        rows = await rollup.compute_day(pool, DAY, settings)
+        print(
+            f"nightly recount of the day: {rows} product rows in {time.perf_counter() - t0:.2f} s"
+        )
+        await pool.close()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(run())
