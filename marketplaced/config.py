@@ -67,6 +67,16 @@ class DaemonConfig:
     status_interval_s: float = option(
         10.0, "how often STATUS= and Redis heartbeats are refreshed", lo=0.5, hi=600
     )
+    # why a scan wants a far larger young generation than Python's 700: marketplaced.gc_policy
+    gc_threshold: int = option(
+        50_000,
+        "allocations between young garbage collections while scanning (0: Python's own policy)",
+        lo=0,
+        hi=10_000_000,
+    )
+    gc_freeze: bool = option(
+        True, "keep the objects built at start-up out of every garbage collection"
+    )
 
 
 @dataclass(frozen=True, slots=True)

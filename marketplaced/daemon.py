@@ -28,7 +28,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from marketplaced import config as config_mod
-from marketplaced import db, log, platforms, reloadable
+from marketplaced import db, gc_policy, log, platforms, reloadable
 from marketplaced.archive import Archive
 from marketplaced.config import Config
 from marketplaced.errors import ConfigError, MarketplacedError
@@ -167,6 +167,7 @@ class Daemon:
         if cfg.web.enabled:
             # first of the services that can fail on the host (port taken): before any scanning
             await self._start_web()
+        gc_policy.apply(cfg.daemon)  # start-up's objects exist now; scanning starts next
         self._apply_scanners()
         self._spawn("status", self._status_loop)
         if cfg.jobs.enabled:

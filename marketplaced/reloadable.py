@@ -67,9 +67,10 @@ LIVE: frozenset[str] = frozenset(
 
 #: settings of things built once at start-up: pools and connections, the listener, the writer's
 #: queue, the archive, the log renderer, the supervisor's budget, the fetcher's default headers,
-#: the stall limits the supervisor was given, and whether the job service exists at all
+#: the stall limits the supervisor was given, whether the job service exists at all, and the
+#: garbage collector's policy (applied once, after start-up)
 RESTART: frozenset[str] = frozenset(
-    _keys("daemon", "restart_budget restart_window_s")
+    _keys("daemon", "restart_budget restart_window_s gc_threshold gc_freeze")
     | _keys("log", "format")
     | _keys("database", "host port name user password pool_min pool_max command_timeout_s")
     | _keys("redis", "host port db key_prefix")

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
-from marketplaced import db
+from marketplaced import db, gc_policy
 from marketplaced.config import Config
 from marketplaced.errors import MarketplacedError
 from marketplaced.http import Fetcher, HostPolicy, JsonFetcher, Route
@@ -50,6 +50,7 @@ async def one_shot(
         writer_task.add_done_callback(lambda task: _cancel_on_death(task, body))
         try:
             async with Fetcher(HostPolicy(), routes={platform: dict(routes or {})}) as fetcher:
+                gc_policy.apply(cfg.daemon)  # what the command built exists; its work starts
                 yield pool, writer, fetcher.for_platform(platform)
             await writer.flush()
         except asyncio.CancelledError:
