@@ -146,7 +146,32 @@ class ArchiveConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class UzumConfig:
+class RateControlOptions:
+    """How a platform's hosts react to HTTP 429 (the same knobs, and defaults, for every
+    platform; each section inherits them). Why these defaults: marketplaced.http.HostPolicy."""
+
+    rate_window_s: float = option(
+        10.0,
+        "HTTP 429 share judged per window this long; the rate changes once per window at most",
+        lo=0.1,
+        hi=3600,
+    )
+    rate_limited_pct: float = option(
+        10.0,
+        "halve the rate (or more) when a window's 429 share exceeds this percentage",
+        lo=0,
+        hi=99,
+    )
+    rate_recover_factor: float = option(
+        1.5,
+        "after a window below that share, the rate grows by this factor up to rps",
+        lo=1.01,
+        hi=100,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class UzumConfig(RateControlOptions):
     enabled: bool = option(True, "run the Uzum product scanner")
     base_url: str = option(
         "https://api.uzum.uz",
@@ -176,25 +201,6 @@ class UzumConfig:
     breaker_cooldown_s: float = option(
         30.0, "first pause of a tripped host; doubles per failed probe", lo=0.1, hi=3600
     )
-    # why these defaults: marketplaced.http.HostPolicy
-    rate_window_s: float = option(
-        10.0,
-        "HTTP 429 share judged per window this long; the rate changes once per window at most",
-        lo=0.1,
-        hi=3600,
-    )
-    rate_limited_pct: float = option(
-        10.0,
-        "halve the rate (or more) when a window's 429 share exceeds this percentage",
-        lo=0,
-        hi=99,
-    )
-    rate_recover_factor: float = option(
-        1.5,
-        "after a window below that share, the rate grows by this factor up to rps",
-        lo=1.01,
-        hi=100,
-    )
     first_id: int = option(1, "lowest product id scanned", lo=1, hi=10**12)
     max_id: int = option(5_000_000, "frontier cap: ids above it are never probed", lo=1, hi=10**12)
     frontier_misses: int = option(
@@ -219,7 +225,7 @@ _URL = r"^https?://[^\s/]+(/.*)?$"
 
 
 @dataclass(frozen=True, slots=True)
-class UzexConfig:
+class UzexConfig(RateControlOptions):
     """UZEX procurement exchange: one host per module (real hosts in docs/upstreams.md)."""
 
     enabled: bool = option(True, "run the UZEX procurement scanners (the flags below pick which)")
@@ -266,25 +272,6 @@ class UzexConfig:
         60.0, "per-request timeout (the hosts take 30-60 s on bad days)", lo=0.1, hi=600
     )
     max_retries: int = option(4, "retries for timeouts, resets, 5xx, 429", lo=0, hi=50)
-    # why these defaults: marketplaced.http.HostPolicy
-    rate_window_s: float = option(
-        10.0,
-        "HTTP 429 share judged per window this long; the rate changes once per window at most",
-        lo=0.1,
-        hi=3600,
-    )
-    rate_limited_pct: float = option(
-        10.0,
-        "halve the rate (or more) when a window's 429 share exceeds this percentage",
-        lo=0,
-        hi=99,
-    )
-    rate_recover_factor: float = option(
-        1.5,
-        "after a window below that share, the rate grows by this factor up to rps",
-        lo=1.01,
-        hi=100,
-    )
     # 100 rows is what the website itself asks for; bigger windows make 60 s answers likelier
     page_size: int = option(100, "rows per list page (the from/to window)", lo=1, hi=1000)
     recheck_pages: int = option(

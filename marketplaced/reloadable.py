@@ -47,7 +47,8 @@ LIVE: frozenset[str] = frozenset(
         "analytics_backfill_days analytics_work_mem_mb gap_minutes price_bands "
         "uzex_top_parties coverage_schedule coverage_budget_s alerts_schedule "
         "alerts_budget_s health_schedule health_budget_s vacuum_schedule vacuum_budget_s "
-        "retention_schedule retention_budget_s",
+        "retention_schedule retention_budget_s sales_schedule sales_budget_s sales_revisit_min "
+        "sales_max_span_h",
     )
     | _keys(
         "alerts",
