@@ -178,9 +178,9 @@ async def test_product_page_skus_charts_and_link(client: TestClient) -> None:
     assert "https://uzum.uz/product/1001" in html
     assert "Rang: Qora, Xotira: 128 GB" in html and "Rang: Koʻk, Xotira: 128 GB" in html
     assert "1 500 000" in html and "1 800 000" in html
-    assert html.count('<svg class="chart') == 7  # orders, daily orders+revenue, 2 SKUs x 2
-    assert "no observations in this period" in html  # SKU 5002 has no history
-    assert 'data-series="price"' in html and 'data-series="orders (cumulative)"' in html
+    assert html.count('<svg class="chart') == 4  # all SKUs' prices, stock, units/day, orders
+    assert 'data-series="SKU 5001: Rang: Qora, Xotira: 128 GB"' in html
+    assert 'data-series="orders (cumulative)"' in html
     assert "Rang" in html and "Qora" in html  # product characteristics decoded
     assert "Электроника" in html and "Смартфоны" in html  # breadcrumbs
 

@@ -28,6 +28,7 @@ from marketplaced.web.queries import catalog, uzex
 from marketplaced.web.queries import sellers as sellers_q
 from marketplaced.web.views import analytics as analytics_views
 from marketplaced.web.views import catalog as catalog_views
+from marketplaced.web.views import product as product_views
 from marketplaced.web.views import status_page
 from marketplaced.web.views import uzex as uzex_views
 from marketplaced.web.views.common import STATUS, params, pool
@@ -81,7 +82,7 @@ async def product(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text=f"no product {pid}")
     data = {k: json_value(v) for k, v in row.items() if k not in _NOT_PUBLISHED}
     data["characteristics"] = [
-        {"title": t, "values": v} for t, v in catalog_views._characteristics(row["characteristics"])
+        {"title": t, "values": v} for t, v in product_views.characteristics(row["characteristics"])
     ]
     data["skus"] = [{k: json_value(v) for k, v in s.items()} for s in await catalog.skus(db, pid)]
     data["url"] = f"https://uzum.uz/product/{pid}"

@@ -29,7 +29,7 @@ class Series:
     step: bool = True
 
 
-def _nice_ticks(lo: float, hi: float, count: int = 4) -> list[float]:
+def nice_ticks(lo: float, hi: float, count: int = 4) -> list[float]:
     if hi <= lo:
         return [lo]
     raw = (hi - lo) / count
@@ -52,12 +52,17 @@ def short_number(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _date_label(ts: float, span_s: float, tz: tzinfo) -> str:
+def date_label(ts: float, start: float, end: float, tz: tzinfo) -> str:
+    """A time-axis label in `tz`: hours for a short span, days for a long one, and the year
+    too when the span crosses a new year (a "03.01" after a "28.12" reads as going back)."""
     moment = datetime.fromtimestamp(ts, tz)
-    return moment.strftime("%H:%M" if span_s <= 2 * 86400 else "%d.%m")
+    crosses = datetime.fromtimestamp(start, tz).year != datetime.fromtimestamp(end, tz).year
+    if end - start <= 2 * 86400:
+        return moment.strftime("%d.%m.%Y %H:%M" if crosses else "%H:%M")
+    return moment.strftime("%d.%m.%Y" if crosses else "%d.%m")
 
 
-def _paths(
+def paths(
     points: Sequence[tuple[float, float | None]],
     step: bool,
     x: Callable[[float], float],
@@ -119,7 +124,7 @@ def line_chart(
         ),
         Markup("<title>{}</title>").format(title),
     ]
-    for tick in _nice_ticks(lo, hi):
+    for tick in nice_ticks(lo, hi):
         ty = y(tick)
         if _TOP - 1 <= ty <= _TOP + plot_h + 1:
             parts.append(
@@ -136,7 +141,7 @@ def line_chart(
         parts.append(
             Markup(
                 '<text class="axis" x="{x:.1f}" y="{y}" text-anchor="{a}">{label}</text>'
-            ).format(x=x(ts), y=_TOP + plot_h + 18, a=anchor, label=_date_label(ts, span, tz))
+            ).format(x=x(ts), y=_TOP + plot_h + 18, a=anchor, label=date_label(ts, start, end, tz))
         )
     parts.append(
         Markup('<rect class="frame" x="{l}" y="{t}" width="{w}" height="{h}"/>').format(
@@ -144,7 +149,7 @@ def line_chart(
         )
     )
     for i, s in enumerate(series):
-        d = _paths(s.points, s.step, x, y)
+        d = paths(s.points, s.step, x, y)
         parts.append(
             Markup('<path class="line s{c}" d="{d}" data-series="{label}"/>').format(
                 c=i % _PALETTE, d=d, label=s.label

@@ -233,7 +233,7 @@ def _by_price(f: ProductFilter) -> ListQuery:
 # -- one product ------------------------------------------------------------------------------
 
 _PRODUCT = """
-SELECT p.*, coalesce(v.last_seen, p.updated_at) AS last_seen,
+SELECT p.*, coalesce(v.last_seen, p.updated_at) AS last_seen, v.visited_at AS checked_at,
        c.title AS category, s.title AS seller, s.link AS seller_link
 FROM products p
 LEFT JOIN uzum_visits v ON v.product_id = p.id

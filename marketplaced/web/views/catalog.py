@@ -1,4 +1,5 @@
-"""Products and sellers pages: lists with filters (and their CSV), a product and a seller.
+"""Products and sellers pages: lists with filters (and their CSV), and a seller (a product's
+page is views/product.py).
 
 Each list has one builder that reads and validates the query string into a `ListQuery`;
 the page, its CSV twin and the JSON API all call it, so they always agree.
@@ -6,7 +7,6 @@ the page, its CSV twin and the JSON API all call it, so they always agree.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -35,11 +35,6 @@ from marketplaced.web.views.common import (
 
 #: history shown on a product page by default, and the longest a user may ask for
 HISTORY_DAYS, MAX_HISTORY_DAYS = 180, 3650
-#: a product page draws per-SKU charts for this many SKUs; `?sku=` picks any other one
-CHART_SKUS = 8
-#: change-based history cannot see a missed observation in the middle, but it can see the end:
-#: a SKU not seen for 2 days (longer than a scan cycle) is drawn with a gap after its last sighting
-OBSERVATION_GAP_S = 2 * 86400
 #: the largest price a filter accepts (so'm); far above anything sold, far below bigint
 MAX_PRICE = 10**12
 
@@ -59,7 +54,6 @@ PRODUCT_PARAMS = (
 HISTORY_PARAMS = (
     ps.integer("days", "history window, days", lo=1, hi=MAX_HISTORY_DAYS, default=HISTORY_DAYS),
 )
-PRODUCT_PAGE_PARAMS = (*HISTORY_PARAMS, ps.integer("sku", "the SKU to chart"))
 SELLER_PARAMS = (
     ps.text("q", "seller name contains", max_len=MAX_QUERY_LEN),
     ps.flag("official", "official stores only"),
@@ -126,129 +120,11 @@ async def products_page(request: web.Request) -> web.StreamResponse:
     return await list_response(request, q, "products.html", ctx, "products.csv")
 
 
-async def product_page(request: web.Request) -> web.Response:
-    pid = _path_id(request, "id")
-    p = params(request, PRODUCT_PAGE_PARAMS)
-    days = p.integer_or_default("days")
-    chosen_sku = p.integer("sku")
-    db = pool(request)
-    row = await catalog.product(db, pid)
-    if row is None:
-        raise web.HTTPNotFound(text=f"no product {pid} in the database\n")
-    sku_rows = await catalog.skus(db, pid)
-    since = datetime.now(UTC) - timedelta(days=days)
-    charted = [s for s in sku_rows if s["id"] == chosen_sku] or sku_rows[:CHART_SKUS]
-    history = await catalog.price_history(db, pid, [s["id"] for s in charted], since)
-    stats = await catalog.stats_history(db, pid, since)
-    daily = await jobs.product_days(db, pid, since.date())
-    tree = await category_tree(request)
-    tz = zone(request)
-    # nothing is known before the first observation: the charts start there, not months earlier
-    seen = [r["observed_at"] for r in (*history, *stats)] + [row["first_seen"]]
-    first = min(seen)
-    # a little room before the first point: 5 % of the observed span, at least five minutes
-    pad = max((datetime.now(UTC) - first) / 20, timedelta(minutes=5))
-    since = max(since, first - pad)
-    ctx = {
-        "title": row["title"],
-        "product": row,
-        "skus": sku_rows,
-        "chain": tree.chain(row["category_id"]),
-        "sku_charts": sku_charts(charted, history, since, row["last_seen"], tz),
-        "orders_chart": orders_chart(stats, since, row["last_seen"], tz),
-        "daily": daily_charts(daily, since, "product", tz) if daily else None,
-        "characteristics": _characteristics(row["characteristics"]),
-        "days": days,
-        "chart_skus": CHART_SKUS,
-        "uzum_url": f"https://uzum.uz/product/{pid}",
-    }
-    return await render(request, "product.html", ctx)
-
-
-def _path_id(request: web.Request, name: str) -> int:
+def path_id(request: web.Request, name: str) -> int:
     raw = request.match_info[name]
     if not raw.isdigit() or len(raw) > 18:
         raise web.HTTPBadRequest(text=f"'{raw[:40]}' is not a valid id\n")
     return int(raw)
-
-
-def _characteristics(raw: Any) -> list[tuple[str, str]]:
-    """[(title, "value, value")] from the product's characteristics JSON (upstream shape)."""
-    data = json.loads(raw) if isinstance(raw, str) else raw
-    out = []
-    for item in data if isinstance(data, list) else []:
-        if isinstance(item, dict):
-            values = item.get("values") or []
-            titles = [str(v.get("title", "")) for v in values if isinstance(v, dict)]
-            out.append((str(item.get("title", "")), ", ".join(t for t in titles if t)))
-    return out
-
-
-def _until(last_seen: datetime | None) -> tuple[float, bool]:
-    """Where observation ends: now, or the last sighting when that is older than a cycle."""
-    now = time.time()
-    if last_seen is None:
-        return now, False
-    seen = last_seen.timestamp()
-    return (seen, True) if now - seen > OBSERVATION_GAP_S else (now, False)
-
-
-def step_points(
-    rows: Sequence[asyncpg.Record], key: str, start: float, until: float, gap: bool
-) -> list[tuple[float, float | None]]:
-    """Change rows → step points from the window start to `until`; a trailing None when the
-    SKU stopped being observed (drawn as a gap up to now)."""
-    pts: list[tuple[float, float | None]] = []
-    for r in rows:
-        value = r[key]
-        pts.append(
-            (max(r["observed_at"].timestamp(), start), None if value is None else float(value))
-        )
-    if pts:
-        pts.append((until, pts[-1][1]))
-        if gap:
-            pts.append((until + 1, None))
-    return pts
-
-
-def sku_charts(
-    skus_: Sequence[asyncpg.Record],
-    history: Sequence[asyncpg.Record],
-    since: datetime,
-    product_seen: datetime | None,
-    tz: tzinfo,
-) -> list[dict[str, Any]]:
-    by_sku: dict[int, list[asyncpg.Record]] = {}
-    for r in history:
-        by_sku.setdefault(r["sku_id"], []).append(r)
-    start = since.timestamp()
-    end = time.time()
-    charts = []
-    for sku in skus_:
-        rows = by_sku.get(sku["id"], [])
-        until, gap = _until(
-            min(sku["last_seen"], product_seen) if product_seen else sku["last_seen"]
-        )
-        price = line_chart(
-            [
-                Series("price", step_points(rows, "purchase_price", start, until, gap)),
-                Series("list price", step_points(rows, "full_price", start, until, gap)),
-            ],
-            title=f"SKU {sku['id']}: price, so'm",
-            tz=tz,
-            start=start,
-            end=end,
-        )
-        stock = line_chart(
-            [Series("in stock", step_points(rows, "available_amount", start, until, gap))],
-            title=f"SKU {sku['id']}: stock",
-            tz=tz,
-            start=start,
-            end=end,
-            zero_based=True,
-        )
-        charts.append({"sku": sku, "price": price, "stock": stock, "gap": gap})
-    return charts
 
 
 def daily_charts(
@@ -285,24 +161,6 @@ def daily_charts(
     }
 
 
-def orders_chart(
-    stats: Sequence[asyncpg.Record], since: datetime, last_seen: datetime | None, tz: tzinfo
-) -> Any:
-    start = since.timestamp()
-    until, gap = _until(last_seen)
-    return line_chart(
-        [
-            Series("orders (cumulative)", step_points(stats, "orders_amount", start, until, gap)),
-            Series("reviews", step_points(stats, "reviews_amount", start, until, gap)),
-        ],
-        title="Orders and reviews over time",
-        tz=tz,
-        start=start,
-        end=time.time(),
-        zero_based=True,
-    )
-
-
 # -- sellers --------------------------------------------------------------------------------------
 
 
@@ -332,7 +190,7 @@ async def sellers_page(request: web.Request) -> web.StreamResponse:
 
 
 async def seller_page(request: web.Request) -> web.Response:
-    sid = _path_id(request, "id")
+    sid = path_id(request, "id")
     params(request)
     db = pool(request)
     row = await sellers.seller(db, sid)

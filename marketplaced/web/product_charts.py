@@ -1,0 +1,325 @@
+"""The product page's charts: one price chart for all SKUs, units sold per day as bars, stock.
+
+Server-rendered SVG like `charts.py` (no script, colours from CSS classes, so the page's CSP
+forbids inline script and style). What a reader hovers over is an SVG `<title>`: every observed
+price or stock change and every day's bar carries its exact value, in so'm where it is money,
+with the date and time in the dashboard's zone and the year always written. A product with a
+handful of SKUs gets a line per SKU; one with many gets the min–max band of its SKUs' prices
+with one SKU (the cheapest, or the one asked for) drawn on top: 40 lines are unreadable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from markupsafe import Markup
+
+from marketplaced.web.charts import date_label, nice_ticks, paths
+
+#: more SKUs than this and the price chart shows a min–max band plus one highlighted SKU
+MANY_SKUS = 8
+#: wider than `charts.py`'s: a money tick reads "12 500 000 so'm"
+_W, _H = 720, 200
+_LEFT, _RIGHT, _TOP, _BOTTOM = 112, 12, 12, 26
+_PALETTE = 6
+HOW_WE_COUNT = "/how-we-count"
+
+Points = Sequence[tuple[float, float | None]]
+
+
+def money(value: float) -> str:
+    """'1 250 000 so'm' (whole so'm, thin-space-free: a plain space groups thousands)."""
+    return f"{round(value):,} so'm".replace(",", " ")
+
+
+def count(value: float) -> str:
+    return f"{round(value):,}".replace(",", " ")
+
+
+def moment(ts: float, tz: tzinfo) -> str:
+    """The exact local time of a point, year included (hover text is read on its own)."""
+    return datetime.fromtimestamp(ts, tz).strftime("%d.%m.%Y %H:%M")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    label: str
+    #: step points (epoch seconds, value); None = not observed from there on
+    points: Points
+    #: the epoch seconds of real observations (the rest are the window's edges)
+    observed: frozenset[float] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class DayBar:
+    day: date
+    units: int | None  # None: the day was not observed
+    revenue: int | None = None
+    how: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    start: float
+    end: float
+    lo: float
+    hi: float
+    tz: tzinfo
+
+    @property
+    def plot_w(self) -> float:
+        return _W - _LEFT - _RIGHT
+
+    @property
+    def plot_h(self) -> float:
+        return _H - _TOP - _BOTTOM
+
+    def x(self, ts: float) -> float:
+        return (
+            _LEFT
+            + (min(max(ts, self.start), self.end) - self.start)
+            / (self.end - self.start)
+            * self.plot_w
+        )
+
+    def y(self, value: float) -> float:
+        return _TOP + (self.hi - value) / (self.hi - self.lo) * self.plot_h
+
+    def axes(self, title: str, y_format: Callable[[float], str], legend_rows: int) -> list[Markup]:
+        parts = [
+            Markup(
+                '<svg class="chart wide" viewBox="0 0 {w} {h}" role="img" aria-label="{t}">'
+            ).format(w=_W, h=_H + 18 * legend_rows, t=title),
+            Markup("<title>{}</title>").format(title),
+        ]
+        for tick in nice_ticks(self.lo, self.hi):
+            ty = self.y(tick)
+            if _TOP - 1 <= ty <= _TOP + self.plot_h + 1:
+                parts.append(
+                    Markup(
+                        '<line class="grid" x1="{l}" x2="{r}" y1="{y:.1f}" y2="{y:.1f}"/>'
+                        '<text class="axis" x="{tx}" y="{ly:.1f}" text-anchor="end">{s}</text>'
+                    ).format(
+                        l=_LEFT, r=_W - _RIGHT, y=ty, tx=_LEFT - 6, ly=ty + 4, s=y_format(tick)
+                    )
+                )
+        span = self.end - self.start
+        for i, anchor in enumerate(("start", "middle", "middle", "middle", "end")):
+            ts = self.start + span * i / 4
+            parts.append(
+                Markup(
+                    '<text class="axis" x="{x:.1f}" y="{y}" text-anchor="{a}">{s}</text>'
+                ).format(
+                    x=self.x(ts),
+                    y=_TOP + self.plot_h + 18,
+                    a=anchor,
+                    s=date_label(ts, self.start, self.end, self.tz),
+                )
+            )
+        parts.append(
+            Markup('<rect class="frame" x="{l}" y="{t}" width="{w}" height="{h}"/>').format(
+                l=_LEFT, t=_TOP, w=self.plot_w, h=self.plot_h
+            )
+        )
+        return parts
+
+
+def _empty(title: str, what: str) -> Markup:
+    return Markup(
+        '<svg class="chart empty" viewBox="0 0 {w} 40" role="img"><title>{t}</title>'
+        '<text x="8" y="24" class="axis">{what}</text></svg>'
+    ).format(w=_W, t=title, what=what)
+
+
+def _range(values: Sequence[float], zero_based: bool) -> tuple[float, float]:
+    lo, hi = (0.0 if zero_based else min(values)), max(values)
+    if hi == lo:
+        hi, lo = hi + 1, (lo if zero_based else lo - 1)
+    pad = (hi - lo) * 0.08
+    return (lo if zero_based else lo - pad), hi + pad
+
+
+def _legend(i: int, label: str, cls: str) -> Markup:
+    lx, ly = _LEFT + (i % 3) * 200, _H + 12 + 18 * (i // 3)
+    return Markup(
+        '<rect class="key {c}" x="{x}" y="{y}" width="10" height="10"/>'
+        '<text class="legend" x="{tx}" y="{ty}">{s}</text>'
+    ).format(c=cls, x=lx, y=ly - 9, tx=lx + 14, ty=ly, s=label[:40])
+
+
+def _markers(f: _Frame, line: Line, cls: str, fmt: Callable[[float], str]) -> list[Markup]:
+    """A hover target with the exact value at each observed change of `line`."""
+    out = []
+    for ts, value in line.points:
+        if value is not None and ts in line.observed:
+            out.append(
+                Markup(
+                    '<circle class="pt {c}" cx="{x:.1f}" cy="{y:.1f}" r="3">'
+                    "<title>{label} · {when} · {v}</title></circle>"
+                ).format(
+                    c=cls,
+                    x=f.x(ts),
+                    y=f.y(value),
+                    label=line.label,
+                    when=moment(ts, f.tz),
+                    v=fmt(value),
+                )
+            )
+    return out
+
+
+def _value_at(points: Points, ts: float) -> float | None:
+    value: float | None = None
+    for t, v in points:
+        if t > ts:
+            break
+        value = v
+    return value
+
+
+def _band(lines: Sequence[Line], f: _Frame) -> list[Markup]:
+    """The min–max envelope of all SKUs' prices as filled step polygons (one per stretch in
+    which some SKU was observed), with a hover title at every change of the envelope."""
+    times = sorted({t for line in lines for t, _ in line.points})
+    events: list[tuple[float, float, float] | None] = []
+    for t in times:
+        known = [v for line in lines if (v := _value_at(line.points, t)) is not None]
+        events.append((t, min(known), max(known)) if known else None)
+    runs: list[list[tuple[float, float, float]]] = [[]]
+    for e in events:
+        if e is None:
+            runs.append([])
+        else:
+            runs[-1].append(e)
+    out: list[Markup] = []
+    for run in (r for r in runs if r):
+        upper = "".join(
+            f"{'M' if i == 0 else 'H'}{f.x(t):.1f}{',' if i == 0 else 'V'}{f.y(hi):.1f}"
+            for i, (t, _, hi) in enumerate(run)
+        )
+        lower = "".join(f"V{f.y(lo):.1f}H{f.x(t):.1f}" for t, lo, _ in reversed(run))
+        out.append(
+            Markup(
+                '<path class="band" d="{d}"><title>price range of {n} SKUs</title></path>'
+            ).format(d=upper + lower + "Z", n=len(lines))
+        )
+        last: tuple[float, float] | None = None
+        for t, lo, hi in run:
+            if (lo, hi) != last:
+                out.append(
+                    Markup(
+                        '<circle class="pt band-pt" cx="{x:.1f}" cy="{y:.1f}" r="3"><title>'
+                        "{when} · from {lo} to {hi} across {n} SKUs</title></circle>"
+                    ).format(
+                        x=f.x(t),
+                        y=f.y(hi),
+                        when=moment(t, f.tz),
+                        lo=money(lo),
+                        hi=money(hi),
+                        n=len(lines),
+                    )
+                )
+            last = (lo, hi)
+    return out
+
+
+def price_chart(
+    lines: Sequence[Line], *, start: float, end: float, tz: tzinfo, highlight: int | None = None
+) -> Markup:
+    """All SKUs' prices in one chart: a line each, or (more than `MANY_SKUS`) their min–max
+    band with `lines[highlight]` drawn over it."""
+    title = "Price of every SKU, so'm"
+    values = [v for line in lines for _, v in line.points if v is not None]
+    if not values or end <= start:
+        return _empty(title, "no price observed in this period")
+    f = _Frame(start, end, *_range(values, False), tz)
+    banded = len(lines) > MANY_SKUS
+    shown = [lines[highlight or 0]] if banded else list(lines)
+    rows = (len(shown) + (1 if banded else 0) + 2) // 3
+    parts = f.axes(title, money, rows)
+    if banded:
+        parts += _band(lines, f)
+        parts.append(_legend(0, f"range of {len(lines)} SKUs", "band"))
+    for i, line in enumerate(shown):
+        c = "hl" if banded else f"s{i % _PALETTE}"
+        parts.append(
+            Markup('<path class="line {c}" d="{d}" data-series="{s}"/>').format(
+                c=c, d=paths(line.points, True, f.x, f.y), s=line.label
+            )
+        )
+        parts += _markers(f, line, c, money)
+        parts.append(_legend(i + (1 if banded else 0), line.label, c))
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
+
+
+def stock_chart(line: Line, *, start: float, end: float, tz: tzinfo) -> Markup:
+    title = "Units in stock, all SKUs"
+    values = [v for _, v in line.points if v is not None]
+    if not values or end <= start:
+        return _empty(title, "no stock observed in this period")
+    f = _Frame(start, end, *_range(values, True), tz)
+    parts = f.axes(title, count, 1)
+    parts.append(
+        Markup('<path class="line s1" d="{d}" data-series="{s}"/>').format(
+            d=paths(line.points, True, f.x, f.y), s=line.label
+        )
+    )
+    parts += _markers(f, line, "s1", count)
+    parts += [_legend(0, line.label, "s1"), Markup("</svg>")]
+    return Markup("").join(parts)
+
+
+def units_chart(days: Sequence[DayBar], *, start: float, end: float, tz: tzinfo) -> Markup:
+    """Units sold per day as bars (a day is its local day in `tz`); each bar links to the
+    page explaining the count and says on hover how that day was counted; a day never
+    observed gets a hollow marker saying so, never a zero bar."""
+    title = "Units sold per day"
+    values = [float(d.units) for d in days if d.units is not None]
+    if not days or end <= start:
+        return _empty(title, "no sales counted in this period")
+    f = _Frame(start, end, *_range(values or [0.0], True), tz)
+    parts = f.axes(title, count, 1)
+    day_w = f.plot_w * 86400 / (end - start)
+    width = max(1.0, day_w * 0.8)
+    base = f.y(0)
+    for d in days:
+        left = datetime.combine(d.day, datetime.min.time(), tz).timestamp()
+        x0 = f.x(left) + (day_w - width) / 2
+        when = d.day.strftime("%d.%m.%Y")
+        if d.units is None:
+            parts.append(
+                Markup(
+                    '<a href="{h}"><rect class="unobserved" x="{x:.1f}" y="{y:.1f}" '
+                    'width="{w:.1f}" height="4"><title>{when}: not observed (unknown, not zero)'
+                    " · how we count</title></rect></a>"
+                ).format(h=HOW_WE_COUNT, x=x0, y=base - 4, w=width, when=when)
+            )
+            continue
+        top = f.y(d.units)
+        revenue = "" if d.revenue is None else f", {money(d.revenue)}"
+        parts.append(
+            Markup(
+                '<a href="{h}"><rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" '
+                'height="{ht:.1f}"><title>{when}: {u} units{r} — {how} · how we count'
+                "</title></rect></a>"
+            ).format(
+                h=HOW_WE_COUNT,
+                x=x0,
+                y=top,
+                w=width,
+                ht=max(0.0, base - top),
+                when=when,
+                u=count(d.units),
+                r=revenue,
+                how=d.how,
+            )
+        )
+    parts += [_legend(0, "units per day", "bar"), Markup("</svg>")]
+    return Markup("").join(parts)
+
+
+def local_days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]

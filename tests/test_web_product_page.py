@@ -1,0 +1,143 @@
+"""The product page against real PostgreSQL rows made by hand: one price chart for all SKUs
+(a line each, or a band when there are many), exact values on hover in so'm and Tashkent time,
+years on an axis that crosses a new year, units per day as bars linked to "How we count", the
+SKU table folded beyond ten rows, and when the product was last checked."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from marketplaced import db
+from marketplaced.config import DatabaseConfig
+from tests.helpers.web import page
+
+NOW = datetime.now(UTC)
+#: 30 Dec 10:00 UTC of last year is 15:00 in Tashkent (UTC+5): the window crosses a new year
+DEC30 = datetime(NOW.year - 1, 12, 30, 10, 0, tzinfo=UTC)
+JAN2 = datetime(NOW.year, 1, 2, 20, 30, tzinfo=UTC)  # 3 Jan 01:30 in Tashkent
+
+
+@pytest.fixture(scope="module")
+def product_db(web_db: DatabaseConfig) -> DatabaseConfig:
+    async def seed() -> None:
+        conn = await db.connect(web_db)
+        try:
+            await conn.execute(
+                "INSERT INTO products (id, title, category_id, seller_id, orders_amount, "
+                "total_available, first_seen) VALUES (3001, 'Three SKUs', 12, 100, 10, 9, $1), "
+                "(3002, 'Many SKUs', 12, 100, 5, 12, $1)",
+                DEC30 - timedelta(days=1),
+            )
+            skus = [(6001, 3001, 1_250_000), (6002, 3001, 990_000), (6003, 3001, 2_000_000)]
+            skus += [(7000 + i, 3002, 100_000 + 1000 * i) for i in range(12)]
+            await conn.executemany(
+                "INSERT INTO skus (id, product_id, purchase_price, available_amount) "
+                "VALUES ($1, $2, $3, 1)",
+                skus,
+            )
+            history = [
+                (6001, DEC30, 3001, 1_250_000),
+                (6001, JAN2, 3001, 1_100_000),
+                (6002, DEC30 + timedelta(days=1), 3001, 990_000),
+                (6003, JAN2, 3001, 2_000_000),
+            ]
+            history += [(7000 + i, DEC30, 3002, 100_000 + 1000 * i) for i in range(12)]
+            await conn.executemany(
+                "INSERT INTO price_history (sku_id, observed_at, product_id, purchase_price, "
+                "available_amount) VALUES ($1, $2, $3, $4, 1)",
+                history,
+            )
+            await conn.execute(
+                "INSERT INTO product_stats_history (product_id, observed_at, orders_amount, "
+                "reviews_amount, total_available) VALUES "
+                "(3001, $1, 4, 0, 12), (3001, $2, 10, 0, 9)",
+                DEC30,
+                JAN2,
+            )
+            await conn.execute(
+                "INSERT INTO uzum_visits (product_id, visited_at, last_seen, outcome) VALUES "
+                "(3001, now() - interval '7 minutes', now() - interval '7 minutes', 'unchanged')"
+            )
+            days = [date(NOW.year - 1, 12, 30), date(NOW.year, 1, 1)]  # 31 Dec not observed
+            for d in days:
+                await conn.execute(
+                    "SELECT marketplaced_ensure_partition_for('analytics_product_daily', $1)", d
+                )
+            await conn.executemany(
+                "INSERT INTO analytics_product_daily (day, product_id, seller_id, category_id, "
+                "orders, orders_end, units_stock, restocked, sales, sales_source, revenue, "
+                "price_in_effect, price_basis, stock_end, reviews_delta, observations, quality) "
+                "VALUES ($1, 3001, 100, 12, $2, 0, 0, 0, $2, 'orders', $3, 0, 'card_price', 0, "
+                "0, 2, 'complete')",
+                [(days[0], 4, 5_000_000), (days[1], 6, 6_600_000)],
+            )
+        finally:
+            await conn.close()
+
+    asyncio.run(seed())
+    return web_db
+
+
+@pytest.fixture
+async def pclient(product_db: DatabaseConfig, client: TestClient) -> TestClient:
+    return client
+
+
+def svg(html: str, figure_id: str) -> str:
+    match = re.search(rf'<figure class="chart wide" id="{figure_id}">(.*?)</figure>', html, re.S)
+    assert match, f"no {figure_id} on the page"
+    return match.group(1)
+
+
+async def test_one_price_chart_with_a_line_per_sku_and_exact_hover(pclient: TestClient) -> None:
+    html = await page(pclient, "/products/3001?days=3650")
+    chart = svg(html, "price-chart")
+    assert html.count('id="price-chart"') == 1
+    assert re.findall(r'class="line s\d" d="[^"]+" data-series="SKU (\d+)"', chart) == [
+        "6002",
+        "6001",
+        "6003",
+    ]
+    year = NOW.year
+    assert f"<title>SKU 6001 · 30.12.{year - 1} 15:00 · 1 250 000 so&#39;m</title>" in chart
+    assert f"<title>SKU 6001 · 03.01.{year} 01:30 · 1 100 000 so&#39;m</title>" in chart
+    assert "so&#39;m</text>" in chart  # the money axis is in so'm
+    assert re.search(rf">\d\d\.\d\d\.{year - 1}</text>", chart)  # the axis names the year
+    assert 'data-series="in stock"' in svg(html, "stock-chart")
+
+
+async def test_units_per_day_bars_link_how_we_count_and_mark_unobserved(
+    pclient: TestClient,
+) -> None:
+    html = await page(pclient, "/products/3001?days=3650")
+    units = svg(html, "units-chart")
+    year = NOW.year
+    assert units.count('<rect class="bar"') == 2
+    assert f"30.12.{year - 1}: 4 units, 5 000 000 so&#39;m — order-counter delta" in units
+    assert f"31.12.{year - 1}: not observed" in units
+    assert units.count('<a href="/how-we-count">') == 3
+
+
+async def test_many_skus_band_and_folded_table(pclient: TestClient) -> None:
+    html = await page(pclient, "/products/3002?days=3650&sku=7005")
+    chart = svg(html, "price-chart")
+    assert chart.count('<path class="band"') == 1
+    assert re.findall(r'class="line hl" d="[^"]+" data-series="SKU (\d+)"', chart) == ["7005"]
+    assert "from 100 000 so&#39;m to 111 000 so&#39;m across 12 SKUs" in chart
+    table = html.split('<table class="list" id="skus">')[1].split("</table>")[0]
+    assert table.count("<tr><td") == 10
+    assert '<details id="more-skus"><summary>2 more SKUs</summary>' in html
+
+
+async def test_checked_ago_and_nothing_inline(pclient: TestClient) -> None:
+    resp = await pclient.get("/products/3001")
+    html = await resp.text()
+    assert re.search(r'id="checked">checked [78] min ago<', html)
+    csp = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "<script>" not in html and " style=" not in html and "<style" not in html
