@@ -288,7 +288,7 @@ async def test_analytics_job_tables_feed_the_pages(client: TestClient) -> None:
     seller = await page(client, "/sellers/100")
     assert "From the daily analytics job" in seller and 'id="revenue-chart"' in seller
     product = await page(client, "/products/1001")
-    assert 'id="daily-revenue-chart"' in product
+    assert 'id="units-chart"' in product and "150 000 000 so&#39;m" in product
 
 
 async def test_recorded_health_check_shows_on_status(client: TestClient) -> None:
