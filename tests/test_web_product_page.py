@@ -141,3 +141,14 @@ async def test_checked_ago_and_nothing_inline(pclient: TestClient) -> None:
     csp = resp.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert "<script>" not in html and " style=" not in html and "<style" not in html
+
+
+async def test_how_we_count_page_renders_the_document_and_is_linked(pclient: TestClient) -> None:
+    resp = await pclient.get("/how-we-count")
+    html = await resp.text()
+    assert resp.status == 200
+    assert "<h1>How we count sales</h1>" in html and "<table>" in html
+    assert "<strong>order counter</strong>" in html
+    assert '<a href="/how-we-count"' in await page(pclient, "/products")  # in the nav
+    assert "<script>" not in html and " style=" not in html
+    assert "unsafe-inline" not in resp.headers["Content-Security-Policy"]

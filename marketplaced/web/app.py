@@ -31,7 +31,16 @@ from marketplaced.web.params import ParamError
 from marketplaced.web.peer import Proxies
 from marketplaced.web.security import Guard, add_security_headers, guard_middleware, is_api
 from marketplaced.web.sessions import SessionStore
-from marketplaced.web.views import alerts, analytics, catalog, login, product, status_page, uzex
+from marketplaced.web.views import (
+    alerts,
+    analytics,
+    catalog,
+    how_we_count,
+    login,
+    product,
+    status_page,
+    uzex,
+)
 from marketplaced.web.views.common import (
     CONFIG,
     CONTROLS,
@@ -115,6 +124,7 @@ def _routes(app: web.Application) -> None:
     r.add_post("/status/dead-letters/retry", status_page.retry_dead_letters)
     r.add_post("/status/jobs/{name}/run", status_page.run_job)
     r.add_get("/products/{id}", product.product_page)
+    r.add_get("/how-we-count", how_we_count.how_we_count)
     r.add_get("/sellers/{id}", catalog.seller_page)
     r.add_get("/analytics", analytics.overview)
     r.add_get("/uzex", _to_lots)

@@ -39,6 +39,7 @@ NAV = (
     ("/analytics", "Analytics"),
     ("/uzex/lots", "UZEX"),
     ("/alerts", "Alerts"),
+    ("/how-we-count", "How we count"),
 )
 
 
