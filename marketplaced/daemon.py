@@ -39,6 +39,7 @@ from marketplaced.jobs.service import Jobs
 from marketplaced.live_state import LiveState
 from marketplaced.platforms.base import Platform, Scanner
 from marketplaced.redis_client import connect_redis
+from marketplaced.stages import bounded_stage
 from marketplaced.supervisor import Supervisor
 from marketplaced.systemd import SystemdNotifier
 from marketplaced.web.app import WebDeps, create_app, start_site
@@ -300,7 +301,7 @@ class Daemon:
         scanner_tasks = list(self._scanner_tasks.values())
         for t in scanner_tasks:
             t.cancel()
-        await _bounded(
+        await bounded_stage(
             "stop_intake",
             budgets.stop_intake_s,
             asyncio.gather(*scanner_tasks, return_exceptions=True),
@@ -309,15 +310,15 @@ class Daemon:
             # runs in flight are cancelled and recorded as such in the job ledger; the wait
             # for them takes most of the stage, the rest is for stop() to return within it
             grace_s = budgets.stop_jobs_s * _JOBS_GRACE_SHARE
-            await _bounded("stop_jobs", budgets.stop_jobs_s, self.jobs.stop(grace_s=grace_s))
+            await bounded_stage("stop_jobs", budgets.stop_jobs_s, self.jobs.stop(grace_s=grace_s))
         # stage 2: drain — stop the services, commit what is queued (cursors included); the
         # wait for the services is inside the stage's budget, so a task that swallows its
         # cancellation cannot hold the process past TimeoutStopSec
-        drained = await _bounded("drain", budgets.drain_s, self._drain())
+        drained = await bounded_stage("drain", budgets.drain_s, self._drain())
         if self.writer is not None:
             self._log_drained(drained, budgets.drain_s)
         # stage 3: close, in reverse order of creation
-        await _bounded("close", budgets.close_s, self._close_clients())
+        await bounded_stage("close", budgets.close_s, self._close_clients())
         self.notifier.close()
 
     async def _drain(self) -> None:
@@ -482,22 +483,3 @@ class Daemon:
             # sent from the loop itself: a blocked loop stops the pings and systemd restarts us
             self.notifier.watchdog()
             await asyncio.sleep(interval)
-
-
-async def _bounded(stage: str, budget_s: float, aw: Any) -> bool:
-    """Run one shutdown stage for at most `budget_s`. Unlike `wait_for`, an overrun stage is
-    cancelled and then left behind, not awaited: work that ignores its cancellation cannot
-    stretch the stop past its budget (the process is exiting; nothing waits for it)."""
-    started = time.monotonic()
-    task = asyncio.ensure_future(aw)
-    done, _ = await asyncio.wait({task}, timeout=budget_s)
-    if not done:
-        task.cancel()
-        _log.warning("shutdown_stage_overran", stage=stage, budget_s=budget_s)
-        return False
-    if not task.cancelled() and task.exception() is not None:
-        exc = task.exception()
-        _log.error("shutdown_stage_failed", stage=stage, exc_info=exc)
-        return False
-    _log.info("shutdown_stage_done", stage=stage, ms=round((time.monotonic() - started) * 1000, 1))
-    return True

@@ -101,6 +101,8 @@ async def check_sums(pool: asyncpg.Pool) -> None:
     assert (cats[1].units, cats[1].revenue) == (28, 2_890_000)  # the parent includes it
     assert (cats[3].units, cats[3].revenue) == (7, 350_000)
     four = sales.date_range(D0, D3)
+    # "the last 4 days", asked on the day after D3, is the same period
+    assert sales.last_days(4, at(D3 + timedelta(days=1), 9), TZ) == four
     (p1,) = await sales.figures(pool, "product", four, ids=[1])
     assert (p1.units, p1.revenue) == (70, 8_200_000)  # 170 - 100 orders, every one counted once
     assert (p1.units_split, p1.method) == (40, "mixed")

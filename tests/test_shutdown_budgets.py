@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 from structlog.testing import capture_logs
 
-from marketplaced import daemon
+from marketplaced.stages import bounded_stage
 from marketplaced.daemon import Daemon
 from marketplaced.jobs.scheduler import JobScheduler, JobSpec
 from marketplaced.systemd import SystemdNotifier
@@ -74,7 +74,7 @@ async def test_a_stage_whose_work_swallows_its_cancellation_ends_at_its_budget()
         await release.wait()  # goes on after being told to stop, until the test lets it end
 
     async with asyncio.timeout(10):  # a hang detector, not a timing assertion
-        finished = await daemon._bounded("drain", 0.05, stubborn())
+        finished = await bounded_stage("drain", 0.05, stubborn())
     assert finished is False
     release.set()
     for _ in range(3):
@@ -85,5 +85,5 @@ async def test_a_stage_that_fails_is_reported_not_raised() -> None:
     async def broken() -> None:
         raise RuntimeError("boom")
 
-    assert await daemon._bounded("close", 1, broken()) is False
-    assert await daemon._bounded("close", 1, asyncio.sleep(0)) is True
+    assert await bounded_stage("close", 1, broken()) is False
+    assert await bounded_stage("close", 1, asyncio.sleep(0)) is True
