@@ -13,9 +13,9 @@ import asyncpg
 import pytest
 from structlog.testing import capture_logs
 
-from marketplaced.stages import bounded_stage
 from marketplaced.daemon import Daemon
 from marketplaced.jobs.scheduler import JobScheduler, JobSpec
+from marketplaced.stages import bounded_stage
 from marketplaced.systemd import SystemdNotifier
 
 from .conftest import base_config
