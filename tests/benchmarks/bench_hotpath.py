@@ -10,6 +10,10 @@ the medians of:
 - the command's CPU-s per 1,000 products (user + sys of the process, from wait4), and the same
   after subtracting the CPU of a run over 10 ids (start-up: imports, pool, schema check),
 - PostgreSQL CPU-s per 1,000 products (the scratch database's backends only, pg_cpu.py).
+Then, in this process and with no I/O at all, decode + parse of the same bodies with Python's
+collector policy and with the shipped one, interleaved, holding the last writer batch of
+records alive as a scan does (the writer queue is what the full collections keep traversing):
+CPU-s per 1,000 products from time.process_time. It is the steadier figure on a loaded machine.
 
     python tests/benchmarks/bench_hotpath.py [--ids 10000] [--rounds 3] [--concurrency 64]
 """
@@ -18,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import dataclasses
+import gc
 import os
 import resource
 import socket
@@ -34,9 +40,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from marketplaced import db  # noqa: E402
+from marketplaced import db, gc_policy  # noqa: E402
+from marketplaced.config import DaemonConfig  # noqa: E402
+from marketplaced.http import decode_json  # noqa: E402
+from marketplaced.platforms.uzum.parser import parse_product  # noqa: E402
 from tests.benchmarks.pg_cpu import BackendCpu  # noqa: E402
-from tests.benchmarks.recorded_upstream import is_hit  # noqa: E402
+from tests.benchmarks.recorded_upstream import BIG, BIG_EVERY, SMALL, Template, is_hit  # noqa: E402
 from tests.conftest import _admin, _admin_cfg, env_for_tests  # noqa: E402
 
 #: name → [daemon] overrides; the first is the baseline (Python's own collector policy)
@@ -197,12 +206,52 @@ def report(
     print(f"(start-up alone: {boot:.2f} CPU-s, the median of the 10-id runs)")
 
 
+def decode_parse_cpu_s(products: int, policy: DaemonConfig) -> float:
+    """CPU-s per 1,000 products of decode + parse under `policy`, a batch of records alive."""
+    small, big = Template(SMALL), Template(BIG)
+    bodies = [(big if n % BIG_EVERY == 0 else small).body(n + 1) for n in range(BIG_EVERY)]
+    batch_max = 2000  # writer.batch_max: records held until their batch commits
+    gc.unfreeze()
+    gc.set_threshold(700, 10, 10)
+    gc.collect()
+    gc_policy.apply(policy)
+    held: collections.deque[object] = collections.deque(maxlen=batch_max)
+    started = time.process_time()
+    for n in range(products):
+        k = n % BIG_EVERY
+        held.append(parse_product(200, decode_json(bodies[k]), k + 1))
+    spent = time.process_time() - started
+    gc.unfreeze()
+    gc.set_threshold(700, 10, 10)
+    return spent * 1000 / products
+
+
+def decode_parse(rounds: int, products: int) -> None:
+    policies = {
+        "python gc": DaemonConfig(gc_threshold=0, gc_freeze=False),
+        "shipped": DaemonConfig(),
+    }
+    spent: dict[str, list[float]] = {name: [] for name in policies}
+    for _ in range(rounds):
+        for name, policy in policies.items():
+            spent[name].append(decode_parse_cpu_s(products, policy))
+    base = statistics.median(spent["python gc"])
+    print(f"decode + parse only, {products:,} products x {rounds} interleaved rounds (medians):")
+    for name in policies:
+        m = statistics.median(spent[name])
+        print(f"  {name:<14} {m:6.3f} CPU-s per 1,000 products   {100 * (m / base - 1):+6.1f} %")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--ids", type=int, default=10_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--decode-only", action="store_true", help="only the in-process figure")
     args = ap.parse_args()
+    if args.decode_only:
+        decode_parse(args.rounds * 2, 5000)
+        return
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     upstream = subprocess.Popen(
@@ -217,6 +266,7 @@ def main() -> None:
                 time.sleep(0.1)
         with tempfile.TemporaryDirectory(prefix="mp-hot-") as tmp:
             asyncio.run(bench(args, url, Path(tmp)))
+        decode_parse(args.rounds * 2, 5000)
     finally:
         upstream.terminate()
         upstream.wait(10)
