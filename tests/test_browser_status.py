@@ -23,8 +23,8 @@ from marketplaced.web.daemon_interface import JobStatus, StaticStatus
 from marketplaced.web.live_daemon import LiveDaemon
 from tests.browser_helpers import ARTIFACTS, PAGE_TIMEOUT_S, free_port
 from tests.conftest import base_config
+from tests.helpers.uzex import runtime, until, uzex_config
 from tests.helpers.web import static_status
-from tests.test_uzex_scanner import runtime, until, uzex_config
 from tests.test_web_live_daemon import View
 from tests.test_web_status_page import LATE_UTC
 

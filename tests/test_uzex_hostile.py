@@ -14,8 +14,8 @@ import pytest
 from marketplaced import archive as archive_mod
 from marketplaced.errors import ParseError
 from marketplaced.platforms.uzex import parser
-from tests import test_uzex_scanner as base
 from tests.helpers import recorded
+from tests.helpers import uzex as base
 
 # the shared module database, simulator and upstream of the scanner tests, for this module too
 pool = base.pool

@@ -5,41 +5,26 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
-import pytest
 
-from marketplaced import db
 from marketplaced.checkpoint import CursorMark, DeadLetter, load_cursor
-from marketplaced.config import DatabaseConfig, WriterConfig
+from marketplaced.config import WriterConfig
 from marketplaced.platforms.uzex import parser
 from marketplaced.platforms.uzex.records import LotItemRecord, LotRecord
 from marketplaced.platforms.uzex.storage import UzexPage, UzexSink
 from marketplaced.writer import Writer
 from tests.helpers import recorded
+from tests.helpers import uzex as bench
 
 TASHKENT = ZoneInfo("Asia/Tashkent")
 
 
-#: every table a UZEX test writes; emptied before each test of this module's shared database
-UZEX_TABLES = (
-    "uzex_lots, uzex_lot_items, uzex_parties, uzex_products, uzex_categories, uzex_regions, "
-    "uzex_lot_status_history, scan_cursors, dead_letters, parse_failures"
-)
-
-
-@pytest.fixture
-async def pool(module_db: DatabaseConfig) -> AsyncIterator[asyncpg.Pool]:
-    """One migrated database per module (creating one per test costs seconds), emptied per test."""
-    p = await db.create_pool(module_db)
-    await p.execute(f"TRUNCATE {UZEX_TABLES}")
-    yield p
-    await p.close()
+pool = bench.pool  # one module database, emptied per test
 
 
 def load(name: str) -> Any:

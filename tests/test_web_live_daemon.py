@@ -25,7 +25,7 @@ from marketplaced.web.daemon_interface import ControlError
 from marketplaced.web.live_daemon import LiveDaemon
 from marketplaced.writer import Writer
 from tests.conftest import base_config
-from tests.test_uzex_scanner import runtime, uzex_config
+from tests.helpers.uzex import runtime, uzex_config
 
 
 @dataclass

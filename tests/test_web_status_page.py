@@ -42,8 +42,8 @@ from marketplaced.web.views.common import CONFIG, POOL
 from marketplaced.writer import Writer
 from tests.conftest import base_config
 from tests.helpers import web as pages
+from tests.helpers.uzex import runtime, until, uzex_config
 from tests.helpers.web import ClientFactory
-from tests.test_uzex_scanner import runtime, until, uzex_config
 from tests.test_web_live_daemon import View
 from tests.uzum_helpers import pipeline, scan_config
 
