@@ -24,6 +24,7 @@ from typing import Any
 from marketplaced import access
 from marketplaced import config_loader as loader
 from marketplaced.config_loader import option, secret
+from marketplaced.config_schedule import AdaptiveOptions
 from marketplaced.errors import ConfigError
 from marketplaced.jobs.config import AlertsConfig, HealthConfig, JobsConfig, RetentionConfig
 
@@ -171,7 +172,7 @@ class RateControlOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class UzumConfig(RateControlOptions):
+class UzumConfig(RateControlOptions, AdaptiveOptions):
     enabled: bool = option(True, "run the Uzum product scanner")
     base_url: str = option(
         "https://api.uzum.uz",
@@ -436,6 +437,8 @@ def _check_cross_field(cfg: Config, where: str) -> list[str]:
         problems.append(f"{where}: 'database.pool_min' must not exceed 'database.pool_max'")
     if cfg.uzum.first_id > cfg.uzum.max_id:
         problems.append(f"{where}: 'uzum.first_id' must not exceed 'uzum.max_id'")
+    if cfg.uzum.min_interval_s > cfg.uzum.max_interval_s:
+        problems.append(f"{where}: 'uzum.min_interval_s' must not exceed 'uzum.max_interval_s'")
     problems += _web_problems(cfg.web, where)
     return problems
 

@@ -31,7 +31,9 @@ LIVE: frozenset[str] = frozenset(
         "uzum",
         "enabled base_url rps concurrency timeout_s max_retries breaker_failures "
         "breaker_cooldown_s first_id max_id frontier_misses shard cycle_pause_s "
-        "checkpoint_every dead_letter_retry_s rate_window_s rate_limited_pct rate_recover_factor",
+        "checkpoint_every dead_letter_retry_s rate_window_s rate_limited_pct rate_recover_factor "
+        "miss_probability min_interval_s max_interval_s miss_interval_s max_age_s "
+        "change_memory frontier_window frontier_interval_s lease_s claim_interval_s claim_max",
     )
     | _keys(
         "uzex",
@@ -77,7 +79,9 @@ RESTART: frozenset[str] = frozenset(
     | _keys("redis", "host port db key_prefix")
     | _keys("writer", "queue_max queue_max_mb batch_max flush_interval_s retry_max_s")
     | _keys("archive", "enabled dir max_mb batch_records batch_max_mb")
-    | _keys("uzum", "max_stale_s user_agent")
+    # uzum.mode: a running scanner keeps its name and is only handed the new settings, so
+    # switching between round-robin and adaptive needs a new scanner object (a restart)
+    | _keys("uzum", "max_stale_s user_agent mode")
     | _keys("uzex", "max_stale_s")
     | _keys("web", "enabled host port summary_refresh_s trusted_proxies timezone token")
     | _keys("jobs", "enabled")

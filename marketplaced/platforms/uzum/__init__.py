@@ -6,7 +6,8 @@
 - `commands`: `download uzum` and `process-raw uzum` (`oneshot`).
 
 Modules: `records`, `parser` (payload → records), `storage` (the sink), `upstream`, `scanner`,
-`coverage` (which ids a configuration reaches), `oneshot`.
+`coverage` (which ids a configuration reaches), `oneshot`, `schedule` and `adaptive` (the
+revisit schedule and the scanner mode that follows it).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from marketplaced import archive as archive_mod
 from marketplaced.config import Config
 from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzum import oneshot
+from marketplaced.platforms.uzum.adaptive import AdaptiveScanner
 from marketplaced.platforms.uzum.coverage import scan_warnings
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.platforms.uzum.storage import UzumSink
@@ -51,7 +53,10 @@ def build_scanners(cfg: Config, deps: ScanDeps, archive_root: Path | None) -> li
     archive = None
     if archive_root is not None:
         archive = archive_mod.for_config(cfg.archive, archive_root, NAME, "product")
-    return [UzumScanner(cfg.uzum, deps.with_archive(archive), shard=cfg.shard_parts())]
+    deps = deps.with_archive(archive)
+    if cfg.uzum.mode == "adaptive":
+        return [AdaptiveScanner(cfg.uzum, deps)]
+    return [UzumScanner(cfg.uzum, deps, shard=cfg.shard_parts())]
 
 
 def max_stale_s(cfg: Config, scanner: str) -> float:

@@ -19,7 +19,7 @@ import asyncpg
 
 from marketplaced import log
 from marketplaced.checkpoint import DeadLetter, write_dead_letters
-from marketplaced.platforms.uzum import visits
+from marketplaced.platforms.uzum import schedule, visits
 from marketplaced.platforms.uzum.records import (
     CategoryRecord,
     Missing,
@@ -223,6 +223,8 @@ class UzumSink:
         if seen:
             await conn.execute(_RESOLVE_DEAD, SCOPE, seen)
             await conn.execute(_RESOLVE_PARSE_FAILURES, SCOPE, seen)
+        # last: the next due time of every scheduled id commits with its visit's data
+        await schedule.after_visits(conn, [*snapshots, *revisits], list(misses), now)
         return rows
 
     async def _hold_known_empty(

@@ -1,0 +1,226 @@
+"""The adaptive revisit schedule of Uzum ids: when each id is due, and who holds it.
+
+Policy (uzum.mode = "adaptive"). Each id has a row in `uzum_schedule` (sql/013) with its next
+due time. A visit that finds a product updates an estimate of how often the product changes:
+`changes` and `span_h` are exponentially weighted (weight `change_memory` per visit) sums of
+"this visit found a change of a stored value (orders, price, stock …)" and of the hours since
+the previous visit, so rate = changes / span_h changes per hour, recent visits counting most.
+Treating changes as a Poisson process, the chance that a product changes between two visits an
+interval I apart is 1 - exp(-rate·I); the next interval is the one that keeps it at
+`miss_probability`: I = -ln(1 - p) / rate, clamped to [min_interval_s, max_interval_s]. A changed
+visit raises the rate (shorter interval), unchanged visits lower it (longer interval), within
+those bounds. An id that answered "no product" waits `miss_interval_s` after its first miss, twice
+as long after each further consecutive miss, never longer than `max_age_s`. Ids above the
+highest id that ever held a product (up to `frontier_window` of them) are re-probed every
+`frontier_interval_s`, so new products are found within minutes. This is Cho & Garcia-Molina's
+"revisit proportionally to the change rate" made concrete with a target miss probability.
+
+Crash safety: the next due time is written by the Uzum sink in the writer transaction that
+stores the visit's data (`after_visits`), so a crash before the commit leaves the id's schedule
+as it was, and the id comes back when its lease expires.
+
+Sharing: ids are claimed in batches with a lease (`claim`: UPDATE … WHERE id IN (SELECT … FOR
+UPDATE SKIP LOCKED)), the way PostgreSQL job queues claim jobs; several daemons on one database
+split the work without shard settings, and a daemon that dies leaves its leases to expire.
+
+The sink learns the policy from the running scanner (`use`): the knobs are live on SIGHUP, and
+the sink, built once at start-up, must use the values the scanner runs with.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from marketplaced.config import UzumConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The schedule's knobs (the [uzum] keys of the same names)."""
+
+    miss_probability: float = 0.1
+    min_interval_s: float = 3600.0
+    max_interval_s: float = 7 * 86400.0
+    miss_interval_s: float = 86400.0
+    max_age_s: float = 30 * 86400.0
+    change_memory: float = 0.8
+    frontier_window: int = 2000
+    frontier_interval_s: float = 300.0
+
+    @classmethod
+    def of(cls, cfg: UzumConfig) -> Policy:
+        return cls(
+            cfg.miss_probability,
+            cfg.min_interval_s,
+            cfg.max_interval_s,
+            cfg.miss_interval_s,
+            cfg.max_age_s,
+            cfg.change_memory,
+            cfg.frontier_window,
+            cfg.frontier_interval_s,
+        )
+
+
+_active = Policy()
+
+
+def use(policy: Policy) -> None:
+    """The policy the sink applies from now on (set by the adaptive scanner)."""
+    # one scanner's live settings, read by the one sink built at start-up
+    global _active
+    _active = policy
+
+
+def active() -> Policy:
+    return _active
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """An id's schedule row, as far as the policy needs it."""
+
+    checked_at: datetime | None
+    changes: float
+    span_h: float
+    misses: int
+
+
+def found(policy: Policy, st: State, changed: bool, now: datetime) -> tuple[State, float]:
+    """The new state and the next interval (seconds) after a visit that found the product."""
+    elapsed_h = 0.0 if st.checked_at is None else (now - st.checked_at).total_seconds() / 3600
+    m = policy.change_memory
+    changes = m * st.changes + (1.0 if changed else 0.0)
+    span_h = m * st.span_h + max(0.0, elapsed_h)
+    new = State(now, changes, span_h, 0)
+    return new, interval(policy, changes, span_h)
+
+
+def interval(policy: Policy, changes: float, span_h: float) -> float:
+    """-ln(1 - p) / rate, clamped; no change seen yet → the longest interval."""
+    if changes <= 0:
+        return policy.max_interval_s
+    # a span shorter than the shortest interval (a first visit) would claim a rate no visit
+    # pattern of ours could ever confirm
+    rate_per_s = changes / (max(span_h * 3600, policy.min_interval_s))
+    wanted = -math.log1p(-policy.miss_probability) / rate_per_s
+    return min(policy.max_interval_s, max(policy.min_interval_s, wanted))
+
+
+def missed(policy: Policy, st: State, now: datetime, frontier: bool) -> tuple[State, float]:
+    """After a visit that found no product: the frontier is probed again soon, other misses
+    back off (doubling per consecutive miss) up to the maximum age."""
+    new = State(now, st.changes, st.span_h, st.misses + 1)
+    if frontier:
+        return new, policy.frontier_interval_s
+    backoff = policy.miss_interval_s * 2.0 ** min(st.misses, 60)
+    return new, min(policy.max_age_s, backoff)
+
+
+# -- SQL ----------------------------------------------------------------------------------------
+
+_CLAIM = """
+UPDATE uzum_schedule SET lease_until = $1 + make_interval(secs => $2)
+WHERE product_id IN (
+    SELECT product_id FROM uzum_schedule
+    WHERE next_due <= $1 AND (lease_until IS NULL OR lease_until < $1)
+      AND product_id BETWEEN $4 AND $5
+    ORDER BY next_due LIMIT $3
+    FOR UPDATE SKIP LOCKED)
+RETURNING product_id, next_due"""
+
+_HIGHEST = "SELECT coalesce(max(product_id), 0) FROM uzum_visits"
+
+_ENSURE = """
+INSERT INTO uzum_schedule (product_id, next_due)
+SELECT g, $3 FROM generate_series($1::bigint, $2::bigint) AS g
+ON CONFLICT (product_id) DO NOTHING"""
+
+_COUNT = "SELECT count(*) FROM uzum_schedule WHERE product_id BETWEEN $1 AND $2"
+
+_LOAD = """
+SELECT s.product_id, s.checked_at, s.changes, s.span_h, s.misses, v.outcome
+FROM uzum_schedule s LEFT JOIN uzum_visits v ON v.product_id = s.product_id
+WHERE s.product_id = ANY($1::bigint[])"""
+
+_STORE = """
+UPDATE uzum_schedule s SET next_due = t.due, lease_until = NULL, checked_at = $6,
+    changes = t.changes, span_h = t.span_h, misses = t.misses
+FROM unnest($1::bigint[], $2::timestamptz[], $3::real[], $4::real[], $5::int[])
+    AS t(id, due, changes, span_h, misses)
+WHERE s.product_id = t.id"""
+
+
+async def highest_known(conn: asyncpg.Connection | asyncpg.Pool) -> int:
+    """The highest id that ever held a product."""
+    return int(await conn.fetchval(_HIGHEST))
+
+
+async def seed(pool: asyncpg.Pool, cfg: UzumConfig, now: datetime) -> None:
+    """Give every id up to the highest known product a row (due now) if it has none: a
+    database scanned before in round-robin mode starts with what it knows, and no id below the
+    frontier is left without a next visit. Cheap when nothing is missing (one count)."""
+    highest = min(cfg.max_id, await highest_known(pool))
+    if highest < cfg.first_id:
+        return
+    have = await pool.fetchval(_COUNT, cfg.first_id, highest)
+    if have < highest - cfg.first_id + 1:
+        await pool.execute(_ENSURE, cfg.first_id, highest, now)
+
+
+async def open_frontier(pool: asyncpg.Pool, cfg: UzumConfig, now: datetime) -> int:
+    """Rows (due now) for ids up to `frontier_window` above the highest known product, and for
+    any id below it without one; returns the top of the window."""
+    highest = await highest_known(pool)
+    top = min(cfg.max_id, max(highest, cfg.first_id - 1) + cfg.frontier_window)
+    lo = max(cfg.first_id, highest + 1)
+    if lo <= top:
+        await pool.execute(_ENSURE, lo, top, now)
+    return top
+
+
+async def claim(
+    pool: asyncpg.Pool, cfg: UzumConfig, n: int, lease_s: float, now: datetime
+) -> list[int]:
+    """Up to `n` due ids, most overdue first, leased to the caller for `lease_s`."""
+    rows = await pool.fetch(_CLAIM, now, lease_s, n, cfg.first_id, cfg.max_id)
+    return [r["product_id"] for r in sorted(rows, key=lambda r: r["next_due"])]
+
+
+async def after_visits(
+    conn: asyncpg.Connection, found_ids: list[int], missed_ids: list[int], now: datetime
+) -> int:
+    """Set the next due time of the batch's visited ids, in the writer transaction that stores
+    their data (after the visit rows, whose `outcome` says whether a stored value changed).
+    Ids without a schedule row (round-robin mode) are left alone."""
+    ids = [*found_ids, *missed_ids]
+    if not ids:
+        return 0
+    rows = await conn.fetch(_LOAD, ids)
+    if not rows:
+        return 0
+    policy = _active
+    missing = set(missed_ids)
+    highest = await highest_known(conn)
+    pids: list[int] = []
+    dues: list[datetime] = []
+    changes: list[float] = []
+    spans: list[float] = []
+    misses: list[int] = []
+    for r in rows:
+        pid = r["product_id"]
+        st = State(r["checked_at"], r["changes"], r["span_h"], r["misses"])
+        if pid in missing:
+            new, wait = missed(policy, st, now, frontier=pid > highest)
+        else:
+            new, wait = found(policy, st, r["outcome"] == "changed", now)
+        pids.append(pid)
+        dues.append(now + timedelta(seconds=wait))
+        changes.append(new.changes)
+        spans.append(new.span_h)
+        misses.append(new.misses)
+    await conn.execute(_STORE, pids, dues, changes, spans, misses, now)
+    return len(rows)

@@ -1,0 +1,224 @@
+"""The adaptive revisit schedule (uzum.mode = "adaptive"): intervals follow each product's
+changes within bounds, claims lease disjoint ids to several scanners on one database, expired
+leases come back, an uncommitted visit leaves the schedule as it was, and the adaptive scanner
+stores the simulator's catalogue exactly. Real PostgreSQL and the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestServer
+
+from marketplaced.config import Config
+from marketplaced.http import Classify, Fetcher, JsonFetcher, JsonResponse
+from marketplaced.platforms import uzum
+from marketplaced.platforms.base import ScanDeps
+from marketplaced.platforms.uzum import schedule
+from marketplaced.platforms.uzum.adaptive import AdaptiveScanner
+from marketplaced.platforms.uzum.records import ProductSnapshot
+from marketplaced.platforms.uzum.scanner import ScanPlan
+from marketplaced.platforms.uzum.storage import UzumSink
+from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, build_uzum_app
+from marketplaced.writer import Writer
+from tests.test_writer import snapshot, with_price
+
+from .uzum_helpers import expected_state, pipeline, scan_config, stored_state
+
+ServerFactory = Callable[..., Awaitable[TestServer]]
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+ONE_SHOT = ScanPlan(continuous=False)
+
+
+@pytest.fixture
+async def sim_server(aiohttp_server: ServerFactory) -> tuple[UzumSimulator, str]:
+    sim = UzumSimulator(UzumCatalogue(seed=7, n_ids=400))
+    server = await aiohttp_server(build_uzum_app(sim))
+    return sim, str(server.make_url("")).rstrip("/")
+
+
+def adaptive_config(url: str) -> Config:
+    return scan_config(url, mode="adaptive", frontier_window=150, claim_max=60)
+
+
+class Recording:
+    """The fetcher as a scanner sees it, noting the product id of every request."""
+
+    def __init__(self, inner: JsonFetcher) -> None:
+        self.inner = inner
+        self.ids: Counter[int] = Counter()
+
+    async def get_json(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        classify: Classify | None = None,
+    ) -> JsonResponse:
+        self.ids[int(url.rsplit("/", 1)[1])] += 1
+        return await self.inner.get_json(url, headers=headers, classify=classify)
+
+
+async def visit(conn: asyncpg.Connection, snap: ProductSnapshot, now: datetime) -> float:
+    """One visit of `snap` written as the writer writes a batch; the next interval (s)."""
+    async with conn.transaction():
+        await UzumSink().write(conn, {ProductSnapshot: [snap]}, now)
+    due = await conn.fetchval(
+        "SELECT next_due FROM uzum_schedule WHERE product_id = $1", snap.product.id
+    )
+    return float((due - now).total_seconds())
+
+
+async def test_the_interval_shrinks_after_a_change_and_grows_while_unchanged(
+    pool: asyncpg.Pool,
+) -> None:
+    schedule.use(schedule.Policy())
+    policy = schedule.active()
+    base = snapshot(2114919)
+    await pool.execute("INSERT INTO uzum_schedule (product_id, next_due) VALUES (2114919, $1)", T0)
+    async with pool.acquire() as conn:
+        first = await visit(conn, base, T0)  # a new product: a change
+        assert first == policy.min_interval_s
+        unchanged = [await visit(conn, base, T0 + timedelta(days=d)) for d in (1, 2, 3)]
+        assert unchanged == sorted(unchanged) and len(set(unchanged)) == 3
+        assert unchanged[0] > first
+        changed = await visit(conn, with_price(base, 3, 12345), T0 + timedelta(days=4))
+        assert changed < unchanged[-1]
+        at = T0 + timedelta(days=4)
+        for _ in range(30):
+            at += timedelta(days=7)
+            longest = await visit(conn, with_price(base, 3, 12345), at)
+        assert longest == policy.max_interval_s
+    assert await pool.fetchval("SELECT lease_until FROM uzum_schedule") is None
+
+
+async def test_misses_back_off_and_the_frontier_is_probed_again_soon(pool: asyncpg.Pool) -> None:
+    from marketplaced.platforms.uzum.records import Missing
+
+    schedule.use(schedule.Policy())
+    policy = schedule.active()
+    await pool.execute(
+        "INSERT INTO uzum_schedule (product_id, next_due) VALUES (10, $1), (5000000, $1)", T0
+    )
+    await pool.execute(
+        "INSERT INTO uzum_visits (product_id, visited_at, last_seen, outcome) "
+        "VALUES (20, $1, $1, 'changed')",
+        T0,
+    )
+    waits: list[tuple[float, float]] = []
+    async with pool.acquire() as conn:
+        for n in range(3):
+            now = T0 + timedelta(days=n)
+            async with conn.transaction():
+                miss = [Missing(10, "not_found"), Missing(5000000, "not_found")]
+                await UzumSink().write(conn, {Missing: miss}, now)
+            rows = await conn.fetch(
+                "SELECT next_due FROM uzum_schedule ORDER BY product_id", timeout=5
+            )
+            waits.append(tuple((r["next_due"] - now).total_seconds() for r in rows))  # type: ignore[arg-type]
+    below = [w[0] for w in waits]
+    assert below == [policy.miss_interval_s * 2**n for n in range(3)]
+    assert all(w[1] == policy.frontier_interval_s for w in waits)
+
+
+async def test_an_expired_lease_is_claimed_again(pool: asyncpg.Pool) -> None:
+    cfg = scan_config("http://127.0.0.1:1").uzum
+    await pool.execute(
+        "INSERT INTO uzum_schedule (product_id, next_due) "
+        "SELECT g, $1::timestamptz - make_interval(secs => g) FROM generate_series(1, 10) g",
+        T0,
+    )
+    first = await schedule.claim(pool, cfg, 4, 60.0, T0)
+    assert first == [10, 9, 8, 7]  # most overdue first
+    assert await schedule.claim(pool, cfg, 4, 60.0, T0 + timedelta(seconds=30)) == [6, 5, 4, 3]
+    later = await schedule.claim(pool, cfg, 10, 60.0, T0 + timedelta(seconds=61))
+    assert later == [10, 9, 8, 7, 2, 1]  # the first lease expired, the second not yet
+
+
+async def test_the_claim_size_follows_the_request_budget() -> None:
+    cfg = dataclasses.replace(
+        scan_config("http://127.0.0.1:1").uzum, rps=25.0, claim_interval_s=4.0, claim_max=5000
+    )
+    deps = ScanDeps(None, None, None)  # type: ignore[arg-type]
+    assert AdaptiveScanner(cfg, deps).claim_size() == 100
+    assert AdaptiveScanner(dataclasses.replace(cfg, rps=0.0), deps).claim_size() == 5000
+    assert AdaptiveScanner(dataclasses.replace(cfg, claim_max=30), deps).claim_size() == 30
+
+
+async def test_adaptive_scan_stores_the_catalogue(
+    sim_server: tuple[UzumSimulator, str], pool: asyncpg.Pool
+) -> None:
+    sim, url = sim_server
+    cfg = adaptive_config(url)
+    (built,) = uzum.build_scanners(cfg, ScanDeps(pool, None, None), None)  # type: ignore[arg-type]
+    assert isinstance(built, AdaptiveScanner)
+    async with pipeline(cfg, pool) as (fetcher, writer):
+        scanner = AdaptiveScanner(cfg.uzum, ScanDeps(pool, fetcher, writer), plan=ONE_SHOT)
+        await scanner.run()
+    ids = range(1, 601)
+    expected = expected_state(sim.catalogue, ids, sim.tick)
+    assert expected and await stored_state(pool, ids) == expected
+    highest = max(expected)
+    # every id up to the frontier window above the highest product has a next visit
+    assert await pool.fetchval("SELECT max(product_id) FROM uzum_schedule") == highest + 150
+    assert await pool.fetchval("SELECT count(*) FROM uzum_schedule WHERE checked_at IS NULL") == 0
+
+
+async def test_two_scanners_split_the_due_ids_without_fetching_any_twice(
+    sim_server: tuple[UzumSimulator, str], pool: asyncpg.Pool
+) -> None:
+    sim, url = sim_server
+    cfg = adaptive_config(url)
+
+    async def one(fetched: list[Recording]) -> None:
+        async with pipeline(cfg, pool) as (fetcher, writer):
+            rec = Recording(fetcher)
+            fetched.append(rec)
+            scanner = AdaptiveScanner(cfg.uzum, ScanDeps(pool, rec, writer), plan=ONE_SHOT)
+            await scanner.run()
+
+    recs: list[Recording] = []
+    await asyncio.gather(one(recs), one(recs))
+    a, b = (set(r.ids) for r in recs)
+    assert a and b, "both scanners got work"
+    assert not a & b
+    expected = expected_state(sim.catalogue, range(1, 601), sim.tick)
+    assert a | b == set(range(1, max(expected) + 151))
+    assert await stored_state(pool, range(1, 601)) == expected
+
+
+async def test_an_uncommitted_visit_leaves_the_schedule_unchanged(
+    sim_server: tuple[UzumSimulator, str], pool: asyncpg.Pool
+) -> None:
+    _sim, url = sim_server
+    cfg = adaptive_config(url)
+    await schedule.open_frontier(pool, cfg.uzum, T0)
+    before = await pool.fetch("SELECT product_id, next_due FROM uzum_schedule ORDER BY 1")
+    # a writer that never commits: the process dies with the visits in its queue
+    writer = Writer(pool, cfg.writer, [UzumSink()])
+    async with Fetcher(uzum.policy(cfg), headers=uzum.headers(cfg)) as fetcher:
+        scanner = AdaptiveScanner(cfg.uzum, ScanDeps(pool, fetcher, writer), plan=ONE_SHOT)
+        sixty = asyncio.Event()
+        stats = scanner.stats
+        stats.on_tick = lambda: sixty.set() if stats.found + stats.missing >= 60 else None
+        task = asyncio.create_task(scanner.run())
+        await asyncio.wait_for(sixty.wait(), 60)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert writer.depth >= 60
+    after = await pool.fetch(
+        "SELECT product_id, next_due, checked_at FROM uzum_schedule ORDER BY 1"
+    )
+    assert [(r["product_id"], r["next_due"]) for r in after] == [tuple(r) for r in before]
+    assert all(r["checked_at"] is None for r in after)
+    leased = await pool.fetchval("SELECT count(*) FROM uzum_schedule WHERE lease_until IS NOT NULL")
+    assert leased == 60
+    # once the leases expire the same ids are due again, most overdue first
+    later = datetime.now(UTC) + timedelta(seconds=cfg.uzum.lease_s + 1)
+    again = await schedule.claim(pool, cfg.uzum, 500, 60.0, later)
+    assert len(again) == len(before)
