@@ -1,6 +1,6 @@
 """The adaptive revisit schedule of Uzum ids: when each id is due, and who holds it.
 
-Policy (uzum.mode = "adaptive"). Each id has a row in `uzum_schedule` (sql/013) with its next
+Policy (uzum.mode = "adaptive"). Each id has a row in `uzum_schedule` (sql/015) with its next
 due time. A visit that finds a product updates an estimate of how often the product changes:
 `changes` and `span_h` are exponentially weighted (weight `change_memory` per visit) sums of
 "this visit found a change of a stored value (orders, price, stock …)" and of the hours since
