@@ -26,6 +26,7 @@ from marketplaced import db, log, price_bands
 from marketplaced.config import Config
 from marketplaced.web import endpoints, localtime, openapi, prometheus, summaries
 from marketplaced.web.daemon_interface import Controls, StatusSource
+from marketplaced.web.export import EXPORT_SUFFIXES, export_format
 from marketplaced.web.listing import RESPONSE_STARTED
 from marketplaced.web.params import ParamError
 from marketplaced.web.peer import Proxies
@@ -145,7 +146,8 @@ def _routes(app: web.Application) -> None:
     }
     for path, handler in lists.items():
         r.add_get(path, handler)
-        r.add_get(path + ".csv", handler)  # the CSV twin: same handler, same query
+        for suffix in EXPORT_SUFFIXES:  # the export twins: same handler, same query
+            r.add_get(path + suffix, handler)
     r.add_get("/api/v1/openapi.json", openapi.openapi_json)
     for endpoint in endpoints.API:
         r.add_get(endpoint.path, endpoint.handler)
@@ -234,7 +236,7 @@ def _response_started(request: web.Request) -> bool:
 async def _error(
     request: web.Request, status_code: int, message: str, exc: web.HTTPException | None = None
 ) -> web.Response:
-    if is_api(request.path) or request.path.endswith(".csv"):
+    if is_api(request.path) or export_format(request.path):
         resp = web.json_response({"error": message}, status=status_code)
     else:
         resp = await render(

@@ -2,17 +2,14 @@
 
 Every list of the dashboard is built as a `ListQuery` — SQL text with `$n` parameters, its
 columns and how the next page's keyset cursor is taken from the last row. `fetch_page` runs it
-for the screen and the API (one extra row tells whether there is a next page);
-`stream_csv` runs the very same query through a server-side cursor and streams it as UTF-8
-CSV with a BOM (so Excel reads Cyrillic), a chunk at a time, in constant memory: the CSV of a
-page is exactly the rows on that page. `Where` assembles WHERE clauses from constant fragments
-so values only ever travel as parameters.
+for the screen and the API (one extra row tells whether there is a next page); export.py runs
+the very same query through a server-side cursor and streams it as CSV or XLSX, a chunk at a
+time, in constant memory: the export of a page is exactly the rows on that page. `Where`
+assembles WHERE clauses from constant fragments so values only ever travel as parameters.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -147,46 +144,6 @@ def formula_like(text: str) -> bool:
     if first.isspace() or not first.isprintable():
         return True
     return unicodedata.normalize("NFKC", first)[:1] in _FORMULA_START
-
-
-async def stream_csv(
-    request: web.Request, pool: asyncpg.Pool, q: ListQuery, filename: str
-) -> web.StreamResponse:
-    """Stream `q` as CSV: rows go out as the cursor yields them, a chunk at a time.
-
-    The query runs and its first rows arrive before any byte is sent: a database that cannot
-    answer gets a proper error response (503), not a 200 download that breaks off after the
-    header row."""
-    resp = web.StreamResponse(
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{filename}"',
-        }
-    )
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    keys = [c.key for c in q.columns]
-    async with pool.acquire() as conn, conn.transaction(readonly=True):
-        cursor = await conn.cursor(q.sql, *q.args, q.limit)
-        rows = await cursor.fetch(CSV_PREFETCH)
-        await resp.prepare(request)
-        request[RESPONSE_STARTED] = True
-        writer.writerow([c.label for c in q.columns])
-        await resp.write(UTF8_BOM + buf.getvalue().encode())
-        buf.seek(0)
-        buf.truncate()
-        while rows:
-            for rec in rows:
-                writer.writerow([cell(rec[k]) for k in keys])
-                if buf.tell() >= CSV_CHUNK:
-                    await resp.write(buf.getvalue().encode())
-                    buf.seek(0)
-                    buf.truncate()
-            rows = await cursor.fetch(CSV_PREFETCH) if len(rows) == CSV_PREFETCH else []
-    if buf.tell():
-        await resp.write(buf.getvalue().encode())
-    await resp.write_eof()
-    return resp
 
 
 def json_value(value: Any) -> Any:

@@ -7,7 +7,7 @@ from aiohttp import web
 
 from marketplaced.web import param_spec as ps
 from marketplaced.web.queries import jobs
-from marketplaced.web.views.common import list_response, params, pool
+from marketplaced.web.views.common import is_export, list_response, params, pool
 
 ALERT_PARAMS = (
     ps.integer("rule", "alert rule id"),
@@ -23,7 +23,7 @@ async def alerts_page(request: web.Request) -> web.StreamResponse:
         p.integer("rule"),
         p.text("kind"),
         p.cursor((int,)),
-        p.limit(csv=request.path.endswith(".csv")),
+        p.limit(csv=is_export(request)),
     )
     db = pool(request)
     ctx = {

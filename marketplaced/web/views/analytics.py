@@ -3,8 +3,6 @@ and the category overview with price bands (each list with its CSV twin)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +11,8 @@ from aiohttp import web
 from marketplaced import price_bands
 from marketplaced.web import param_spec as ps
 from marketplaced.web import summaries
-from marketplaced.web.listing import UTF8_BOM, ListQuery, cell, fetch_page
+from marketplaced.web.export import export_rows
+from marketplaced.web.listing import Column, ListQuery, fetch_page
 from marketplaced.web.param_spec import MAX_CSV_LIMIT
 from marketplaced.web.params import ParamError, Params
 from marketplaced.web.queries import analytics, catalog, jobs
@@ -23,10 +22,12 @@ from marketplaced.web.views.common import (
     CONFIG,
     category_tree,
     csv_all_link,
+    is_export,
     list_response,
     params,
     pool,
     render,
+    state,
 )
 
 DROP_PARAMS = (
@@ -125,7 +126,7 @@ async def overview(request: web.Request) -> web.Response:
 
 async def price_drops(request: web.Request) -> web.StreamResponse:
     p = params(request, DROP_PARAMS)
-    q = await drops_query(request, p, csv=request.path.endswith(".csv"))
+    q = await drops_query(request, p, csv=is_export(request))
     ctx = await _common(request, p.integer("category"))
     ctx.update(title="Biggest recent price drops", window=analytics.DROP_WINDOW_DAYS)
     return await list_response(request, q, "price_drops.html", ctx, "price-drops.csv")
@@ -133,7 +134,7 @@ async def price_drops(request: web.Request) -> web.StreamResponse:
 
 async def top_sellers(request: web.Request) -> web.StreamResponse:
     p = params(request, TOP_PARAMS)
-    q = await top_sellers_query(request, p, csv=request.path.endswith(".csv"))
+    q = await top_sellers_query(request, p, csv=is_export(request))
     category = p.integer("category")
     ctx = await _common(request, category)
     tree = await category_tree(request)
@@ -147,17 +148,17 @@ async def top_sellers(request: web.Request) -> web.StreamResponse:
 
 async def compare(request: web.Request) -> web.StreamResponse:
     p = params(request, COMPARE_PARAMS)
-    q = await compare_query(request, p, csv=request.path.endswith(".csv"))
+    q = await compare_query(request, p, csv=is_export(request))
     ctx = await _common(request, p.integer("category"))
     ctx.update(title="Price comparison across sellers", cap=analytics.COMPARE_PRODUCTS)
     if q is None:
-        if request.path.endswith(".csv"):
+        if is_export(request):
             raise ParamError("parameter 'q' is required for the comparison export")
         return await render(request, "compare.html", {**ctx, "page": None, "links": {}})
     return await list_response(request, q, "compare.html", ctx, "price-comparison.csv")
 
 
-async def categories(request: web.Request) -> web.Response:
+async def categories(request: web.Request) -> web.StreamResponse:
     p = params(request, OVERVIEW_PARAMS)
     category = p.integer("category")
     overview = await category_overview(request, category)
@@ -178,46 +179,36 @@ async def categories(request: web.Request) -> web.Response:
         day=day,
         day_rows=day_rows,
     )
-    if request.path.endswith(".csv"):
-        return _overview_csv(overview)
+    if is_export(request):
+        return await _overview_export(request, overview)
     return await render(request, "categories.html", ctx)
 
 
-def _overview_csv(overview: analytics.CategoryOverview) -> web.Response:
-    """The overview is at most a few hundred rows already in memory: one small body."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(
-        [
-            "Category ID",
-            "Category",
-            "Products",
-            "In stock",
-            "Orders",
-            "Est. revenue",
-            "Avg price",
-            *overview.band_labels,
-        ]
-    )
-    for f in overview.figures:
-        w.writerow(
-            [
-                cell(v)
-                for v in (
-                    f.id,
-                    f.title,
-                    f.products,
-                    f.in_stock,
-                    f.orders,
-                    f.revenue_est,
-                    f.avg_price,
-                    *f.bands,
-                )
-            ]
-        )
-    return web.Response(
-        body=UTF8_BOM + buf.getvalue().encode(),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={"Content-Disposition": 'attachment; filename="categories.csv"'},
-    )
+async def _overview_export(
+    request: web.Request, overview: analytics.CategoryOverview
+) -> web.StreamResponse:
+    """The overview is at most a few hundred rows already in memory: the same export path."""
+    columns = [
+        Column("id", "Category ID", "int"),
+        Column("title", "Category"),
+        Column("products", "Products", "int"),
+        Column("in_stock", "In stock", "int"),
+        Column("orders", "Orders", "int"),
+        Column("revenue_est", "Est. revenue", "money"),
+        Column("avg_price", "Avg price", "money"),
+        *(Column(f"band{i}", label, "int") for i, label in enumerate(overview.band_labels)),
+    ]
+    rows = [
+        {
+            "id": f.id,
+            "title": f.title,
+            "products": f.products,
+            "in_stock": f.in_stock,
+            "orders": f.orders,
+            "revenue_est": f.revenue_est,
+            "avg_price": f.avg_price,
+            **{f"band{i}": n for i, n in enumerate(f.bands)},
+        }
+        for f in overview.figures
+    ]
+    return await export_rows(request, columns, rows, "categories.csv", state(request).zone)

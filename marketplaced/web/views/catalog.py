@@ -26,6 +26,7 @@ from marketplaced.web.search import SearchTerms, search_terms
 from marketplaced.web.views.common import (
     category_tree,
     csv_all_link,
+    is_export,
     list_response,
     params,
     pool,
@@ -104,7 +105,7 @@ async def products_query(request: web.Request, p: Params, *, csv: bool = False) 
 
 async def products_page(request: web.Request) -> web.StreamResponse:
     p = params(request, PRODUCT_PARAMS)
-    q = await products_query(request, p, csv=request.path.endswith(".csv"))
+    q = await products_query(request, p, csv=is_export(request))
     tree = await category_tree(request)
     category = p.integer("category")
     ctx = {
@@ -178,7 +179,7 @@ def sellers_query(p: Params, *, csv: bool = False) -> ListQuery:
 
 async def sellers_page(request: web.Request) -> web.StreamResponse:
     p = params(request, SELLER_PARAMS)
-    q = sellers_query(p, csv=request.path.endswith(".csv"))
+    q = sellers_query(p, csv=is_export(request))
     ctx = {
         "title": "Sellers",
         "form": dict(request.rel_url.query),

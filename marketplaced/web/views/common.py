@@ -18,7 +18,7 @@ import asyncpg
 from aiohttp import web
 
 from marketplaced.config import Config
-from marketplaced.web import listing, localtime
+from marketplaced.web import export, listing, localtime
 from marketplaced.web.daemon_interface import Controls, StatusSource
 from marketplaced.web.listing import Column, ListQuery, Page
 from marketplaced.web.param_spec import Param
@@ -79,6 +79,7 @@ async def render(
     ctx = {
         **context,
         "nav": NAV,
+        "export_links": EXPORT_LINKS,
         "path": request.path,
         "csrf_token": guard.csrf_token(csrf_id(request)),
         "auth_enabled": guard.enabled,
@@ -96,9 +97,9 @@ def params(request: web.Request, table: Sequence[Param] = ()) -> Params:
 async def list_response(
     request: web.Request, q: ListQuery, template: str, context: Mapping[str, Any], filename: str
 ) -> web.StreamResponse:
-    """The page, or its CSV twin when the path ends in `.csv` (same query, same rows)."""
-    if request.path.endswith(".csv"):
-        return await listing.stream_csv(request, pool(request), q, filename)
+    """The page, or its export twin (`.csv`, `.semicolon.csv`, `.xlsx`: same query, same rows)."""
+    if is_export(request):
+        return await export.stream_export(request, pool(request), q, filename, state(request).zone)
     page = await listing.fetch_page(pool(request), q)
     return await render(
         request, template, {**context, "page": page, "links": page_links(request, page)}
@@ -119,18 +120,33 @@ def with_query(request: web.Request, **changes: Any) -> str:
     return request.path + ("?" + urlencode(query) if query else "")
 
 
-def csv_link(request: web.Request) -> str:
-    path = request.path[:-4] if request.path.endswith(".csv") else request.path
-    qs = request.rel_url.query_string
-    return path + ".csv" + ("?" + qs if qs else "")
+#: the export twins offered next to every list, with their link text
+EXPORT_LINKS = (("CSV", ".csv"), ("CSV ; (Excel ru/uz)", ".semicolon.csv"), ("XLSX", ".xlsx"))
 
 
-def csv_all_link(request: web.Request, limit: int) -> str:
+def is_export(request: web.Request) -> bool:
+    """Whether the request asks for a list's export twin rather than its page."""
+    return export.export_format(request.path) is not None
+
+
+def _exports(path: str, qs: str) -> list[tuple[str, str]]:
+    suffix = export.export_format(path)
+    base = path[: -len(suffix)] if suffix else path
+    return [(label, base + ext + ("?" + qs if qs else "")) for label, ext in EXPORT_LINKS]
+
+
+def csv_link(request: web.Request) -> list[tuple[str, str]]:
+    """This page's rows in each export format: (link text, URL)."""
+    return _exports(request.path, request.rel_url.query_string)
+
+
+def csv_all_link(request: web.Request, limit: int) -> list[tuple[str, str]]:
+    """Every matching row (up to `limit`) in each export format."""
     query = {
         k: v for k, v in request.rel_url.query.items() if k not in ("cursor", "offset", "limit")
     }
     query["limit"] = str(limit)
-    return request.path + ".csv?" + urlencode(query)
+    return _exports(request.path, urlencode(query))
 
 
 def row_link(column: Column, row: Mapping[str, Any]) -> str | None:
@@ -213,7 +229,7 @@ def zone(request: web.Request) -> tzinfo:
     return state(request).zone
 
 
-def page_links(request: web.Request, page: Page) -> dict[str, str | None]:
+def page_links(request: web.Request, page: Page) -> dict[str, Any]:
     next_link = None
     if page.next_cursor:
         next_link = with_query(request, cursor=page.next_cursor, offset=None)

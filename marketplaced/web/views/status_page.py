@@ -32,6 +32,7 @@ from marketplaced.web.views.common import (
     STATUS,
     WebState,
     db_failure,
+    is_export,
     list_response,
     params,
     pool,
@@ -221,7 +222,7 @@ def dead_letters_query(p: Params, *, csv: bool = False) -> ListQuery:
 
 async def dead_letters_page(request: web.Request) -> web.StreamResponse:
     p = params(request, DEAD_LETTER_PARAMS)
-    q = dead_letters_query(p, csv=request.path.endswith(".csv"))
+    q = dead_letters_query(p, csv=is_export(request))
     ctx = {"title": "Dead letters", "form": dict(request.rel_url.query)}
     return await list_response(request, q, "dead_letters.html", ctx, "dead-letters.csv")
 
@@ -232,7 +233,7 @@ def job_runs_query(p: Params, *, csv: bool = False) -> ListQuery:
 
 async def job_runs_page(request: web.Request) -> web.StreamResponse:
     p = params(request, JOB_RUN_PARAMS)
-    q = job_runs_query(p, csv=request.path.endswith(".csv"))
+    q = job_runs_query(p, csv=is_export(request))
     ctx = {"title": "Job runs", "form": dict(request.rel_url.query)}
     return await list_response(request, q, "job_runs.html", ctx, "job-runs.csv")
 

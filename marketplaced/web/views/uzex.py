@@ -13,7 +13,14 @@ from marketplaced.web.param_spec import MAX_CSV_LIMIT
 from marketplaced.web.params import ParamError, Params, range_check
 from marketplaced.web.queries import uzex
 from marketplaced.web.queries.uzex import LotFilter
-from marketplaced.web.views.common import csv_all_link, list_response, params, pool, render
+from marketplaced.web.views.common import (
+    csv_all_link,
+    is_export,
+    list_response,
+    params,
+    pool,
+    render,
+)
 
 #: costs are so'm with tiyin, numeric(20,2): 18 integer digits at most
 MAX_COST = 10**17
@@ -63,7 +70,7 @@ def lots_query(p: Params, *, csv: bool = False) -> ListQuery:
 
 async def lots_page(request: web.Request) -> web.StreamResponse:
     p = params(request, LOT_PARAMS)
-    q = lots_query(p, csv=request.path.endswith(".csv"))
+    q = lots_query(p, csv=is_export(request))
     ctx = {
         "title": "UZEX lots",
         "form": dict(request.rel_url.query),
