@@ -197,6 +197,7 @@ def cmd_demo(cfg: Config, args: argparse.Namespace) -> int:
             web_port=args.port,
             n_ids=args.ids,
             tick_seconds=args.tick_seconds,
+            backfill=not args.no_backfill,
         )
     )
     return code
@@ -312,6 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=5.0,
         help="real seconds per simulated tick (prices and orders move)",
+    )
+    demo.add_argument(
+        "--no-backfill",
+        action="store_true",
+        help="start with an empty history instead of 30 simulated days of it",
     )
     sim = add("simulate", cmd_simulate, "serve the offline Uzum/UZEX-compatible upstream")
     sim.add_argument("--host", default="127.0.0.1")

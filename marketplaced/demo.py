@@ -2,14 +2,18 @@
 
 Starts the simulator (Uzum + UZEX, prices and orders moving every few seconds) and the real
 daemon in the same process against a demo database, with short job schedules and a couple of
-alert rules, and prints the dashboard URL. Within a minute the dashboard shows scanners running,
-products, sellers, price history and alerts — how a newcomer evaluates marketplaced without
-internet. The demo database (`marketplaced_demo` unless `--database`) is wiped at start unless
-`--keep` is given; it is never the production database.
+alert rules, and prints the dashboard URL. Before the daemon starts, 30 simulated days of
+history are written for part of the catalogue (`backfill`; off with `--no-backfill`), so sales
+per day, 7 and 30 days, trends and price charts have data at once; within a minute the dashboard
+also shows scanners running, the live scan extending today, and alerts — how a newcomer
+evaluates marketplaced without internet. The demo database (`marketplaced_demo` unless
+`--database`) is wiped at start unless `--keep` is given; it is never the production database.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import os
 import socket
@@ -21,9 +25,10 @@ from aiohttp import web
 
 from marketplaced import config as config_mod
 from marketplaced import db, log
+from marketplaced.backfill import BackfillPlan, analyse_days, backfill_history
 from marketplaced.config import Config, DatabaseConfig
 from marketplaced.errors import DatabaseError, MarketplacedError
-from marketplaced.simulator.app import SimulatorOptions, build
+from marketplaced.simulator.app import SimulatorOptions, Simulators, build
 
 _log = log.get(__name__)
 
@@ -71,7 +76,8 @@ def demo_config(base: Config, *, database: str, sim_origin: str, web_port: int) 
         jobs=sect(
             cfg.jobs,
             analytics_schedule="every 1m",
-            alerts_schedule="every 30s",
+            # soon after start: the first run already sees the backfill's last pass
+            alerts_schedule="every 10s",
             coverage_schedule="every 1m",
             health_schedule="every 1m",
         ),
@@ -114,8 +120,57 @@ async def _create(base: DatabaseConfig, name: str) -> None:
         await conn.close()
 
 
+async def _backfill(cfg: Config, sims: Simulators, plan: BackfillPlan) -> asyncpg.Pool | None:
+    """The simulated past, unless the (kept) database already holds products: a second
+    backfill would write history older than what is stored. Returns the pool the days'
+    analytics are to run on (None: nothing to analyse)."""
+    pool = await db.create_pool(cfg.database, min_size=1)
+    try:
+        if await pool.fetchval("SELECT EXISTS (SELECT 1 FROM products)"):
+            print("  (kept database has products: no history backfill)", file=sys.stderr)
+            await pool.close()
+            return None
+        print(
+            f"  Writing {plan.days} simulated days of history for {plan.products} products …",
+            file=sys.stderr,
+            flush=True,
+        )
+        done = await backfill_history(pool, cfg, sims.uzum.catalogue, plan)
+    except BaseException:
+        await pool.close()
+        raise
+    # the live scan continues the simulated time where the backfill's last pass stopped
+    sims.uzum.advance(plan.last_tick)
+    print(
+        f"  History: {done.passes} passes over {done.products} products in {done.seconds:.0f} s; "
+        f"its {plan.days} days' sales are computed while the daemon starts",
+        file=sys.stderr,
+        flush=True,
+    )
+    return pool
+
+
+async def _analyse(pool: asyncpg.Pool, cfg: Config, plan: BackfillPlan) -> None:
+    """The backfilled days' analytics beside the starting daemon (they take about as long as
+    the passes, and the live scan writes none of a past day's rows); a failure is logged and
+    leaves the demo running."""
+    try:
+        await analyse_days(pool, cfg, plan)
+    except (asyncpg.PostgresError, OSError, MarketplacedError) as exc:
+        _log.error("backfill_analytics_failed", error=str(exc)[:500])
+    finally:
+        await pool.close()
+
+
 async def run_demo(
-    base: Config, *, database: str, keep: bool, web_port: int, n_ids: int, tick_seconds: float
+    base: Config,
+    *,
+    database: str,
+    keep: bool,
+    web_port: int,
+    n_ids: int,
+    tick_seconds: float,
+    backfill: bool = True,
 ) -> int:
     from marketplaced.daemon import Daemon
 
@@ -128,6 +183,8 @@ async def run_demo(
     cfg = demo_config(
         base, database=database, sim_origin=f"http://127.0.0.1:{sim_port}", web_port=web_port
     )
+    plan = BackfillPlan()
+    history = await _backfill(cfg, sims, plan) if backfill else None
     print(
         f"\nmarketplaced demo: simulator on http://127.0.0.1:{sim_port}, database '{database}'\n"
         f"  Dashboard:  http://127.0.0.1:{web_port}/\n"
@@ -135,7 +192,14 @@ async def run_demo(
         file=sys.stderr,
         flush=True,
     )
+    analysing = None
+    if history is not None:
+        analysing = asyncio.create_task(_analyse(history, cfg, plan), name="backfill-analytics")
     try:
         return await Daemon(cfg, loader=lambda: cfg).run()
     finally:
+        if analysing is not None:
+            analysing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await analysing
         await runner.cleanup()

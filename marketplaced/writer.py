@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -50,6 +50,10 @@ async def copy_rows(
     records = list(rows)
     if records:
         await conn.copy_records_to_table(table, records=records, columns=list(cols))
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Sink(Protocol):
@@ -112,8 +116,19 @@ class WriterStats:
 class Writer:
     """One writer per process; `run()` is a supervised long-lived coroutine."""
 
-    def __init__(self, pool: asyncpg.Pool, cfg: WriterConfig, sinks: Sequence[Sink]) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        cfg: WriterConfig,
+        sinks: Sequence[Sink],
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self._pool = pool
+        #: what a batch is stamped with (observed_at, last_seen, the commit log): the wall clock,
+        #: except for a backfill of simulated history (marketplaced.backfill), which writes
+        #: observations of the past through this same path
+        self._clock = clock or _utc_now
         self._cfg = cfg
         self._checkpoints = CheckpointSink()
         self._sinks: list[Any] = [*sinks, self._checkpoints]
@@ -307,7 +322,7 @@ class Writer:
                 groups.setdefault(type(item), []).append(item)
         if not groups:
             return 0
-        now = datetime.now(UTC)
+        now = self._clock()
         rows = 0
         async with self._pool.acquire() as conn, conn.transaction():
             for sink in self._sinks:

@@ -1,5 +1,6 @@
 """`marketplaced demo` as a newcomer runs it: within a minute the dashboard shows scanners
-running, products, sellers, price history and alerts; Ctrl-C stops it cleanly."""
+running, products, sellers, weeks of price history, sales over the last 7 days and alerts;
+Ctrl-C stops it cleanly."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,8 @@ import pytest
 
 from marketplaced import db
 from marketplaced.errors import DatabaseError
+from marketplaced.jobs.analytics import AnalyticsSettings
+from marketplaced.web.queries import sales
 
 from .browser_helpers import visit
 from .conftest import _drop, base_config, env_for_tests
@@ -53,6 +57,38 @@ async def _figures(name: str) -> dict[str, int]:
         await conn.close()
 
 
+async def _last_week(name: str) -> dict[str, Any]:
+    """What the sales lists show for the last 7 days, with the prices each product was seen at,
+    and the longest price history of a SKU."""
+    import dataclasses
+
+    conn = await db.connect(dataclasses.replace(base_config().database, name=name))
+    try:
+        tz = AnalyticsSettings.from_config(base_config().jobs).tz
+        week = sales.last_days(7, datetime.now(UTC), tz)
+        products = await sales.figures(conn, "product", week, order="revenue", limit=20)
+        prices = {
+            r["product_id"]: (r["lo"], r["hi"])
+            for r in await conn.fetch(
+                "SELECT product_id, min(purchase_price) lo, max(purchase_price) hi "
+                "FROM price_history WHERE product_id = ANY($1::bigint[]) GROUP BY 1",
+                [f.id for f in products],
+            )
+        }
+        return {
+            "products": products,
+            "prices": prices,
+            "sellers": await sales.figures(conn, "seller", week, limit=5),
+            "categories": await sales.figures(conn, "category", week, limit=5),
+            "longest_history": await conn.fetchval(
+                "SELECT max(last - first) FROM (SELECT min(observed_at) first, "
+                "max(observed_at) last FROM price_history GROUP BY sku_id) t"
+            ),
+        }
+    finally:
+        await conn.close()
+
+
 def test_demo_fills_the_dashboard_within_a_minute(tmp_path: Path, browser: Any) -> None:
     name = f"mp_demo_{uuid.uuid4().hex[:8]}"
     port = _free_port()
@@ -72,16 +108,29 @@ def test_demo_fills_the_dashboard_within_a_minute(tmp_path: Path, browser: Any) 
     )
     try:
         figures: dict[str, int] = {}
+        week: dict[str, Any] = {"products": []}
         while time.monotonic() - started < 60:
             time.sleep(2)
             assert proc.poll() is None, (tmp_path / "demo.log").read_text()[-3000:]
             try:
                 figures = asyncio.run(_figures(name))
+                week = asyncio.run(_last_week(name))
             except (DatabaseError, asyncpg.PostgresError):
                 continue  # the demo database is still being created or migrated
-            if all(figures.values()):
+            if all(figures.values()) and week["products"]:
                 break
         assert all(figures.values()), figures  # every kind of data within the minute
+        # the simulated past: products sorted by their sales of the last 7 days, plausible
+        # figures (never negative, revenue within units × the prices the product was seen at)
+        products = week["products"]
+        assert products and products[0].revenue > 0, products
+        assert [f.revenue for f in products] == sorted((f.revenue for f in products), reverse=True)
+        for f in products:
+            lo, hi = week["prices"][f.id]
+            assert f.units >= 0 and f.revenue >= 0, f
+            assert f.units * lo <= f.revenue <= f.units * hi, (f, lo, hi)
+        assert week["sellers"] and week["categories"]
+        assert week["longest_history"] >= timedelta(days=25), week["longest_history"]
         status = json.loads(
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/status", timeout=10).read()
         )
@@ -103,7 +152,8 @@ def test_demo_fills_the_dashboard_within_a_minute(tmp_path: Path, browser: Any) 
         product = visit(browser, f"{base}/products/{pid}", "demo-product.png")
         assert product["errors"] == []
         assert product["tables"]["skus"] >= 1
-        assert "price" in product["paths"]
+        # the one price chart draws a line per SKU, named after it
+        assert any(p.startswith("SKU ") for p in product["paths"]), product["paths"]
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         assert proc.wait(30) == 0
     finally:
