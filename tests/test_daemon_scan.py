@@ -160,6 +160,17 @@ def test_sighup_changes_the_rate_of_a_running_daemon(
         d.stop()
 
 
+def _wait_for_progress(cfg: DatabaseConfig, beyond: int, timeout_s: float = 60) -> int:
+    """The committed cursor position of uzum.products once it is past `beyond`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        row = query(cfg, "SELECT position FROM scan_cursors WHERE scanner = 'uzum.products'")
+        if row is not None and row["position"] > beyond:
+            return int(row["position"])
+        time.sleep(0.05)
+    raise AssertionError(f"the scan committed nothing past {beyond} in {timeout_s} s")
+
+
 def test_sigkill_at_random_moments_loses_nothing(
     tmp_path: Path, fresh_db: DatabaseConfig, simulator: str
 ) -> None:
@@ -178,12 +189,17 @@ def test_sigkill_at_random_moments_loses_nothing(
     )
     kills = 0
     try:
+        committed = 0
         for _ in range(4):
             d.start()
             starts = kills + 1
             ready = d.notify.wait_for(lambda m, n=starts: m.count("READY=1") >= n, 30)
             assert ready, d.log()[-3000:]
-            time.sleep(rng.uniform(0.2, 1.2))
+            # each kill lands after this start committed some progress (so the next start has
+            # a cursor to resume from, however slowly a loaded machine runs), at a random
+            # instant of the scan after that
+            committed = _wait_for_progress(fresh_db, committed)
+            time.sleep(rng.uniform(0.0, 0.6))
             d.signal(signal.SIGKILL)
             d.wait(10)
             kills += 1
