@@ -12,6 +12,8 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from tests.helpers import source
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "marketplaced"
 DOC = ROOT / "docs" / "architecture.md"
@@ -52,7 +54,7 @@ def imports(mods: dict[str, Path]) -> dict[str, set[str]]:
 
     for mod, path in mods.items():
         package = mod if path.name == "__init__.py" else mod.rpartition(".")[0]
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(source.parse(path)):
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [t for a in node.names if (t := local(a.name)) is not None]

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.helpers import source
+
 PACKAGE = Path(__file__).resolve().parents[1] / "marketplaced"
 
 #: the entry points that run the daemon; everything else is below it
@@ -17,7 +19,7 @@ _DAEMON_USERS = {"cli.py", "demo.py"}
 
 def _imports(path: Path) -> list[tuple[str, bool]]:
     """(module imported, imported inside a function) for every import in `path`."""
-    tree = ast.parse(path.read_text())
+    tree = source.parse(path)
     nested = {
         id(node)
         for fn in ast.walk(tree)
@@ -67,7 +69,7 @@ def test_class_names_say_which_one_they_are() -> None:
     for path in PACKAGE.rglob("*.py"):
         if "simulator" in path.relative_to(PACKAGE).parts:
             continue
-        for node in ast.parse(path.read_text()).body:
+        for node in source.parse(path).body:
             if isinstance(node, ast.ClassDef):
                 where.setdefault(node.name, []).append(str(path.relative_to(PACKAGE)))
     assert {name: files for name, files in where.items() if len(files) > 1} == {}

@@ -17,7 +17,7 @@ from marketplaced.platforms.uzex.values import MAX_NAME_CHARS
 from marketplaced.platforms.uzum.fields import TITLE_MAX
 from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import ProductSnapshot
-from tests.helpers import recorded
+from tests.helpers import recorded, source
 
 PACKAGE = Path(marketplaced.__file__).resolve().parent
 
@@ -44,7 +44,7 @@ def _used_by_the_package() -> set[str]:
     """Every name the package's own code reads, reaches as an attribute or imports."""
     used: set[str] = set()
     for path in PACKAGE.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(source.parse(path)):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 used.add(node.id)
             elif isinstance(node, ast.Attribute):
@@ -66,7 +66,7 @@ def test_errors_and_parsers_define_nothing_only_tests_use() -> None:
     unused = [
         f"{path.relative_to(PACKAGE.parent)}: {node.name}"
         for path in modules
-        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        for node in source.parse(path).body
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
         and not node.name.startswith("_")
         and node.name not in used

@@ -7,13 +7,14 @@ import ast
 from pathlib import Path
 
 import marketplaced
+from tests.helpers import source
 
 ROOT = Path(marketplaced.__file__).parent
 
 
 def _imports(path: Path) -> tuple[set[str], list[str]]:
     """(every module `path` imports, the ones imported inside a function)."""
-    tree = ast.parse(path.read_text())
+    tree = source.parse(path)
     every: set[str] = set()
     nested: list[str] = []
     for fn in ast.walk(tree):

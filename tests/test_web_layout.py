@@ -10,13 +10,14 @@ import ast
 from pathlib import Path
 
 import marketplaced
+from tests.helpers import source
 
 PACKAGE = Path(marketplaced.__file__).resolve().parent
 TESTS = Path(__file__).resolve().parent
 
 
 def _trees(root: Path) -> dict[Path, ast.Module]:
-    return {p: ast.parse(p.read_text(encoding="utf-8")) for p in root.rglob("*.py")}
+    return {p: source.parse(p) for p in root.rglob("*.py")}
 
 
 def _used_names(tree: ast.Module) -> set[str]:
