@@ -64,8 +64,30 @@ async def _list(request: web.Request, table: tuple[Param, ...], build: Builder) 
     )
 
 
+async def _counted(
+    request: web.Request, q: ListQuery, count: tuple[str, tuple[Any, ...]]
+) -> web.Response:
+    """A list answer with `total`: how many rows the filters match, up to the count's cap
+    (`total_capped` says the true number is larger)."""
+    page = await fetch_page(pool(request), q)
+    items = [{k: json_value(v) for k, v in row.items() if k not in _INTERNAL} for row in page.rows]
+    total = await pool(request).fetchval(count[0], *count[1])
+    return _json(
+        {
+            "items": items,
+            "next_cursor": page.next_cursor,
+            "next_offset": page.next_offset,
+            "limit": q.limit,
+            "total": min(total, catalog.MAX_COUNT),
+            "total_capped": total > catalog.MAX_COUNT,
+        }
+    )
+
+
 async def products(request: web.Request) -> web.Response:
-    return await _list(request, catalog_views.PRODUCT_PARAMS, catalog_views.products_query)
+    p = params(request, catalog_views.PRODUCT_PARAMS)
+    f = await catalog_views.products_filter(request, p)
+    return await _counted(request, catalog.product_list(f), catalog.product_count(f))
 
 
 #: row columns the API leaves out: the search skeleton is the database's means, not data, and
@@ -112,10 +134,9 @@ async def product_history(request: web.Request) -> web.Response:
 
 
 async def sellers(request: web.Request) -> web.Response:
-    async def build(_: web.Request, p: Params) -> ListQuery:
-        return catalog_views.sellers_query(p)
-
-    return await _list(request, catalog_views.SELLER_PARAMS, build)
+    p = params(request, catalog_views.SELLER_PARAMS)
+    q, count, _ = await catalog_views.sellers_query(request, p)
+    return await _counted(request, q, count)
 
 
 async def seller(request: web.Request) -> web.Response:

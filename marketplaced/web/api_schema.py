@@ -53,6 +53,23 @@ def page(item: Schema) -> Schema:
     )
 
 
+def counted_page(item: Schema) -> Schema:
+    """A list answer with the number of matching rows (`total_capped`: there are more)."""
+    schema = page(item)
+    schema["properties"] |= {"total": INT, "total_capped": BOOL}
+    schema["required"] += ["total", "total_capped"]
+    return schema
+
+
+#: a row's figures over the sales period: null units/revenue when no day of it was observed,
+#: null growth without a big enough observed base
+SALES_FIELDS: dict[str, Schema] = {
+    "units": null(INT),
+    "revenue": null(INT),
+    "growth_pct": null(NUM),
+    "counted": STR,
+}
+
 PRODUCT_ITEM = obj(
     {
         "id": INT,
@@ -66,6 +83,7 @@ PRODUCT_ITEM = obj(
         "reviews": null(INT),
         "orders": null(INT),
         "stock": null(INT),
+        **SALES_FIELDS,
     }
 )
 SKU = obj(
@@ -153,9 +171,10 @@ SELLER_ITEM = obj(
         "rating": null(NUM),
         "reviews": null(INT),
         "orders": null(INT),
-        "products": INT,
-        "in_stock": INT,
-        "revenue_est": INT,
+        "products": null(INT),
+        "in_stock": null(INT),
+        "revenue_est": null(INT),
+        **SALES_FIELDS,
     }
 )
 SELLER = obj(

@@ -57,7 +57,7 @@ API: tuple[Endpoint, ...] = (
         "/api/v1/products",
         "Products with filters",
         api.products,
-        s.page(s.PRODUCT_ITEM),
+        s.counted_page(s.PRODUCT_ITEM),
         catalog.PRODUCT_PARAMS,
     ),
     Endpoint(
@@ -81,7 +81,7 @@ API: tuple[Endpoint, ...] = (
         "/api/v1/sellers",
         "Seller ranking",
         api.sellers,
-        s.page(s.SELLER_ITEM),
+        s.counted_page(s.SELLER_ITEM),
         catalog.SELLER_PARAMS,
     ),
     Endpoint(

@@ -42,6 +42,8 @@ class Column:
     kind: str = "text"
     #: URL path template filled from the row for the HTML table, e.g. "/products/{id}"
     link: str | None = None
+    #: row key whose text is the cell's hover title (how a figure was counted)
+    hint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,9 @@ from typing import Any
 
 import asyncpg
 
+from marketplaced.web import sales_window as sw
 from marketplaced.web.listing import Column, ListQuery, Where
+from marketplaced.web.sales_window import SalesWindow
 from marketplaced.web.search import SearchTerms
 
 #: the category tree is small (≈ 5 000 rows) and changes rarely: reread it at most once a minute
@@ -27,7 +29,19 @@ CATEGORY_TTL_S = 60.0
 #: daily for a year stays under it, and a pathological one cannot stall the page
 HISTORY_ROW_CAP = 20_000
 
-PRODUCT_SORTS = ("relevance", "orders", "rating", "reviews", "new", "price_asc", "price_desc")
+PRODUCT_SORTS = (
+    "relevance",
+    "orders",
+    "rating",
+    "reviews",
+    "new",
+    "price_asc",
+    "price_desc",
+    *sw.SALES_SORTS,
+)
+#: totals are counted up to this many rows ("100 000+ products"): an exact count of a
+#: million-row filter would cost more than the page it heads
+MAX_COUNT = 100_000
 #: sort → (key expression, its cursor type); all descending with id as the tie-breaker
 _KEYED_SORTS: dict[str, tuple[str, type]] = {
     "orders": ("p.orders_amount", int),
@@ -46,6 +60,8 @@ PRODUCT_COLUMNS = (
     Column("orders", "Orders", "int"),
     Column("stock", "In stock", "int"),
 )
+PRODUCT_SALES_COLUMNS = PRODUCT_COLUMNS + sw.SALES_COLUMNS
+_SALES = ("sales_product_daily", "product_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +140,10 @@ class ProductFilter:
     sort: str = "orders"
     cursor: tuple[Any, ...] | None = None
     limit: int = 50
+    #: the sales period whose figures each row carries (none: the list without figures)
+    sales: SalesWindow | None = None
+    #: the sales sorts page by offset (a sum over a period has no index to walk)
+    offset: int = 0
 
 
 def resolve_sort(sort: str, searching: bool) -> str:
@@ -169,14 +189,30 @@ _MIN_PRICE = "(SELECT min(k.purchase_price) FROM skus k WHERE k.product_id = p.i
 _OUTER = """
 SELECT p.id, p.title, p.category_id, c.title AS category, p.seller_id, s.title AS seller,
        {price} AS price, p.rating, p.reviews_amount AS reviews, p.orders_amount AS orders,
-       p.total_available AS stock, p.sort_key, p.sku_key
+       p.total_available AS stock, p.sort_key, p.sku_key{sales_cols}
 FROM ({inner}) p
 LEFT JOIN categories c ON c.id = p.category_id
-LEFT JOIN sellers s ON s.id = p.seller_id
+LEFT JOIN sellers s ON s.id = p.seller_id{sales_join}
 ORDER BY {order}"""
 
 
+def _outer(f: ProductFilter, **parts: str) -> str:
+    """The list's page of products with their names and, with a window, their figures (the
+    LATERAL sums keep the order: they join one row to each product of the page)."""
+    cols = join = ""
+    if f.sales is not None:
+        cols = ", " + sw.figure_columns(f.sales)
+        join = sw.lateral(f.sales, *_SALES, "p.id")
+    return _OUTER.format(sales_cols=cols, sales_join=join, **parts)
+
+
+def _columns(f: ProductFilter) -> tuple[Column, ...]:
+    return PRODUCT_COLUMNS if f.sales is None else PRODUCT_SALES_COLUMNS
+
+
 def product_list(f: ProductFilter) -> ListQuery:
+    if f.sort in sw.SALES_SORTS:
+        return _by_sales(f)
     if f.sort in ("price_asc", "price_desc"):
         return _by_price(f)
     w = Where()
@@ -201,9 +237,9 @@ def product_list(f: ProductFilter) -> ListQuery:
         f"p.orders_amount, p.total_available, {key} AS sort_key, NULL::bigint AS sku_key "
         f"FROM products p WHERE {w.sql} ORDER BY {order} LIMIT {w.next_mark()}"
     )
-    sql = _OUTER.format(price=_MIN_PRICE, inner=inner, order="p.sort_key DESC, p.id DESC")
+    sql = _outer(f, price=_MIN_PRICE, inner=inner, order="p.sort_key DESC, p.id DESC")
     keyset = ("id",) if f.sort == "new" else ("sort_key", "id")
-    return ListQuery(sql, tuple(w.args), PRODUCT_COLUMNS, f.limit, keyset=keyset)
+    return ListQuery(sql, tuple(w.args), _columns(f), f.limit, keyset=keyset)
 
 
 def _by_price(f: ProductFilter) -> ListQuery:
@@ -224,10 +260,42 @@ def _by_price(f: ProductFilter) -> ListQuery:
         f"FROM skus k JOIN products p ON p.id = k.product_id WHERE {w.sql} "
         f"ORDER BY k.purchase_price {direction}, k.id {direction} LIMIT {w.next_mark()}"
     )
-    sql = _OUTER.format(
-        price="p.sort_key", inner=inner, order=f"p.sort_key {direction}, p.sku_key {direction}"
+    sql = _outer(
+        f, price="p.sort_key", inner=inner, order=f"p.sort_key {direction}, p.sku_key {direction}"
     )
-    return ListQuery(sql, tuple(w.args), PRODUCT_COLUMNS, f.limit, keyset=("sort_key", "sku_key"))
+    return ListQuery(sql, tuple(w.args), _columns(f), f.limit, keyset=("sort_key", "sku_key"))
+
+
+def _by_sales(f: ProductFilter) -> ListQuery:
+    """Products with sales rows in the period, by units, revenue or growth (offset paging)."""
+    if f.sales is None:
+        raise ValueError(f"sort {f.sort!r} needs a sales period")
+    w = Where()
+    _filters(f, w, price_inline=False)
+    offset = w.param(f.offset)
+    sql = (
+        "SELECT p.id, p.title, p.category_id, c.title AS category, p.seller_id, "  # noqa: S608 - constant fragments, values are $n parameters
+        f"s.title AS seller, {_MIN_PRICE} AS price, p.rating, p.reviews_amount AS reviews, "
+        "p.orders_amount AS orders, p.total_available AS stock, "
+        f"{sw.figure_columns(f.sales)} FROM {sw.ranked(f.sales, *_SALES)} "
+        "JOIN products p ON p.id = sc.id "
+        "LEFT JOIN categories c ON c.id = p.category_id "
+        f"LEFT JOIN sellers s ON s.id = p.seller_id WHERE {w.sql} "
+        f"ORDER BY {sw.order_of(f.sort, 'p.id')} OFFSET {offset} LIMIT {w.next_mark()}"
+    )
+    return ListQuery(sql, tuple(w.args), PRODUCT_SALES_COLUMNS, f.limit, offset=f.offset)
+
+
+def product_count(f: ProductFilter) -> tuple[str, tuple[Any, ...]]:
+    """SQL and arguments counting the products the list's filters match (up to MAX_COUNT + 1;
+    with a sales sort: those with sales rows in the period)."""
+    w = Where()
+    _filters(f, w, price_inline=False)
+    source = "products p"
+    if f.sort in sw.SALES_SORTS and f.sales is not None:
+        source = f"{sw.ranked(f.sales, *_SALES)} JOIN products p ON p.id = sc.id"
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {w.sql} LIMIT {MAX_COUNT + 1}) x"  # noqa: S608 - constant fragments, values are $n parameters
+    return sql, tuple(w.args)
 
 
 # -- one product ------------------------------------------------------------------------------

@@ -11,10 +11,28 @@ from datetime import datetime
 
 import asyncpg
 
+from marketplaced.web import sales_window as sw
 from marketplaced.web.listing import Column, ListQuery, Where
+from marketplaced.web.sales_window import SalesWindow
 from marketplaced.web.search import SearchTerms
 
-SELLER_SORTS = ("relevance", "orders", "rating", "reviews", "products", "revenue")
+# "revenue" is the catalogue estimate (lifetime orders × cheapest price); "sales_revenue" is
+# the measured revenue of the chosen period
+SELLER_SORTS = (
+    "relevance",
+    "orders",
+    "rating",
+    "reviews",
+    "products",
+    "revenue",
+    "units",
+    "sales_revenue",
+    "growth",
+)
+_SALES_SORTS = {"units": "units", "sales_revenue": "revenue", "growth": "growth"}
+_SALES = ("sales_seller_daily", "seller_id")
+#: totals are counted up to this many sellers
+MAX_COUNT = 100_000
 _OWN_SORTS = {
     "orders": ("coalesce(s.orders, 0)", int),
     "rating": ("coalesce(s.rating, 0)", float),
@@ -39,24 +57,46 @@ SELLER_COLUMNS = (
     Column("in_stock", "In stock", "int"),
     Column("revenue_est", "Est. revenue, so'm", "money"),
 )
+SELLER_SALES_COLUMNS = SELLER_COLUMNS + sw.SALES_COLUMNS
+
+
+def is_sales_sort(sort: str) -> bool:
+    return sort in _SALES_SORTS
 
 
 def sort_kinds(sort: str) -> tuple[type, ...]:
+    if sort in _SALES_SORTS:
+        return ()
     if sort == "relevance":
         return (float, int)
     kind = (_OWN_SORTS | _TOTAL_SORTS)[sort][1]
     return (kind, int)
 
 
-def seller_ranking(
-    sort: str, q: SearchTerms | None, official: bool, cursor: tuple[object, ...] | None, limit: int
-) -> ListQuery:
-    """`sort` as resolved by `catalog.resolve_sort` (relevance only with a search)."""
-    w = Where()
+def _filters(w: Where, q: SearchTerms | None, official: bool) -> None:
     if q is not None:
         q.filter(w, "s.search_text")
     if official:
         w.add("s.official")
+
+
+def seller_ranking(
+    sort: str,
+    q: SearchTerms | None,
+    official: bool,
+    cursor: tuple[object, ...] | None,
+    limit: int,
+    sales: SalesWindow | None = None,
+    offset: int = 0,
+) -> ListQuery:
+    """`sort` as resolved by `catalog.resolve_sort` (relevance only with a search); with
+    `sales`, each row carries its figures over that window."""
+    w = Where()
+    _filters(w, q, official)
+    if sort in _SALES_SORTS:
+        if sales is None:
+            raise ValueError(f"sort {sort!r} needs a sales period")
+        return _by_sales(w, _SALES_SORTS[sort], sales, offset, limit)
     if sort in _OWN_SORTS or (sort == "relevance" and q is not None):
         key, cast = _OWN_SORTS.get(sort, ("", int))[0], ""
         if sort == "relevance" and q is not None:
@@ -78,11 +118,47 @@ def seller_ranking(
             f"ORDER BY {key} DESC, t.seller_id DESC LIMIT {w.next_mark()}"
         )
         source = f"({inner}) t JOIN sellers s ON s.id = t.seller_id"
+    cols = join = ""
+    if sales is not None:
+        cols = ", " + sw.figure_columns(sales)
+        join = sw.lateral(sales, *_SALES, "s.id")
     sql = (
         "SELECT s.id, s.title, s.official, s.rating, s.reviews, s.orders, t.products, "  # noqa: S608 - constant fragments, values are $n parameters
-        f"t.in_stock, t.revenue_est, sort_key FROM {source} ORDER BY sort_key DESC, s.id DESC"
+        f"t.in_stock, t.revenue_est, sort_key{cols} FROM {source}{join} "
+        "ORDER BY sort_key DESC, s.id DESC"
     )
-    return ListQuery(sql, tuple(w.args), SELLER_COLUMNS, limit, keyset=("sort_key", "id"))
+    columns = SELLER_COLUMNS if sales is None else SELLER_SALES_COLUMNS
+    return ListQuery(sql, tuple(w.args), columns, limit, keyset=("sort_key", "id"))
+
+
+_FROM_SALES = """
+FROM {ranked} JOIN sellers s ON s.id = sc.id
+LEFT JOIN web_seller_totals t ON t.seller_id = s.id WHERE {where}"""
+
+
+def _by_sales(w: Where, sort: str, sales: SalesWindow, offset: int, limit: int) -> ListQuery:
+    """Sellers with sales rows in the period, by units, revenue or growth (offset paging)."""
+    mark = w.param(offset)
+    source = _FROM_SALES.format(ranked=sw.ranked(sales, *_SALES), where=w.sql)
+    sql = (
+        "SELECT s.id, s.title, s.official, s.rating, s.reviews, s.orders, t.products, "
+        f"t.in_stock, t.revenue_est, {sw.figure_columns(sales)}{source} "
+        f"ORDER BY {sw.order_of(sort, 's.id')} OFFSET {mark} LIMIT {w.next_mark()}"
+    )
+    return ListQuery(sql, tuple(w.args), SELLER_SALES_COLUMNS, limit, offset=offset)
+
+
+def seller_count(
+    sort: str, q: SearchTerms | None, official: bool, sales: SalesWindow | None
+) -> tuple[str, tuple[object, ...]]:
+    """SQL and arguments counting the sellers the filters match (with a sales sort: those with
+    sales rows in the period), up to MAX_COUNT + 1."""
+    w = Where()
+    _filters(w, q, official)
+    source = "FROM sellers s WHERE " + w.sql
+    if sort in _SALES_SORTS and sales is not None:
+        source = _FROM_SALES.format(ranked=sw.ranked(sales, *_SALES), where=w.sql)
+    return f"SELECT count(*) FROM (SELECT 1 {source} LIMIT {MAX_COUNT + 1}) x", tuple(w.args)  # noqa: S608 - constant fragments
 
 
 _SELLER = """

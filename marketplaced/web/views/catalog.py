@@ -15,17 +15,22 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from marketplaced.jobs import triggers
 from marketplaced.web import param_spec as ps
+from marketplaced.web import sales_window as sw
 from marketplaced.web.charts import Series, line_chart
 from marketplaced.web.listing import ListQuery, fetch_page
 from marketplaced.web.param_spec import MAX_CSV_LIMIT, MAX_QUERY_LEN
 from marketplaced.web.params import ParamError, Params, range_check
 from marketplaced.web.queries import catalog, jobs, sellers
 from marketplaced.web.queries.catalog import CategoryTree, ProductFilter
+from marketplaced.web.sales_window import SalesWindow
 from marketplaced.web.search import SearchTerms, search_terms
 from marketplaced.web.views.common import (
+    CONFIG,
     category_tree,
     csv_all_link,
+    fmt,
     is_export,
     list_response,
     params,
@@ -48,9 +53,16 @@ PRODUCT_PARAMS = (
     ps.flag("in_stock", "only products with stock"),
     ps.number("min_rating", "rating at least", lo=0, hi=5),
     ps.integer("min_orders", "orders at least"),
-    ps.choice("sort", "order (default: relevance with q, else orders)", catalog.PRODUCT_SORTS),
+    ps.choice(
+        "sort",
+        "order (default: relevance with q, else orders); units, revenue and growth are over "
+        "the sales period and page by offset",
+        catalog.PRODUCT_SORTS,
+    ),
+    *sw.PERIOD_PARAMS,
     ps.LIMIT,
     ps.CURSOR,
+    ps.OFFSET,
 )
 HISTORY_PARAMS = (
     ps.integer("days", "history window, days", lo=1, hi=MAX_HISTORY_DAYS, default=HISTORY_DAYS),
@@ -58,9 +70,16 @@ HISTORY_PARAMS = (
 SELLER_PARAMS = (
     ps.text("q", "seller name contains", max_len=MAX_QUERY_LEN),
     ps.flag("official", "official stores only"),
-    ps.choice("sort", "ranking (default: relevance with q, else orders)", sellers.SELLER_SORTS),
+    ps.choice(
+        "sort",
+        "ranking (default: relevance with q, else orders); revenue is the catalogue estimate, "
+        "units, sales_revenue and growth are measured over the sales period (offset paging)",
+        sellers.SELLER_SORTS,
+    ),
+    *sw.PERIOD_PARAMS,
     ps.LIMIT,
     ps.CURSOR,
+    ps.OFFSET,
 )
 
 
@@ -79,7 +98,25 @@ def category_ids(tree: CategoryTree, category: int | None) -> list[int] | None:
     return None if category is None else tree.subtree(category)
 
 
-async def products_query(request: web.Request, p: Params, *, csv: bool = False) -> ListQuery:
+async def sales_window(request: web.Request, p: Params) -> SalesWindow:
+    """The sales period the query asks for, in the analytics days' zone (`jobs.timezone`)."""
+    tz = triggers.timezone(request.app[CONFIG].jobs.timezone)
+    period = sw.period_of(p, datetime.now(UTC), tz)
+    return await sw.window(pool(request), period)
+
+
+def paging(p: Params, sales_sort: bool, kinds: tuple[type, ...]) -> tuple[Any, int]:
+    """(cursor, offset): the sales sorts page by offset, the others by cursor."""
+    if sales_sort:
+        if p.raw("cursor"):
+            raise ParamError("the units, revenue and growth orders page by 'offset', not 'cursor'")
+        return None, p.offset()
+    if p.offset():
+        raise ParamError("this order pages by 'cursor', not 'offset'")
+    return p.cursor(kinds), 0
+
+
+async def products_filter(request: web.Request, p: Params, *, csv: bool = False) -> ProductFilter:
     terms = query_terms(p)
     sort = catalog.resolve_sort(p.choice("sort"), terms is not None)
     min_price = p.integer("min_price")
@@ -87,7 +124,8 @@ async def products_query(request: web.Request, p: Params, *, csv: bool = False) 
     range_check("min_price", min_price, "max_price", max_price)
     category = p.integer("category")
     tree = await category_tree(request)
-    f = ProductFilter(
+    cursor, offset = paging(p, sort in sw.SALES_SORTS, catalog.cursor_kinds(sort))
+    return ProductFilter(
         q=terms,
         category_ids=category_ids(tree, category),
         seller_id=p.integer("seller"),
@@ -97,15 +135,30 @@ async def products_query(request: web.Request, p: Params, *, csv: bool = False) 
         min_rating=p.number("min_rating"),
         min_orders=p.integer("min_orders"),
         sort=sort,
-        cursor=p.cursor(catalog.cursor_kinds(sort)),
+        cursor=cursor,
         limit=p.limit(csv=csv),
+        sales=await sales_window(request, p),
+        offset=offset,
     )
-    return catalog.product_list(f)
+
+
+async def products_query(request: web.Request, p: Params, *, csv: bool = False) -> ListQuery:
+    return catalog.product_list(await products_filter(request, p, csv=csv))
+
+
+async def count_of(request: web.Request, sql_args: tuple[str, tuple[Any, ...]]) -> str:
+    """ "1 234 products"-style total text (a count at the cap reads "100 000+")."""
+    sql, args = sql_args
+    n = await pool(request).fetchval(sql, *args)
+    capped = n > catalog.MAX_COUNT
+    return f"{fmt(min(n, catalog.MAX_COUNT), 'int')}{'+' if capped else ''}"
 
 
 async def products_page(request: web.Request) -> web.StreamResponse:
+    csv = is_export(request)
     p = params(request, PRODUCT_PARAMS)
-    q = await products_query(request, p, csv=is_export(request))
+    f = await products_filter(request, p, csv=csv)
+    q = catalog.product_list(f)
     tree = await category_tree(request)
     category = p.integer("category")
     ctx = {
@@ -117,6 +170,10 @@ async def products_page(request: web.Request) -> web.StreamResponse:
         "chain": tree.chain(category),
         "children": tree.kids(category) if category is not None else [],
         "csv_all": csv_all_link(request, MAX_CSV_LIMIT),
+        "total": None if csv else await count_of(request, catalog.product_count(f)),
+        "sales": f.sales,
+        "periods": sw.PERIODS,
+        "min_base": sw.MIN_BASE_UNITS,
     }
     return await list_response(request, q, "products.html", ctx, "products.csv")
 
@@ -165,27 +222,35 @@ def daily_charts(
 # -- sellers --------------------------------------------------------------------------------------
 
 
-def sellers_query(p: Params, *, csv: bool = False) -> ListQuery:
+async def sellers_query(
+    request: web.Request, p: Params, *, csv: bool = False
+) -> tuple[ListQuery, tuple[str, tuple[Any, ...]], SalesWindow]:
+    """The ranking, the SQL counting its sellers, and its sales window."""
     terms = query_terms(p)
     sort = catalog.resolve_sort(p.choice("sort"), terms is not None)
-    return sellers.seller_ranking(
-        sort,
-        terms,
-        p.flag("official"),
-        p.cursor(sellers.sort_kinds(sort)),
-        p.limit(csv=csv),
+    cursor, offset = paging(p, sellers.is_sales_sort(sort), sellers.sort_kinds(sort))
+    window = await sales_window(request, p)
+    official = p.flag("official")
+    q = sellers.seller_ranking(
+        sort, terms, official, cursor, p.limit(csv=csv), sales=window, offset=offset
     )
+    return q, sellers.seller_count(sort, terms, official, window), window
 
 
 async def sellers_page(request: web.Request) -> web.StreamResponse:
+    csv = is_export(request)
     p = params(request, SELLER_PARAMS)
-    q = sellers_query(p, csv=is_export(request))
+    q, count, window = await sellers_query(request, p, csv=csv)
     ctx = {
         "title": "Sellers",
         "form": dict(request.rel_url.query),
         "sorts": sellers.SELLER_SORTS,
         "sort": catalog.resolve_sort(p.choice("sort"), p.text("q") is not None),
         "csv_all": csv_all_link(request, MAX_CSV_LIMIT),
+        "total": None if csv else await count_of(request, count),
+        "sales": window,
+        "periods": sw.PERIODS,
+        "min_base": sw.MIN_BASE_UNITS,
     }
     return await list_response(request, q, "sellers.html", ctx, "sellers.csv")
 
