@@ -142,10 +142,6 @@ async def products_filter(request: web.Request, p: Params, *, csv: bool = False)
     )
 
 
-async def products_query(request: web.Request, p: Params, *, csv: bool = False) -> ListQuery:
-    return catalog.product_list(await products_filter(request, p, csv=csv))
-
-
 async def count_of(request: web.Request, sql_args: tuple[str, tuple[Any, ...]]) -> str:
     """ "1 234 products"-style total text (a count at the cap reads "100 000+")."""
     sql, args = sql_args
