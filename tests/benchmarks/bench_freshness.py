@@ -1,0 +1,471 @@
+"""Freshness benchmark (not a test): round-robin vs adaptive revisits of the same catalogue.
+
+For one seeded realistic catalogue (``Realism``: skewed activity, growth above the frontier,
+delistings, dead ranges; one tick = one simulated minute), one request budget and one duration,
+it runs side by side, each against its own scratch database and its own simulator:
+- ``roundrobin``: one real daemon (``marketplaced run``, uzum.mode = "roundrobin"),
+- ``adaptive``: one real daemon, uzum.mode = "adaptive",
+- ``adaptive x2``: two daemons sharing one database, each with half the budget.
+The simulators run in this process (so their clocks and request logs are at hand); the daemons
+are subprocesses whose every URL points at them, with UZEX, jobs and the dashboard off.
+
+The daemons run on wall time and the catalogue on simulated time, so the schedule's knobs are
+the defaults scaled by real seconds per simulated second (1 simulated hour = 36 s; --quick: 12 s),
+clamped to the configuration's lower bounds; the longest product interval and the maximum age
+are 12 simulated hours (the defaults, 7 and 30 days, could never show in a day's run), the
+frontier window is the live default's share of the id space (2,000 of ≈ 2.4 M ids; at least 5),
+a claim covers 0.5 s of work and a lease lasts at least 5 s. The adaptive schedule starts with
+every initial id due at once (the same cold start as the round-robin cycle). The figures count
+only the changes after one round-robin cycle (the warm-up: both modes do their first pass) and
+at least an hour before the end (so every change had an hour to be seen).
+
+Figures, from the databases and the ground truth (``catalogue.truth``):
+- price changes observed within 1 simulated hour, median and p90 detection latency (minutes),
+  split by activity class (active: ≥ 1 order/day; quiet: the rest). A change counts as observed
+  at the first ``price_history`` row of its product at or after it (a row is written only when
+  a stored price differs, so a change undone before the next visit is never observed);
+- minutes from a new product's creation to its first stored observation (the earliest
+  ``product_stats_history`` row);
+- share of product requests that hit an existing product (the simulator's request log);
+- maximum age of any id up to the final frontier at the end (time since its last request;
+  never requested = the whole run), against the adaptive run's configured maximum;
+- two daemons: the duplicate-fetch rate, the share of fetches of an id made by one daemon less
+  than half a frontier interval (the shortest revisit the policy schedules) after the other
+  daemon fetched it — a lease that did not keep them apart.
+
+Usage: python tests/benchmarks/bench_freshness.py [--quick]
+Credentials: the environment or .env.test (as the test suite).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from marketplaced import config as config_mod  # noqa: E402
+from marketplaced import db  # noqa: E402
+from marketplaced.config import DatabaseConfig  # noqa: E402
+from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator  # noqa: E402
+from marketplaced.simulator.uzum.realism import Realism  # noqa: E402
+from marketplaced.simulator.uzum.routes import build_uzum_app  # noqa: E402
+from tests.benchmarks.bench_ingest import admin, off_machine_urls, scratch_db  # noqa: E402
+from tests.conftest import env_for_tests  # noqa: E402  (loads .env.test)
+
+INF = math.inf
+
+
+# ---- the figures (pure: checked on a toy case by tests/test_bench_freshness.py) -------------
+
+
+def first_at_or_after(times: list[float], t: float) -> float:
+    """The earliest of the ascending ``times`` ≥ ``t`` (INF if none)."""
+    lo, hi = 0, len(times)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if times[mid] < t:
+            lo = mid + 1
+        else:
+            hi = mid
+    return times[lo] if lo < len(times) else INF
+
+
+def latencies(
+    changes: dict[int, list[int]], observed: dict[int, list[float]]
+) -> dict[int, list[float]]:
+    """Per id, each change's detection latency in ticks (INF: never observed)."""
+    out = {}
+    for pid, ticks in changes.items():
+        seen = sorted(observed.get(pid, []))
+        out[pid] = [first_at_or_after(seen, c) - c for c in ticks]
+    return out
+
+
+def quantile(values: list[float], q: float) -> float:
+    """The nearest-rank q-quantile (INF entries sort last; NaN for no values)."""
+    if not values:
+        return math.nan
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, math.ceil(q * len(s)) - 1))]
+
+
+@dataclass(frozen=True)
+class Detection:
+    changes: int
+    within_1h: float
+    median_min: float
+    p90_min: float
+
+
+def detection(lat: Iterable[float], ticks_per_hour: float, ticks_per_min: float) -> Detection:
+    values = list(lat)
+    within = sum(1 for v in values if v <= ticks_per_hour) / len(values) if values else math.nan
+    return Detection(
+        len(values),
+        within,
+        quantile(values, 0.5) / ticks_per_min,
+        quantile(values, 0.9) / ticks_per_min,
+    )
+
+
+def by_class(
+    lat: dict[int, list[float]], cls: Callable[[int], str], ticks_per_hour: float, tpm: float
+) -> dict[str, Detection]:
+    groups: dict[str, list[float]] = {"active": [], "quiet": []}
+    for pid, values in lat.items():
+        groups[cls(pid)].extend(values)
+    return {k: detection(v, ticks_per_hour, tpm) for k, v in groups.items()}
+
+
+def hit_share(requests: Iterable[tuple[float, int]], exists: Callable[[int, int], bool]) -> float:
+    """Share of (tick, id) requests whose id held a product at that tick."""
+    n = hits = 0
+    for tick, pid in requests:
+        n += 1
+        hits += exists(pid, int(tick))
+    return hits / n if n else math.nan
+
+
+def max_age(last_visit: dict[int, float], ids: Iterable[int], start: float, end: float) -> float:
+    """The longest time since the last visit of any of ``ids`` at ``end`` (never: since start)."""
+    return max((end - last_visit.get(pid, start) for pid in ids), default=0.0)
+
+
+def duplicate_rate(log: Iterable[tuple[float, int, str]], window: float) -> float:
+    """Share of fetches (time, id, fetcher) that follow another fetcher's fetch of the same id
+    by less than ``window``."""
+    last: dict[int, tuple[float, str]] = {}
+    n = dup = 0
+    for t, pid, who in sorted(log):
+        n += 1
+        prev = last.get(pid)
+        if prev is not None and prev[1] != who and t - prev[0] < window:
+            dup += 1
+        last[pid] = (t, who)
+    return dup / n if n else math.nan
+
+
+# ---- a run -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scale:
+    ids: int
+    rps: float
+    hour_s: float  # real seconds per simulated hour
+    hours: float  # simulated hours run
+    seed: int = 7
+
+    @property
+    def tick_s(self) -> float:
+        return self.hour_s / 60
+
+    @property
+    def factor(self) -> float:
+        """Real seconds per simulated second."""
+        return self.hour_s / 3600
+
+    @property
+    def cycle_h(self) -> float:
+        return self.ids / self.rps / self.hour_s
+
+    def scaled(self, seconds: float, lo: float = 1.0) -> float:
+        return max(lo, seconds * self.factor)
+
+
+def start_daemon(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "marketplaced.cli", "run"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Run:
+    name: str
+    mode: str
+    daemons: int
+    scale: Scale
+    sim: UzumSimulator = field(init=False)
+    log: list[tuple[float, int, str]] = field(default_factory=list)  # (wall time, id, agent)
+    db_name: str = field(default_factory=lambda: f"mp_fresh_{uuid.uuid4().hex[:8]}")
+    started: float = 0.0
+    ended: float = 0.0
+
+    def __post_init__(self) -> None:
+        cat = UzumCatalogue(self.scale.seed, self.scale.ids, realism=Realism())
+        self.sim = UzumSimulator(cat, tick_seconds=self.scale.tick_s, clock=time.time)
+
+    def tick(self, wall: float) -> float:
+        return (wall - self.sim._started) / self.scale.tick_s
+
+    def policy_toml(self) -> str:
+        s = self.scale
+        return f"""
+mode = "{self.mode}"
+min_interval_s = {s.scaled(3600)}
+max_interval_s = {s.scaled(12 * 3600)}
+miss_interval_s = {s.scaled(86400)}
+max_age_s = {s.scaled(12 * 3600)}
+frontier_window = {self.frontier_window}
+frontier_interval_s = {self.frontier_interval_s}
+lease_s = {s.scaled(600, lo=5.0)}
+claim_interval_s = 0.5
+"""
+
+    @property
+    def frontier_window(self) -> int:
+        # the default window (2,000 ids) is sized for the live ~2.4 M ids; the same share of
+        # this catalogue keeps the frontier's share of the budget as live (≈ 7 % at 100 req/s)
+        return max(5, round(2000 * self.scale.ids / 2_400_000))
+
+    @property
+    def frontier_interval_s(self) -> float:
+        return self.scale.scaled(300)
+
+    def daemon_env(self, tmp: Path, url: str, k: int) -> dict[str, str]:
+        conf = tmp / f"{self.name}-{k}.toml"
+        conf.write_text(f"""
+[log]
+level = "warning"
+[uzum]
+rps = {self.scale.rps / self.daemons}
+concurrency = 16
+frontier_misses = 1000
+max_id = {self.scale.ids * 2}
+cycle_pause_s = 0.0
+checkpoint_every = 200
+user_agent = "bench-{k}"
+{self.policy_toml()}
+[uzex]
+enabled = false
+[jobs]
+enabled = false
+[web]
+enabled = false
+""")
+        env = {
+            **os.environ,
+            **env_for_tests(),
+            "DB_NAME": self.db_name,
+            "MARKETPLACED_CONFIG": str(conf),
+            "UZUM_BASE_URL": url,
+            "UZEX_BASE_URL": url,
+            "STATE_DIRECTORY": str(tmp),
+            "REDIS_DB": os.environ.get("REDIS_DB", "13"),
+        }
+        env.pop("NOTIFY_SOCKET", None)
+        env.pop("RPS_LIMIT", None)
+        return env
+
+    async def execute(self, tmp: Path) -> None:
+        run = self
+
+        @web.middleware
+        async def record(request: web.Request, handler: Callable[..., object]) -> object:
+            if request.path.startswith("/api/v2/product/"):
+                try:
+                    pid = int(request.match_info.get("id", request.path.rsplit("/", 1)[1]))
+                    run.log.append((time.time(), pid, request.headers.get("User-Agent", "")))
+                except ValueError:
+                    pass
+            return await handler(request)  # type: ignore[operator]
+
+        app = build_uzum_app(self.sim)
+        app.middlewares.append(record)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        url = f"http://127.0.0.1:{port}"
+        dbcfg = await scratch_db(self.db_name)
+        procs: list[subprocess.Popen[bytes]] = []
+        try:
+            envs = [self.daemon_env(tmp, url, k) for k in range(self.daemons)]
+            for env in envs:
+                remote = off_machine_urls(config_mod.load(env))
+                if remote:
+                    raise SystemExit(f"the daemon would leave the machine: {'; '.join(remote)}")
+            if self.mode == "adaptive":
+                await self._seed_schedule(dbcfg)
+            self.sim._started = time.time()
+            self.started = self.sim._started
+            procs = [start_daemon(env, tmp / f"{self.name}-{k}.log") for k, env in enumerate(envs)]
+            deadline = self.started + self.scale.hours * self.scale.hour_s
+            while time.time() < deadline:
+                await asyncio.sleep(1.0)
+                for p in procs:
+                    if p.poll() is not None:
+                        raise SystemExit(f"{self.name}: a daemon exited early; see {tmp}")
+            self.ended = time.time()
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                await asyncio.to_thread(p.wait, 60)
+            self.figures = await self.compute(dbcfg)
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+            await runner.cleanup()
+            await admin(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+
+    async def _seed_schedule(self, dbcfg: DatabaseConfig) -> None:
+        """Every id of the initial catalogue due now: the adaptive run starts from the same
+        knowledge as the round-robin one (none), doing a first pass over the id space."""
+        conn = await db.connect(dbcfg)
+        try:
+            await conn.execute(
+                "INSERT INTO uzum_schedule (product_id, next_due) "
+                "SELECT g, now() FROM generate_series(1, $1::bigint) g",
+                self.scale.ids,
+            )
+        finally:
+            await conn.close()
+
+    async def compute(self, dbcfg: DatabaseConfig) -> dict[str, object]:
+        truth = self.sim.catalogue.truth
+        assert truth is not None
+        s = self.scale
+        tph = truth.ticks_per_hour
+        tpm = tph / 60
+        end = self.tick(self.ended)
+        warm = s.cycle_h * tph
+        last = int(end - tph)
+        top = truth.frontier(int(end))
+        conn = await db.connect(dbcfg)
+        try:
+            prices = await conn.fetch("SELECT DISTINCT product_id, observed_at FROM price_history")
+            firsts = await conn.fetch(
+                "SELECT product_id, min(observed_at) AS t FROM product_stats_history "
+                "GROUP BY product_id"
+            )
+        finally:
+            await conn.close()
+        observed: dict[int, list[float]] = {}
+        for r in prices:
+            observed.setdefault(r["product_id"], []).append(self.tick(r["observed_at"].timestamp()))
+        changes = {
+            pid: ticks
+            for pid in range(1, top + 1)
+            if (ticks := truth.change_ticks(pid, "price", int(warm), last))
+        }
+        det = by_class(latencies(changes, observed), truth.activity_class, tph, tpm)
+        first_seen = {r["product_id"]: self.tick(r["t"].timestamp()) for r in firsts}
+        new_lat = []
+        for pid in range(s.ids + 1, top + 1):
+            born = truth.created(pid)
+            if born is None or born <= 0 or born > last:
+                continue
+            new_lat.append((first_seen.get(pid, INF) - born) / tpm)
+        requests = [(self.tick(t), pid) for t, pid, _ in self.log]
+        last_visit: dict[int, float] = {}
+        for t, pid in requests:
+            last_visit[pid] = t
+        age_min = max_age(last_visit, range(1, top + 1), 0.0, end) / tpm
+        window = 0.5 * self.frontier_interval_s
+        return {
+            "det": det,
+            "new_median_min": quantile(new_lat, 0.5),
+            "new_n": len(new_lat),
+            "hit_share": hit_share(requests, truth.exists),
+            "requests": len(requests),
+            "achieved_rps": len(requests) / (self.ended - self.started),
+            "max_age_min": age_min,
+            "duplicate": duplicate_rate(self.log, window) if self.daemons > 1 else math.nan,
+        }
+
+
+def fmt(v: float, spec: str = ".2f") -> str:
+    return ">run" if v == INF else "nan" if math.isnan(v) else format(v, spec)
+
+
+def report(runs: list[Run], scale: Scale) -> None:
+    print(
+        f"catalogue {scale.ids:,} ids (seed {scale.seed}), budget {scale.rps:g} req/s, "
+        f"1 simulated hour = {scale.hour_s:g} s, {scale.hours:g} simulated hours, "
+        f"round-robin cycle ≈ {scale.cycle_h:.1f} h"
+    )
+    print(
+        f"latencies: price changes from {scale.cycle_h:.1f} h (one cycle of warm-up) to 1 h "
+        "before the end; '>run': not observed by the end; active = ≥ 1 order/day"
+    )
+    print(f"{'':28}" + "".join(f"{r.name:>16}" for r in runs))
+
+    def row(label: str, get: Callable[[dict[str, object]], str]) -> None:
+        print(f"{label:28}" + "".join(f"{get(r.figures):>16}" for r in runs))
+
+    for cls in ("active", "quiet"):
+        row(f"{cls} price changes", lambda f, c=cls: str(f["det"][c].changes))  # type: ignore[index]
+        row(f"{cls} within 1 h", lambda f, c=cls: fmt(f["det"][c].within_1h))  # type: ignore[index]
+        row(f"{cls} median min", lambda f, c=cls: fmt(f["det"][c].median_min, ".0f"))  # type: ignore[index]
+        row(f"{cls} p90 min", lambda f, c=cls: fmt(f["det"][c].p90_min, ".0f"))  # type: ignore[index]
+    row("new products", lambda f: str(f["new_n"]))
+    row("new found median min", lambda f: fmt(f["new_median_min"], ".0f"))  # type: ignore[arg-type]
+    row("requests", lambda f: str(f["requests"]))
+    row("achieved req/s", lambda f: fmt(f["achieved_rps"], ".1f"))  # type: ignore[arg-type]
+    row("hit share", lambda f: fmt(f["hit_share"]))  # type: ignore[arg-type]
+    row("max age min", lambda f: fmt(f["max_age_min"], ".0f"))  # type: ignore[arg-type]
+    row("duplicate fetch", lambda f: fmt(f["duplicate"], ".4f"))  # type: ignore[arg-type]
+    rr, ad, two = (r.figures for r in runs)
+    limit_min = 12 * 60 + 60  # the configured maximum age, plus an hour of claim/commit slack
+    print(
+        "freshness"
+        f" hot_within_1h_adaptive={fmt(ad['det']['active'].within_1h)}"  # type: ignore[index]
+        f" hot_within_1h_roundrobin={fmt(rr['det']['active'].within_1h)}"  # type: ignore[index]
+        f" new_found_median_min={fmt(ad['new_median_min'], '.0f')}"  # type: ignore[arg-type]
+        f" hit_share_adaptive={fmt(ad['hit_share'])}"  # type: ignore[arg-type]
+        f" hit_share_roundrobin={fmt(rr['hit_share'])}"  # type: ignore[arg-type]
+        f" max_age_ok={int(float(ad['max_age_min']) <= limit_min)}"  # type: ignore[arg-type]
+        f" duplicate_fetch={fmt(two['duplicate'], '.4f')}"  # type: ignore[arg-type]
+    )
+
+
+async def amain(scale: Scale, tmp: Path) -> list[Run]:
+    runs = [
+        Run("roundrobin", "roundrobin", 1, scale),
+        Run("adaptive", "adaptive", 1, scale),
+        Run("adaptive x2", "adaptive", 2, scale),
+    ]
+    await asyncio.gather(*(r.execute(tmp) for r in runs))
+    return runs
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="a ≈ 3-minute version")
+    args = ap.parse_args()
+    if args.quick:
+        scale = Scale(ids=3000, rps=50.0, hour_s=12.0, hours=12.0)
+    else:
+        scale = Scale(ids=24_000, rps=100.0, hour_s=36.0, hours=24.0)
+    tmp = Path(f"/tmp/mp_fresh_{uuid.uuid4().hex[:8]}")
+    tmp.mkdir()
+    runs = asyncio.run(amain(scale, tmp))
+    report(runs, scale)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""The freshness benchmark's arithmetic, on a hand-made toy case with known answers."""
+
+from __future__ import annotations
+
+import math
+
+from tests.benchmarks.bench_freshness import (
+    by_class,
+    duplicate_rate,
+    hit_share,
+    latencies,
+    max_age,
+    quantile,
+)
+
+
+def test_detection_latency_and_share_within_an_hour_by_class() -> None:
+    # ticks are minutes (60 per hour); id 1 is active, id 2 quiet
+    changes = {1: [10, 100, 200], 2: [0, 50]}
+    observed = {1: [5.0, 40.0, 130.0], 2: [170.0]}
+    lat = latencies(changes, observed)
+    # id 1: 10 → seen at 40 (30), 100 → 130 (30), 200 → never; id 2: 0 → 170, 50 → 170
+    assert lat == {1: [30.0, 30.0, math.inf], 2: [170.0, 120.0]}
+    det = by_class(lat, lambda pid: "active" if pid == 1 else "quiet", 60.0, 1.0)
+    assert det["active"].changes == 3
+    assert det["active"].within_1h == 2 / 3
+    assert det["active"].median_min == 30.0
+    assert det["active"].p90_min == math.inf
+    assert det["quiet"].within_1h == 0.0
+    assert det["quiet"].median_min == 120.0
+    assert det["quiet"].p90_min == 170.0
+
+
+def test_quantile_is_nearest_rank() -> None:
+    assert quantile([4.0, 1.0, 3.0, 2.0], 0.5) == 2.0
+    assert quantile([4.0, 1.0, 3.0, 2.0], 0.9) == 4.0
+    assert math.isnan(quantile([], 0.5))
+
+
+def test_hit_share_max_age_and_duplicates() -> None:
+    exists = {(1, 0), (1, 5), (3, 5)}
+    requests = [(0.0, 1), (0.0, 2), (5.0, 1), (5.4, 3)]
+    assert hit_share(requests, lambda pid, tick: (pid, tick) in exists) == 3 / 4
+    # ids 1..4 at tick 100: 1 last seen at 90, 2 at 20, 3 at 50, 4 never (since the start, 0)
+    assert max_age({1: 90.0, 2: 20.0, 3: 50.0}, range(1, 5), 0.0, 100.0) == 100.0
+    assert max_age({1: 90.0, 2: 20.0}, range(1, 3), 0.0, 100.0) == 80.0
+    log = [
+        (0.0, 1, "a"),
+        (0.5, 1, "b"),  # the other daemon, within the window: a duplicate
+        (0.7, 1, "b"),  # the same daemon again: not a lease failure
+        (5.0, 1, "a"),  # the other daemon, but long after: a revisit
+        (1.0, 2, "a"),
+    ]
+    assert duplicate_rate(log, 1.0) == 1 / 5
