@@ -2,7 +2,8 @@
 
 Live figures come from Redis, under the key prefix of the daemon that writes to this database
 (`live_state.live_prefix`): its heartbeat, scanners, writer and job schedule. Durable ones come
-from PostgreSQL: cursors, dead letters, the last run of every job. Whether the daemon runs is
+from PostgreSQL: cursors, dead letters, the last run of every job, and in adaptive mode the
+revisit schedule per class with its backlog. Whether the daemon runs is
 judged by the age of its heartbeat, never by whether its keys still exist: they outlive a
 killed daemon by their TTL. The exit status follows the LSB convention `systemctl status` uses
 as well, so scripts and monitoring can act on it: 0 running, 3 not running (never started, or
@@ -11,10 +12,11 @@ its heartbeat stopped), 4 unknown (Redis does not answer, nobody can tell).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import asyncpg
@@ -23,6 +25,8 @@ from marketplaced import db
 from marketplaced.config import Config
 from marketplaced.errors import DatabaseError
 from marketplaced.live_state import LiveState, heartbeat_limit_s, live_prefix
+from marketplaced.platforms.uzum import schedule_figures
+from marketplaced.platforms.uzum.schedule_figures import ScheduleFigures
 from marketplaced.redis_client import connect_redis
 
 EXIT_RUNNING, EXIT_NOT_RUNNING, EXIT_UNKNOWN = 0, 3, 4
@@ -54,6 +58,7 @@ class Report:
     dead_letters: dict[str, int] = field(default_factory=dict)
     last_runs: dict[str, dict[str, Any]] = field(default_factory=dict)
     database_error: str | None = None
+    schedule: ScheduleFigures | None = None  # the revisit schedule, adaptive mode only
 
     def age_s(self, fields: dict[str, Any] | None) -> float | None:
         """Seconds since these figures were published; None when there are none."""
@@ -101,6 +106,9 @@ async def _read_database(cfg: Config, report: Report) -> None:
         report.cursors = [dict(r) for r in await conn.fetch(_CURSORS)]
         report.dead_letters = {r["scope"]: r["n"] for r in await conn.fetch(_DEAD_LETTERS)}
         report.last_runs = {r["job"]: dict(r) for r in await conn.fetch(_LAST_RUNS)}
+        if cfg.uzum.mode == "adaptive":
+            now = datetime.fromtimestamp(report.now, UTC)
+            report.schedule = await schedule_figures.read(conn, now)
     except asyncpg.UndefinedTableError:
         report.database_error = "schema not created yet; run `marketplaced migrate`"
     finally:
@@ -123,6 +131,13 @@ def as_json(report: Report) -> dict[str, Any]:
         "cursors": report.cursors,
         "dead_letters": report.dead_letters,
     }
+    if report.schedule is not None:
+        out["schedule"] = {
+            "classes": {c.name: dataclasses.asdict(c) for c in report.schedule.classes},
+            "due": report.schedule.due,
+            "oldest_overdue_s": report.schedule.oldest_overdue_s,
+            "new_products_last_hour": report.schedule.new_products_last_hour,
+        }
     if report.database_error is not None:
         out["database_error"] = report.database_error
     return out
@@ -180,10 +195,28 @@ def lines(report: Report, tz: tzinfo) -> list[str]:
             f"(frontier {cur['frontier']}, highest seen {cur['highest_seen']}, "
             f"{_when(cur['updated_at'], tz)})"
         )
+    out += _schedule_lines(report.schedule)
     for scope, n in report.dead_letters.items():
         out.append(f"dead letters {scope}: {n}")
     if report.database_error is not None:
         out.append(f"PostgreSQL: {report.database_error}")
+    return out
+
+
+def _schedule_lines(f: ScheduleFigures | None) -> list[str]:
+    if f is None:
+        return []
+    out = [
+        f"revisit schedule: {schedule_figures.backlog_line(f)}; "
+        f"new products in the last hour: {f.new_products_last_hour}"
+    ]
+    for c in f.classes:
+        overdue = schedule_figures.duration(c.oldest_overdue_s) if c.due else "—"
+        out.append(
+            f"schedule {c.name}: {c.ids} ids  visits last hour {c.visits_last_hour}  "
+            f"interval {schedule_figures.duration(c.interval_s)}  due {c.due}  "
+            f"oldest overdue {overdue}"
+        )
     return out
 
 

@@ -9,6 +9,8 @@ unbounded) and status; `process_*` comes from the library's `ProcessCollector` a
 `marketplaced_build_info` names the running version. Figures kept in PostgreSQL (job runs, dead
 letters) are read per scrape just before rendering; while the database does not answer they are
 left out and `marketplaced_database_up` is 0, so a scrape never fails because the database does.
+In adaptive mode the revisit schedule's figures per class come from the same read
+(`marketplaced_schedule_*`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import math
 import platform
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -34,6 +37,8 @@ from prometheus_client.registry import Collector
 
 from marketplaced import __version__, log
 from marketplaced.http import HostStats
+from marketplaced.platforms.uzum import schedule_figures
+from marketplaced.platforms.uzum.schedule_figures import ScheduleFigures
 from marketplaced.web.daemon_interface import (
     ScannerStatus,
     ServiceStatus,
@@ -41,7 +46,7 @@ from marketplaced.web.daemon_interface import (
     WriterStatus,
 )
 from marketplaced.web.queries import failures, jobs
-from marketplaced.web.views.common import POOL
+from marketplaced.web.views.common import CONFIG, POOL
 
 _log = log.get(__name__)
 
@@ -49,6 +54,9 @@ _log = log.get(__name__)
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 #: a scrape must answer even when PostgreSQL hangs: its figures get 2 s, then are left out
 DB_READ_TIMEOUT_S = 2.0
+#: the revisit schedule's figures get this long on their own (Prometheus waits 10 s by default)
+SCHEDULE_READ_TIMEOUT_S = 6.0
+_UNREADABLE = (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 #: the label of requests no route matched (404, 405): one value, whatever the path was
 UNMATCHED = "unmatched"
 #: nginx's "client closed request": the handler was cancelled, no status was ever sent
@@ -191,17 +199,31 @@ class DatabaseFigures:
     up: bool
     job_runs: Sequence[Mapping[str, Any]] = ()
     dead_letters: Sequence[Mapping[str, Any]] = ()
+    schedule: ScheduleFigures | None = None  # adaptive mode only
 
 
-async def read_database(pool: asyncpg.Pool) -> DatabaseFigures:
+async def read_database(pool: asyncpg.Pool, *, adaptive: bool = False) -> DatabaseFigures:
     try:
         async with asyncio.timeout(DB_READ_TIMEOUT_S):
             runs = await jobs.job_run_counts(pool)
             dead = await failures.dead_letter_counts(pool)
-    except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except _UNREADABLE as exc:
         _log.warning("metrics_database_unreadable", error=str(exc) or type(exc).__name__)
         return DatabaseFigures(up=False)
-    return DatabaseFigures(True, [dict(r) for r in runs], [dict(r) for r in dead])
+    sched = await _read_schedule(pool) if adaptive else None
+    return DatabaseFigures(True, [dict(r) for r in runs], [dict(r) for r in dead], sched)
+
+
+async def _read_schedule(pool: asyncpg.Pool) -> ScheduleFigures | None:
+    """The schedule's figures, or None (families left out) when they take too long: they scan
+    the whole schedule (about 2 s per million ids on a busy machine), and a large schedule must
+    not take the job and dead-letter figures down with it."""
+    try:
+        async with asyncio.timeout(SCHEDULE_READ_TIMEOUT_S):
+            return await schedule_figures.read(pool, datetime.now(UTC))
+    except _UNREADABLE as exc:
+        _log.warning("metrics_schedule_unreadable", error=str(exc) or type(exc).__name__)
+        return None
 
 
 class DatabaseCollector(Collector):
@@ -236,6 +258,40 @@ class DatabaseCollector(Collector):
         for r in f.dead_letters:
             dead.add_metric([r["scope"], r["kind"]], float(r["n"]))
         yield from (runs, last, dead)
+        if f.schedule is not None:
+            yield from _schedule_families(f.schedule)
+
+
+def _schedule_families(f: ScheduleFigures) -> Iterator[Metric]:
+    lab = ["class"]
+    ids = GaugeMetricFamily("marketplaced_schedule_ids", "ids in the revisit schedule", labels=lab)
+    visits = GaugeMetricFamily(
+        "marketplaced_schedule_visits_last_hour", "ids visited in the last hour", labels=lab
+    )
+    interval = GaugeMetricFamily(
+        "marketplaced_schedule_interval_seconds",
+        "median achieved revisit interval (planned, or longer while overdue)",
+        labels=lab,
+    )
+    due = GaugeMetricFamily("marketplaced_schedule_due", "ids due now", labels=lab)
+    overdue = GaugeMetricFamily(
+        "marketplaced_schedule_oldest_overdue_seconds",
+        "how long the most overdue id has waited past its due time (0: none overdue)",
+        labels=lab,
+    )
+    for c in f.classes:
+        ids.add_metric([c.name], float(c.ids))
+        visits.add_metric([c.name], float(c.visits_last_hour))
+        if c.interval_s is not None:
+            interval.add_metric([c.name], c.interval_s)
+        due.add_metric([c.name], float(c.due))
+        overdue.add_metric([c.name], c.oldest_overdue_s)
+    yield from (ids, visits, interval, due, overdue)
+    yield GaugeMetricFamily(
+        "marketplaced_schedule_new_products_last_hour",
+        "products first seen in the last hour",
+        float(f.new_products_last_hour),
+    )
 
 
 class BuildInfoCollector(Collector):
@@ -299,7 +355,8 @@ def route_name(request: web.Request) -> str:
 
 async def metrics(request: web.Request) -> web.Response:
     m = request.app[METRICS]
-    figures = await read_database(request.app[POOL])
+    adaptive = request.app[CONFIG].uzum.mode == "adaptive"
+    figures = await read_database(request.app[POOL], adaptive=adaptive)
     m.database.figures = figures  # rendered at once below, no await in between
     encoder, content_type = choose_encoder(request.headers.get(hdrs.ACCEPT, ""))
     resp = web.Response(body=encoder(m.registry))

@@ -224,3 +224,37 @@ async def after_visits(
         misses.append(new.misses)
     await conn.execute(_STORE, pids, dues, changes, spans, misses, now)
     return len(rows)
+
+
+# -- classes (what the status page, `marketplaced status` and /metrics group ids by) ------------
+
+#: the classes, in the order they are shown
+CLASSES = ("hot", "warm", "cold", "dead", "frontier")
+#: a product whose current interval is at most this long is hot …
+HOT_MAX_S = 3 * 3600
+#: … at most this long warm, longer cold
+WARM_MAX_S = 86400
+
+
+def class_sql(highest: str) -> str:
+    """The SQL expression naming a schedule row's class; `highest` is an SQL expression for the
+    highest id that ever held a product. The one definition of the classes:
+
+    - frontier: above the highest known product (probed continuously for new products);
+    - dead: the last visit found no product (misses > 0);
+    - hot / warm / cold: a product whose current interval (next_due - checked_at, what the
+      policy chose after its last visit) is ≤ 3 h / ≤ 1 d / longer. A row never visited yet
+      (seeded from a round-robin database) has no interval of its own and counts as cold: the
+      policy knows nothing of its changes and gives it the longest interval after a first
+      unchanged visit.
+
+    The interval, not the change estimate, decides: it is what the scanner actually does, so
+    each class's visit rate is what its name says. An SQL expression rather than Python, so the
+    figures are one aggregate over the table instead of rows shipped to the daemon."""
+    return f"""CASE
+        WHEN product_id > {highest} THEN 'frontier'
+        WHEN misses > 0 THEN 'dead'
+        WHEN checked_at IS NULL THEN 'cold'
+        WHEN next_due - checked_at <= make_interval(secs => {HOT_MAX_S}) THEN 'hot'
+        WHEN next_due - checked_at <= make_interval(secs => {WARM_MAX_S}) THEN 'warm'
+        ELSE 'cold' END"""

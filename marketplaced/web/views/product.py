@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from marketplaced.platforms.uzum import schedule_figures
 from marketplaced.web import param_spec as ps
 from marketplaced.web import product_charts as pc
 from marketplaced.web.charts import Series, line_chart
@@ -59,6 +60,9 @@ async def product_page(request: web.Request) -> web.Response:
     chosen = p.integer("sku")
     highlight = ids.index(chosen) if chosen in ids else 0
     tree = await category_tree(request)
+    due = await schedule_figures.next_check(db, pid)
+    now = datetime.now(UTC)
+    next_check = None if due is None else schedule_figures.next_check_text(due[1], now)
     ctx = {
         "title": row["title"],
         "product": row,
@@ -66,6 +70,8 @@ async def product_page(request: web.Request) -> web.Response:
         "more_skus": sku_rows[SKU_ROWS_SHOWN:],
         "chain": tree.chain(row["category_id"]),
         "checked": ago(row["checked_at"] or row["last_seen"]),
+        # adaptive mode: when the schedule will look again (round-robin has no such time)
+        "next_check": next_check,
         "stale": {s["id"] for s in sku_rows if _until(s["last_seen"])[1]},
         "price_chart": pc.price_chart(
             price_lines(sku_rows, history, start, row["last_seen"]),

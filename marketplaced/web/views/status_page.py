@@ -1,7 +1,8 @@
 """The status page (the Flower replacement), its actions and its lists (/status/…).
 
 Scanners with state, cursor, frontier, rates and outcome mix, a rate chart over the last hour,
-the writer's queue, upstream hosts, supervised services, jobs with "run now", health, dead
+the revisit schedule per class with its backlog (adaptive mode), the writer's queue, upstream
+hosts, supervised services, jobs with "run now", health, dead
 letters with "retry", disk and database sizes. Actions are POST forms with a CSRF token; each
 answers with a redirect back (POST/redirect/GET) and a flash message in the query string. The
 dead letters and job runs it links to are lists of their own with CSV twins.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,6 +21,7 @@ from aiohttp import web
 
 from marketplaced import log
 from marketplaced.db import UNAVAILABLE_ERRORS
+from marketplaced.platforms.uzum import schedule_figures
 from marketplaced.web import param_spec as ps
 from marketplaced.web.charts import Series, line_chart
 from marketplaced.web.daemon_interface import ControlError, StatusSource
@@ -115,6 +117,7 @@ async def status_page(request: web.Request) -> web.Response:
         "redis_down_since": source.redis_down_since(),
         "started_at": source.started_at(),
         "disk": disk,
+        "schedule_duration": schedule_figures.duration,
         **stored,
         "health": [*source.health(), *stored["health"]],
     }
@@ -137,6 +140,7 @@ async def _stored_figures(request: web.Request) -> tuple[dict[str, Any], str | N
                 "dead_counts": await failures.dead_letter_counts(db),
                 "dead": await _first_page(request, failures.dead_letters(None, None, 20)),
                 "parse_failures": await failures.parse_failure_counts(db),
+                "schedule": await _schedule(request),
             }, None
     except UNAVAILABLE_ERRORS as exc:
         reason = (
@@ -153,8 +157,16 @@ async def _stored_figures(request: web.Request) -> tuple[dict[str, Any], str | N
             "dead_counts": [],
             "dead": Page([]),
             "parse_failures": [],
+            "schedule": None,
         }
         return empty, reason
+
+
+async def _schedule(request: web.Request) -> schedule_figures.ScheduleFigures | None:
+    """The revisit schedule per class, only in adaptive mode (round-robin has no schedule)."""
+    if request.app[CONFIG].uzum.mode != "adaptive":
+        return None
+    return await schedule_figures.read(pool(request), datetime.now(UTC))
 
 
 async def _first_page(request: web.Request, q: ListQuery) -> Page:
