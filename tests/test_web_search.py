@@ -211,7 +211,8 @@ async def test_search_uses_the_trigram_index_on_a_large_table(fresh_db: Database
     try:
         await conn.execute(
             "INSERT INTO products (id, title, orders_amount) "
-            "SELECT g, 'Mahsulot ' || md5(g::text), g % 1000 FROM generate_series(1, 50000) g"
+            "SELECT g, CASE WHEN g % 100 = 0 THEN 'Qoʻl soati ' ELSE 'Mahsulot ' END "
+            "|| md5(g::text), g % 1000 FROM generate_series(1, 50000) g"
         )
         await conn.execute(
             "INSERT INTO sellers (id, title) "
@@ -223,14 +224,43 @@ async def test_search_uses_the_trigram_index_on_a_large_table(fresh_db: Database
         await conn.execute("VACUUM ANALYZE sellers")
         terms = search_terms("Qoʻl soati")
         assert terms is not None
+        products_index = "products_search_words"  # after the vocabulary's trigram index
         queries = [
-            catalog.product_list(ProductFilter(q=terms, sort="relevance")),
-            catalog.product_list(ProductFilter(q=terms, sort="orders")),
-            catalog.product_list(ProductFilter(q=terms, sort="price_asc")),
-            sellers.seller_ranking("relevance", terms, False, None, 50),
+            (catalog.product_list(ProductFilter(q=terms, sort="relevance")), products_index),
+            (catalog.product_list(ProductFilter(q=terms, sort="orders")), products_index),
+            (catalog.product_list(ProductFilter(q=terms, sort="price_asc")), products_index),
+            (sellers.seller_ranking("relevance", terms, False, None, 50), "sellers_search_trgm"),
         ]
-        for q in queries:
+        for q, index in queries:
             plan = "\n".join(r[0] for r in await conn.fetch(f"EXPLAIN {q.sql}", *q.args, q.limit))
-            assert "_search_trgm" in plan, plan
+            assert f"Bitmap Index Scan on {index}" in plan, plan
+            if index == products_index:
+                assert "Bitmap Index Scan on search_vocabulary_trgm" in plan, plan
+    finally:
+        await conn.close()
+
+
+async def test_words_of_new_and_renamed_titles_become_searchable_with_typos(
+    fresh_db: DatabaseConfig,
+) -> None:
+    """The vocabulary is kept by the database itself, whichever statement writes a title."""
+    conn = await db.connect(fresh_db)
+    upsert = (
+        "INSERT INTO products (id, title) VALUES ($1, $2) "
+        "ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title"
+    )
+
+    async def found(query: str) -> list[int]:
+        terms = search_terms(query)
+        assert terms is not None
+        q = catalog.product_list(ProductFilter(q=terms, sort="relevance"))
+        return [r["id"] for r in await conn.fetch(q.sql, *q.args, q.limit)]
+
+    try:
+        await conn.execute(upsert, 1, "Shtativ Ulanzi")
+        assert await found("shtatif") == [1]  # a typo of a word first seen in this insert
+        await conn.execute(upsert, 1, "Monopod Ulanzi")
+        assert await found("monopot") == [1]  # and of a word first seen in an update
+        assert await found("shtatif") == []  # the old word no longer matches the product
     finally:
         await conn.close()

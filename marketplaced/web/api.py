@@ -92,7 +92,7 @@ async def products(request: web.Request) -> web.Response:
 
 #: row columns the API leaves out: the search skeleton is the database's means, not data, and
 #: characteristics are published in their readable form instead
-_NOT_PUBLISHED = frozenset({"search_text", "characteristics"})
+_NOT_PUBLISHED = frozenset({"search_text", "search_words", "characteristics"})
 
 
 async def product(request: web.Request) -> web.Response:

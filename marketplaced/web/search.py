@@ -4,14 +4,19 @@ Uzum titles come in Uzbek Latin, Uzbek Cyrillic and Russian, and searchers type 
 keyboard has, with any of six apostrophes for `oʻ`/`gʻ`. `fold` maps all of them to one Latin
 skeleton — "Qoʻl soati", "Қўл соати", "кол соати" and "qo'l soati" all become "kol soati" — and
 PostgreSQL keeps the same skeleton of every title in a generated column (`search_fold()` in
-sql/013_search.sql, compared with `fold` character by character in the tests), indexed with
-pg_trgm. A search then asks, word by word, for a title word similar enough to each query word
-(`<<%`: strict word similarity, whole words, at least 0.4 — the threshold is a session setting,
-db.SERVER_SETTINGS): word order does not matter (each word is matched on its own), a typo costs
-only some trigrams, and an Uzbek suffix ("soat" → "soatlari") still matches. Strict rather than
-plain word similarity: the plain one matches any word that merely starts like the query word
-("kol" would find "kolbasa"). Results are ranked by the strict word similarity of the whole
-folded query.
+sql/013_search.sql, compared with `fold` character by character in the tests). A search asks,
+word by word, for a title word similar enough to each query word: word order does not matter
+(each word is matched on its own), a typo costs only some trigrams, and an Uzbek suffix
+("soat" → "soatlar") still matches. Whole words are compared, not prefixes ("kol" does not
+find "kolbasa").
+
+Products (millions of rows) keep their folded words in an array with a GIN index, and every
+word ever seen in `search_vocabulary` with a trigram index (016_search_words.sql): a query word
+is first widened to the vocabulary words similar to it (a few hundred index entries), then
+products are found by exact word membership — no per-row similarity recheck, which on a common
+word cost seconds. Results are ranked by how well each query word matched. Sellers (a small
+table) keep one folded text with a trigram index and use pg_trgm's strict word similarity
+(`<<%`, threshold 0.4 from db.SERVER_SETTINGS) directly.
 
 The skeleton is deliberately lossy: q/қ/к are one letter, ў/oʻ/o and ғ/gʻ/g are one, the hard
 and soft signs and every apostrophe vanish, "kh" (a Russian х transliterated) is x, "zh" is j
@@ -84,14 +89,59 @@ class SearchTerms:
     folded: str
     words: tuple[str, ...]
 
-    def filter(self, w: Where, column: str) -> None:
+    # -- products: by words (search_words, search_vocabulary; sql/016_search_words.sql) ------
+
+    def filter(self, w: Where, column: str) -> list[str]:
+        """Each query word, or a vocabulary word similar to it, must be in the `column` array
+        (one GIN array scan per word); returns each word's candidate array expression."""
+        candidates = []
+        for word in self.words:
+            mark = w.param(word)
+            cand = _CANDIDATES.format(word=mark, sim=VOCABULARY_SIMILARITY, cap=MAX_CANDIDATES)
+            w.parts.append(f"{column} && {cand}")
+            candidates.append((mark, cand))
+        return [self._word_score(column, mark, cand) for mark, cand in candidates]
+
+    @staticmethod
+    def _word_score(column: str, mark: str, cand: str) -> str:
+        return (
+            f"(SELECT coalesce(max(similarity(x, {mark})), 0) FROM unnest({column}) x "  # noqa: S608 - constant fragments, values are $n parameters
+            f"WHERE x = ANY({cand}::text[]))"
+        )
+
+    @staticmethod
+    def score(word_scores: list[str]) -> str:
+        """The ranking expression (`real`): per query word, the similarity of the best title
+        word standing for it, summed — exact words first, then the closest typos."""
+        return "(" + " + ".join(word_scores) + ")::real"
+
+    # -- small tables (sellers): by trigrams of the whole text ----------------------------------
+
+    def trigram_filter(self, w: Where, column: str) -> None:
         """Each word must be similar to some word of `column` (one GIN scan per word)."""
         for word in self.words:
             w.add(f"{{}} <<% {column}", word)
 
-    def score(self, w: Where, column: str) -> str:
+    def trigram_score(self, w: Where, column: str) -> str:
         """The ranking expression, `real` like pg_trgm's functions."""
         return f"strict_word_similarity({w.param(self.folded)}, {column})"
+
+
+#: a vocabulary word stands for a query word from this pg_trgm similarity of the two words up:
+#: "samsyng"/"samsung" 0.45, "telefn"/"telefon" 0.5, "soat"/"soatlar" 0.44 pass;
+#: "kol"/"kolbasa" 0.33 and "telefn"/"televizor" 0.27 do not
+VOCABULARY_SIMILARITY = 0.4
+#: the closest vocabulary words kept per query word: a short word has many near neighbours,
+#: and each one widens the index scan
+MAX_CANDIDATES = 50
+# `%` (similarity ≥ pg_trgm's 0.3 default) lets the trigram index find the neighbours; the
+# query word itself is always a candidate. An uncorrelated subquery: computed once per query.
+_CANDIDATES = (
+    "(SELECT array_append(coalesce(array_agg(v.word), ARRAY[]::text[]), {word}::text) FROM ("
+    "SELECT word FROM search_vocabulary WHERE word % {word}::text "
+    "AND similarity(word, {word}::text) >= {sim} "
+    "ORDER BY similarity(word, {word}::text) DESC, word LIMIT {cap}) v)"
+)
 
 
 def search_terms(q: str) -> SearchTerms | None:

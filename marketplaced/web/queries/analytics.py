@@ -107,10 +107,10 @@ def price_comparison(
     The products compared are the best matches first (then the best-selling): a tolerant search
     also finds near misses, which should be the ones left out when the cap cuts."""
     w = Where()
-    q.filter(w, "p.search_text")
+    word_scores = q.filter(w, "p.search_words")
     if category_ids is not None:
         w.add("p.category_id = ANY({}::integer[])", list(category_ids))
-    score = q.score(w, "p.search_text")
+    score = q.score(word_scores)
     cap = w.param(COMPARE_PRODUCTS)
     off = w.param(offset)
     sql = f"""

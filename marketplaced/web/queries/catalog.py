@@ -3,8 +3,8 @@
 The product list is keyset-paginated on an index per sort order (005_web.sql), so page 10 000
 costs what page 1 costs. "Price" is the cheapest SKU's price; the price sorts walk SKUs in price
 order and keep each product's cheapest SKU (an anti-join), which is what an index can serve.
-Title search matches the folded query word by word against the products' `search_text`
-skeleton through its trigram index (web/search.py); with a search, "relevance" (word similarity,
+Title search matches the folded query word by word against the products' `search_words`
+through the vocabulary and a GIN index (web/search.py); with a search, "relevance" (word similarity,
 then id) is the default order.
 """
 
@@ -164,9 +164,9 @@ def cursor_kinds(sort: str) -> tuple[type, ...]:
     return (int, int)  # price sorts: (price, sku id)
 
 
-def _filters(f: ProductFilter, w: Where, *, price_inline: bool) -> None:
-    if f.q is not None:
-        f.q.filter(w, "p.search_text")
+def _filters(f: ProductFilter, w: Where, *, price_inline: bool) -> list[str]:
+    """Adds the filters; returns the search's per-word score expressions (none without one)."""
+    word_scores = f.q.filter(w, "p.search_words") if f.q is not None else []
     if f.category_ids is not None:
         w.add("p.category_id = ANY({}::integer[])", list(f.category_ids))
     if f.seller_id is not None:
@@ -182,6 +182,7 @@ def _filters(f: ProductFilter, w: Where, *, price_inline: bool) -> None:
         w.add(f"{price} >= {{}}", f.min_price)
     if f.max_price is not None:
         w.add(f"{price} <= {{}}", f.max_price)
+    return word_scores
 
 
 _MIN_PRICE = "(SELECT min(k.purchase_price) FROM skus k WHERE k.product_id = p.id)"
@@ -216,10 +217,10 @@ def product_list(f: ProductFilter) -> ListQuery:
     if f.sort in ("price_asc", "price_desc"):
         return _by_price(f)
     w = Where()
-    _filters(f, w, price_inline=False)
+    word_scores = _filters(f, w, price_inline=False)
     if f.sort == "relevance" and f.q is not None:
         # the score is real; the cursor's float holds a real exactly, so the cast back is exact
-        key = f.q.score(w, "p.search_text")
+        key = f.q.score(word_scores)
         order = f"{key} DESC, p.id DESC"
         if f.cursor is not None:
             w.add(f"({key}, p.id) < ({{}}::real, {{}})", *f.cursor)

@@ -75,7 +75,7 @@ def sort_kinds(sort: str) -> tuple[type, ...]:
 
 def _filters(w: Where, q: SearchTerms | None, official: bool) -> None:
     if q is not None:
-        q.filter(w, "s.search_text")
+        q.trigram_filter(w, "s.search_text")
     if official:
         w.add("s.official")
 
@@ -100,7 +100,7 @@ def seller_ranking(
     if sort in _OWN_SORTS or (sort == "relevance" and q is not None):
         key, cast = _OWN_SORTS.get(sort, ("", int))[0], ""
         if sort == "relevance" and q is not None:
-            key, cast = q.score(w, "s.search_text"), "::real"
+            key, cast = q.trigram_score(w, "s.search_text"), "::real"
         if cursor is not None:
             w.add(f"({key}, s.id) < ({{}}{cast}, {{}})", *cursor)
         inner = (
