@@ -30,6 +30,7 @@ from marketplaced.web.views import analytics as analytics_views
 from marketplaced.web.views import catalog as catalog_views
 from marketplaced.web.views import product as product_views
 from marketplaced.web.views import status_page
+from marketplaced.web.views import trends as trends_views
 from marketplaced.web.views import uzex as uzex_views
 from marketplaced.web.views.common import STATUS, params, pool
 
@@ -167,6 +168,10 @@ async def compare(request: web.Request) -> web.Response:
         return q
 
     return await _list(request, analytics_views.COMPARE_PARAMS, build)
+
+
+async def trends(request: web.Request) -> web.Response:
+    return _json(trends_views.trends_json(await trends_views.trends_of(request)))
 
 
 async def category_overview(request: web.Request) -> web.Response:

@@ -411,3 +411,31 @@ HEALTH = obj(
     }
 )
 ERROR = obj({"error": STR})
+
+TREND_ITEM = obj(
+    {
+        "id": INT,
+        "title": null(STR),
+        "units": INT,
+        "revenue": INT,
+        "prev_units": null(INT),
+        "growth_pct": null(NUM),
+    }
+)
+DAY: Schema = {"type": "string", "format": "date"}
+TRENDS = obj(
+    {
+        "first": DAY,
+        "last": DAY,
+        "previous_first": DAY,
+        "previous_last": DAY,
+        "previous_known": BOOL,
+        "min_base_units": INT,
+        "unobserved_days": array(DAY),
+        "growing_products": array(TREND_ITEM),
+        "growing_sellers": array(TREND_ITEM),
+        "growing_categories": array(TREND_ITEM),
+        "new_products": array(TREND_ITEM),
+        "losing_products": array(TREND_ITEM),
+    }
+)

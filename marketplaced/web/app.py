@@ -40,6 +40,7 @@ from marketplaced.web.views import (
     login,
     product,
     status_page,
+    trends,
     uzex,
 )
 from marketplaced.web.views.common import (
@@ -126,6 +127,7 @@ def _routes(app: web.Application) -> None:
     r.add_post("/status/jobs/{name}/run", status_page.run_job)
     r.add_get("/products/{id}", product.product_page)
     r.add_get("/how-we-count", how_we_count.how_we_count)
+    r.add_get("/trends", trends.trends_page)
     r.add_get("/sellers/{id}", catalog.seller_page)
     r.add_get("/analytics", analytics.overview)
     r.add_get("/uzex", _to_lots)

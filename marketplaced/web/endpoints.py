@@ -19,7 +19,7 @@ from marketplaced.web import api_schema as s
 from marketplaced.web import param_spec as ps
 from marketplaced.web.param_spec import Param
 from marketplaced.web.queries import uzex
-from marketplaced.web.views import analytics, catalog, status_page
+from marketplaced.web.views import analytics, catalog, status_page, trends
 from marketplaced.web.views import uzex as uzex_views
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -91,6 +91,14 @@ API: tuple[Endpoint, ...] = (
         s.SELLER,
         path_params=(_ID,),
         not_found=True,
+    ),
+    Endpoint(
+        "/api/v1/trends",
+        "Fastest-growing products, sellers and categories, new products that sell, products "
+        "losing sales (period against the previous one; growth from a base of 5 units)",
+        api.trends,
+        s.TRENDS,
+        trends.TREND_PARAMS,
     ),
     Endpoint(
         "/api/v1/price-drops",

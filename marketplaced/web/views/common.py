@@ -36,6 +36,7 @@ NAV = (
     ("/status", "Status"),
     ("/products", "Products"),
     ("/sellers", "Sellers"),
+    ("/trends", "Trends"),
     ("/analytics", "Analytics"),
     ("/uzex/lots", "UZEX"),
     ("/alerts", "Alerts"),
