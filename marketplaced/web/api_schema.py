@@ -125,6 +125,7 @@ PRODUCT = obj(
         "warranty": null(STR),
         "first_seen": TIME,
         "last_seen": TIME,
+        "checked_at": null(TIME),
         "updated_at": TIME,
         "category": null(STR),
         "seller": null(STR),
