@@ -131,7 +131,7 @@ def test_fingerprint_leaves_out_the_envelope_timestamp_only() -> None:
         body
     )
     # the same bytes under another parser (another key) never count as stored
-    assert Fingerprinter(key=b"another parser")(body) != fingerprint(body)
+    assert Fingerprinter(seed=fingerprint.seed + 1)(body) != fingerprint(body)
     # a "timestamp" that is not the envelope's trailing member is part of the content
     inner = b'{"payload":{"data":{"id":1,"timestamp":"x"}}}'
     assert fingerprint(inner) != fingerprint(inner.replace(b'"x"', b'"y"'))
