@@ -216,7 +216,7 @@ async def read_database(pool: asyncpg.Pool, *, adaptive: bool = False) -> Databa
 
 async def _read_schedule(pool: asyncpg.Pool) -> ScheduleFigures | None:
     """The schedule's figures, or None (families left out) when they take too long: they scan
-    the whole schedule (about 2 s per million ids on a busy machine), and a large schedule must
+    the whole schedule (1.5–2.5 s per million ids on a busy machine), and a large schedule must
     not take the job and dead-letter figures down with it."""
     try:
         async with asyncio.timeout(SCHEDULE_READ_TIMEOUT_S):

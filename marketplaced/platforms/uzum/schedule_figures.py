@@ -3,11 +3,13 @@ last hour, the revisit interval achieved, the backlog (due now, oldest overdue),
 products found in the last hour. Read by the status page, `marketplaced status` and /metrics.
 
 One aggregate over `uzum_schedule` (a sequential scan: the table is narrow, ~60 bytes a row,
-and every figure needs every row; on 1 M rows it takes about a second on a loaded 2-core
-machine, see the README), plus the products first seen in the last hour. The achieved interval
-of a row is greatest(next_due, now) - checked_at: the interval the policy planned, or longer
-while the row waits overdue, so a backlog shows as longer intervals instead of hiding behind
-the plan.
+and every figure needs every row; on 1 M rows 1.5–2.5 s on a busy 2-core machine, about 15× a
+plain count(*), half of it the median's sort — tests/benchmarks/bench_schedule_figures.py),
+plus the products first seen in the last hour. Seconds as date_part (double precision), not
+extract (numeric since PostgreSQL 14), which made the same read about 40 % slower. The
+achieved interval of a row is greatest(next_due, now) - checked_at: the interval the policy
+planned, or longer while the row waits overdue, so a backlog shows as longer intervals instead
+of hiding behind the plan.
 """
 
 from __future__ import annotations
@@ -20,18 +22,18 @@ import asyncpg
 from marketplaced.platforms.uzum import schedule
 
 _FIGURES = f"""
-WITH top AS (SELECT coalesce(max(product_id), 0) AS highest FROM uzum_visits),
-rows AS (
-    SELECT {schedule.class_sql("top.highest")} AS class, next_due, checked_at
-    FROM uzum_schedule, top),
+WITH rows AS (
+    SELECT {schedule.class_sql("(SELECT coalesce(max(product_id), 0) FROM uzum_visits)")}
+        AS class, next_due, checked_at
+    FROM uzum_schedule),
 agg AS (
     SELECT class, count(*) AS ids,
         count(*) FILTER (WHERE checked_at > $1::timestamptz - interval '1 hour') AS visits_1h,
         percentile_cont(0.5) WITHIN GROUP (
-            ORDER BY extract(epoch FROM greatest(next_due, $1::timestamptz) - checked_at))
+            ORDER BY date_part('epoch', greatest(next_due, $1::timestamptz) - checked_at))
             FILTER (WHERE checked_at IS NOT NULL) AS interval_s,
         count(*) FILTER (WHERE next_due <= $1::timestamptz) AS due,
-        extract(epoch FROM $1::timestamptz - min(next_due) FILTER (WHERE next_due <= $1))
+        date_part('epoch', $1::timestamptz - min(next_due) FILTER (WHERE next_due <= $1))
             AS overdue_s
     FROM rows GROUP BY class)
 SELECT c.class, coalesce(a.ids, 0) AS ids, coalesce(a.visits_1h, 0) AS visits_1h,
