@@ -19,7 +19,7 @@ import redis.asyncio as aioredis
 
 from marketplaced import db
 from marketplaced.config import DatabaseConfig
-from tests import browser_helpers
+from tests.helpers import browser as chrome
 from tests.helpers.settings import base_config, env_for_tests  # noqa: F401 (imported from here)
 
 # the seeded dashboard database and client factory, offered to every web test module
@@ -116,7 +116,7 @@ async def redis_client() -> AsyncIterator[aioredis.Redis]:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    reason = browser_helpers.missing()
+    reason = chrome.missing()
     if reason:
         pytest.skip(reason)
     from selenium import webdriver
@@ -124,7 +124,7 @@ def browser() -> Iterator[Any]:
 
     profile = tempfile.mkdtemp(prefix="mp-chromium-")
     options = webdriver.ChromeOptions()
-    options.binary_location = browser_helpers.CHROMIUM
+    options.binary_location = chrome.CHROMIUM
     for arg in (
         "--headless=new",
         "--no-sandbox",
@@ -140,10 +140,8 @@ def browser() -> Iterator[Any]:
     ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(
-        service=Service(executable_path=browser_helpers.CHROMEDRIVER), options=options
-    )
-    driver.set_page_load_timeout(browser_helpers.PAGE_TIMEOUT_S)
+    driver = webdriver.Chrome(service=Service(executable_path=chrome.CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(chrome.PAGE_TIMEOUT_S)
     try:
         yield driver
     finally:

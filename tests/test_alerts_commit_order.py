@@ -17,7 +17,7 @@ from marketplaced.platforms.uzum.records import ProductSnapshot
 from marketplaced.platforms.uzum.storage import UzumSink
 from marketplaced.writer import Writer
 from tests.conftest import base_config
-from tests.jobs_harness import SimDriver
+from tests.helpers.jobs import SimDriver
 
 _WAITING = """
 SELECT count(*) FROM pg_stat_activity

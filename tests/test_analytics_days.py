@@ -17,7 +17,7 @@ import pytest
 from marketplaced.config import DatabaseConfig
 from marketplaced.jobs import analytics
 from tests.conftest import base_config, env_for_tests
-from tests.jobs_harness import TZ, SimDriver
+from tests.helpers.jobs import TZ, SimDriver
 
 DAY0 = date(2026, 11, 2)
 

@@ -17,8 +17,9 @@ import pytest
 from marketplaced import db
 from marketplaced.config import DatabaseConfig
 from marketplaced.web.app import WebDeps, create_app, start_site
-from tests.browser_helpers import ARTIFACTS, free_port, visit
 from tests.conftest import base_config
+from tests.helpers.browser import ARTIFACTS, visit
+from tests.helpers.net import free_port
 from tests.helpers.web import static_status
 
 # the seeded database of the page tests, for this module too

@@ -15,8 +15,9 @@ from marketplaced import db
 from marketplaced.config import DatabaseConfig
 from marketplaced.web.app import WebDeps, create_app, start_site
 from marketplaced.web.security import SESSION_COOKIE
-from tests.browser_helpers import ARTIFACTS, PAGE_TIMEOUT_S, free_port
 from tests.conftest import base_config
+from tests.helpers.browser import ARTIFACTS, PAGE_TIMEOUT_S
+from tests.helpers.net import free_port
 from tests.helpers.web import static_status
 
 pytestmark = pytest.mark.browser

@@ -21,12 +21,12 @@ from marketplaced.supervisor import Supervisor
 from marketplaced.web.app import WebDeps, create_app, start_site
 from marketplaced.web.daemon_interface import JobStatus, StaticStatus
 from marketplaced.web.live_daemon import LiveDaemon
-from tests.browser_helpers import ARTIFACTS, PAGE_TIMEOUT_S, free_port
 from tests.conftest import base_config
+from tests.helpers.browser import ARTIFACTS, PAGE_TIMEOUT_S
+from tests.helpers.net import free_port
+from tests.helpers.status import LATE_UTC, View
 from tests.helpers.uzex import runtime, until, uzex_config
 from tests.helpers.web import static_status
-from tests.test_web_live_daemon import View
-from tests.test_web_status_page import LATE_UTC
 
 pytestmark = pytest.mark.browser
 

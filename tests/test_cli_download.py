@@ -3,9 +3,7 @@ simulator, real PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,23 +11,9 @@ import asyncpg
 
 from marketplaced.config import DatabaseConfig
 from marketplaced.simulator.app import SimulatorOptions, build
+from tests.helpers.cli import cli
 
 from .conftest import env_for_tests
-
-
-async def cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "marketplaced.cli",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def test_download_both_platforms_and_reprocess_the_archive(

@@ -23,9 +23,9 @@ from marketplaced.platforms import uzex
 from marketplaced.progress import ProgressLine
 from marketplaced.runtime import one_shot
 from marketplaced.simulator.app import SimulatorOptions, build
+from tests.helpers.cli import cli
 
 from .conftest import env_for_tests
-from .test_cli_download import cli
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -10,9 +10,9 @@ import asyncpg
 import pytest
 
 from marketplaced.config import DatabaseConfig
+from tests.helpers.cli import cli
 
 from .conftest import env_for_tests
-from .test_cli_download import cli
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -17,9 +17,9 @@ import pytest
 
 from marketplaced import config, reloadable, report
 from marketplaced.config import DatabaseConfig
+from tests.helpers.daemon import DaemonProcess
 
 from .conftest import base_config
-from .daemon_harness import DaemonProcess
 
 CONFIG = """
 [daemon]

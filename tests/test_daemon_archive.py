@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from marketplaced.config import DatabaseConfig
+from tests.helpers import daemon
+from tests.helpers.daemon import DaemonProcess, events, query
 
-from .daemon_harness import DaemonProcess
-from .test_daemon_drain import events
-from .test_daemon_scan import query, simulator  # noqa: F401  (the simulator fixture)
+# the subprocess simulator fixture of tests/helpers/daemon.py, for this module's tests
+simulator = daemon.simulator
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +58,7 @@ def status(d: DaemonProcess) -> str:
 def test_failed_archive_writes_are_logged_and_shown(
     tmp_path: Path,
     fresh_db: DatabaseConfig,
-    simulator: str,  # noqa: F811
+    simulator: str,
 ) -> None:
     raw = tmp_path / "raw"
     (raw / "uzum").mkdir(parents=True)

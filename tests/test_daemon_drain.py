@@ -5,7 +5,6 @@ way out, and the log must say so truthfully."""
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import time
 from pathlib import Path
@@ -15,10 +14,12 @@ import pytest
 from marketplaced import db
 from marketplaced.config import DatabaseConfig
 from marketplaced.simulator.uzum import UzumCatalogue
+from tests.helpers import daemon
+from tests.helpers.daemon import N_IDS, SEED, DaemonProcess, events
+from tests.helpers.uzum import expected_state, missing_ids, stored_state
 
-from .daemon_harness import DaemonProcess
-from .test_daemon_scan import N_IDS, SEED, simulator  # noqa: F401  (the simulator fixture)
-from .uzum_helpers import expected_state, missing_ids, stored_state
+# the subprocess simulator fixture of tests/helpers/daemon.py, for this module's tests
+simulator = daemon.simulator
 
 pytestmark = pytest.mark.slow
 
@@ -44,21 +45,10 @@ enabled = false
 """
 
 
-def events(log: str, name: str) -> list[dict[str, object]]:
-    out = []
-    for line in log.splitlines():
-        if f'"{name}"' in line:
-            try:
-                out.append(json.loads(line[line.index("{") :]))
-            except ValueError:
-                continue
-    return [e for e in out if e.get("event") == name]
-
-
 def test_sigterm_commits_the_batch_being_collected(
     tmp_path: Path,
     fresh_db: DatabaseConfig,
-    simulator: str,  # noqa: F811
+    simulator: str,
 ) -> None:
     d = DaemonProcess(tmp_path, fresh_db, CONFIG, {"UZUM_BASE_URL": simulator})
     try:

@@ -15,11 +15,14 @@ from pathlib import Path
 import pytest
 
 from marketplaced.config import DatabaseConfig
+from tests.helpers import daemon
+from tests.helpers.daemon import DaemonProcess, events
+from tests.helpers.net import free_port
 
-from .daemon_harness import DaemonProcess
 from .helpers.sockets import BlackHole, TcpProxy
-from .test_daemon_drain import events
-from .test_daemon_scan import free_port, simulator  # noqa: F401 - the simulator fixture
+
+# the subprocess simulator fixture of tests/helpers/daemon.py, for this module's tests
+simulator = daemon.simulator
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +68,7 @@ def test_scanners_wait_out_a_database_outage_and_the_daemon_keeps_running(
     tmp_path: Path,
     fresh_db: DatabaseConfig,
     proxy: TcpProxy,
-    simulator: str,  # noqa: F811
+    simulator: str,
 ) -> None:
     d = DaemonProcess(
         tmp_path,
@@ -116,7 +119,7 @@ def test_sigterm_during_a_database_outage_ends_within_the_stop_budgets(
     tmp_path: Path,
     fresh_db: DatabaseConfig,
     proxy: TcpProxy,
-    simulator: str,  # noqa: F811
+    simulator: str,
 ) -> None:
     """The writer holds a batch it cannot commit: the drain stage overruns its budget, the
     log says how many records were left and why, and the process exits."""

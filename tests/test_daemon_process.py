@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from marketplaced.config import DatabaseConfig
-
-from .daemon_harness import DaemonProcess
+from tests.helpers.daemon import DaemonProcess
 
 CONFIG = """
 [daemon]

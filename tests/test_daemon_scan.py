@@ -5,17 +5,12 @@ observed and the database equals the simulator's catalogue — no gaps, no dupli
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import asyncpg
@@ -27,95 +22,15 @@ from marketplaced.platforms.uzex.records import LOT_TYPES
 from marketplaced.platforms.uzum.visits import Fingerprinter
 from marketplaced.simulator.app import SimulatorOptions, build
 from marketplaced.simulator.uzum import UzumCatalogue
+from tests.helpers import daemon
+from tests.helpers.daemon import N_IDS, SEED, DaemonProcess, config, query, sim_requests
+from tests.helpers.uzex import assert_matches_catalogue
+from tests.helpers.uzum import expected_state, missing_ids, stored_state
 
-from .daemon_harness import DaemonProcess
-from .test_uzex_scanner import assert_matches_catalogue
-from .uzum_helpers import expected_state, missing_ids, stored_state
+# the subprocess simulator fixture of tests/helpers/daemon.py, for this module's tests
+simulator = daemon.simulator
 
 pytestmark = pytest.mark.slow
-
-SEED, N_IDS = 11, 2500
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def simulator(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    log = (tmp_path / "sim.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "marketplaced.cli",
-            "simulate",
-            "--port",
-            str(port),
-            "--seed",
-            str(SEED),
-            "--ids",
-            str(N_IDS),
-            "--tick-seconds",
-            "0",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/__sim/stats", timeout=1).read()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(10)
-    log.close()
-
-
-def sim_requests(url: str) -> int:
-    stats = json.loads(urllib.request.urlopen(url + "/__sim/stats", timeout=5).read())
-    return int(stats["requests"].get("product", 0))
-
-
-def config(rps: float, concurrency: int = 16, uzex: bool = False) -> str:
-    return f"""
-[daemon]
-status_interval_s = 0.5
-[writer]
-flush_interval_s = 0.1
-[uzum]
-rps = {rps}
-concurrency = {concurrency}
-frontier_misses = 300
-cycle_pause_s = 3600.0
-checkpoint_every = 100
-[uzex]
-enabled = {"true" if uzex else "false"}
-# its own rate on the simulator's shared origin (Uzum's no longer applies to it)
-rps = {rps}
-cycle_pause_s = 3600.0
-concurrency = 8
-[web]
-enabled = false
-"""
-
-
-def query(database: DatabaseConfig, sql: str) -> Any:
-    async def go() -> Any:
-        conn = await db.connect(database)
-        try:
-            return await conn.fetchrow(sql)
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
 
 
 def test_sighup_changes_the_rate_of_a_running_daemon(

@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,17 +24,12 @@ from marketplaced import db
 from marketplaced.errors import DatabaseError
 from marketplaced.jobs.analytics import AnalyticsSettings
 from marketplaced.web.queries import sales
+from tests.helpers.browser import visit
+from tests.helpers.net import free_port
 
-from .browser_helpers import visit
 from .conftest import _drop, base_config, env_for_tests
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _figures(name: str) -> dict[str, int]:
@@ -91,7 +85,7 @@ async def _last_week(name: str) -> dict[str, Any]:
 
 def test_demo_fills_the_dashboard_within_a_minute(tmp_path: Path, browser: Any) -> None:
     name = f"mp_demo_{uuid.uuid4().hex[:8]}"
-    port = _free_port()
+    port = free_port()
     env = {
         **env_for_tests(),
         "PATH": os.environ.get("PATH", ""),

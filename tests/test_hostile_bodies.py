@@ -24,9 +24,9 @@ from marketplaced.platforms.uzum.oneshot import download_uzum, process_raw_uzum
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.simulator.faults import DEEPNEST_LEVELS, FaultProfile
 from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, build_uzum_app
+from tests.helpers.uzum import expected_state, missing_ids, pipeline, scan_config, stored_state
 
 from .conftest import base_config
-from .uzum_helpers import expected_state, missing_ids, pipeline, scan_config, stored_state
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
 

@@ -3,18 +3,13 @@ paths agree with the systemd unit, .ci/run and the README's Quick start."""
 
 from __future__ import annotations
 
-import os
 import re
-import shlex
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-INSTALL = REPO / "install.sh"
-BASH = shutil.which("bash") or "/bin/bash"
+from tests.helpers.install import BASH, INSTALL, REPO, sourced
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -25,19 +20,6 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
         timeout=30,
         check=False,
         stdin=subprocess.DEVNULL,
-    )
-
-
-def sourced(script: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run `script` in bash after sourcing install.sh (which then defines functions only)."""
-    return subprocess.run(
-        [BASH, "-c", f"source {shlex.quote(str(INSTALL))}\n{script}"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-        stdin=subprocess.DEVNULL,
-        env={**os.environ, **env},
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_install_script import sourced
+from tests.helpers.install import sourced
 
 #: an account with a group of the same name on every Debian system (like the one install.sh
 #: creates); it plays the service user

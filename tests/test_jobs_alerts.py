@@ -19,7 +19,7 @@ from marketplaced.jobs import alerts, delivery
 from marketplaced.jobs.notify import AppriseNotifier
 from marketplaced.jobs.rules import parse_rules
 from tests.conftest import base_config
-from tests.jobs_harness import SimDriver
+from tests.helpers.jobs import SimDriver
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -24,7 +24,7 @@ from marketplaced import db
 from marketplaced.config import DatabaseConfig
 from marketplaced.jobs import analytics
 from tests.conftest import base_config
-from tests.jobs_harness import TZ, SimDriver
+from tests.helpers.jobs import TZ, SimDriver
 
 DAY0 = date(2026, 11, 2)
 DAYS = 4

@@ -17,7 +17,7 @@ from marketplaced.jobs import alerts
 from marketplaced.jobs.commands import run_command
 from marketplaced.jobs.rules import parse_rules
 from tests.conftest import base_config
-from tests.jobs_harness import SimDriver
+from tests.helpers.jobs import SimDriver
 
 _STATE = """
 SELECT name, value::text FROM job_state ORDER BY name"""

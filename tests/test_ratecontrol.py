@@ -19,8 +19,7 @@ from structlog.testing import capture_logs
 from marketplaced.errors import RateLimitedError
 from marketplaced.http import Fetcher
 from marketplaced.ratecontrol import MIN_ANSWERS, Change, RateController, RateRule
-
-from .test_http import Upstream, host_stats, policy, start
+from tests.helpers.http import Upstream, host_stats, policy, start
 
 
 def drive(

@@ -6,6 +6,7 @@ clones it has nothing beside it.
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -51,3 +52,31 @@ def test_recorded_payloads_are_in_the_repository() -> None:
     assert recorded.FIXTURES.is_relative_to(ROOT)
     assert recorded.uzum_json(1772350)["payload"]["data"]["id"] == 1772350
     assert recorded.uzex_json("trade_GetRegions.capture.json")
+
+
+def _imported_modules(tree: ast.Module) -> list[str]:
+    """Every module an import statement names, relative ones with their leading dots."""
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            names.append(base)
+            # `from tests import test_x` and `from . import test_x` name the module in the alias
+            if base in {"tests", "."}:
+                names += [f"{base.rstrip('.')}.{alias.name}" for alias in node.names]
+    return names
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared code lives in tests/conftest.py or tests/helpers/: a test module imported by another
+    runs its module-level code twice and hands its fixtures to modules that never asked."""
+    test_module = re.compile(r"^(tests)?\.test_\w+")
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sorted((ROOT / "tests").glob("*.py"))
+        for name in _imported_modules(ast.parse(path.read_text(encoding="utf-8")))
+        if test_module.match(name)
+    ]
+    assert offenders == []

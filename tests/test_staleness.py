@@ -23,9 +23,9 @@ from marketplaced.platforms.uzum.scanner import UzumScanner
 from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, build_uzum_app
 from marketplaced.web.app import WebDeps, create_app
 from marketplaced.web.daemon_interface import ScannerStatus, StaticStatus
+from tests.helpers.uzum import pipeline, scan_config
 
 from .conftest import base_config
-from .uzum_helpers import pipeline, scan_config
 
 
 class FakeClock:

@@ -20,13 +20,14 @@ from marketplaced import report
 from marketplaced.config import Config, DatabaseConfig
 from marketplaced.jobs import triggers
 from marketplaced.live_state import LiveState, heartbeat_limit_s
+from tests.helpers import daemon
+from tests.helpers.daemon import DaemonProcess
+from tests.helpers.daemon import config as scan_config
 
 from .conftest import base_config
-from .daemon_harness import DaemonProcess
-from .test_daemon_scan import config as scan_config
-from .test_daemon_scan import simulator
 
-__all__ = ["simulator"]  # the subprocess simulator fixture, shared with the scan tests
+# the subprocess simulator fixture of tests/helpers/daemon.py, for this module's tests
+simulator = daemon.simulator
 
 
 async def test_live_state_is_kept_per_database(redis_client: aioredis.Redis) -> None:

@@ -27,53 +27,23 @@ from marketplaced.platforms.uzex.scanner import UzexPlan
 from marketplaced.simulator.uzex import (
     CATEGORIES,
     REGIONS,
-    UzexCatalogue,
     UzexFaults,
 )
 from tests.conftest import base_config
 from tests.helpers import uzex as bench
-from tests.helpers.uzex import ACTIVE_TYPES, ONE_SHOT, Upstream, runtime, until, uzex_config
+from tests.helpers.uzex import (
+    ACTIVE_TYPES,
+    ONE_SHOT,
+    Upstream,
+    assert_matches_catalogue,
+    runtime,
+    until,
+    uzex_config,
+)
 
 pool = bench.pool
 sim = bench.sim
 upstream = bench.upstream
-
-
-async def assert_matches_catalogue(pool: asyncpg.Pool, catalogue: UzexCatalogue) -> None:
-    """The database holds exactly the simulator's lots and items, with the right values."""
-    for lot_type in LOT_TYPES:
-        want = catalogue.expected_lots(lot_type)
-        rows = await pool.fetch("SELECT * FROM uzex_lots WHERE lot_type = $1", lot_type)
-        got = {r["lot_id"]: r for r in rows}
-        assert set(got) == set(want), lot_type
-        for lot_id, lot in want.items():
-            row = got[lot_id]
-            assert (row["status"], row["deal_id"], row["deal_cost"]) == (
-                lot.status,
-                lot.deal_id,
-                lot.deal_cost,
-            ), (lot_type, lot_id)
-            assert (row["customer_inn"], row["provider_inn"]) == (
-                lot.customer_inn,
-                lot.provider_inn,
-            ), (lot_type, lot_id)
-        want_items = catalogue.expected_items(lot_type)
-        rows = await pool.fetch("SELECT * FROM uzex_lot_items WHERE lot_type = $1", lot_type)
-        got_items = {(r["lot_id"], r["line_no"]): r for r in rows}
-        assert set(got_items) == set(want_items), lot_type
-        for key, item in want_items.items():
-            row = got_items[key]
-            assert (row["quantity"], row["unit"], row["unit_price"], row["cost"]) == (
-                item.quantity,
-                item.unit,
-                item.unit_price,
-                item.cost,
-            ), (lot_type, key)
-    parties = {
-        (r["inn"], r["kind"]): r["name"] for r in await pool.fetch("SELECT * FROM uzex_parties")
-    }
-    for key, name in catalogue.expected_parties().items():
-        assert parties.get(key) == name, key
 
 
 async def test_a_scan_of_each_type_stores_exactly_the_simulator_catalogue(

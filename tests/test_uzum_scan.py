@@ -14,8 +14,7 @@ from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.simulator.faults import FaultProfile
 from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, build_uzum_app
-
-from .uzum_helpers import (
+from tests.helpers.uzum import (
     expected_state,
     missing_ids,
     pipeline,

@@ -17,9 +17,8 @@ from marketplaced.platforms.uzum.storage import UzumSink
 from marketplaced.platforms.uzum.visits import Fingerprinter, Revisit
 from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, build_uzum_app
 from tests.helpers import recorded
-from tests.test_writer import run_writer, snapshot, with_price
-
-from .uzum_helpers import expected_state, scan_config, scan_range, stored_state
+from tests.helpers.uzum import expected_state, scan_config, scan_range, stored_state
+from tests.helpers.writer import run_writer, snapshot, with_price
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
 

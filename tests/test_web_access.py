@@ -12,7 +12,7 @@ import pytest
 
 from marketplaced import access, config
 from marketplaced.errors import ConfigError
-from tests.test_install_script import sourced
+from tests.helpers.install import sourced
 
 STRONG = "9d4b0e6f1a3c5e7d2b8f0a4c6e1d3b5f7a9c"
 

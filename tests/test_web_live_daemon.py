@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,10 +12,6 @@ from aiohttp import web
 
 from marketplaced.checkpoint import CheckpointSink, DeadLetter, due_dead_letters
 from marketplaced.config import WriterConfig
-from marketplaced.http import Fetcher
-from marketplaced.jobs.scheduler import JobScheduler
-from marketplaced.live_state import LiveState
-from marketplaced.platforms.base import PauseGate, ScannerStats
 from marketplaced.simulator.uzex import UzexCatalogue, UzexFaults, UzexSimulator, add_uzex_routes
 from marketplaced.supervisor import ServiceState, Supervisor
 from marketplaced.web.app import WebDeps, create_app
@@ -25,40 +19,8 @@ from marketplaced.web.daemon_interface import ControlError
 from marketplaced.web.live_daemon import LiveDaemon
 from marketplaced.writer import Writer
 from tests.conftest import base_config
+from tests.helpers.status import Idle, View
 from tests.helpers.uzex import runtime, uzex_config
-
-
-@dataclass
-class Idle:
-    """A scanner object with the `Scanner` protocol that does not scan."""
-
-    name: str
-    cfg: Any = None
-    stats: ScannerStats = field(default_factory=ScannerStats)
-
-    def __post_init__(self) -> None:
-        self.gate = PauseGate(self.stats)
-
-    def pause(self) -> None:
-        self.gate.pause()
-
-    def unpause(self) -> None:
-        self.gate.resume()
-
-    async def run(self) -> None:
-        return None
-
-
-@dataclass
-class View:
-    pool: asyncpg.Pool | None
-    writer: Writer | None
-    supervisor: Supervisor
-    fetcher: Fetcher | None = None
-    live: LiveState | None = None
-    started_at: float = 1.0
-    scanners: Mapping[str, Any] = field(default_factory=dict)
-    scheduler: JobScheduler | None = None
 
 
 async def test_status_and_controls_over_live_objects(pool: asyncpg.Pool) -> None:

@@ -5,7 +5,6 @@ Shares the seed and the client factory of tests/helpers/web.py (its own seeded m
 from __future__ import annotations
 
 import dataclasses
-import socket
 from urllib.parse import unquote
 
 import aiohttp
@@ -15,6 +14,7 @@ from marketplaced import db
 from marketplaced.web.app import WebDeps, create_app, start_site
 from marketplaced.web.security import CSRF_COOKIE, SESSION_COOKIE
 from tests.conftest import base_config
+from tests.helpers.net import free_port
 from tests.helpers.web import ClientFactory, csrf_of, page, static_status
 
 # the seeded database and the client factory of the page tests, for this module too
@@ -119,14 +119,8 @@ async def test_get_cannot_change_state(make_client: ClientFactory) -> None:
     assert resp.status == 405 and source.actions == []
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_start_site_binds_the_configured_address(web_db: object) -> None:
-    port = _free_port()
+    port = free_port()
     cfg = dataclasses.replace(base_config(web={"port": port}), database=web_db)
     assert cfg.web.host == "127.0.0.1"
     pool = await db.create_pool(cfg.database)

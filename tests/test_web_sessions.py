@@ -21,8 +21,8 @@ from marketplaced.config import DatabaseConfig
 from marketplaced.web.app import WebDeps, create_app
 from marketplaced.web.security import SESSION_COOKIE
 from marketplaced.web.sessions import SessionStore
-from tests.browser_helpers import free_port
 from tests.conftest import base_config
+from tests.helpers.net import free_port
 from tests.helpers.web import ClientFactory, csrf_of, page, static_status
 
 TOKEN = "4e1f0b9a7c3d5e2f8a6b0c4d1e9f7a3b"

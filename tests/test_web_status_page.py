@@ -11,7 +11,6 @@ import csv
 import dataclasses
 import io
 import json
-import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
@@ -42,10 +41,11 @@ from marketplaced.web.views.common import CONFIG, POOL
 from marketplaced.writer import Writer
 from tests.conftest import base_config
 from tests.helpers import web as pages
+from tests.helpers.net import free_port
+from tests.helpers.status import LATE_UTC, View
 from tests.helpers.uzex import runtime, until, uzex_config
+from tests.helpers.uzum import pipeline, scan_config
 from tests.helpers.web import ClientFactory
-from tests.test_web_live_daemon import View
-from tests.uzum_helpers import pipeline, scan_config
 
 
 def _scanning(name: str, stale_s: float) -> ScannerStatus:
@@ -201,12 +201,6 @@ async def test_migration_turns_old_retry_marks_into_requests(empty_db: DatabaseC
 # -- PostgreSQL down, uncaught errors ------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def _client_on(aiohttp_client: Any, db_cfg: DatabaseConfig) -> tuple[TestClient, Any]:
     """The dashboard over a pool of `db_cfg` that connects lazily (as after a PG restart)."""
     pool = await asyncpg.create_pool(**db.connect_kwargs(db_cfg), min_size=0, max_size=2)
@@ -217,7 +211,7 @@ async def _client_on(aiohttp_client: Any, db_cfg: DatabaseConfig) -> tuple[TestC
 
 
 async def test_status_page_works_while_postgresql_is_unreachable(aiohttp_client: Any) -> None:
-    down = dataclasses.replace(base_config().database, port=_free_port())  # nothing listens
+    down = dataclasses.replace(base_config().database, port=free_port())  # nothing listens
     client, pool = await _client_on(aiohttp_client, down)
     try:
         html = await _get(client, "/status")
@@ -390,9 +384,6 @@ async def test_a_paused_uzum_scanner_holds_every_worker_and_loses_no_id(
 
 
 # -- local times ----------------------------------------------------------------------------------
-
-#: 22:30 UTC is 03:30 the next day in Tashkent: the case that put deals on the wrong day
-LATE_UTC = datetime(2026, 3, 1, 22, 30, tzinfo=UTC)
 
 
 async def _with_late_dead_letter(client: TestClient) -> None:

@@ -11,38 +11,11 @@ import pytest
 from marketplaced import db
 from marketplaced.checkpoint import CursorMark, DeadLetter, ParseFailure, load_cursor
 from marketplaced.config import DatabaseConfig, WriterConfig
-from marketplaced.platforms.uzum.parser import parse_product
-from marketplaced.platforms.uzum.records import Missing, ProductSnapshot
+from marketplaced.platforms.uzum.records import Missing
 from marketplaced.platforms.uzum.storage import UzumSink
 from marketplaced.writer import Writer
-from tests.helpers import recorded
-from tests.uzum_helpers import missing_ids
-
-
-def snapshot(pid: int) -> ProductSnapshot:
-    data = recorded.uzum_json(pid)
-    snap = parse_product(200, data, pid)
-    assert isinstance(snap, ProductSnapshot)
-    return snap
-
-
-def with_price(snap: ProductSnapshot, sku_index: int, price: int) -> ProductSnapshot:
-    skus = list(snap.skus)
-    skus[sku_index] = dataclasses.replace(skus[sku_index], purchase_price=price)
-    return dataclasses.replace(snap, skus=tuple(skus))
-
-
-async def run_writer(pool: asyncpg.Pool, items: list[object], **cfg: object) -> Writer:
-    writer = Writer(pool, WriterConfig(**{"flush_interval_s": 0.05, **cfg}), [UzumSink()])  # type: ignore[arg-type]
-    task = asyncio.create_task(writer.run())
-    try:
-        for item in items:
-            await writer.put(item)
-        await writer.flush()
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-    return writer
+from tests.helpers.uzum import missing_ids
+from tests.helpers.writer import run_writer, snapshot, with_price
 
 
 async def test_fixture_products_are_stored_exactly(pool: asyncpg.Pool) -> None:

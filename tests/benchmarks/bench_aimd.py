@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import socket
 import subprocess
 import sys
 import time
@@ -41,6 +40,7 @@ from marketplaced.ratecontrol import (  # noqa: E402
     RateController,
     RateRule,
 )
+from tests.helpers.net import free_port  # noqa: E402
 
 CONFIGURED_RPS = 2000.0
 PROFILES = ("hostile", "429=0.05")
@@ -79,12 +79,6 @@ class PreviousRule:
 
     def limiting(self, now: float) -> bool:
         return True  # every Retry-After of a 429 paused the whole host
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_simulator(faults: str) -> tuple[subprocess.Popen[bytes], str]:

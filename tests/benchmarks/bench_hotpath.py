@@ -27,7 +27,6 @@ import dataclasses
 import gc
 import os
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,7 @@ from marketplaced.platforms.uzum.parser import parse_product  # noqa: E402
 from tests.benchmarks.pg_cpu import BackendCpu  # noqa: E402
 from tests.benchmarks.recorded_upstream import BIG, BIG_EVERY, SMALL, Template, is_hit  # noqa: E402
 from tests.conftest import _admin, _admin_cfg, env_for_tests  # noqa: E402
+from tests.helpers.net import free_port  # noqa: E402
 
 #: name → [daemon] overrides; the first is the baseline (Python's own collector policy)
 VARIANTS: dict[str, dict[str, object]] = {
@@ -63,12 +63,6 @@ class Run:
     cpu_s: float
     pg_cpu_s: float
     found: int
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def toml_value(value: object) -> str:

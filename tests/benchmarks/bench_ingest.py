@@ -25,7 +25,6 @@ import asyncio
 import dataclasses
 import ipaddress
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -45,12 +44,7 @@ from marketplaced import db  # noqa: E402
 from marketplaced.config import Config, DatabaseConfig  # noqa: E402
 from tests.benchmarks.pg_cpu import BackendCpu, cpu_s  # noqa: E402
 from tests.conftest import env_for_tests  # noqa: E402  (loads .env.test)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.helpers.net import free_port  # noqa: E402
 
 
 def peak_rss_mb(pid: int) -> float:

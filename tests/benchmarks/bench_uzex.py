@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import dataclasses
 import multiprocessing
-import socket
 import sys
 import time
 import uuid
@@ -40,6 +39,7 @@ from marketplaced.platforms.uzex.storage import UzexSink  # noqa: E402
 from marketplaced.simulator.uzex import UzexCatalogue, UzexSimulator, add_uzex_routes  # noqa: E402
 from marketplaced.writer import Writer  # noqa: E402
 from tests.conftest import _admin, _admin_cfg, base_config  # noqa: E402
+from tests.helpers.net import free_port  # noqa: E402
 
 #: lots per type at scale 1: a few thousand, like a day-to-week slice of the real volumes
 SIZES = {"n_auction": 3000, "n_shop": 6000, "n_national": 2000, "n_etender": 1500, "n_active": 300}
@@ -53,13 +53,6 @@ def _serve(port: int, scale: int) -> None:
     app = web.Application()
     add_uzex_routes(app, sim)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def _wait_listening(port: int) -> None:
@@ -88,7 +81,7 @@ async def _measure(label: str, scanners: list[UzexScanner], writer: Writer) -> t
 
 
 async def main(scale: int) -> None:
-    port = _free_port()
+    port = free_port()
     child = multiprocessing.Process(target=_serve, args=(port, scale), daemon=True)
     child.start()
     name = f"mp_bench_uzex_{uuid.uuid4().hex[:8]}"

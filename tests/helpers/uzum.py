@@ -17,8 +17,7 @@ from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.platforms.uzum.storage import MISSING_CHUNK, UzumSink
 from marketplaced.simulator.uzum import UzumCatalogue
 from marketplaced.writer import Writer
-
-from .conftest import base_config
+from tests.helpers.settings import base_config
 
 
 def scan_config(base_url: str, **uzum: object) -> Config:

@@ -4,13 +4,12 @@ conftest.py): page visits that read what rendered and save screenshots under tes
 from __future__ import annotations
 
 import shutil
-import socket
 from pathlib import Path
 from typing import Any
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 #: a page that has not rendered in 20 s is broken, not slow
 PAGE_TIMEOUT_S = 20
 
@@ -26,12 +25,6 @@ def missing() -> str | None:
     except ImportError:
         return "selenium is not installed (pip install -e '.[test]')"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _console_errors(driver: Any) -> list[str]:
