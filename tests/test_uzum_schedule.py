@@ -26,9 +26,8 @@ from marketplaced.platforms.uzum.scanner import ScanPlan
 from marketplaced.platforms.uzum.storage import UzumSink
 from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, build_uzum_app
 from marketplaced.writer import Writer
-from tests.test_writer import snapshot, with_price
-
-from .uzum_helpers import expected_state, pipeline, scan_config, stored_state
+from tests.helpers.uzum import expected_state, pipeline, scan_config, stored_state
+from tests.helpers.writer import snapshot, with_price
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
