@@ -17,9 +17,9 @@ from marketplaced import db, report
 from marketplaced.config import Config, DatabaseConfig
 from marketplaced.jobs import triggers
 from marketplaced.platforms.uzum import schedule_figures
+from tests.helpers.metrics import sample, scrape
 from tests.helpers.settings import base_config
 from tests.helpers.web import ClientFactory, page
-from tests.test_web_api import sample, scrape
 
 H, MIN, D = 3600, 60, 86400
 

@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from prometheus_client.metrics_core import Metric
-from prometheus_client.parser import text_string_to_metric_families
 
 from marketplaced import __version__
 from marketplaced.web.views.common import POOL
+from tests.helpers.metrics import sample, scrape
 from tests.helpers.web import ClientFactory, static_status
 
 # the seeded database and the client factory of the page tests, for this module too
@@ -179,26 +178,6 @@ async def test_healthz_ok_when_nothing_fails(make_client: ClientFactory) -> None
         await pool.execute("UPDATE health_checks SET checked_at = checked_at + interval '1 day'")
     assert resp.status == 200, data
     assert data == {"status": "ok", "reasons": [], "warnings": []}
-
-
-async def scrape(client: TestClient) -> dict[str, Metric]:
-    """/metrics read by the Prometheus client library's own parser: family name → family."""
-    resp = await client.get("/metrics")
-    assert resp.status == 200
-    assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-    families = list(text_string_to_metric_families(await resp.text()))
-    names = [f.name for f in families]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    assert not repeated, f"families written more than once: {repeated}"
-    return {f.name: f for f in families}
-
-
-def sample(family: Metric, suffix: str = "", **labels: str) -> float:
-    values = [
-        s.value for s in family.samples if s.name == family.name + suffix and s.labels == labels
-    ]
-    assert len(values) == 1, (family.name, suffix, labels, family.samples)
-    return values[0]
 
 
 async def test_metrics_every_family_once_with_its_type(client: TestClient) -> None:
