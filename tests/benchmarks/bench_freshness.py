@@ -43,7 +43,6 @@ import argparse
 import asyncio
 import math
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -65,6 +64,7 @@ from marketplaced.simulator.uzum.realism import Realism  # noqa: E402
 from marketplaced.simulator.uzum.routes import build_uzum_app  # noqa: E402
 from tests.benchmarks.bench_ingest import admin, off_machine_urls, scratch_db  # noqa: E402
 from tests.conftest import env_for_tests  # noqa: E402  (loads .env.test)
+from tests.helpers.net import free_port  # noqa: E402
 
 INF = math.inf
 
@@ -194,12 +194,6 @@ def start_daemon(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=log.open("wb"),
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
