@@ -4,10 +4,8 @@ recomputed, and `jobs run analytics --day/--since` recompute chosen days (a bad 
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
-import sys
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -17,6 +15,7 @@ import pytest
 from marketplaced.config import DatabaseConfig
 from marketplaced.jobs import analytics
 from tests.conftest import base_config, env_for_tests
+from tests.helpers.cli import cli as run_cli
 from tests.helpers.jobs import TZ, SimDriver
 
 DAY0 = date(2026, 11, 2)
@@ -93,18 +92,7 @@ async def test_empty_price_only_and_late_days(pool: asyncpg.Pool) -> None:
 async def cli(db: DatabaseConfig, *args: str) -> tuple[int, str, str]:
     env = {**env_for_tests(), "PATH": os.environ.get("PATH", ""), "DB_NAME": db.name}
     env["MARKETPLACED_CONFIG"] = os.devnull
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "marketplaced.cli",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 100)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
+    return await run_cli(env, *args)
 
 
 async def test_recompute_a_chosen_day_or_every_day_since(

@@ -8,7 +8,6 @@ a search is served by the trigram index on a table large enough for the planner 
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 from urllib.parse import quote
 
@@ -18,11 +17,10 @@ from aiohttp.test_utils import TestClient
 
 from marketplaced import db
 from marketplaced.config import DatabaseConfig
-from marketplaced.web import summaries
 from marketplaced.web.queries import catalog, sellers
 from marketplaced.web.queries.catalog import ProductFilter
 from marketplaced.web.search import APOSTROPHES, LETTERS, fold, search_terms
-from tests.helpers.web import page, table_ids
+from tests.helpers.web import page, seeded, table_ids
 
 #: id → (title as shown, Uzbek title, Russian title, seller, orders)
 PRODUCTS: dict[int, tuple[str, str | None, str | None, int, int]] = {
@@ -58,21 +56,7 @@ async def _seed(conn: asyncpg.Connection) -> None:
 @pytest.fixture(scope="module")
 def web_db(module_db: DatabaseConfig) -> DatabaseConfig:
     """This module's own titles instead of the shared seed (make_client reads this fixture)."""
-
-    async def seed() -> None:
-        conn = await db.connect(module_db)
-        try:
-            await _seed(conn)
-        finally:
-            await conn.close()
-        pool = await db.create_pool(module_db)
-        try:
-            await summaries.refresh(pool)
-        finally:
-            await pool.close()
-
-    asyncio.run(seed())
-    return module_db
+    return seeded(module_db, _seed)
 
 
 async def _ids(client: TestClient, query: str, path: str = "/api/v1/products") -> list[int]:

@@ -180,14 +180,15 @@ async def _seed_uzex(conn: asyncpg.Connection) -> None:
     )
 
 
-@pytest.fixture(scope="module")
-def web_db(module_db: DatabaseConfig) -> DatabaseConfig:
-    """The module's database, seeded once, with the summaries refreshed."""
+def seeded(
+    module_db: DatabaseConfig, seed: Callable[[asyncpg.Connection], Awaitable[None]]
+) -> DatabaseConfig:
+    """`module_db` after `seed(conn)`, with the dashboard's summaries refreshed."""
 
-    async def seed() -> None:
+    async def run() -> None:
         conn = await db.connect(module_db)
         try:
-            await _seed(conn)
+            await seed(conn)
         finally:
             await conn.close()
         pool = await db.create_pool(module_db)
@@ -196,8 +197,14 @@ def web_db(module_db: DatabaseConfig) -> DatabaseConfig:
         finally:
             await pool.close()
 
-    asyncio.run(seed())
+    asyncio.run(run())
     return module_db
+
+
+@pytest.fixture(scope="module")
+def web_db(module_db: DatabaseConfig) -> DatabaseConfig:
+    """The module's database, seeded once, with the summaries refreshed."""
+    return seeded(module_db, _seed)
 
 
 def host_stats(host: str = "api.uzum.uz") -> HostStats:
