@@ -64,18 +64,25 @@ enabled = false
 """
 
 
+def _daemon_behind(
+    proxy: TcpProxy, tmp_path: Path, fresh_db: DatabaseConfig, simulator: str
+) -> DaemonProcess:
+    """A daemon whose PostgreSQL connections go through `proxy`, so the test can cut them."""
+    return DaemonProcess(
+        tmp_path,
+        fresh_db,
+        OUTAGE_CONFIG,
+        {"DB_PORT": str(proxy.port), "UZUM_BASE_URL": simulator},
+    )
+
+
 def test_scanners_wait_out_a_database_outage_and_the_daemon_keeps_running(
     tmp_path: Path,
     fresh_db: DatabaseConfig,
     proxy: TcpProxy,
     simulator: str,
 ) -> None:
-    d = DaemonProcess(
-        tmp_path,
-        fresh_db,
-        OUTAGE_CONFIG,
-        {"DB_PORT": str(proxy.port), "UZUM_BASE_URL": simulator},
-    )
+    d = _daemon_behind(proxy, tmp_path, fresh_db, simulator)
     try:
         d.start()
         assert d.notify.wait_for(lambda m: "READY=1" in m, 30), d.log()
@@ -123,12 +130,7 @@ def test_sigterm_during_a_database_outage_ends_within_the_stop_budgets(
 ) -> None:
     """The writer holds a batch it cannot commit: the drain stage overruns its budget, the
     log says how many records were left and why, and the process exits."""
-    d = DaemonProcess(
-        tmp_path,
-        fresh_db,
-        OUTAGE_CONFIG,
-        {"DB_PORT": str(proxy.port), "UZUM_BASE_URL": simulator},
-    )
+    d = _daemon_behind(proxy, tmp_path, fresh_db, simulator)
     try:
         d.start()
         assert d.notify.wait_for(lambda m: "READY=1" in m, 30), d.log()
