@@ -28,6 +28,7 @@ from marketplaced.web.queries import catalog, uzex
 from marketplaced.web.queries import sellers as sellers_q
 from marketplaced.web.views import analytics as analytics_views
 from marketplaced.web.views import catalog as catalog_views
+from marketplaced.web.views import category_page as category_views
 from marketplaced.web.views import product as product_views
 from marketplaced.web.views import status_page
 from marketplaced.web.views import trends as trends_views
@@ -172,6 +173,10 @@ async def compare(request: web.Request) -> web.Response:
 
 async def trends(request: web.Request) -> web.Response:
     return _json(trends_views.trends_json(await trends_views.trends_of(request)))
+
+
+async def category_market(request: web.Request) -> web.Response:
+    return _json(category_views.market_json(await category_views.market_of(request)))
 
 
 async def category_overview(request: web.Request) -> web.Response:

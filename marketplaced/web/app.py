@@ -36,6 +36,7 @@ from marketplaced.web.views import (
     alerts,
     analytics,
     catalog,
+    category_page,
     how_we_count,
     login,
     product,
@@ -128,6 +129,7 @@ def _routes(app: web.Application) -> None:
     r.add_get("/products/{id}", product.product_page)
     r.add_get("/how-we-count", how_we_count.how_we_count)
     r.add_get("/trends", trends.trends_page)
+    r.add_get("/categories/{id}", category_page.category_page)
     r.add_get("/sellers/{id}", catalog.seller_page)
     r.add_get("/analytics", analytics.overview)
     r.add_get("/uzex", _to_lots)

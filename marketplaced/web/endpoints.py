@@ -14,12 +14,12 @@ from typing import Literal
 
 from aiohttp import web
 
-from marketplaced.web import api, metrics, prometheus
+from marketplaced.web import api, market_schema, metrics, prometheus
 from marketplaced.web import api_schema as s
 from marketplaced.web import param_spec as ps
 from marketplaced.web.param_spec import Param
 from marketplaced.web.queries import uzex
-from marketplaced.web.views import analytics, catalog, status_page, trends
+from marketplaced.web.views import analytics, catalog, category_page, status_page, trends
 from marketplaced.web.views import uzex as uzex_views
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -127,6 +127,17 @@ API: tuple[Endpoint, ...] = (
         api.category_overview,
         s.CATEGORY_OVERVIEW,
         analytics.OVERVIEW_PARAMS,
+    ),
+    Endpoint(
+        "/api/v1/categories/{id}/market",
+        "A category's market over a period, subcategories included: seller shares (top 10 "
+        "and others) with the concentration index (HHI), price bands' shares of units and "
+        "revenue, best-selling products, sales per day",
+        api.category_market,
+        market_schema.CATEGORY_MARKET,
+        category_page.MARKET_PARAMS,
+        (_ID,),
+        not_found=True,
     ),
     Endpoint(
         "/api/v1/uzex/lots",

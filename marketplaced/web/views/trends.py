@@ -33,7 +33,7 @@ TREND_PARAMS = (
 SECTIONS = (
     ("growing_products", "Fastest-growing products", "/products/{}"),
     ("growing_sellers", "Fastest-growing sellers", "/sellers/{}"),
-    ("growing_categories", "Fastest-growing categories", "/products?category={}"),
+    ("growing_categories", "Fastest-growing categories", "/categories/{}"),
     ("new_products", "New products that already sell", "/products/{}"),
     ("losing_products", "Products losing sales", "/products/{}"),
 )

@@ -1,0 +1,276 @@
+"""A category's market over a period: who sells it (seller shares and a concentration index),
+at what prices (the configured price bands' shares of units and revenue), which products sell,
+and the sales per day — all from the `sales_*_daily` rollups (sql/014_sales.sql).
+
+A category means its whole subtree: the caller passes the ids of the category and every
+category below it (the product rows carry their own, leaf, category). Shares are of the
+period's measured revenue and units, counted as "How we count" says.
+
+- **Seller shares**: the `top` sellers by revenue, then one "others" row with the rest. Sales
+  of products whose seller is unknown count in the totals and in "others" only.
+- **Concentration** is the Herfindahl–Hirschman index over the revenue shares of every seller
+  with sales (shares in percent, squared and summed: 10 000 is one seller, 100 sellers with
+  1 % each make 100). It is computed over all sellers, not the top ones, so "others" does not
+  hide a fragmented tail or a second giant. Read against the US merger guidelines' levels:
+  below 1 500 unconcentrated, 1 500–2 500 moderately, above 2 500 highly concentrated.
+- **Price bands**: a product's units of one day fall in the band of their average price that
+  day (revenue ÷ units: each sale already priced at the price in effect when it happened), so
+  a product that changed price between days contributes to each band it sold in. Product-days
+  with units but no known price (revenue 0) are left out of the bands and counted apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import asyncpg
+
+from marketplaced import price_bands
+from marketplaced.web.queries.sales import Period
+
+#: sellers named on the page before the "others" row
+TOP_SELLERS = 10
+#: best-selling products listed on the page (the products list has them all)
+TOP_PRODUCTS = 10
+#: the concentration levels of the US horizontal merger guidelines (2010), HHI on 0–10 000
+MODERATE_HHI, HIGH_HHI = 1500, 2500
+
+
+@dataclass(frozen=True, slots=True)
+class SellerShare:
+    #: None on the "others" row
+    seller_id: int | None
+    title: str | None
+    units: int
+    revenue: int
+    #: products with sales in the period
+    products: int
+    #: how many sellers the row stands for (1, or the sellers in "others")
+    sellers: int
+    units_share_pct: float | None
+    revenue_share_pct: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class BandShare:
+    label: str
+    #: so'm, `lo` <= average price < `hi`; None: open-ended
+    lo: int | None
+    hi: int | None
+    units: int
+    revenue: int
+    products: int
+    units_share_pct: float | None
+    revenue_share_pct: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProductSales:
+    id: int
+    title: str | None
+    seller_id: int | None
+    seller: str | None
+    units: int
+    revenue: int
+    revenue_share_pct: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class DaySales:
+    day: date
+    #: None: the day was never observed (unknown, not zero)
+    units: int | None
+    revenue: int | None
+    split_units: int
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    units: int
+    revenue: int
+    products_with_sales: int
+    sellers_with_sales: int
+    #: None without revenue (no shares to square)
+    hhi: float | None
+    sellers: list[SellerShare]
+    bands: list[BandShare]
+    #: units sold on product-days without a known price, outside the bands
+    unpriced_units: int
+    products: list[ProductSales]
+    days: list[DaySales]
+
+    @property
+    def concentration(self) -> str:
+        """The HHI in words."""
+        if self.hhi is None:
+            return "no sales"
+        if self.hhi > HIGH_HHI:
+            return "highly concentrated"
+        if self.hhi >= MODERATE_HHI:
+            return "moderately concentrated"
+        return "unconcentrated"
+
+
+# One group per top seller, one for every other seller together (top = false), with the sum of
+# squared revenues of the sellers it holds (numeric: exact at any size) for the HHI.
+_SELLERS = """
+WITH s AS (
+    SELECT seller_id, sum(units)::bigint AS units, sum(revenue)::bigint AS revenue,
+           count(DISTINCT product_id) FILTER (WHERE units > 0) AS products
+    FROM sales_product_daily
+    WHERE category_id = ANY($1::integer[]) AND day >= $2 AND day <= $3
+    GROUP BY seller_id HAVING sum(units) > 0
+), r AS (
+    SELECT s.*, row_number() OVER (
+        ORDER BY s.seller_id IS NULL, s.revenue DESC, s.units DESC, s.seller_id) AS rank
+    FROM s
+)
+SELECT r.rank <= $4 AND r.seller_id IS NOT NULL AS top,
+       min(r.rank) AS rank,
+       CASE WHEN r.rank <= $4 THEN r.seller_id END AS seller_id,
+       sum(r.units)::bigint AS units, sum(r.revenue)::bigint AS revenue,
+       sum(r.products)::bigint AS products,
+       count(r.seller_id) AS sellers,
+       coalesce(sum(r.revenue::numeric * r.revenue) FILTER (WHERE r.seller_id IS NOT NULL), 0)
+           AS revenue_sq
+FROM r GROUP BY 1, 3 ORDER BY 1 DESC, 2"""
+
+_TITLES = "SELECT id, title FROM sellers WHERE id = ANY($1::bigint[])"
+
+_BANDS = """
+SELECT width_bucket(revenue::float8 / units, $4::float8[]) AS band,
+       sum(units)::bigint AS units, sum(revenue)::bigint AS revenue,
+       count(DISTINCT product_id) AS products
+FROM sales_product_daily
+WHERE category_id = ANY($1::integer[]) AND day >= $2 AND day <= $3 AND units > 0
+      AND revenue > 0
+GROUP BY 1"""
+
+_UNPRICED = """
+SELECT coalesce(sum(units), 0)::bigint FROM sales_product_daily
+WHERE category_id = ANY($1::integer[]) AND day >= $2 AND day <= $3 AND units > 0
+      AND revenue = 0"""
+
+_PRODUCTS = """
+SELECT d.product_id AS id, p.title, p.seller_id, s.title AS seller,
+       sum(d.units)::bigint AS units, sum(d.revenue)::bigint AS revenue
+FROM sales_product_daily d
+LEFT JOIN products p ON p.id = d.product_id
+LEFT JOIN sellers s ON s.id = p.seller_id
+WHERE d.category_id = ANY($1::integer[]) AND d.day >= $2 AND d.day <= $3
+GROUP BY d.product_id, p.title, p.seller_id, s.title HAVING sum(d.units) > 0
+ORDER BY revenue DESC, units DESC, id LIMIT $4"""
+
+# The category's own rows hold its whole subtree (the rollup keeps one per level).
+_DAYS = """
+SELECT day, units, revenue, units_split FROM sales_category_daily
+WHERE category_id = $1 AND day >= $2 AND day <= $3"""
+
+
+def share(part: int, whole: int) -> float | None:
+    """`part` of `whole` in percent, two decimals; None when there is no whole."""
+    return round(100 * part / whole, 2) if whole else None
+
+
+def hhi_of(revenue_sq: Decimal, revenue: int) -> float | None:
+    """Σ (100 · rᵢ / R)² = 10 000 · Σ rᵢ² / R², one decimal."""
+    if not revenue:
+        return None
+    return round(float(Decimal(10_000) * revenue_sq / (Decimal(revenue) ** 2)), 1)
+
+
+async def market(
+    pool: asyncpg.Pool,
+    category: int,
+    subtree: Sequence[int],
+    period: Period,
+    band_edges: Sequence[int],
+    unobserved: Sequence[date] = (),
+    *,
+    top: int = TOP_SELLERS,
+) -> Market:
+    """The market of `category` (`subtree`: its id and all below) over `period`."""
+    ids, first, last = list(subtree), period.first, period.last
+    async with pool.acquire() as conn:
+        groups = await conn.fetch(_SELLERS, ids, first, last, top)
+        named = [g["seller_id"] for g in groups if g["top"]]
+        titles = {r["id"]: r["title"] for r in await conn.fetch(_TITLES, named)}
+        band_rows = await conn.fetch(_BANDS, ids, first, last, list(map(float, band_edges)))
+        unpriced = await conn.fetchval(_UNPRICED, ids, first, last)
+        product_rows = await conn.fetch(_PRODUCTS, ids, first, last, TOP_PRODUCTS)
+        day_rows = await conn.fetch(_DAYS, category, first, last)
+    units = sum(g["units"] for g in groups)
+    revenue = sum(g["revenue"] for g in groups)
+    sellers = [
+        SellerShare(
+            seller_id=g["seller_id"] if g["top"] else None,
+            title=titles.get(g["seller_id"]) if g["top"] else None,
+            units=g["units"],
+            revenue=g["revenue"],
+            products=g["products"],
+            sellers=g["sellers"],
+            units_share_pct=share(g["units"], units),
+            revenue_share_pct=share(g["revenue"], revenue),
+        )
+        for g in groups
+    ]
+    return Market(
+        units=units,
+        revenue=revenue,
+        products_with_sales=sum(g["products"] for g in groups),
+        sellers_with_sales=sum(g["sellers"] for g in groups),
+        hhi=hhi_of(sum((g["revenue_sq"] for g in groups), Decimal(0)), revenue),
+        sellers=sellers,
+        bands=_bands(band_rows, band_edges),
+        unpriced_units=unpriced,
+        products=[
+            ProductSales(
+                r["id"],
+                r["title"],
+                r["seller_id"],
+                r["seller"],
+                r["units"],
+                r["revenue"],
+                share(r["revenue"], revenue),
+            )
+            for r in product_rows
+        ],
+        days=_days(day_rows, period, set(unobserved)),
+    )
+
+
+def _bands(rows: Sequence[asyncpg.Record], edges: Sequence[int]) -> list[BandShare]:
+    """Every band of `edges`, in price order, those without sales at 0."""
+    by_band = {r["band"]: r for r in rows}
+    units = sum(r["units"] for r in rows)
+    revenue = sum(r["revenue"] for r in rows)
+    bounds: list[int | None] = [None, *edges, None]
+    out = []
+    for b, label in enumerate(price_bands.labels(edges)):
+        r = by_band.get(b)
+        u, rev, n = (r["units"], r["revenue"], r["products"]) if r else (0, 0, 0)
+        out.append(
+            BandShare(
+                label, bounds[b], bounds[b + 1], u, rev, n, share(u, units), share(rev, revenue)
+            )
+        )
+    return out
+
+
+def _days(rows: Sequence[asyncpg.Record], period: Period, unobserved: set[date]) -> list[DaySales]:
+    """Every day of the period: its sales, 0 when observed without any, None when unobserved."""
+    by_day = {r["day"]: r for r in rows}
+    out = []
+    for i in range(period.days):
+        d = period.first + timedelta(days=i)
+        r = by_day.get(d)
+        if r is None and d in unobserved:
+            out.append(DaySales(d, None, None, 0))
+        elif r is None:
+            out.append(DaySales(d, 0, 0, 0))
+        else:
+            out.append(DaySales(d, r["units"], r["revenue"], r["units_split"]))
+    return out
