@@ -25,6 +25,8 @@ SAMPLE_URLS = {
     "/api/v1/products/{id}": "/api/v1/products/1001",
     "/api/v1/products/{id}/history": "/api/v1/products/1001/history?days=30",
     "/api/v1/sellers/{id}": "/api/v1/sellers/100",
+    "/api/v1/sellers/{id}/sales": "/api/v1/sellers/100/sales",
+    "/api/v1/seller-comparison": "/api/v1/seller-comparison?ids=100,101",
     "/api/v1/compare": "/api/v1/compare?q=redmi",
     "/api/v1/categories/{id}/market": "/api/v1/categories/10/market?period=30d",
     "/api/v1/uzex/lots/{type}/{id}": "/api/v1/uzex/lots/auction/379556",

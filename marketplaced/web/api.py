@@ -30,6 +30,7 @@ from marketplaced.web.views import analytics as analytics_views
 from marketplaced.web.views import catalog as catalog_views
 from marketplaced.web.views import category_page as category_views
 from marketplaced.web.views import product as product_views
+from marketplaced.web.views import seller as seller_views
 from marketplaced.web.views import status_page
 from marketplaced.web.views import trends as trends_views
 from marketplaced.web.views import uzex as uzex_views
@@ -151,6 +152,21 @@ async def seller(request: web.Request) -> web.Response:
     cats = await sellers_q.seller_categories(pool(request), sid)
     data["top_categories"] = [{k: json_value(v) for k, v in c.items()} for c in cats]
     return _json(data)
+
+
+async def seller_sales(request: web.Request) -> web.Response:
+    sid = _int_path(request, "id")
+    p = params(request, seller_views.SELLER_SALES_PARAMS)
+    data = await seller_views.seller_sales(request, sid, p)
+    return _json(seller_views.seller_sales_json(data))
+
+
+async def seller_comparison(request: web.Request) -> web.Response:
+    p = params(request, seller_views.COMPARISON_PARAMS)
+    c = await seller_views.comparison_of(request, p, required=True)
+    if c is None:  # required: comparison_of raises instead
+        raise ParamError("parameter 'ids' is required")
+    return _json(seller_views.comparison_json(c))
 
 
 async def price_drops(request: web.Request) -> web.Response:

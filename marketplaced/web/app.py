@@ -40,6 +40,7 @@ from marketplaced.web.views import (
     how_we_count,
     login,
     product,
+    seller,
     status_page,
     trends,
     uzex,
@@ -130,7 +131,8 @@ def _routes(app: web.Application) -> None:
     r.add_get("/how-we-count", how_we_count.how_we_count)
     r.add_get("/trends", trends.trends_page)
     r.add_get("/categories/{id}", category_page.category_page)
-    r.add_get("/sellers/{id}", catalog.seller_page)
+    r.add_get("/sellers/{id}", seller.seller_page)
+    r.add_get("/seller-comparison", seller.comparison_page)
     r.add_get("/analytics", analytics.overview)
     r.add_get("/uzex", _to_lots)
     r.add_get("/uzex/lots/{type}/{id}", uzex.lot_page)

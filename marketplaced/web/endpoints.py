@@ -14,12 +14,12 @@ from typing import Literal
 
 from aiohttp import web
 
-from marketplaced.web import api, market_schema, metrics, prometheus
+from marketplaced.web import api, market_schema, metrics, prometheus, sales_schema
 from marketplaced.web import api_schema as s
 from marketplaced.web import param_spec as ps
 from marketplaced.web.param_spec import Param
 from marketplaced.web.queries import uzex
-from marketplaced.web.views import analytics, catalog, category_page, status_page, trends
+from marketplaced.web.views import analytics, catalog, category_page, seller, status_page, trends
 from marketplaced.web.views import uzex as uzex_views
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -91,6 +91,24 @@ API: tuple[Endpoint, ...] = (
         s.SELLER,
         path_params=(_ID,),
         not_found=True,
+    ),
+    Endpoint(
+        "/api/v1/sellers/{id}/sales",
+        "One seller's units and revenue over a period: totals with growth, per day (null: "
+        "never observed), and the share of its revenue per category",
+        api.seller_sales,
+        sales_schema.SELLER_SALES,
+        seller.SELLER_SALES_PARAMS,
+        (_ID,),
+        not_found=True,
+    ),
+    Endpoint(
+        "/api/v1/seller-comparison",
+        "Up to 5 sellers side by side over a period: totals, growth and units and revenue per "
+        "day (ids is required; an unknown id is a 400)",
+        api.seller_comparison,
+        sales_schema.SELLER_COMPARISON,
+        seller.COMPARISON_PARAMS,
     ),
     Endpoint(
         "/api/v1/trends",

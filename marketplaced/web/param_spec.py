@@ -27,7 +27,7 @@ INT_MAX = 2**31 - 1
 #: offsets are for short ranked lists; deep offsets would cost what they skip
 MAX_OFFSET = 10_000
 
-Kind = Literal["integer", "number", "flag", "text", "choice", "date", "inn", "cursor"]
+Kind = Literal["integer", "number", "flag", "text", "choice", "date", "inn", "cursor", "ids"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,8 @@ class Param:
     choices: tuple[str, ...] = ()
     #: what an absent (or empty) parameter means; None: no value
     default: str | int | None = None
+    #: an `ids` list holds at most this many
+    max_items: int = 1
 
     def schema(self) -> dict[str, Any]:
         """The parameter's JSON Schema (OpenAPI 3.1), with exactly the bounds `Params` checks."""
@@ -61,6 +63,9 @@ class Param:
             schema = {"type": "string", "enum": list(self.choices)}
         elif self.kind == "date":
             schema = {"type": "string", "format": "date"}
+        elif self.kind == "ids":
+            item = {"type": "integer", "minimum": int(self.lo), "maximum": int(self.hi)}
+            schema = {"type": "array", "items": item, "minItems": 1, "maxItems": self.max_items}
         elif self.kind == "inn":
             schema = {"type": "string", "pattern": "^([0-9]{9}|[0-9]{14})$"}
         else:
@@ -99,6 +104,12 @@ def day(name: str, description: str) -> Param:
 
 def inn(name: str, description: str) -> Param:
     return Param(name, description, "inn")
+
+
+def ids(name: str, description: str, *, max_items: int) -> Param:
+    """A list of ids: the parameter repeated (`ids=1&ids=2`, what a form's checkboxes send) or
+    comma-separated in one value (`ids=1,2`, what a person types)."""
+    return Param(name, description, "ids", max_items=max_items)
 
 
 def search(description: str) -> Param:

@@ -27,6 +27,7 @@ from marketplaced.errors import MarketplacedError
 from marketplaced.web.param_spec import BIGINT_MAX, MAX_CSV_LIMIT, Kind, Param
 
 _INN_RE = re.compile(r"^(\d{9}|\d{14})$")
+_ID_RE = re.compile(r"[0-9]{1,19}")
 
 
 class ParamError(MarketplacedError):
@@ -46,7 +47,7 @@ class Params:
             if key not in self._table:
                 known = ", ".join(sorted(self._table)) or "none"
                 raise ParamError(f"unknown parameter '{key}' (accepted: {known})")
-            if len(query.getall(key)) > 1:
+            if len(query.getall(key)) > 1 and self._table[key].kind != "ids":
                 raise ParamError(f"parameter '{key}' given more than once")
 
     def _spec(self, name: str, kind: Kind) -> Param:
@@ -148,6 +149,29 @@ class Params:
             raise ParamError(
                 f"parameter '{name}' must be a date YYYY-MM-DD, got {raw[:40]!r}"
             ) from None
+
+    def ids(self, name: str) -> list[int]:
+        """The ids in the order given (empty when absent); each an id, none twice, at most
+        the declared number."""
+        spec = self._spec(name, "ids")
+        parts = [
+            part.strip() for value in self._query.getall(name, []) for part in value.split(",")
+        ]
+        parts = [part for part in parts if part]
+        if len(parts) > spec.max_items:
+            raise ParamError(
+                f"parameter '{name}' takes at most {spec.max_items} ids, got {len(parts)}"
+            )
+        out: list[int] = []
+        for part in parts:
+            if not _ID_RE.fullmatch(part) or int(part) > spec.hi:
+                raise ParamError(
+                    f"parameter '{name}' must hold ids (whole numbers), got {part[:40]!r}"
+                )
+            if int(part) in out:
+                raise ParamError(f"parameter '{name}' names id {int(part)} more than once")
+            out.append(int(part))
+        return out
 
     def inn(self, name: str) -> str | None:
         self._spec(name, "inn")

@@ -70,15 +70,6 @@ def sellers_of_day(day: date, offset: int, limit: int) -> ListQuery:
     return ListQuery(sql, tuple(w.args), DAY_SELLER_COLUMNS, limit, offset=offset)
 
 
-async def seller_days(pool: asyncpg.Pool, sid: int, since: date) -> list[asyncpg.Record]:
-    return await pool.fetch(
-        "SELECT day, revenue, orders, sales, quality FROM analytics_seller_daily "
-        "WHERE seller_id = $1 AND day >= $2 ORDER BY day",
-        sid,
-        since,
-    )
-
-
 async def product_days(pool: asyncpg.Pool, pid: int, since: date) -> list[asyncpg.Record]:
     return await pool.fetch(
         "SELECT day, orders, sales, revenue, sales_source, quality FROM analytics_product_daily "

@@ -1,4 +1,5 @@
-"""Seller reads: the ranking, one seller's figures, categories and order trend.
+"""Seller reads: the ranking, one seller's figures and categories (its sales over a period
+are queries/seller_sales.py).
 
 Rankings by the seller's own published figures (orders, rating, reviews) read `sellers`
 through an index per sort; rankings by catalogue size or estimated revenue read the
@@ -6,8 +7,6 @@ through an index per sort; rankings by catalogue size or estimated revenue read 
 """
 
 from __future__ import annotations
-
-from datetime import datetime
 
 import asyncpg
 
@@ -39,12 +38,6 @@ _OWN_SORTS = {
     "reviews": ("coalesce(s.reviews, 0)", int),
 }
 _TOTAL_SORTS = {"products": ("t.products", int), "revenue": ("t.revenue_est", int)}
-#: the trend follows a seller's best-selling products only, so a seller with 100 000 products
-#: costs what one with 300 costs; the page says so
-TREND_PRODUCTS = 300
-#: the trend covers 13 weeks; rows up to 31 days older are read too, so the first week's
-#: increases have a previous value to be measured from (one extra monthly partition at most)
-TREND_DAYS = 91
 
 SELLER_COLUMNS = (
     Column("id", "ID", "int", link="/sellers/{id}"),
@@ -170,23 +163,6 @@ SELECT cs.category_id, c.title AS category, cs.products, cs.orders, cs.revenue_e
 FROM web_category_sellers cs LEFT JOIN categories c ON c.id = cs.category_id
 WHERE cs.seller_id = $1 AND cs.direct ORDER BY cs.orders DESC, cs.category_id LIMIT 30"""
 
-# Order counts are cumulative and change-based: a product's orders in a week are the sum of
-# its increases (lag over its own rows); decreases (upstream corrections) count as zero.
-_TREND = """
-WITH top AS (
-    SELECT id FROM products WHERE seller_id = $1
-    ORDER BY orders_amount DESC, id DESC LIMIT $3
-), d AS (
-    SELECT h.observed_at,
-           h.orders_amount - lag(h.orders_amount) OVER (
-               PARTITION BY h.product_id ORDER BY h.observed_at) AS delta
-    FROM top JOIN product_stats_history h ON h.product_id = top.id
-    WHERE h.observed_at >= $2::timestamptz - interval '31 days'
-)
-SELECT date_trunc('week', observed_at) AS week, sum(greatest(delta, 0))::bigint AS orders
-FROM d WHERE observed_at >= $2 AND delta IS NOT NULL
-GROUP BY 1 ORDER BY 1"""
-
 
 async def seller(pool: asyncpg.Pool, sid: int) -> asyncpg.Record | None:
     return await pool.fetchrow(_SELLER, sid)
@@ -194,7 +170,3 @@ async def seller(pool: asyncpg.Pool, sid: int) -> asyncpg.Record | None:
 
 async def seller_categories(pool: asyncpg.Pool, sid: int) -> list[asyncpg.Record]:
     return await pool.fetch(_CATEGORIES, sid)
-
-
-async def seller_trend(pool: asyncpg.Pool, sid: int, since: datetime) -> list[asyncpg.Record]:
-    return await pool.fetch(_TREND, sid, since, TREND_PRODUCTS)

@@ -1,5 +1,5 @@
-"""Products and sellers pages: lists with filters (and their CSV), and a seller (a product's
-page is views/product.py).
+"""Products and sellers lists with filters (and their CSV); a product's page is
+views/product.py, a seller's views/seller.py.
 
 Each list has one builder that reads and validates the query string into a `ListQuery`;
 the page, its CSV twin and the JSON API all call it, so they always agree.
@@ -7,22 +7,18 @@ the page, its CSV twin and the JSON API all call it, so they always agree.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 from aiohttp import web
 
 from marketplaced.jobs import triggers
 from marketplaced.web import param_spec as ps
 from marketplaced.web import sales_window as sw
-from marketplaced.web.charts import Series, line_chart
-from marketplaced.web.listing import ListQuery, fetch_page
+from marketplaced.web.listing import ListQuery
 from marketplaced.web.param_spec import MAX_CSV_LIMIT, MAX_QUERY_LEN
 from marketplaced.web.params import ParamError, Params, range_check
-from marketplaced.web.queries import catalog, jobs, sellers
+from marketplaced.web.queries import catalog, seller_sales, sellers
 from marketplaced.web.queries.catalog import CategoryTree, ProductFilter
 from marketplaced.web.sales_window import SalesWindow
 from marketplaced.web.search import SearchTerms, search_terms
@@ -35,8 +31,6 @@ from marketplaced.web.views.common import (
     list_response,
     params,
     pool,
-    render,
-    zone,
 )
 
 #: history shown on a product page by default, and the longest a user may ask for
@@ -181,40 +175,6 @@ def path_id(request: web.Request, name: str) -> int:
     return int(raw)
 
 
-def daily_charts(
-    days: Sequence[asyncpg.Record], since: datetime, what: str, tz: tzinfo
-) -> dict[str, Any]:
-    """Orders and revenue per day from the analytics job (each day a point at its start, in
-    the zone of the pages: analytics days are local days)."""
-    start, end = since.timestamp(), time.time()
-
-    def pts(key: str) -> list[tuple[float, float | None]]:
-        return [
-            (datetime.combine(d["day"], datetime.min.time(), tz).timestamp(), float(d[key]))
-            for d in days
-        ]
-
-    return {
-        "orders": line_chart(
-            [Series("orders per day", pts("orders"), step=False)],
-            title=f"Orders per day of the {what}",
-            tz=tz,
-            start=start,
-            end=end,
-            zero_based=True,
-        ),
-        "revenue": line_chart(
-            [Series("revenue per day, so'm", pts("revenue"), step=False)],
-            title=f"Revenue per day of the {what}",
-            tz=tz,
-            start=start,
-            end=end,
-            zero_based=True,
-        ),
-        "gap_days": sum(1 for d in days if d["quality"] == "gap"),
-    }
-
-
 # -- sellers --------------------------------------------------------------------------------------
 
 
@@ -247,46 +207,6 @@ async def sellers_page(request: web.Request) -> web.StreamResponse:
         "sales": window,
         "periods": sw.PERIODS,
         "min_base": sw.MIN_BASE_UNITS,
+        "max_compared": seller_sales.MAX_COMPARED,
     }
     return await list_response(request, q, "sellers.html", ctx, "sellers.csv")
-
-
-async def seller_page(request: web.Request) -> web.Response:
-    sid = path_id(request, "id")
-    params(request)
-    db = pool(request)
-    row = await sellers.seller(db, sid)
-    if row is None:
-        raise web.HTTPNotFound(text=f"no seller {sid} in the database\n")
-    since = datetime.now(UTC) - timedelta(days=sellers.TREND_DAYS)
-    top = await fetch_page(db, catalog.product_list(ProductFilter(seller_id=sid, limit=20)))
-    daily = await jobs.seller_days(db, sid, since.date())
-    if daily:
-        trend = daily_charts(daily, since, "seller", zone(request))
-    else:
-        weeks = await sellers.seller_trend(db, sid, since)
-        points: list[tuple[float, float | None]] = [
-            (r["week"].timestamp(), float(r["orders"])) for r in weeks
-        ]
-        trend = {
-            "orders": line_chart(
-                [Series("orders per week", points, step=False)],
-                title="Orders per week",
-                tz=zone(request),
-                start=since.timestamp(),
-                end=time.time(),
-                zero_based=True,
-            ),
-            "revenue": None,
-            "gap_days": 0,
-        }
-    ctx = {
-        "title": row["title"],
-        "seller": row,
-        "categories": await sellers.seller_categories(db, sid),
-        "products": top,
-        "trend": trend,
-        "from_analytics": bool(daily),
-        "trend_products": sellers.TREND_PRODUCTS,
-    }
-    return await render(request, "seller.html", ctx)
