@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -20,6 +21,13 @@ NOW = datetime.now(UTC)
 #: 30 Dec 10:00 UTC of last year is 15:00 in Tashkent (UTC+5): the window crosses a new year
 DEC30 = datetime(NOW.year - 1, 12, 30, 10, 0, tzinfo=UTC)
 JAN2 = datetime(NOW.year, 1, 2, 20, 30, tzinfo=UTC)  # 3 Jan 01:30 in Tashkent
+DEC30_DAY, JAN1_DAY, JAN2_DAY = (
+    date(NOW.year - 1, 12, 30),
+    date(NOW.year, 1, 1),
+    date(NOW.year, 1, 2),
+)
+#: the analytics days' zone (`jobs.timezone`, Tashkent by default): today is its local date
+TODAY = NOW.astimezone(ZoneInfo("Asia/Tashkent")).date()
 
 
 @pytest.fixture(scope="module")
@@ -63,18 +71,19 @@ def product_db(web_db: DatabaseConfig) -> DatabaseConfig:
                 "INSERT INTO uzum_visits (product_id, visited_at, last_seen, outcome) VALUES "
                 "(3001, now() - interval '7 minutes', now() - interval '7 minutes', 'unchanged')"
             )
-            days = [date(NOW.year - 1, 12, 30), date(NOW.year, 1, 1)]  # 31 Dec not observed
-            for d in days:
-                await conn.execute(
-                    "SELECT marketplaced_ensure_partition_for('analytics_product_daily', $1)", d
-                )
+            # the sales rollup's rows: 30 Dec and 1 Jan counted, today so far; 29 Dec (first
+            # seen) and 2 Jan observed without a change; 31 Dec never observed
+            counted = [(DEC30_DAY, 4, 5_000_000), (JAN1_DAY, 6, 6_600_000), (TODAY, 3, 3_300_000)]
             await conn.executemany(
-                "INSERT INTO analytics_product_daily (day, product_id, seller_id, category_id, "
-                "orders, orders_end, units_stock, restocked, sales, sales_source, revenue, "
-                "price_in_effect, price_basis, stock_end, reviews_delta, observations, quality) "
-                "VALUES ($1, 3001, 100, 12, $2, 0, 0, 0, $2, 'orders', $3, 0, 'card_price', 0, "
-                "0, 2, 'complete')",
-                [(days[0], 4, 5_000_000), (days[1], 6, 6_600_000)],
+                "INSERT INTO sales_product_daily VALUES ($1, 3001, 100, 12, $2, $3, $2, 0, 0, 0, "
+                "0, 2, false) ON CONFLICT DO NOTHING",
+                counted,
+            )
+            observed = {DEC30_DAY - timedelta(days=1), DEC30_DAY, JAN1_DAY, JAN2_DAY, TODAY}
+            await conn.executemany(
+                "INSERT INTO sales_days (day, observed_pct, max_gap_min, complete, final) "
+                "VALUES ($1, 100, 30, true, $2)",
+                [(d, d != TODAY) for d in sorted(observed)],
             )
         finally:
             await conn.close()
@@ -114,13 +123,22 @@ async def test_one_price_chart_with_a_line_per_sku_and_exact_hover(pclient: Test
 async def test_units_per_day_bars_link_how_we_count_and_mark_unobserved(
     pclient: TestClient,
 ) -> None:
+    """The bars come from the sales rollups: today so far shows, a day observed without a
+    change is a zero that was seen, a day never observed is marked, never a zero bar."""
     html = await page(pclient, "/products/3001?days=3650")
     units = svg(html, "units-chart")
-    year = NOW.year
-    assert units.count('<rect class="bar"') == 2
-    assert f"30.12.{year - 1}: 4 units, 5 000 000 so&#39;m — order-counter delta" in units
-    assert f"31.12.{year - 1}: not observed" in units
-    assert units.count('<a href="/how-we-count">') == 3
+    y = NOW.year
+    assert f"30.12.{y - 1}: 4 units, 5 000 000 so&#39;m — order-counter delta ·" in units
+    assert f"01.01.{y}: 6 units, 6 600 000 so&#39;m — order-counter delta ·" in units
+    assert f"29.12.{y - 1}: 0 units, 0 so&#39;m — observed, no change: nothing sold" in units
+    assert f"31.12.{y - 1}: not observed (unknown, not zero)" in units
+    assert f"30.12.{y - 1}: not observed" not in units
+    if TODAY not in (DEC30_DAY, JAN1_DAY, JAN2_DAY):
+        today = TODAY.strftime("%d.%m.%Y")
+        assert f"{today}: 3 units, 3 300 000 so&#39;m — order-counter delta (today so far)" in units
+    # every bar and every unobserved mark links to the method
+    marks = units.count('<rect class="bar"') + units.count('<rect class="unobserved"')
+    assert units.count('<a href="/how-we-count">') == marks
 
 
 async def test_many_skus_band_and_folded_table(pclient: TestClient) -> None:

@@ -70,15 +70,6 @@ def sellers_of_day(day: date, offset: int, limit: int) -> ListQuery:
     return ListQuery(sql, tuple(w.args), DAY_SELLER_COLUMNS, limit, offset=offset)
 
 
-async def product_days(pool: asyncpg.Pool, pid: int, since: date) -> list[asyncpg.Record]:
-    return await pool.fetch(
-        "SELECT day, orders, sales, revenue, sales_source, quality FROM analytics_product_daily "
-        "WHERE product_id = $1 AND day >= $2 ORDER BY day",
-        pid,
-        since,
-    )
-
-
 async def categories_of_day(pool: asyncpg.Pool, day: date, ids: list[int]) -> list[asyncpg.Record]:
     """The analytics job's figures of `day` for the given categories (any tree level)."""
     return await pool.fetch(

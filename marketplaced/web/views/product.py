@@ -2,8 +2,8 @@
 
 The charts are built from change-based history (a row only when a value changed): prices and
 stock are steps that hold until the next change, and a SKU not seen for longer than a scan
-cycle ends in a visible gap. Units per day come from the analytics days; a day inside the
-analysed range without a row was not observed and is shown as such, never as zero.
+cycle ends in a visible gap. Units per day come from the sales rollups, today so far included
+(kept current every minute); a day never observed is shown as such, never as zero.
 """
 
 from __future__ import annotations
@@ -11,19 +11,28 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 import asyncpg
 from aiohttp import web
 
+from marketplaced.jobs import triggers
 from marketplaced.platforms.uzum import schedule_figures
 from marketplaced.web import param_spec as ps
 from marketplaced.web import product_charts as pc
 from marketplaced.web.charts import Series, line_chart
-from marketplaced.web.queries import catalog, jobs
+from marketplaced.web.queries import catalog, product_sales
 from marketplaced.web.views.catalog import HISTORY_PARAMS, path_id
-from marketplaced.web.views.common import ago, category_tree, params, pool, render, zone
+from marketplaced.web.views.common import (
+    CONFIG,
+    ago,
+    category_tree,
+    params,
+    pool,
+    render,
+    zone,
+)
 
 PRODUCT_PAGE_PARAMS = (*HISTORY_PARAMS, ps.integer("sku", "the SKU to highlight"))
 #: change-based history cannot see a missed observation in the middle, but it can see the end:
@@ -33,7 +42,6 @@ OBSERVATION_GAP_S = 2 * 86400
 SKU_ROWS_SHOWN = 10
 #: how each day's units were counted, in the words of the "How we count" page
 _HOW = {"orders": "order-counter delta", "stock": "stock delta (the counter went back)"}
-_QUALITY = {"gap": "the day has a scan gap", "new": "first seen that day"}
 
 
 async def product_page(request: web.Request) -> web.Response:
@@ -48,7 +56,6 @@ async def product_page(request: web.Request) -> web.Response:
     since = datetime.now(UTC) - timedelta(days=days)
     history = await catalog.price_history(db, pid, [s["id"] for s in sku_rows], since)
     stats = await catalog.stats_history(db, pid, since)
-    daily = await jobs.product_days(db, pid, since.date())
     tz = zone(request)
     # nothing is known before the first observation: the charts start there, not months earlier
     seen = [r["observed_at"] for r in (*history, *stats)] + [row["first_seen"]]
@@ -62,6 +69,12 @@ async def product_page(request: web.Request) -> web.Response:
     tree = await category_tree(request)
     due = await schedule_figures.next_check(db, pid)
     now = datetime.now(UTC)
+    days_tz = triggers.timezone(request.app[CONFIG].jobs.timezone)
+    today = now.astimezone(days_tz).date()
+    async with db.acquire() as conn:
+        daily = await product_sales.product_days(
+            conn, pid, max(since, first).astimezone(days_tz).date(), today
+        )
     next_check = None if due is None else schedule_figures.next_check_text(due[1], now)
     ctx = {
         "title": row["title"],
@@ -85,7 +98,7 @@ async def product_page(request: web.Request) -> web.Response:
         "stock_chart": pc.stock_chart(
             stock_line(stats, start, row["last_seen"]), start=start, end=end, tz=tz
         ),
-        "units_chart": pc.units_chart(day_bars(daily), start=start, end=end, tz=tz)
+        "units_chart": pc.units_chart(day_bars(daily, today), start=start, end=end, tz=days_tz)
         if daily
         else None,
         "orders_chart": orders_chart(stats, start, row["last_seen"], tz),
@@ -170,21 +183,31 @@ def stock_line(
     return pc.Line("in stock", pts, _observed(stats, start))
 
 
-def day_bars(days: Sequence[asyncpg.Record]) -> list[pc.DayBar]:
-    """One bar per analysed day; the days between the first and the last analysed one that
-    have no row were not observed."""
-    by_day = {d["day"]: d for d in days}
+def day_bars(days: Sequence[product_sales.ProductDay], today: date) -> list[pc.DayBar]:
+    """One bar per day: counted, observed without a change (zero), or never observed."""
     bars = []
-    for day in pc.local_days(days[0]["day"], days[-1]["day"]):
-        d = by_day.get(day)
-        if d is None:
-            bars.append(pc.DayBar(day, None))
+    for d in days:
+        if d.units is None:
+            bars.append(pc.DayBar(d.day, None))
             continue
-        how = _HOW.get(d["sales_source"], d["sales_source"])
-        if d["quality"] in _QUALITY:
-            how += f" ({_QUALITY[d['quality']]})"
-        bars.append(pc.DayBar(day, int(d["sales"]), int(d["revenue"]), how))
+        how = _how(d)
+        if d.day == today:
+            how += " (today so far)"
+        bars.append(pc.DayBar(d.day, d.units, d.revenue, how))
     return bars
+
+
+def _how(d: product_sales.ProductDay) -> str:
+    """How a day's units were counted, in the words of the "How we count" page."""
+    if d.unchanged:
+        return "observed, no change: nothing sold"
+    kinds = [k for k, n in (("orders", d.units_orders), ("stock", d.units_stock)) if n]
+    how = " and ".join(_HOW[k] for k in kinds) or "no sale observed"
+    if d.units_split:
+        how += f" ({d.units_split} split over a scan gap)"
+    if d.first_seen:
+        how += " (first seen that day)"
+    return how
 
 
 def orders_chart(
