@@ -27,7 +27,6 @@ from typing import Any
 import uvloop
 
 from marketplaced import __version__, db, log, ops, platforms
-from marketplaced import config as config_mod
 from marketplaced.config import EX_CONFIG, Config
 from marketplaced.errors import ConfigError, MarketplacedError
 
@@ -35,7 +34,7 @@ _log = log.get(__name__)
 
 
 def _load_config() -> Config:
-    return config_mod.load()
+    return platforms.load_config()
 
 
 def _print_config_problems(exc: ConfigError) -> None:

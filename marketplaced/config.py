@@ -1,30 +1,32 @@
 """Configuration: TOML file + environment → frozen dataclasses, validated once.
 
 The file (`MARKETPLACED_CONFIG`, default `config/marketplaced.toml` when present) is read with
-`tomllib`; the environment variables of the old system override it (`DB_*`, `REDIS_*`,
-`DOWNLOAD_CONCURRENCY`, `RPS_LIMIT`, `LOG_LEVEL`, `DEBUG`, `UZUM_BASE_URL`, `UZEX_BASE_URL`) and
-secrets come only from the environment (`DB_PASSWORD`, `MARKETPLACED_WEB_TOKEN`). Every problem —
+`tomllib`; environment variables override it (`DB_*`, `REDIS_*`, `LOG_LEVEL`, `DEBUG` here, and
+those the platform sections declare, e.g. `RPS_LIMIT`, `UZUM_BASE_URL`) and secrets come only
+from the environment (`DB_PASSWORD`, `MARKETPLACED_WEB_TOKEN`). Every problem —
 unknown key, wrong type, value out of range — is collected and reported together, naming the
 key, the file and what was expected.
 
 This module is the root of the configuration: the core sections and the `Config` that composes
-them with the sections other layers own (`jobs.config`). Each field names its environment
-variable; reading and validating is `config_loader`'s, the one loader every section shares.
+them with the sections other layers own — the job sections (`jobs.config`) as fields, and each
+platform's own section (`platforms/<name>/config.py`), which the platform declares and the
+caller hands to `load` (`platforms.load_config` passes every registered platform's), so this
+module never names a marketplace. Each field names its environment variable; reading and
+validating is `config_loader`'s, the one loader every section shares.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from marketplaced import access
 from marketplaced import config_loader as loader
 from marketplaced.config_loader import option, secret
-from marketplaced.config_schedule import AdaptiveOptions
 from marketplaced.errors import ConfigError
 from marketplaced.jobs.config import AlertsConfig, HealthConfig, JobsConfig, RetentionConfig
 
@@ -172,142 +174,6 @@ class RateControlOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class UzumConfig(RateControlOptions, AdaptiveOptions):
-    enabled: bool = option(True, "run the Uzum product scanner")
-    base_url: str = option(
-        "https://api.uzum.uz",
-        "API origin (env UZUM_BASE_URL)",
-        pattern=r"^https?://[^\s/]+(/.*)?$",
-        env="UZUM_BASE_URL",
-    )
-    rps: float = option(
-        100.0,
-        "requests per second to the API, 0 = unlimited (env RPS_LIMIT)",
-        lo=0,
-        hi=100_000,
-        env="RPS_LIMIT",
-    )
-    concurrency: int = option(
-        50,
-        "requests in flight at most (env DOWNLOAD_CONCURRENCY)",
-        lo=1,
-        hi=5000,
-        env="DOWNLOAD_CONCURRENCY",
-    )
-    timeout_s: float = option(20.0, "per-request timeout", lo=0.1, hi=600)
-    max_retries: int = option(4, "retries for timeouts, resets, 5xx, 429", lo=0, hi=50)
-    breaker_failures: int = option(
-        10, "consecutive failures that pause the host (0: never)", lo=0, hi=10_000
-    )
-    breaker_cooldown_s: float = option(
-        30.0, "first pause of a tripped host; doubles per failed probe", lo=0.1, hi=3600
-    )
-    first_id: int = option(1, "lowest product id scanned", lo=1, hi=10**12)
-    max_id: int = option(5_000_000, "frontier cap: ids above it are never probed", lo=1, hi=10**12)
-    frontier_misses: int = option(
-        5000, "consecutive misses above the highest id seen that end a cycle", lo=1, hi=10**7
-    )
-    shard: str = option(
-        "1/1", "k/n: this instance scans ids with id % n == k-1", pattern=r"^\d+/\d+$"
-    )
-    cycle_pause_s: float = option(60.0, "pause between full cycles", lo=0, hi=86400)
-    checkpoint_every: int = option(500, "ids between durable cursor moves", lo=1, hi=1_000_000)
-    max_stale_s: float = option(
-        300.0, "restart a scanner whose progress stalls this long", lo=5, hi=86400
-    )
-    dead_letter_retry_s: float = option(
-        3600.0, "retry dead-lettered ids this often", lo=10, hi=10**7
-    )
-    user_agent: str = option(BROWSER_USER_AGENT, "User-Agent sent upstream")
-
-
-#: an http(s) URL with a host and an optional path (UZEX's e-tender API lives under /api)
-_URL = r"^https?://[^\s/]+(/.*)?$"
-
-
-@dataclass(frozen=True, slots=True)
-class UzexConfig(RateControlOptions):
-    """UZEX procurement exchange: one host per module (real hosts in docs/upstreams.md)."""
-
-    enabled: bool = option(True, "run the UZEX procurement scanners (the flags below pick which)")
-    auction_completed: bool = option(True, "scan completed auctions and their items")
-    auction_active: bool = option(True, "refresh active auctions (GetLot per lot) until they close")
-    shop_completed: bool = option(True, "scan completed e-shop deals")
-    shop_active: bool = option(True, "refresh active e-shop offers")
-    national_completed: bool = option(True, "scan completed national-shop deals")
-    national_active: bool = option(True, "refresh active national-shop offers")
-    etender: bool = option(True, "scan completed e-tender deals and their trade items")
-    reference: bool = option(True, "refresh the category and region lists")
-    auction_url: str = option(
-        "https://xarid-api-auction.uzex.uz",
-        "auction host (env UZEX_BASE_URL sets every host)",
-        pattern=_URL,
-        env="UZEX_BASE_URL",
-        env_suffix="/auction",
-    )
-    shop_url: str = option(
-        "https://xarid-api-shop.uzex.uz",
-        "e-shop and national-shop host",
-        pattern=_URL,
-        env="UZEX_BASE_URL",
-        env_suffix="/shop",
-    )
-    etender_url: str = option(
-        "https://apietender.uzex.uz/api",
-        "e-tender API base",
-        pattern=_URL,
-        env="UZEX_BASE_URL",
-        env_suffix="/etender/api",
-    )
-    trade_url: str = option(
-        "https://xarid-api-trade.uzex.uz",
-        "reference-list host",
-        pattern=_URL,
-        env="UZEX_BASE_URL",
-        env_suffix="/trade",
-    )
-    rps: float = option(2.0, "requests per second per UZEX host, 0 = unlimited", lo=0, hi=10_000)
-    concurrency: int = option(4, "requests in flight per UZEX host at most", lo=1, hi=1000)
-    # 60 s: the hosts answer within 30-60 s even on bad days; beyond that the request is retried
-    timeout_s: float = option(
-        60.0, "per-request timeout (the hosts take 30-60 s on bad days)", lo=0.1, hi=600
-    )
-    max_retries: int = option(4, "retries for timeouts, resets, 5xx, 429", lo=0, hi=50)
-    # 100 rows is what the website itself asks for; bigger windows make 60 s answers likelier
-    page_size: int = option(100, "rows per list page (the from/to window)", lo=1, hi=1000)
-    recheck_pages: int = option(
-        3, "newest pages re-read every cycle to see payment-status changes", lo=1, hi=1000
-    )
-    # hours, not minutes: the Validation gate is a deliberate anti-automation control, asking
-    # again soon only annoys its owner; a few times a day notices when it is lifted
-    blocked_backoff_h: float = option(
-        6.0,
-        "hours a lot type waits after the upstream blocks it (HTTP 500 Not Valid)",
-        lo=0.01,
-        hi=168,
-    )
-    user_agent: str = option(
-        BROWSER_USER_AGENT, "User-Agent sent to UZEX (a non-browser one gets HTTP 500)"
-    )
-    origin: str = option("https://xarid.uzex.uz", "Origin header sent to UZEX", pattern=_URL)
-    referer: str = option("https://xarid.uzex.uz/", "Referer header sent to UZEX", pattern=_URL)
-    # 5 min: deals arrive every few minutes; a cycle costs a few requests per lot type
-    cycle_pause_s: float = option(
-        300.0, "pause between cycles that pick up new deals and refresh active lots", lo=0, hi=86400
-    )
-    reference_interval_h: float = option(
-        24.0, "refresh the reference lists this often", lo=0.01, hi=720
-    )
-    # 15 min: one request may take 5 attempts x 60 s plus backoff, a page of items ~1 min at 2 rps
-    max_stale_s: float = option(
-        900.0, "restart a UZEX scanner whose progress stalls this long", lo=5, hi=86400
-    )
-    dead_letter_retry_s: float = option(
-        3600.0, "retry lots whose items failed this often", lo=10, hi=10**7
-    )
-
-
-@dataclass(frozen=True, slots=True)
 class WebConfig:
     enabled: bool = option(True, "serve the dashboard and JSON API")
     host: str = option(
@@ -335,6 +201,20 @@ class WebConfig:
     token: str = secret("MARKETPLACED_WEB_TOKEN")
 
 
+class PlatformSection(Protocol):
+    """A platform's configuration section: a frozen section dataclass (see config_loader)
+    naming its table, e.g. `SECTION = "uzum"`, and which of its keys SIGHUP cannot apply
+    (every other key is live; marketplaced.reloadable)."""
+
+    SECTION: ClassVar[str]
+    RESTART_KEYS: ClassVar[frozenset[str]]
+
+    def __init__(self) -> None: ...
+
+
+S = TypeVar("S", bound=PlatformSection)
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     daemon: DaemonConfig = field(default_factory=DaemonConfig)
@@ -343,15 +223,36 @@ class Config:
     redis: RedisConfig = field(default_factory=RedisConfig)
     writer: WriterConfig = field(default_factory=WriterConfig)
     archive: ArchiveConfig = field(default_factory=ArchiveConfig)
-    uzum: UzumConfig = field(default_factory=UzumConfig)
-    uzex: UzexConfig = field(default_factory=UzexConfig)
     web: WebConfig = field(default_factory=WebConfig)
     jobs: JobsConfig = field(default_factory=JobsConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    #: each platform's own section by its table name, as `load` was handed their classes
+    #: (read one with `section(kind)`)
+    platforms: Mapping[str, Any] = field(default_factory=dict)
     #: where the file came from ("" when defaults only), for messages
     source: str = field(default="", compare=False)
+
+    def section(self, kind: type[S]) -> S:
+        """The platform section of class `kind`; its defaults when this configuration was
+        loaded without that platform (nothing of it runs then: the daemon builds scanners only
+        for the platforms it was handed)."""
+        found = self.platforms.get(kind.SECTION)
+        if found is None:
+            return kind()
+        if not isinstance(found, kind):
+            raise TypeError(f"[{kind.SECTION}] holds {type(found).__name__}, not {kind.__name__}")
+        return found
+
+    def with_section(self, section: PlatformSection) -> Config:
+        """A copy with one platform section replaced (or added)."""
+        return dataclasses.replace(self, platforms={**self.platforms, section.SECTION: section})
+
+    def sections(self) -> dict[str, Any]:
+        """Every section by its table name: the core and job ones, then the platforms'."""
+        core = {name: getattr(self, name) for name, _ in loader.sections(Config)}
+        return {**core, **self.platforms}
 
     @property
     def storage_dir(self) -> Path:
@@ -361,10 +262,6 @@ class Config:
     @property
     def archive_dir(self) -> Path:
         return Path(self.archive.dir) if self.archive.dir else self.storage_dir / "raw"
-
-    def shard_parts(self) -> tuple[int, int]:
-        k, n = (int(x) for x in self.uzum.shard.split("/"))
-        return k, n
 
 
 DEFAULT_PATHS = (Path("config/marketplaced.toml"), Path("/etc/marketplaced/marketplaced.toml"))
@@ -378,8 +275,14 @@ def config_path(environ: Mapping[str, str]) -> Path | None:
     return next((p for p in DEFAULT_PATHS if p.is_file()), None)
 
 
-def load(environ: Mapping[str, str] | None = None, path: Path | None = None) -> Config:
-    """Read, merge and validate; raise ConfigError listing every problem."""
+def load(
+    environ: Mapping[str, str] | None = None,
+    path: Path | None = None,
+    platforms: Sequence[type[PlatformSection]] = (),
+) -> Config:
+    """Read, merge and validate the core sections and the `platforms`' sections (the daemon
+    and the CLI call `platforms.load_config`, which passes every registered platform's); raise
+    ConfigError listing every problem."""
     env = os.environ if environ is None else environ
     path = path if path is not None else config_path(env)
     raw: dict[str, Any] = {}
@@ -388,14 +291,20 @@ def load(environ: Mapping[str, str] | None = None, path: Path | None = None) -> 
         where = str(path)
         raw = loader.read_toml(path)
     problems: list[str] = []
-    sections = loader.build_sections(Config, raw, where, problems)
+    tables = layout(platforms)
+    sections = loader.build_sections(tables, raw, where, problems)
     # every stage adds to the same list: one run of check-config shows every problem (a value
     # that failed its own check is left at its default, so the later stages still run)
-    sections = loader.apply_env(sections, _env_assignments(env), problems)
+    sections = loader.apply_env(sections, _env_assignments(tables, env), problems)
     if env.get("DEBUG", "").lower() in ("1", "true", "yes", "on"):
         sections["log"] = dataclasses.replace(sections["log"], level="debug")
-    cfg = Config(**sections, source=where)
-    problems += loader.section_problems(cfg, where) + _check_cross_field(cfg, where)
+    own = {name for name, _ in loader.sections(Config)}
+    cfg = Config(
+        **{name: sec for name, sec in sections.items() if name in own},
+        platforms={name: sec for name, sec in sections.items() if name not in own},
+        source=where,
+    )
+    problems += loader.section_problems(cfg.sections(), where) + _check_cross_field(cfg, where)
     if problems:
         raise ConfigError(problems)
     return cfg
@@ -409,11 +318,18 @@ _STOP_HEADROOM_S = 2.0
 _STAGE_KEYS = ("stop_intake_s", "stop_jobs_s", "drain_s", "close_s")
 
 
-def _env_assignments(env: Mapping[str, str]) -> list[tuple[str, str, str, str]]:
+def layout(platforms: Sequence[type[PlatformSection]] = ()) -> list[tuple[str, type]]:
+    """The tables a configuration with these platform sections reads, in file order."""
+    return loader.layout(Config, [(cls.SECTION, cls) for cls in platforms])
+
+
+def _env_assignments(
+    tables: loader.Layout, env: Mapping[str, str]
+) -> list[tuple[str, str, str, str]]:
     """The loader's overrides, LOG_LEVEL read case-insensitively (the old system's habit)."""
     return [
         (var, sect, key, text.lower() if var == "LOG_LEVEL" else text)
-        for var, sect, key, text in loader.env_assignments(Config, env)
+        for var, sect, key, text in loader.env_assignments(tables, env)
     ]
 
 
@@ -428,17 +344,8 @@ def _check_cross_field(cfg: Config, where: str) -> list[str]:
             f"stay within {UNIT_TIMEOUT_STOP_S - _STOP_HEADROOM_S:g} s, below the unit's "
             f"TimeoutStopSec={UNIT_TIMEOUT_STOP_S:g}, or systemd kills a clean stop"
         )
-    k, n = cfg.shard_parts()
-    if not 1 <= k <= n:
-        problems.append(
-            f"{where}: 'uzum.shard' = '{cfg.uzum.shard}': expected k/n with 1 <= k <= n"
-        )
     if cfg.database.pool_min > cfg.database.pool_max:
         problems.append(f"{where}: 'database.pool_min' must not exceed 'database.pool_max'")
-    if cfg.uzum.first_id > cfg.uzum.max_id:
-        problems.append(f"{where}: 'uzum.first_id' must not exceed 'uzum.max_id'")
-    if cfg.uzum.min_interval_s > cfg.uzum.max_interval_s:
-        problems.append(f"{where}: 'uzum.min_interval_s' must not exceed 'uzum.max_interval_s'")
     problems += _web_problems(cfg.web, where)
     return problems
 
@@ -470,9 +377,9 @@ def _web_problems(web: WebConfig, where: str) -> list[str]:
 
 def diff(old: Config, new: Config) -> list[str]:
     """Dotted names of the settings that differ (secrets included by name only)."""
-    return loader.diff(old, new)
+    return loader.diff(old.sections(), new.sections())
 
 
-def documented_keys() -> dict[str, str]:
+def documented_keys(platforms: Sequence[type[PlatformSection]] = ()) -> dict[str, str]:
     """Every file-settable key with its help text (a test checks the shipped TOML documents all)."""
-    return loader.documented_keys(Config)
+    return loader.documented_keys(layout(platforms))

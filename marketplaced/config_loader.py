@@ -9,6 +9,10 @@ live with the layer they configure — the core ones in `marketplaced.config`, t
 that stack: it imports nothing of marketplaced but its errors, so any layer can declare a
 section and be validated by this one loader without an import cycle. It is also the only
 place that reads environment values (the root passes the environment in).
+
+The loader works on a *layout*: the (table name, section class) pairs to read, which the root
+builds from its own fields plus the sections the platforms declare (`layout(root, extra)`);
+and on the built sections by name (`Mapping[str, section]`) when it checks or compares them.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import math
 import re
 import tomllib
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import field
 from pathlib import Path
 from typing import Any
@@ -66,12 +70,27 @@ def secret(env: str) -> Any:
     )
 
 
+#: (table name, section class) of every section a configuration reads
+Layout = Sequence[tuple[str, type]]
+
+
 def sections(root: type) -> Iterator[tuple[str, type]]:
     """(name, section class) of every section field of the root dataclass."""
     hints = typing.get_type_hints(root)
     for fld in dataclasses.fields(root):
         if dataclasses.is_dataclass(hints[fld.name]):
             yield fld.name, hints[fld.name]
+
+
+def layout(root: type, extra: Sequence[tuple[str, type]] = ()) -> list[tuple[str, type]]:
+    """The root's own sections, then `extra` (sections declared elsewhere, e.g. by the
+    platforms); a name both claim is a programming error, refused here."""
+    out = list(sections(root))
+    for name, cls in extra:
+        if any(name == known for known, _ in out):
+            raise ValueError(f"configuration section [{name}] is declared twice")
+        out.append((name, cls))
+    return out
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -101,12 +120,12 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def build_sections(
-    root: type, raw: dict[str, Any], where: str, problems: list[str]
+    tables: Layout, raw: dict[str, Any], where: str, problems: list[str]
 ) -> dict[str, Any]:
-    """Every section of `root` from its table in `raw` (a bad value is reported and left at
-    its default, so later checks still run); unknown tables are reported too."""
+    """Every section of the layout from its table in `raw` (a bad value is reported and left
+    at its default, so later checks still run); unknown tables are reported too."""
     built: dict[str, Any] = {}
-    for name, cls in sections(root):
+    for name, cls in tables:
         table = raw.pop(name, {})
         if not isinstance(table, dict):
             problems.append(f"{where}: [{name}] must be a table, got {type(table).__name__}")
@@ -115,7 +134,7 @@ def build_sections(
     for unknown in raw:
         problems.append(
             f"{where}: unknown section or key '{unknown}' (known sections: "
-            f"{', '.join(name for name, _ in sections(root))})"
+            f"{', '.join(name for name, _ in tables)})"
         )
     return built
 
@@ -193,11 +212,11 @@ def is_timezone(name: str) -> bool:
     return True
 
 
-def env_assignments(root: type, env: Mapping[str, str]) -> list[tuple[str, str, str, str]]:
+def env_assignments(tables: Layout, env: Mapping[str, str]) -> list[tuple[str, str, str, str]]:
     """(variable, section, key, text) for every field whose `env` variable is set in `env`;
     a shared variable gives each of its fields the value (without a trailing /) + its suffix."""
     out = []
-    for name, cls in sections(root):
+    for name, cls in tables:
         for fld in dataclasses.fields(cls):
             var = fld.metadata.get("env")
             if var and env.get(var):
@@ -241,31 +260,36 @@ def _coerce_env(var: str, text: str, tp: Any) -> tuple[Any, str | None]:
     return text, None
 
 
-def section_problems(cfg: Any, where: str) -> list[str]:
+def section_problems(built: Mapping[str, Any], where: str) -> list[str]:
     """What each section's own `problems()` finds across its fields, naming the file."""
     return [
         f"{where}: {problem}"
-        for name, _ in sections(type(cfg))
-        for problem in getattr(getattr(cfg, name), "problems", list)()
+        for section in built.values()
+        for problem in getattr(section, "problems", list)()
     ]
 
 
-def diff(old: Any, new: Any) -> list[str]:
-    """Dotted names of the settings that differ (secrets included by name only)."""
+def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """Dotted names of the settings that differ (secrets included by name only); a section
+    only one side has counts as every one of its keys differing."""
     changed = []
-    for name, _ in sections(type(old)):
-        a, b = getattr(old, name), getattr(new, name)
-        for fld in dataclasses.fields(a):
-            if getattr(a, fld.name) != getattr(b, fld.name):
+    for name in [*old, *(n for n in new if n not in old)]:
+        a, b = old.get(name), new.get(name)
+        section: Any = a if a is not None else b
+        for fld in dataclasses.fields(section):
+            if getattr(a, fld.name, _ABSENT) != getattr(b, fld.name, _ABSENT):
                 changed.append(f"{name}.{fld.name}")
     return changed
 
 
-def documented_keys(root: type) -> dict[str, str]:
+_ABSENT = object()
+
+
+def documented_keys(tables: Layout) -> dict[str, str]:
     """Every file-settable key with its help text."""
     return {
         f"{name}.{fld.name}": fld.metadata["help"]
-        for name, cls in sections(root)
+        for name, cls in tables
         for fld in dataclasses.fields(cls)
         if not fld.metadata.get("env_only")
     }

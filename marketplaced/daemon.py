@@ -6,7 +6,8 @@ fetcher → writer → scanners → status/watchdog → `READY=1`.
 Signals only set events; the main coroutine acts on them:
 - SIGHUP: re-read the file, apply what can change live (log level, rates, concurrency, enabled
   scanners, jobs); an invalid file is rejected with a logged reason and the running config
-  stays. Keys that only a restart applies (`reloadable.RESTART`) keep their running values and
+  stays. Keys that only a restart applies (`reloadable.RESTART`, a platform section's
+  `RESTART_KEYS`) keep their running values and
   are reported as "restart needed" in the log, STATUS= and the live state.
 - SIGTERM/SIGINT: `STOPPING=1`, then staged shutdown — stop intake (cancel scanners) → drain
   the writer → close clients — each stage with its own budget, the sum below TimeoutStopSec.
@@ -71,7 +72,7 @@ class Daemon:
         cfg: Config,
         *,
         notifier: SystemdNotifier | None = None,
-        loader: Callable[[], Config] = config_mod.load,
+        loader: Callable[[], Config] | None = None,
         among: Sequence[Platform] = platforms.ALL,
     ) -> None:
         self.cfg = cfg
@@ -82,7 +83,8 @@ class Daemon:
         #: restart-only keys the file changed since start-up (shown until a restart)
         self.restart_needed: list[str] = []
         self.notifier = notifier or SystemdNotifier()
-        self._loader = loader
+        #: what SIGHUP reads: the file with these platforms' sections
+        self._loader = loader or (lambda: platforms.load_config(among=self.platforms))
         self._signals = _Signals()
         self.supervisor = Supervisor(cfg.daemon.restart_budget, cfg.daemon.restart_window_s)
         self.pool: asyncpg.Pool | None = None

@@ -23,11 +23,12 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from marketplaced import config as config_mod
-from marketplaced import db, log
+from marketplaced import db, log, platforms
 from marketplaced.backfill import BackfillPlan, analyse_days, backfill_history
 from marketplaced.config import Config, DatabaseConfig
 from marketplaced.errors import DatabaseError, MarketplacedError
+from marketplaced.platforms.uzex.config import UzexConfig
+from marketplaced.platforms.uzum.config import UzumConfig
 from marketplaced.simulator.app import SimulatorOptions, Simulators, build
 
 _log = log.get(__name__)
@@ -46,11 +47,23 @@ def demo_config(base: Config, *, database: str, sim_origin: str, web_port: int) 
     """The user's settings (credentials, log) with everything upstream pointed at the simulator
     and schedules shortened so that the dashboard fills within a minute."""
     env = {**os.environ, "UZUM_BASE_URL": sim_origin, "UZEX_BASE_URL": sim_origin}
-    cfg = config_mod.load(env, path=None)
+    cfg = platforms.load_config(env, path=None)
 
     def sect(obj: Any, **kw: Any) -> Any:
         return dataclasses.replace(obj, **kw)
 
+    # a small catalogue scanned quickly: a cycle takes ~20 s, so by the second and third
+    # cycle prices have moved (a tick every few seconds) and alerts fire within a minute
+    cfg = cfg.with_section(
+        sect(
+            cfg.section(UzumConfig),
+            rps=200.0,
+            concurrency=16,
+            frontier_misses=300,
+            cycle_pause_s=3.0,
+            checkpoint_every=200,
+        )
+    ).with_section(sect(cfg.section(UzexConfig), rps=20.0, cycle_pause_s=10.0))
     return dataclasses.replace(
         cfg,
         database=sect(base.database, name=database),
@@ -58,17 +71,6 @@ def demo_config(base: Config, *, database: str, sim_origin: str, web_port: int) 
         redis=sect(base.redis, key_prefix="marketplaced-demo:"),
         log=base.log,
         # polite even to our own simulator: the dashboard should show a steady scan, not a burst
-        # a small catalogue scanned quickly: a cycle takes ~20 s, so by the second and third
-        # cycle prices have moved (a tick every few seconds) and alerts fire within a minute
-        uzum=sect(
-            cfg.uzum,
-            rps=200.0,
-            concurrency=16,
-            frontier_misses=300,
-            cycle_pause_s=3.0,
-            checkpoint_every=200,
-        ),
-        uzex=sect(cfg.uzex, rps=20.0, cycle_pause_s=10.0),
         # loopback only and synthetic data: no token, so the printed URL just opens
         web=sect(
             cfg.web, host="127.0.0.1", port=web_port, enabled=True, token="", summary_refresh_s=20.0

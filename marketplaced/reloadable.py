@@ -1,7 +1,9 @@
 """Which settings SIGHUP applies to the running daemon, and which wait for a restart.
 
-Every key of the configuration is in exactly one of `LIVE` and `RESTART` (a test walks the
-config dataclasses and fails on a key in neither, so a new key cannot be forgotten). On reload
+Every key of the core and job sections is in exactly one of `LIVE` and `RESTART` (a test walks
+the config dataclasses and fails on a key in neither, so a new key cannot be forgotten). A
+platform's section says it itself: its `RESTART_KEYS`, every other key of it live (a running
+scanner is handed its new section on reload). On reload
 the daemon runs with `effective(running, new)`: the new file's live keys and the running
 values of the restart-only ones. Nothing is half-applied (a scanner enabled by the reload gets
 the same archive and writer settings as the ones already running), and the keys that differ
@@ -27,22 +29,6 @@ def _keys(section: str, names: str) -> set[str]:
 LIVE: frozenset[str] = frozenset(
     _keys("daemon", "startup_wait_s stop_intake_s stop_jobs_s drain_s close_s status_interval_s")
     | _keys("log", "level")
-    | _keys(
-        "uzum",
-        "enabled base_url rps concurrency timeout_s max_retries breaker_failures "
-        "breaker_cooldown_s first_id max_id frontier_misses shard cycle_pause_s "
-        "checkpoint_every dead_letter_retry_s rate_window_s rate_limited_pct rate_recover_factor "
-        "miss_probability min_interval_s max_interval_s miss_interval_s max_age_s "
-        "change_memory frontier_window frontier_interval_s lease_s claim_interval_s claim_max",
-    )
-    | _keys(
-        "uzex",
-        "enabled auction_completed auction_active shop_completed shop_active "
-        "national_completed national_active etender reference auction_url shop_url "
-        "etender_url trade_url rps concurrency timeout_s max_retries page_size recheck_pages "
-        "blocked_backoff_h user_agent origin referer cycle_pause_s reference_interval_h "
-        "dead_letter_retry_s rate_window_s rate_limited_pct rate_recover_factor",
-    )
     | _keys(
         "jobs",
         "timezone misfire_grace_s analytics_schedule analytics_budget_s "
@@ -79,33 +65,24 @@ RESTART: frozenset[str] = frozenset(
     | _keys("redis", "host port db key_prefix")
     | _keys("writer", "queue_max queue_max_mb batch_max flush_interval_s retry_max_s")
     | _keys("archive", "enabled dir max_mb batch_records batch_max_mb")
-    # uzum.mode: a running scanner keeps its name and is only handed the new settings, so
-    # switching between round-robin and adaptive needs a new scanner object (a restart)
-    | _keys("uzum", "max_stale_s user_agent mode")
-    | _keys("uzex", "max_stale_s")
     | _keys("web", "enabled host port summary_refresh_s trusted_proxies timezone token")
     | _keys("jobs", "enabled")
 )
 
 
-def all_keys() -> list[str]:
-    """Every key of the configuration, secrets included, as section.key."""
-    return [
-        f"{sect.name}.{fld.name}"
-        for sect in dataclasses.fields(Config)
-        if sect.name != "source"
-        for fld in dataclasses.fields(getattr(Config(), sect.name))
-    ]
-
-
-def is_live(key: str) -> bool:
-    """Unclassified keys count as restart-only: never claim to have applied what was not."""
+def is_live(key: str, cfg: Config) -> bool:
+    """Whether SIGHUP applies `key` (section.key) of `cfg`'s layout. Unclassified core keys
+    count as restart-only: never claim to have applied what was not."""
+    sect, name = key.split(".", 1)
+    platform = cfg.platforms.get(sect)
+    if platform is not None:
+        return name not in type(platform).RESTART_KEYS
     return key in LIVE
 
 
 def restart_needed(running: Config, new: Config) -> list[str]:
     """The restart-only keys whose value in `new` differs from the running process's, sorted."""
-    return sorted(key for key in diff(running, new) if not is_live(key))
+    return sorted(key for key in diff(running, new) if not is_live(key, running))
 
 
 def effective(running: Config, new: Config) -> Config:
@@ -113,8 +90,12 @@ def effective(running: Config, new: Config) -> Config:
     keep: dict[str, dict[str, object]] = {}
     for key in restart_needed(running, new):
         sect, name = key.split(".", 1)
-        keep.setdefault(sect, {})[name] = getattr(getattr(running, sect), name)
-    sections = {
-        sect: dataclasses.replace(getattr(new, sect), **values) for sect, values in keep.items()
-    }
-    return dataclasses.replace(new, **sections)
+        keep.setdefault(sect, {})[name] = getattr(running.sections()[sect], name)
+    merged = new
+    for sect, values in keep.items():
+        replaced = dataclasses.replace(new.sections()[sect], **values)
+        if sect in new.platforms:
+            merged = merged.with_section(replaced)
+        else:
+            merged = dataclasses.replace(merged, **{sect: replaced})
+    return merged

@@ -26,6 +26,7 @@ from marketplaced.config import Config
 from marketplaced.errors import DatabaseError
 from marketplaced.live_state import LiveState, heartbeat_limit_s, live_prefix
 from marketplaced.platforms.uzum import schedule_figures
+from marketplaced.platforms.uzum.config import UzumConfig
 from marketplaced.platforms.uzum.schedule_figures import ScheduleFigures
 from marketplaced.redis_client import connect_redis
 
@@ -106,7 +107,7 @@ async def _read_database(cfg: Config, report: Report) -> None:
         report.cursors = [dict(r) for r in await conn.fetch(_CURSORS)]
         report.dead_letters = {r["scope"]: r["n"] for r in await conn.fetch(_DEAD_LETTERS)}
         report.last_runs = {r["job"]: dict(r) for r in await conn.fetch(_LAST_RUNS)}
-        if cfg.uzum.mode == "adaptive":
+        if cfg.section(UzumConfig).mode == "adaptive":
             now = datetime.fromtimestamp(report.now, UTC)
             report.schedule = await schedule_figures.read(conn, now)
     except asyncpg.UndefinedTableError:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from marketplaced import config as config_mod
-from marketplaced import db
+from marketplaced import db, platforms
 from marketplaced.config import DatabaseConfig
+from marketplaced.platforms.uzex.config import UzexConfig
 from tests.benchmarks.bench_ingest import daemon_setup, off_machine_urls
 from tests.benchmarks.pg_cpu import BackendCpu
 from tests.conftest import _admin_cfg
@@ -17,12 +17,12 @@ _BURN = "SELECT count(*) FROM generate_series(1, 3000000)"
 
 def test_the_daemon_it_starts_talks_only_to_the_simulator(tmp_path: Path) -> None:
     env = daemon_setup(tmp_path, "http://127.0.0.1:9", "mp_bench_x", ids=100, concurrency=4)
-    cfg = config_mod.load(env)
+    cfg = platforms.load_config(env)
     assert off_machine_urls(cfg) == []
-    assert not cfg.uzex.enabled, "UZEX is not what this benchmark measures"
+    assert not cfg.section(UzexConfig).enabled, "UZEX is not what this benchmark measures"
     assert not cfg.jobs.enabled
     # the check has teeth: the shipped defaults name the real upstreams
-    defaults = off_machine_urls(config_mod.load({}, path=None))
+    defaults = off_machine_urls(platforms.load_config({}, path=None))
     assert any(u.startswith("uzum.") for u in defaults)
     assert any(u.startswith("uzex.") for u in defaults)
 

@@ -66,7 +66,7 @@ async def test_pause_and_resume_a_live_uzex_scanner_in_chromium(
     sim_server = await aiohttp_server(upstream)
     uzex_cfg = uzex_config(str(sim_server.make_url("")).rstrip("/"))
     port = free_port()
-    cfg = dataclasses.replace(base_config(web={"port": port}), uzex=uzex_cfg)
+    cfg = base_config(web={"port": port}).with_section(uzex_cfg)
     async with runtime(pool, uzex_cfg) as rt:
         scanner = rt.completed("shop", plan=UzexPlan(continuous=True))
         task = asyncio.create_task(scanner.run())

@@ -15,11 +15,12 @@ from typing import Any
 import asyncpg
 import pytest
 
-from marketplaced import config
+from marketplaced import platforms
 from marketplaced.checkpoint import CursorMark, DeadLetter
 from marketplaced.config import Config, DatabaseConfig
 from marketplaced.errors import MarketplacedError
 from marketplaced.platforms import uzex
+from marketplaced.platforms.uzex.config import UzexConfig
 from marketplaced.progress import ProgressLine
 from marketplaced.runtime import one_shot
 from marketplaced.simulator.app import SimulatorOptions, build
@@ -48,7 +49,7 @@ async def test_bad_ranges_exit_2_with_a_message(fresh_db: DatabaseConfig) -> Non
 
 
 def _cfg(db: DatabaseConfig, **env: str) -> Config:
-    cfg = config.load({**env_for_tests(), **env}, path=None)
+    cfg = platforms.load_config({**env_for_tests(), **env}, path=None)
     return dataclasses.replace(cfg, database=db)
 
 
@@ -85,8 +86,7 @@ async def test_uzex_progress_moves_with_each_item_request_and_archived_response(
     monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "state"))
     cfg = _cfg(fresh_db, UZEX_BASE_URL=origin)
     cfg = dataclasses.replace(
-        cfg,
-        uzex=dataclasses.replace(cfg.uzex, rps=0.0, page_size=20),
+        cfg.with_section(dataclasses.replace(cfg.section(UzexConfig), rps=0.0, page_size=20)),
         archive=dataclasses.replace(cfg.archive, enabled=True),
     )
     sink = io.StringIO()

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from marketplaced import config
+from marketplaced import config, platforms
 from marketplaced.errors import ConfigError
+from marketplaced.platforms.uzum.config import UzumConfig
 
 SHIPPED = Path(__file__).resolve().parents[1] / "config" / "marketplaced.toml"
 
@@ -19,15 +20,18 @@ def _problems(text: str, tmp_path: Path, env: dict[str, str] | None = None) -> l
     path = tmp_path / "c.toml"
     path.write_text(text)
     with pytest.raises(ConfigError) as info:
-        config.load(env or {}, path)
+        platforms.load_config(env or {}, path)
     return info.value.problems
 
 
 def test_shipped_file_documents_every_key_with_its_default() -> None:
     text = SHIPPED.read_text()
-    loaded = config.load({}, SHIPPED)
-    assert loaded == config.Config(source=loaded.source)
-    for dotted in config.documented_keys():
+    loaded = platforms.load_config({}, SHIPPED)
+    defaults = config.Config(
+        platforms={p.name: p.config_section() for p in platforms.ALL}, source=loaded.source
+    )
+    assert loaded == defaults
+    for dotted in platforms.documented_keys():
         section, key = dotted.split(".")
         block = text.split(f"[{section}]", 1)[1].split("\n[", 1)[0]
         assert re.search(rf"# .+\n{key} = ", block), f"{dotted} is not documented in {SHIPPED.name}"
@@ -67,11 +71,11 @@ def test_secret_in_file_is_rejected(tmp_path: Path) -> None:
 def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
     assert "not valid TOML" in _problems("[uzum\n", tmp_path)[0]
     with pytest.raises(ConfigError, match="not found"):
-        config.load({}, tmp_path / "nope.toml")
+        platforms.load_config({}, tmp_path / "nope.toml")
 
 
 def test_environment_overrides_like_the_old_system() -> None:
-    cfg = config.load(
+    cfg = platforms.load_config(
         {
             "DB_HOST": "db.local",
             "DB_PORT": "6543",
@@ -89,16 +93,20 @@ def test_environment_overrides_like_the_old_system() -> None:
         6543,
         "s3cret",
     )
-    assert (cfg.redis.db, cfg.uzum.concurrency, cfg.uzum.rps) == (3, 7, 12.5)
+    assert (cfg.redis.db, cfg.section(UzumConfig).concurrency, cfg.section(UzumConfig).rps) == (
+        3,
+        7,
+        12.5,
+    )
     assert cfg.log.level == "warning"
-    assert cfg.uzum.base_url == "http://127.0.0.1:9/"
+    assert cfg.section(UzumConfig).base_url == "http://127.0.0.1:9/"
     assert "s3cret" not in repr(cfg)
-    assert config.load({"DEBUG": "1"}, path=None).log.level == "debug"
+    assert platforms.load_config({"DEBUG": "1"}, path=None).log.level == "debug"
 
 
 def test_bad_environment_values_are_errors() -> None:
     with pytest.raises(ConfigError) as info:
-        config.load({"DB_PORT": "http", "RPS_LIMIT": "-1"}, path=None)
+        platforms.load_config({"DB_PORT": "http", "RPS_LIMIT": "-1"}, path=None)
     joined = "\n".join(info.value.problems)
     assert "DB_PORT='http' must be an integer" in joined
     assert "RPS_LIMIT" in joined and "out of range" in joined
@@ -108,9 +116,9 @@ def test_public_bind_requires_token(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text('[web]\nhost = "0.0.0.0"\n')
     with pytest.raises(ConfigError, match="needs authentication"):
-        config.load({}, path)
+        platforms.load_config({}, path)
     strong = "3f9c1a7e5b2d4c6e8a0b1d3f5e7c9a2b"  # 32 random hex digits
-    assert config.load({"MARKETPLACED_WEB_TOKEN": strong}, path).web.host == "0.0.0.0"
+    assert platforms.load_config({"MARKETPLACED_WEB_TOKEN": strong}, path).web.host == "0.0.0.0"
 
 
 def test_shard_is_validated(tmp_path: Path) -> None:
@@ -119,8 +127,8 @@ def test_shard_is_validated(tmp_path: Path) -> None:
 
 
 def test_diff_names_changed_keys() -> None:
-    a = config.load({}, path=None)
-    b = config.load({"RPS_LIMIT": "5", "LOG_LEVEL": "debug"}, path=None)
+    a = platforms.load_config({}, path=None)
+    b = platforms.load_config({"RPS_LIMIT": "5", "LOG_LEVEL": "debug"}, path=None)
     assert config.diff(a, b) == ["log.level", "uzum.rps"]
 
 
@@ -157,7 +165,7 @@ def test_non_finite_numbers_are_refused_in_file_and_environment(tmp_path: Path) 
     assert "'uzex.timeout_s' = inf" in joined
     assert len(problems) == 2
     with pytest.raises(ConfigError) as info:
-        config.load({"RPS_LIMIT": "nan"}, path=None)
+        platforms.load_config({"RPS_LIMIT": "nan"}, path=None)
     assert info.value.problems == ["environment RPS_LIMIT: 'uzum.rps' = nan is not a finite number"]
     problems = _problems("[daemon]\ndrain_s = -inf\n[jobs]\nmisfire_grace_s = nan\n", tmp_path)
     assert {p.split(": ", 1)[1].split(" =")[0] for p in problems} == {
@@ -197,9 +205,11 @@ def test_apprise_urls_are_checked_without_sending(tmp_path: Path) -> None:
     assert "entry 3, tgram://…" in problems[1]
     assert "secret-ish" not in "\n".join(problems)  # URLs hold tokens: never echoed
     with pytest.raises(ConfigError) as info:
-        config.load({"MARKETPLACED_NOTIFY_URLS": "foo://bar"}, path=None)
+        platforms.load_config({"MARKETPLACED_NOTIFY_URLS": "foo://bar"}, path=None)
     assert "MARKETPLACED_NOTIFY_URLS (entry 1, foo://…)" in info.value.problems[0]
-    good = config.load({"MARKETPLACED_NOTIFY_URLS": "json://127.0.0.1:9/x mailto://u:p@x.org"})
+    good = platforms.load_config(
+        {"MARKETPLACED_NOTIFY_URLS": "json://127.0.0.1:9/x mailto://u:p@x.org"}
+    )
     assert good.alerts.notify_urls.startswith("json://")
 
 

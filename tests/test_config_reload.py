@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from marketplaced import config, reloadable, report
+from marketplaced import config, platforms, reloadable, report
 from marketplaced.config import DatabaseConfig
+from marketplaced.platforms.uzum.config import UzumConfig
 from tests.helpers.daemon import DaemonProcess
 
 from .conftest import base_config
@@ -33,23 +34,33 @@ enabled = false
 """
 
 
-def _every_key() -> list[str]:
+def _every_core_key() -> list[str]:
     keys = []
     for section in dataclasses.fields(config.Config):
-        if section.name == "source":
+        if section.name in ("source", "platforms"):
             continue
         keys += [f"{section.name}.{f.name}" for f in dataclasses.fields(section.default_factory())]  # type: ignore[misc]
     return keys
 
 
 def test_every_config_key_is_classified_live_or_restart() -> None:
-    keys = _every_key()
+    keys = _every_core_key()
     assert "database.password" in keys and "web.token" in keys  # secrets too
     unclassified = [k for k in keys if k not in reloadable.LIVE and k not in reloadable.RESTART]
     assert unclassified == [], f"say whether SIGHUP applies these: {unclassified}"
     assert reloadable.LIVE.isdisjoint(reloadable.RESTART)
     stale = (reloadable.LIVE | reloadable.RESTART) - set(keys)
     assert not stale, f"classified keys that no longer exist: {stale}"
+    # a platform's section names its restart-only keys; each must exist, and they count
+    cfg = base_config()
+    for platform in platforms.ALL:
+        section = platform.config_section
+        names = {f.name for f in dataclasses.fields(section)}  # type: ignore[arg-type]
+        assert names >= section.RESTART_KEYS, (section, section.RESTART_KEYS - names)
+        for name in names:
+            key = f"{section.SECTION}.{name}"
+            assert reloadable.is_live(key, cfg) == (name not in section.RESTART_KEYS), key
+    assert not reloadable.is_live("uzum.max_stale_s", cfg) and reloadable.is_live("uzum.rps", cfg)
 
 
 def test_effective_config_keeps_restart_only_values() -> None:
@@ -57,7 +68,7 @@ def test_effective_config_keeps_restart_only_values() -> None:
     new = base_config(writer={"batch_max": 5}, uzum={"rps": 7.0}, log={"format": "json"})
     assert reloadable.restart_needed(running, new) == ["log.format", "writer.batch_max"]
     applied = reloadable.effective(running, new)
-    assert applied.uzum.rps == 7.0
+    assert applied.section(UzumConfig).rps == 7.0
     assert applied.writer == running.writer and applied.log.format == running.log.format
     assert config.diff(running, applied) == ["uzum.rps"]
 

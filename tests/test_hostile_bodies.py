@@ -20,6 +20,7 @@ from marketplaced.archive import Archive
 from marketplaced.config import Config, DatabaseConfig
 from marketplaced.http import decode_json
 from marketplaced.platforms.base import ScanDeps
+from marketplaced.platforms.uzum.config import UzumConfig
 from marketplaced.platforms.uzum.oneshot import download_uzum, process_raw_uzum
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.simulator.faults import DEEPNEST_LEVELS, FaultProfile
@@ -53,7 +54,7 @@ async def scan(
 ) -> UzumScanner:
     async with pipeline(cfg, pool) as (fetcher, writer):
         scanner = UzumScanner(
-            cfg.uzum,
+            cfg.section(UzumConfig),
             ScanDeps(pool, fetcher, writer, archive),
             plan=ScanPlan(start_id=start, stop_id=stop, continuous=False),
         )
@@ -259,7 +260,7 @@ async def test_cycle_finished_logs_each_cycles_own_figures(
     cfg = fast(url, first_id=1, max_id=50, frontier_misses=100)  # frontier = max_id
     found = len([i for i in range(1, 51) if sim.catalogue.exists(i)])
     async with pipeline(cfg, pool) as (fetcher, writer):
-        scanner = UzumScanner(cfg.uzum, ScanDeps(pool, fetcher, writer))
+        scanner = UzumScanner(cfg.section(UzumConfig), ScanDeps(pool, fetcher, writer))
         with structlog.testing.capture_logs() as logs:
             await _until_cycle(scanner, 3)
     cycles = [e for e in logs if e["event"] == "cycle_finished"]
@@ -329,8 +330,7 @@ async def test_download_survives_a_deeply_nested_body_and_commits_the_rest(
     bad = present(sim, range(340, 380), 1)[0]
     sim.faults = FaultProfile.parse(f"deepnest@{bad}")
     cfg = dataclasses.replace(
-        raw_config(fresh_db, Path("unused")),
-        uzum=fast(url).uzum,
+        raw_config(fresh_db, Path("unused")).with_section(fast(url).section(UzumConfig)),
         archive=dataclasses.replace(base_config().archive, enabled=False),
     )
     out = io.StringIO()

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from marketplaced import config
+from marketplaced import platforms
 from marketplaced.errors import ConfigError
 from marketplaced.jobs import analytics, triggers
 from marketplaced.jobs.rules import parse_rules
@@ -23,7 +23,7 @@ def _problems(text: str, tmp_path: Path) -> str:
     path = tmp_path / "c.toml"
     path.write_text(text)
     with pytest.raises(ConfigError) as info:
-        config.load({}, path)
+        platforms.load_config({}, path)
     return "\n".join(info.value.problems)
 
 
@@ -54,7 +54,7 @@ def test_crontab_weekdays_count_from_sunday() -> None:
 
 
 def test_notify_urls_from_the_environment_are_kept_out_of_repr() -> None:
-    cfg = config.load({"MARKETPLACED_NOTIFY_URLS": "tgram://123:secret/456"}, path=None)
+    cfg = platforms.load_config({"MARKETPLACED_NOTIFY_URLS": "tgram://123:secret/456"}, path=None)
     assert cfg.alerts.notify_urls == "tgram://123:secret/456"
     assert "secret" not in repr(cfg)
 

@@ -11,9 +11,11 @@ import json
 from pathlib import Path
 
 import marketplaced
-from marketplaced.config import BROWSER_USER_AGENT, UzexConfig, UzumConfig
+from marketplaced.config import BROWSER_USER_AGENT
+from marketplaced.platforms.uzex.config import UzexConfig
 from marketplaced.platforms.uzex.parser import parse_completed_deals
 from marketplaced.platforms.uzex.values import MAX_NAME_CHARS
+from marketplaced.platforms.uzum.config import UzumConfig
 from marketplaced.platforms.uzum.fields import TITLE_MAX
 from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import ProductSnapshot

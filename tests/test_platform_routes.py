@@ -10,8 +10,10 @@ from typing import Any
 from aiohttp import web
 
 from marketplaced import platforms
-from marketplaced.config import load
 from marketplaced.http import Fetcher, HostPolicy, Route
+from marketplaced.platforms import load_config as load
+from marketplaced.platforms.uzex.config import UzexConfig
+from marketplaced.platforms.uzum.config import UzumConfig
 
 from .conftest import env_for_tests
 
@@ -48,15 +50,18 @@ def test_uzum_and_uzex_on_one_origin_keep_their_own_policies_and_headers() -> No
     )
     routes = platforms.routes(cfg)
     uzum, uzex = routes["uzum"]["sim:8090"], routes["uzex"]["sim:8090"]
-    assert uzum.policy.rps == cfg.uzum.rps and uzex.policy.rps == cfg.uzex.rps
-    assert uzum.headers["User-Agent"] == cfg.uzum.user_agent
-    assert uzex.headers["Origin"] == cfg.uzex.origin and "Origin" not in uzum.headers
+    assert (
+        uzum.policy.rps == cfg.section(UzumConfig).rps
+        and uzex.policy.rps == cfg.section(UzexConfig).rps
+    )
+    assert uzum.headers["User-Agent"] == cfg.section(UzumConfig).user_agent
+    assert uzex.headers["Origin"] == cfg.section(UzexConfig).origin and "Origin" not in uzum.headers
 
 
 def test_each_scanner_is_judged_by_its_own_platforms_limit() -> None:
     cfg = load(env_for_tests(), path=None)
-    assert platforms.max_stale_s(cfg, "uzum.products#1/2") == cfg.uzum.max_stale_s
-    assert platforms.max_stale_s(cfg, "uzex.auction.active") == cfg.uzex.max_stale_s
+    assert platforms.max_stale_s(cfg, "uzum.products#1/2") == cfg.section(UzumConfig).max_stale_s
+    assert platforms.max_stale_s(cfg, "uzex.auction.active") == cfg.section(UzexConfig).max_stale_s
     # a name no platform claims is never called stalled before a known one would be
-    lenient = max(cfg.uzum.max_stale_s, cfg.uzex.max_stale_s)
+    lenient = max(cfg.section(UzumConfig).max_stale_s, cfg.section(UzexConfig).max_stale_s)
     assert platforms.max_stale_s(cfg, "gone.scanner") == lenient

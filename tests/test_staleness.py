@@ -19,6 +19,7 @@ from marketplaced.config import DatabaseConfig
 from marketplaced.jobs import health
 from marketplaced.live_state import LiveState
 from marketplaced.platforms.base import ScanDeps, ScannerStats
+from marketplaced.platforms.uzum.config import UzumConfig
 from marketplaced.platforms.uzum.scanner import UzumScanner
 from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, build_uzum_app
 from marketplaced.web.app import WebDeps, create_app
@@ -137,7 +138,7 @@ async def test_a_real_scanner_idle_between_cycles_is_not_stale(
     cfg = scan_config(url, frontier_misses=50, max_id=100_000, cycle_pause_s=3600.0)
     shift = [0.0]
     async with pipeline(cfg, pool) as (fetcher, writer):
-        scanner = UzumScanner(cfg.uzum, ScanDeps(pool, fetcher, writer))
+        scanner = UzumScanner(cfg.section(UzumConfig), ScanDeps(pool, fetcher, writer))
         stats: Any = scanner.stats
         stats.clock = lambda: time.monotonic() + shift[0]
         task = asyncio.create_task(scanner.run())

@@ -1,10 +1,12 @@
 """A third marketplace added by the README's "Adding a marketplace" steps alone.
 
 The toy platform below is everything such a package holds — records, parser, sink, scanner,
-routes, its one-shot commands (none), its staleness limit — and nothing else is edited: it is
-handed to the daemon in a copy of the platform list (`Daemon(cfg, among=…)`, the documented
-hook). Its scanner then runs under the daemon's own supervisor, fetcher and writer against a
-tiny upstream into real PostgreSQL, and its requests carry its own headers, not Uzum's.
+routes, its configuration section, its one-shot commands (none), its staleness limit — and
+nothing else is edited: its section is read from the file and the environment by the one loader
+(`platforms.load_config(…, among=…)`) and it is handed to the daemon in a copy of the platform
+list (`Daemon(cfg, among=…)`, the documented hooks). Its scanner then runs under the daemon's
+own supervisor, fetcher and writer against a tiny upstream into real PostgreSQL, and its
+requests carry its own headers, not Uzum's.
 """
 
 from __future__ import annotations
@@ -14,16 +16,18 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import asyncpg
+import pytest
 from aiohttp import web
 
 from marketplaced import platforms
 from marketplaced.checkpoint import CursorMark
 from marketplaced.config import Config, DatabaseConfig
+from marketplaced.config_loader import option
 from marketplaced.daemon import Daemon
-from marketplaced.errors import ParseError
+from marketplaced.errors import ConfigError, ParseError
 from marketplaced.http import HostPolicy, Route
 from marketplaced.platforms.base import (
     OneShotCommand,
@@ -34,8 +38,7 @@ from marketplaced.platforms.base import (
     ScannerStats,
 )
 from marketplaced.systemd import SystemdNotifier
-
-from .conftest import base_config
+from tests.helpers.settings import env_for_tests
 
 TOY_UA = "toy-scanner/1.0"
 QUOTES = {"AAA": 101, "BBB": 202, "CCC": 303}
@@ -79,20 +82,34 @@ class QuoteSink:
         return "toy.quote", 0
 
 
+# 7. config (`config.py` of the package): its section, read from [toy] and the environment
+@dataclasses.dataclass(frozen=True, slots=True)
+class ToyConfig:
+    SECTION: ClassVar[str] = "toy"
+    RESTART_KEYS: ClassVar[frozenset[str]] = frozenset({"max_stale_s"})
+
+    enabled: bool = option(True, "run the quote scanner")
+    base_url: str = option("https://quotes.example", "API origin", env="TOY_BASE_URL")
+    max_stale_s: float = option(300.0, "restart a stalled scanner after this long", lo=1, hi=3600)
+
+    def problems(self) -> list[str]:
+        return [] if self.base_url.startswith("http") else ["'toy.base_url' must be http(s)"]
+
+
 # 4. scanner
 class QuoteScanner:
     name = "toy.quotes"
 
-    def __init__(self, cfg: Any, deps: ScanDeps, url: str) -> None:
+    def __init__(self, cfg: ToyConfig, deps: ScanDeps) -> None:
         self.cfg = cfg
         self.stats = ScannerStats()
         self.gate = PauseGate(self.stats)
-        self._deps, self._url = deps, url
+        self._deps = deps
 
     async def run(self) -> None:
         self.stats.state = "scanning"
         await self.gate.wait()
-        resp = await self._deps.fetcher.get_json(self._url)
+        resp = await self._deps.fetcher.get_json(f"{self.cfg.base_url}/quotes")
         quotes = parse_quotes(resp.data)
         for quote in quotes:
             await self._deps.writer.put(quote)
@@ -113,12 +130,12 @@ class QuoteScanner:
 # the package's `__init__`: the `Platform`
 @dataclasses.dataclass
 class ToyPlatform:
-    origin: str
     name: str = "toy"
+    config_section: type[ToyConfig] = ToyConfig
     commands: Mapping[str, OneShotCommand] = dataclasses.field(default_factory=dict)
 
     def routes(self, cfg: Config) -> dict[str, Route]:
-        host = self.origin.split("://", 1)[1]
+        host = cfg.section(ToyConfig).base_url.split("://", 1)[1]
         return {host: Route(HostPolicy(rps=0.0), {"User-Agent": TOY_UA})}
 
     def sinks(self) -> list[Any]:
@@ -127,10 +144,11 @@ class ToyPlatform:
     def build_scanners(
         self, cfg: Config, deps: ScanDeps, archive_root: Path | None
     ) -> Sequence[Scanner]:
-        return [QuoteScanner(None, deps, f"{self.origin}/quotes")]
+        section = cfg.section(ToyConfig)
+        return [QuoteScanner(section, deps)] if section.enabled else []
 
     def max_stale_s(self, cfg: Config, scanner: str) -> float:
-        return 42.0
+        return cfg.section(ToyConfig).max_stale_s
 
     def config_warnings(self, cfg: Config) -> list[str]:
         return []
@@ -146,8 +164,22 @@ def toy_upstream(seen: list[Mapping[str, str]]) -> web.Application:
     return app
 
 
+TOY_FILE = """
+[uzum]
+enabled = false
+[uzex]
+enabled = false
+[web]
+enabled = false
+[jobs]
+enabled = false
+[toy]
+max_stale_s = 42
+"""
+
+
 async def test_a_toy_platform_scans_through_the_daemon_into_postgresql(
-    aiohttp_server: Any, fresh_db: DatabaseConfig, pool: asyncpg.Pool
+    aiohttp_server: Any, fresh_db: DatabaseConfig, pool: asyncpg.Pool, tmp_path: Path
 ) -> None:
     await pool.execute(
         "CREATE TABLE toy_quotes (symbol text PRIMARY KEY, price int NOT NULL, "
@@ -155,16 +187,28 @@ async def test_a_toy_platform_scans_through_the_daemon_into_postgresql(
     )
     seen: list[Mapping[str, str]] = []
     server = await aiohttp_server(toy_upstream(seen))
-    toy = ToyPlatform(str(server.make_url("")).rstrip("/"))
-    registered: Platform = toy  # it is a Platform as far as the type checker is concerned
-    cfg = base_config(
-        database=dataclasses.asdict(fresh_db),
-        uzum={"enabled": False},
-        uzex={"enabled": False},
-        web={"enabled": False},
-        jobs={"enabled": False},
-    )
-    daemon = Daemon(cfg, notifier=SystemdNotifier({}), among=(*platforms.ALL, registered))
+    registered: Platform = ToyPlatform()  # a Platform as far as the type checker is concerned
+    among = (*platforms.ALL, registered)
+    path = tmp_path / "marketplaced.toml"
+    path.write_text(TOY_FILE)
+    env = {
+        **env_for_tests(),
+        "DB_NAME": fresh_db.name,
+        "TOY_BASE_URL": str(server.make_url("")).rstrip("/"),
+    }
+    cfg = platforms.load_config(env, path, among=among)
+    assert cfg.section(ToyConfig).max_stale_s == 42.0
+    # the one loader checks its section like any other: its keys, ranges and own rules
+    path.write_text(TOY_FILE + "speed = 3\nbase_url = 'ftp://x'\n")
+    with pytest.raises(ConfigError) as bad:
+        platforms.load_config(env, path, among=among)
+    assert any("unknown key 'toy.speed'" in p for p in bad.value.problems)
+    path.write_text(TOY_FILE + "base_url = 'ftp://x'\n")
+    with pytest.raises(ConfigError) as bad:
+        platforms.load_config({}, path, among=among)
+    assert any("'toy.base_url' must be http(s)" in p for p in bad.value.problems)
+    assert "toy.base_url" in platforms.documented_keys(among)
+    daemon = Daemon(cfg, notifier=SystemdNotifier({}), among=among)
     await daemon._start()
     try:
         assert list(daemon.scanners) == ["toy.quotes"]

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from marketplaced import config
+from marketplaced import platforms
 from marketplaced.archive import Archive
 from marketplaced.checkpoint import load_cursor
 from marketplaced.config import DatabaseConfig
@@ -21,6 +21,7 @@ from marketplaced.errors import UpstreamBlockedError
 from marketplaced.platforms import uzex
 from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzex.client import UserAgentRejectedError, classify
+from marketplaced.platforms.uzex.config import UzexConfig
 from marketplaced.platforms.uzex.records import LOT_TYPES
 from marketplaced.platforms.uzex.reference import ReferenceScanner
 from marketplaced.platforms.uzex.scanner import UzexPlan
@@ -151,9 +152,9 @@ async def test_not_valid_blocks_only_the_auction_scanners(
     pool: asyncpg.Pool, upstream: Upstream
 ) -> None:
     upstream.sim.faults = UzexFaults(auction_not_valid=True)
-    cfg = config.load({"UZEX_BASE_URL": upstream.origin}, path=None)
-    cfg = dataclasses.replace(cfg, uzex=uzex_config(upstream.origin, blocked_backoff_h=2.0))
-    async with runtime(pool, cfg.uzex) as rt:
+    cfg = platforms.load_config({"UZEX_BASE_URL": upstream.origin}, path=None)
+    cfg = cfg.with_section(uzex_config(upstream.origin, blocked_backoff_h=2.0))
+    async with runtime(pool, cfg.section(UzexConfig)) as rt:
         scanners = uzex.build_scanners(cfg, ScanDeps(pool, rt.fetcher, rt.writer), None)
         by_name = {s.name: s for s in scanners}
         assert set(by_name) == {
@@ -359,7 +360,7 @@ async def test_download_then_process_raw_rebuilds_the_same_lots(
         archive={"enabled": True, "dir": str(tmp_path)},
         writer={"flush_interval_s": 0.01},
     )
-    cfg = dataclasses.replace(cfg, uzex=uzex_config(upstream.origin))
+    cfg = cfg.with_section(uzex_config(upstream.origin))
     out = io.StringIO()
 
     result = await uzex.download(cfg, "auction", target=20, out=out)

@@ -9,16 +9,16 @@ import pytest
 import structlog
 
 from marketplaced.cli import cmd_check_config
-from marketplaced.config import UzumConfig
 from marketplaced.daemon import Daemon
 from marketplaced.errors import DatabaseError
+from marketplaced.platforms.uzum.config import UzumConfig
 from marketplaced.platforms.uzum.coverage import initial_frontier, scan_warnings
 
 from .conftest import base_config
 
 
 def uzum(**values: object) -> UzumConfig:
-    return dataclasses.replace(base_config().uzum, **values)
+    return dataclasses.replace(base_config().section(UzumConfig), **values)
 
 
 def test_defaults_and_first_id_above_frontier_misses_scan_something() -> None:

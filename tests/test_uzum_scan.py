@@ -11,6 +11,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from marketplaced.platforms.base import ScanDeps
+from marketplaced.platforms.uzum.config import UzumConfig
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.simulator.faults import FaultProfile
 from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, build_uzum_app
@@ -170,7 +171,7 @@ async def test_continuous_scanner_discovers_frontier_and_resumes(
     cfg = scan_config(url, frontier_misses=200, max_id=100_000, cycle_pause_s=30.0)
     highest = sim.catalogue.highest_id
     async with pipeline(cfg, pool) as (fetcher, writer):
-        scanner = UzumScanner(cfg.uzum, ScanDeps(pool, fetcher, writer))
+        scanner = UzumScanner(cfg.section(UzumConfig), ScanDeps(pool, fetcher, writer))
         import asyncio
 
         task = asyncio.create_task(scanner.run())
@@ -202,7 +203,7 @@ async def test_two_shards_split_the_id_space_against_one_database(
     async def shard(k: int) -> UzumScanner:
         async with pipeline(cfg, pool) as (fetcher, writer):
             scanner = UzumScanner(
-                cfg.uzum,
+                cfg.section(UzumConfig),
                 ScanDeps(pool, fetcher, writer),
                 plan=ScanPlan(start_id=1, stop_id=300, continuous=False),
                 shard=(k, 2),
@@ -245,7 +246,7 @@ async def test_dead_letters_are_retried_later_and_resolved(
         raise AssertionError(f"{sql} never became {want}")
 
     async with pipeline(cfg, pool) as (fetcher, writer):
-        scanner = UzumScanner(cfg.uzum, ScanDeps(pool, fetcher, writer))
+        scanner = UzumScanner(cfg.section(UzumConfig), ScanDeps(pool, fetcher, writer))
         task = asyncio.create_task(scanner.run())
         try:
             await until("SELECT count(*) FROM dead_letters", 3)
@@ -272,7 +273,7 @@ async def test_unparsable_payload_is_kept_and_recorded_scan_goes_on(
     archive = archive_mod.Archive(tmp_path, "uzum", "product", batch_records=10, max_bytes=10**9)
     async with pipeline(cfg, pool) as (fetcher, writer):
         scanner = UzumScanner(
-            cfg.uzum,
+            cfg.section(UzumConfig),
             ScanDeps(pool, fetcher, writer, archive),
             plan=ScanPlan(start_id=1, stop_id=60, continuous=False),
         )

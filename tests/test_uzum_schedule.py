@@ -21,6 +21,7 @@ from marketplaced.platforms import uzum
 from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzum import schedule
 from marketplaced.platforms.uzum.adaptive import AdaptiveScanner
+from marketplaced.platforms.uzum.config import UzumConfig
 from marketplaced.platforms.uzum.records import ProductSnapshot
 from marketplaced.platforms.uzum.scanner import ScanPlan
 from marketplaced.platforms.uzum.storage import UzumSink
@@ -126,7 +127,7 @@ async def test_misses_back_off_and_the_frontier_is_probed_again_soon(pool: async
 
 
 async def test_an_expired_lease_is_claimed_again(pool: asyncpg.Pool) -> None:
-    cfg = scan_config("http://127.0.0.1:1").uzum
+    cfg = scan_config("http://127.0.0.1:1").section(UzumConfig)
     await pool.execute(
         "INSERT INTO uzum_schedule (product_id, next_due) "
         "SELECT g, $1::timestamptz - make_interval(secs => g) FROM generate_series(1, 10) g",
@@ -141,7 +142,10 @@ async def test_an_expired_lease_is_claimed_again(pool: asyncpg.Pool) -> None:
 
 async def test_the_claim_size_follows_the_request_budget() -> None:
     cfg = dataclasses.replace(
-        scan_config("http://127.0.0.1:1").uzum, rps=25.0, claim_interval_s=4.0, claim_max=5000
+        scan_config("http://127.0.0.1:1").section(UzumConfig),
+        rps=25.0,
+        claim_interval_s=4.0,
+        claim_max=5000,
     )
     deps = ScanDeps(None, None, None)  # type: ignore[arg-type]
     assert AdaptiveScanner(cfg, deps).claim_size() == 100
@@ -157,7 +161,9 @@ async def test_adaptive_scan_stores_the_catalogue(
     (built,) = uzum.build_scanners(cfg, ScanDeps(pool, None, None), None)  # type: ignore[arg-type]
     assert isinstance(built, AdaptiveScanner)
     async with pipeline(cfg, pool) as (fetcher, writer):
-        scanner = AdaptiveScanner(cfg.uzum, ScanDeps(pool, fetcher, writer), plan=ONE_SHOT)
+        scanner = AdaptiveScanner(
+            cfg.section(UzumConfig), ScanDeps(pool, fetcher, writer), plan=ONE_SHOT
+        )
         await scanner.run()
     ids = range(1, 601)
     expected = expected_state(sim.catalogue, ids, sim.tick)
@@ -178,7 +184,9 @@ async def test_two_scanners_split_the_due_ids_without_fetching_any_twice(
         async with pipeline(cfg, pool) as (fetcher, writer):
             rec = Recording(fetcher)
             fetched.append(rec)
-            scanner = AdaptiveScanner(cfg.uzum, ScanDeps(pool, rec, writer), plan=ONE_SHOT)
+            scanner = AdaptiveScanner(
+                cfg.section(UzumConfig), ScanDeps(pool, rec, writer), plan=ONE_SHOT
+            )
             await scanner.run()
 
     recs: list[Recording] = []
@@ -196,12 +204,14 @@ async def test_an_uncommitted_visit_leaves_the_schedule_unchanged(
 ) -> None:
     _sim, url = sim_server
     cfg = adaptive_config(url)
-    await schedule.open_frontier(pool, cfg.uzum, T0)
+    await schedule.open_frontier(pool, cfg.section(UzumConfig), T0)
     before = await pool.fetch("SELECT product_id, next_due FROM uzum_schedule ORDER BY 1")
     # a writer that never commits: the process dies with the visits in its queue
     writer = Writer(pool, cfg.writer, [UzumSink()])
     async with Fetcher(uzum.policy(cfg), headers=uzum.headers(cfg)) as fetcher:
-        scanner = AdaptiveScanner(cfg.uzum, ScanDeps(pool, fetcher, writer), plan=ONE_SHOT)
+        scanner = AdaptiveScanner(
+            cfg.section(UzumConfig), ScanDeps(pool, fetcher, writer), plan=ONE_SHOT
+        )
         sixty = asyncio.Event()
         stats = scanner.stats
         stats.on_tick = lambda: sixty.set() if stats.found + stats.missing >= 60 else None
@@ -218,6 +228,6 @@ async def test_an_uncommitted_visit_leaves_the_schedule_unchanged(
     leased = await pool.fetchval("SELECT count(*) FROM uzum_schedule WHERE lease_until IS NOT NULL")
     assert leased == 60
     # once the leases expire the same ids are due again, most overdue first
-    later = datetime.now(UTC) + timedelta(seconds=cfg.uzum.lease_s + 1)
-    again = await schedule.claim(pool, cfg.uzum, 500, 60.0, later)
+    later = datetime.now(UTC) + timedelta(seconds=cfg.section(UzumConfig).lease_s + 1)
+    again = await schedule.claim(pool, cfg.section(UzumConfig), 500, 60.0, later)
     assert len(again) == len(before)

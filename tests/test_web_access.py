@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from marketplaced import access, config
+from marketplaced import access, config, platforms
 from marketplaced.errors import ConfigError
 from tests.helpers.install import sourced
 
@@ -22,7 +22,7 @@ def _problems(tmp_path: Path, toml: str, token: str | None) -> list[str]:
     path.write_text(toml)
     env = {} if token is None else {"MARKETPLACED_WEB_TOKEN": token}
     try:
-        config.load(env, path)
+        platforms.load_config(env, path)
     except ConfigError as exc:
         return exc.problems
     return []

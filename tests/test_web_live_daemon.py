@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,7 +94,7 @@ async def test_a_real_uzex_block_reaches_the_status_page_and_healthz(
     status = LiveDaemon(view)
     [shown] = status.scanners()
     assert shown.blocked_reason == "blocked_by_upstream"
-    cfg = dataclasses.replace(base_config(), uzex=uzex_cfg)
+    cfg = base_config().with_section(uzex_cfg)
     client = await aiohttp_client(create_app(WebDeps(pool, cfg, status, status, None)))
     resp = await client.get("/status")
     html = await resp.text()

@@ -21,12 +21,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from marketplaced import config, db, platforms
+from marketplaced import db, platforms
 from marketplaced.checkpoint import due_dead_letters
 from marketplaced.config import DatabaseConfig
 from marketplaced.errors import ConfigError
 from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzex.completed import CompletedScanner
+from marketplaced.platforms.uzum.config import UzumConfig
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.simulator.uzex import UzexCatalogue, UzexSimulator, add_uzex_routes
 from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, add_uzum_routes
@@ -370,7 +371,7 @@ async def test_a_paused_uzum_scanner_holds_every_worker_and_loses_no_id(
     cfg = scan_config(str(server.make_url("")).rstrip("/"), concurrency=4)
     async with pipeline(cfg, pool) as (fetcher, writer):
         plan = ScanPlan(start_id=1, stop_id=300, continuous=False)
-        scanner = UzumScanner(cfg.uzum, ScanDeps(pool, fetcher, writer), plan=plan)
+        scanner = UzumScanner(cfg.section(UzumConfig), ScanDeps(pool, fetcher, writer), plan=plan)
         task = asyncio.create_task(scanner.run())
         await until(lambda: scanner is not None and scanner.gate.waiting == 4)
         held = len(seen)
@@ -421,7 +422,7 @@ def test_a_bad_zone_is_a_config_error_naming_the_key(tmp_path: Path) -> None:
     path = tmp_path / "marketplaced.toml"
     path.write_text('[web]\ntimezone = "Asia/Samarkand-ish"\n')
     with pytest.raises(ConfigError, match=r"'web.timezone' = 'Asia/Samarkand-ish' is not a known"):
-        config.load({}, path)
+        platforms.load_config({}, path)
 
 
 def test_chart_time_axis_is_labelled_in_the_zone() -> None:

@@ -26,6 +26,7 @@ from marketplaced import log, platforms
 from marketplaced.config import Config
 from marketplaced.jobs.state import load_state, save_state
 from marketplaced.live_state import LiveState
+from marketplaced.platforms.uzum.config import UzumConfig
 
 _log = log.get(__name__)
 
@@ -72,7 +73,7 @@ async def run(
     checks["scanners"] = await _scanners(given, live, cfg)
     checks["writer"] = _writer(given, h.writer_stuck_s)
     checks["disk"] = _disk(cfg, h.disk_min_free_pct)
-    if cfg.uzum.enabled and h.min_products_per_hour > 0 and checks["postgres"]["ok"]:
+    if cfg.section(UzumConfig).enabled and h.min_products_per_hour > 0 and checks["postgres"]["ok"]:
         n = await pool.fetchval(_UPDATED, now)
         checks["products_updated"] = _check(
             n >= h.min_products_per_hour,

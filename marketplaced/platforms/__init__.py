@@ -8,17 +8,38 @@ a test's toy platform beside the real ones — is served by the same code.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import asyncpg
 
-from marketplaced.config import Config
+from marketplaced import config as config_mod
+from marketplaced.config import Config, PlatformSection
 from marketplaced.http import Fetcher, HostPolicy, Route
 from marketplaced.platforms import uzex, uzum
 from marketplaced.platforms.base import Platform, ScanDeps, Scanner
 from marketplaced.writer import Sink, Writer
 
 ALL: tuple[Platform, ...] = (uzex, uzum)
+
+
+def config_sections(among: Sequence[Platform] = ALL) -> list[type[PlatformSection]]:
+    return [p.config_section for p in among]
+
+
+def load_config(
+    environ: Mapping[str, str] | None = None,
+    path: Path | None = None,
+    among: Sequence[Platform] = ALL,
+) -> Config:
+    """The configuration with every platform's section (`config.load` for these platforms):
+    what the daemon, the CLI and SIGHUP read."""
+    return config_mod.load(environ, path, platforms=config_sections(among))
+
+
+def documented_keys(among: Sequence[Platform] = ALL) -> dict[str, str]:
+    """Every file-settable key of the core and of these platforms, with its help text."""
+    return config_mod.documented_keys(config_sections(among))
 
 
 def by_name(name: str, among: Sequence[Platform] = ALL) -> Platform | None:

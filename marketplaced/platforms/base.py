@@ -1,13 +1,13 @@
 """The platform interface: what a marketplace must provide to be scanned.
 
 A platform (Uzum, UZEX, …) is a package whose `__init__` is a `Platform` (see the protocol at
-the end): its `name`, the `routes` to its hosts (policy and headers of each), the writer
-`sinks` storing its records, its scanners with each one's staleness limit, warnings about a
-configuration that scans nothing, and its one-shot `commands` (`download`, `process-raw`)
-with their command-line arguments. A scanner is a long-lived coroutine that fetches through
-the shared fetcher, parses into records and puts them (with `CursorMark`s) on the shared
-`Writer`. The daemon and the one-shot commands own every resource and hand them over in a
-`ScanDeps`; `platforms.ALL` lists the platforms, and nothing outside a platform's package
+the end): its `name`, its configuration section, the `routes` to its hosts (policy and headers
+of each), the writer `sinks` storing its records, its scanners with each one's staleness limit,
+warnings about a configuration that scans nothing, and its one-shot `commands` (`download`,
+`process-raw`) with their command-line arguments. A scanner is a long-lived coroutine that
+fetches through the shared fetcher, parses into records and puts them (with `CursorMark`s) on
+the shared `Writer`. The daemon and the one-shot commands own every resource and hand them over
+in a `ScanDeps`; `platforms.ALL` lists the platforms, and nothing outside a platform's package
 names it.
 """
 
@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from marketplaced.archive import Archive
-from marketplaced.config import Config
+from marketplaced.config import Config, PlatformSection
 from marketplaced.http import JsonFetcher, Route
 from marketplaced.writer import Sink, Writer
 
@@ -260,6 +260,12 @@ class Platform(Protocol):
     def name(self) -> str:
         """Its command-line choice and the first part of every one of its scanners' names
         (`uzum.products`, `uzex.auction.completed`)."""
+        ...
+
+    @property
+    def config_section(self) -> type[PlatformSection]:
+        """Its configuration section (`platforms/<name>/config.py`): the table `[<name>]`,
+        read by `platforms.load_config`; its code reads it with `cfg.section(cls)`."""
         ...
 
     @property

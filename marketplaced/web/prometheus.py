@@ -38,6 +38,7 @@ from prometheus_client.registry import Collector
 from marketplaced import __version__, log
 from marketplaced.http import HostStats
 from marketplaced.platforms.uzum import schedule_figures
+from marketplaced.platforms.uzum.config import UzumConfig
 from marketplaced.platforms.uzum.schedule_figures import ScheduleFigures
 from marketplaced.web.daemon_interface import (
     ScannerStatus,
@@ -355,7 +356,7 @@ def route_name(request: web.Request) -> str:
 
 async def metrics(request: web.Request) -> web.Response:
     m = request.app[METRICS]
-    adaptive = request.app[CONFIG].uzum.mode == "adaptive"
+    adaptive = request.app[CONFIG].section(UzumConfig).mode == "adaptive"
     figures = await read_database(request.app[POOL], adaptive=adaptive)
     m.database.figures = figures  # rendered at once below, no await in between
     encoder, content_type = choose_encoder(request.headers.get(hdrs.ACCEPT, ""))

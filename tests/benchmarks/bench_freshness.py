@@ -56,8 +56,7 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from marketplaced import config as config_mod  # noqa: E402
-from marketplaced import db  # noqa: E402
+from marketplaced import db, platforms  # noqa: E402
 from marketplaced.config import DatabaseConfig  # noqa: E402
 from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator  # noqa: E402
 from marketplaced.simulator.uzum.realism import Realism  # noqa: E402
@@ -299,7 +298,7 @@ enabled = false
         try:
             envs = [self.daemon_env(tmp, url, k) for k in range(self.daemons)]
             for env in envs:
-                remote = off_machine_urls(config_mod.load(env))
+                remote = off_machine_urls(platforms.load_config(env))
                 if remote:
                     raise SystemExit(f"the daemon would leave the machine: {'; '.join(remote)}")
             if self.mode == "adaptive":

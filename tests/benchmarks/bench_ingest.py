@@ -39,8 +39,7 @@ import asyncpg
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from marketplaced import config as config_mod  # noqa: E402
-from marketplaced import db  # noqa: E402
+from marketplaced import db, platforms  # noqa: E402
 from marketplaced.config import Config, DatabaseConfig  # noqa: E402
 from tests.benchmarks.pg_cpu import BackendCpu, cpu_s  # noqa: E402
 from tests.conftest import env_for_tests  # noqa: E402  (loads .env.test)
@@ -265,7 +264,7 @@ def main() -> None:
     tmp.mkdir()
     try:
         env = daemon_setup(tmp, url, name, args.ids, args.concurrency)
-        remote = off_machine_urls(config_mod.load(env))
+        remote = off_machine_urls(platforms.load_config(env))
         if remote:
             raise SystemExit(f"the daemon would leave the machine: {'; '.join(remote)}")
         for _ in range(100):

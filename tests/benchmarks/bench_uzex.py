@@ -26,13 +26,14 @@ sys.path.insert(0, str(ROOT))
 
 from aiohttp import web  # noqa: E402
 
-from marketplaced import config, db  # noqa: E402
+from marketplaced import db, platforms  # noqa: E402
 from marketplaced.config import WriterConfig  # noqa: E402
 from marketplaced.http import Fetcher, HostPolicy  # noqa: E402
 from marketplaced.platforms.base import ScanDeps  # noqa: E402
 from marketplaced.platforms.uzex.active import ActiveScanner  # noqa: E402
 from marketplaced.platforms.uzex.client import host_policies  # noqa: E402
 from marketplaced.platforms.uzex.completed import CompletedScanner  # noqa: E402
+from marketplaced.platforms.uzex.config import UzexConfig  # noqa: E402
 from marketplaced.platforms.uzex.records import LOT_TYPES  # noqa: E402
 from marketplaced.platforms.uzex.scanner import UzexPlan, UzexScanner  # noqa: E402
 from marketplaced.platforms.uzex.storage import UzexSink  # noqa: E402
@@ -95,7 +96,7 @@ async def main(scale: int) -> None:
         pool = await db.create_pool(dbcfg)
         origin = f"http://127.0.0.1:{port}"
         ucfg = dataclasses.replace(
-            config.load({"UZEX_BASE_URL": origin}, path=None).uzex,
+            platforms.load_config({"UZEX_BASE_URL": origin}, path=None).section(UzexConfig),
             rps=0.0,
             concurrency=CONCURRENCY,
             timeout_s=30.0,

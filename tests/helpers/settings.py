@@ -7,7 +7,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from marketplaced import config as config_mod
+from marketplaced import platforms
 from marketplaced.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,9 +34,13 @@ def env_for_tests() -> dict[str, str]:
 
 
 def base_config(**sections: dict[str, object]) -> Config:
-    """Defaults + test credentials + overrides per section (e.g. uzum={"rps": 0})."""
-    cfg = config_mod.load(env_for_tests(), path=None)
-    changes = {
-        name: dataclasses.replace(getattr(cfg, name), **vals) for name, vals in sections.items()
-    }
-    return dataclasses.replace(cfg, **changes)
+    """Defaults + test credentials + overrides per section (e.g. uzum={"rps": 0}); a name
+    that is not a core section is a platform's."""
+    cfg = platforms.load_config(env_for_tests(), path=None)
+    for name, vals in sections.items():
+        section = dataclasses.replace(cfg.sections()[name], **vals)
+        if name in cfg.platforms:
+            cfg = cfg.with_section(section)
+        else:
+            cfg = dataclasses.replace(cfg, **{name: section})
+    return cfg

@@ -17,14 +17,15 @@ import asyncpg
 import pytest
 from aiohttp import web
 
-from marketplaced import config, db
+from marketplaced import db, platforms
 from marketplaced.archive import Archive
-from marketplaced.config import DatabaseConfig, UzexConfig, WriterConfig
+from marketplaced.config import DatabaseConfig, WriterConfig
 from marketplaced.http import Fetcher, HostPolicy
 from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzex.active import ActiveScanner
 from marketplaced.platforms.uzex.client import host_policies
 from marketplaced.platforms.uzex.completed import CompletedScanner
+from marketplaced.platforms.uzex.config import UzexConfig
 from marketplaced.platforms.uzex.records import LOT_TYPES, LotType
 from marketplaced.platforms.uzex.scanner import UzexPlan, UzexScanner
 from marketplaced.platforms.uzex.storage import UzexSink
@@ -103,7 +104,7 @@ async def upstream(aiohttp_server: Any, sim: UzexSimulator) -> Upstream:
 
 def uzex_config(origin: str, **overrides: Any) -> UzexConfig:
     """The real loader with UZEX_BASE_URL, then tiny pages and pauses so tests run fast."""
-    loaded = config.load({"UZEX_BASE_URL": origin}, path=None).uzex
+    loaded = platforms.load_config({"UZEX_BASE_URL": origin}, path=None).section(UzexConfig)
     fast = {
         "rps": 0.0,
         "page_size": 10,

@@ -9,10 +9,11 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
-from marketplaced.config import Config, UzumConfig, WriterConfig
+from marketplaced.config import Config, WriterConfig
 from marketplaced.http import Fetcher, HostStats
 from marketplaced.platforms import uzum
 from marketplaced.platforms.base import ScanDeps
+from marketplaced.platforms.uzum.config import UzumConfig
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
 from marketplaced.platforms.uzum.storage import MISSING_CHUNK, UzumSink
 from marketplaced.simulator.uzum import UzumCatalogue
@@ -57,7 +58,7 @@ async def scan_range_with_stats(
     """One-shot scan of [start, stop]; the scanner and the upstream host's fetch figures."""
     async with pipeline(cfg, pool) as (fetcher, writer):
         scanner = UzumScanner(
-            cfg.uzum,
+            cfg.section(UzumConfig),
             ScanDeps(pool, fetcher, writer),
             plan=ScanPlan(start_id=start, stop_id=stop, continuous=False),
         )
@@ -146,7 +147,7 @@ async def missing_ids(pool: asyncpg.Pool, ids: range) -> set[int]:
 
 
 def replace_uzum(cfg: Config, **kw: object) -> Config:
-    return dataclasses.replace(cfg, uzum=dataclasses.replace(cfg.uzum, **kw))  # type: ignore[arg-type]
+    return cfg.with_section(dataclasses.replace(cfg.section(UzumConfig), **kw))  # type: ignore[arg-type]
 
 
 __all__ = ["UzumConfig", "WriterConfig"]

@@ -1,6 +1,7 @@
 """UZEX (government procurement exchange): what the daemon and the CLI call.
 
-- `name`, `routes(cfg)`: the UZEX hosts with their fetcher policies and headers;
+- `name`, `config_section` (`[uzex]`, config.py), `routes(cfg)`: the UZEX hosts with their
+  fetcher policies and headers;
 - `sinks()`: the writer sinks storing UZEX records;
 - `build_scanners(cfg, deps, archive_root)`: the enabled scanners, each with `name`, `stats`
   and `async run()`; `max_stale_s` (one limit for every UZEX scanner);
@@ -24,6 +25,7 @@ from marketplaced.platforms.uzex import oneshot
 from marketplaced.platforms.uzex.active import ActiveScanner
 from marketplaced.platforms.uzex.client import NAME, routes
 from marketplaced.platforms.uzex.completed import CompletedScanner
+from marketplaced.platforms.uzex.config import UzexConfig
 from marketplaced.platforms.uzex.oneshot import UzexRunResult, download, process_raw
 from marketplaced.platforms.uzex.records import LOT_TYPES, LotType
 from marketplaced.platforms.uzex.reference import ReferenceScanner
@@ -42,6 +44,7 @@ __all__ = [
     "UzexScannerStats",
     "build_scanners",
     "commands",
+    "config_section",
     "config_warnings",
     "download",
     "max_stale_s",
@@ -52,6 +55,7 @@ __all__ = [
 ]
 
 name = NAME
+config_section = UzexConfig
 commands = {"download": oneshot.DOWNLOAD, "process-raw": oneshot.PROCESS_RAW}
 
 
@@ -65,7 +69,7 @@ def build_scanners(cfg: Config, deps: ScanDeps, archive_root: Path | None) -> li
     `archive_root` (`cfg.archive_dir` when `archive.enabled`, else None) receives raw pages
     under `<archive_root>/uzex/<lot type>/`; each scanner flushes its archive when it stops.
     """
-    ucfg = cfg.uzex
+    ucfg = cfg.section(UzexConfig)
     if not ucfg.enabled:
         return []
     archives: dict[str, Archive] = {}
@@ -99,7 +103,7 @@ def build_scanners(cfg: Config, deps: ScanDeps, archive_root: Path | None) -> li
 
 def max_stale_s(cfg: Config, scanner: str) -> float:
     # one limit for all: a page of 100 lots with their item requests at 2 rps takes minutes
-    return cfg.uzex.max_stale_s
+    return cfg.section(UzexConfig).max_stale_s
 
 
 def config_warnings(cfg: Config) -> list[str]:

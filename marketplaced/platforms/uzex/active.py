@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from marketplaced.config import UzexConfig
 from marketplaced.platforms.base import ScanDeps
+from marketplaced.platforms.uzex.config import UzexConfig
 from marketplaced.platforms.uzex.parser import PageResult, parse_active_lots, parse_lot_detail
 from marketplaced.platforms.uzex.records import LotRecord, LotType
 from marketplaced.platforms.uzex.scanner import UzexPlan, UzexScanner

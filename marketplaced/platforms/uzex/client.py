@@ -19,9 +19,10 @@ from collections.abc import Mapping
 from typing import Final, Literal
 from urllib.parse import urlsplit
 
-from marketplaced.config import BROWSER_USER_AGENT, Config, UzexConfig
+from marketplaced.config import BROWSER_USER_AGENT, Config
 from marketplaced.errors import FetchError, UpstreamBlockedError
 from marketplaced.http import HostPolicy, JsonFetcher, JsonResponse, Route
+from marketplaced.platforms.uzex.config import UzexConfig
 from marketplaced.platforms.uzex.records import LotType
 
 Host = Literal["auction", "shop", "etender", "trade"]
@@ -69,8 +70,10 @@ NAME: Final = "uzex"
 
 def routes(cfg: Config) -> dict[str, Route]:
     """Each distinct UZEX host with its policy and the browser-like headers it demands."""
-    send = headers(cfg.uzex)
-    return {host: Route(policy, send) for host, policy in host_policies(cfg.uzex).items()}
+    send = headers(cfg.section(UzexConfig))
+    return {
+        host: Route(policy, send) for host, policy in host_policies(cfg.section(UzexConfig)).items()
+    }
 
 
 def host_policies(cfg: UzexConfig) -> dict[str, HostPolicy]:

@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from marketplaced.config import UzexConfig
 from marketplaced.http import JsonResponse
 from marketplaced.platforms.base import ScanDeps
+from marketplaced.platforms.uzex.config import UzexConfig
 from marketplaced.platforms.uzex.parser import (
     PageResult,
     parse_completed_deals,

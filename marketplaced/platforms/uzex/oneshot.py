@@ -24,6 +24,7 @@ from marketplaced.platforms.base import OneShotCommand, ScanDeps
 from marketplaced.platforms.uzex import parser
 from marketplaced.platforms.uzex.client import NAME, routes
 from marketplaced.platforms.uzex.completed import CompletedScanner
+from marketplaced.platforms.uzex.config import UzexConfig
 from marketplaced.platforms.uzex.records import LOT_TYPES, LotStatus, LotType
 from marketplaced.platforms.uzex.scanner import UzexPlan, UzexScannerStats, failure_reason
 from marketplaced.platforms.uzex.storage import UzexPage, UzexSink, scope
@@ -72,7 +73,7 @@ async def download(
         fetcher,
     ):
         scanner = CompletedScanner(
-            cfg.uzex,
+            cfg.section(UzexConfig),
             lot_type,
             ScanDeps(pool, fetcher, writer, archive),
             plan=UzexPlan(continuous=False, target=target, own_cursor=True),

@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from marketplaced.config import UzexConfig
 from marketplaced.http import JsonResponse
 from marketplaced.platforms.base import ScanDeps
+from marketplaced.platforms.uzex.config import UzexConfig
 from marketplaced.platforms.uzex.parser import ReferenceResult, parse_categories, parse_regions
 from marketplaced.platforms.uzex.scanner import UzexPlan, UzexScanner, failure_reason
 

@@ -30,12 +30,12 @@ from marketplaced.checkpoint import (
     due_dead_letters,
     load_cursor,
 )
-from marketplaced.config import UzexConfig
 from marketplaced.errors import FetchError, InvalidJsonError, ParseError, UpstreamBlockedError
 from marketplaced.http import NOT_FOUND, JsonResponse
 from marketplaced.platforms.base import PauseGate, ScanDeps, ScannerStats
 from marketplaced.platforms.dbwait import patiently
 from marketplaced.platforms.uzex.client import UserAgentRejectedError, UzexClient
+from marketplaced.platforms.uzex.config import UzexConfig
 from marketplaced.platforms.uzex.parser import PageResult
 
 #: answers that retrying cannot fix: the lot type waits (continuous) or stops (one-shot)

@@ -10,7 +10,7 @@ temporary pause of one host, but nobody should meet it silently.
 
 from __future__ import annotations
 
-from marketplaced.config import UzumConfig
+from marketplaced.platforms.uzum.config import UzumConfig
 
 
 def first_shard_id(first_id: int, shard: tuple[int, int]) -> int:

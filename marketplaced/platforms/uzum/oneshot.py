@@ -18,6 +18,7 @@ from marketplaced import rawbody
 from marketplaced.checkpoint import ParseFailure
 from marketplaced.config import Config
 from marketplaced.platforms.base import OneShotCommand, ScanDeps
+from marketplaced.platforms.uzum.config import UzumConfig
 from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import Missing
 from marketplaced.platforms.uzum.scanner import ScanPlan, UzumScanner
@@ -69,7 +70,9 @@ async def download_uzum(
         if cfg.archive.enabled:
             archive = archive_mod.for_config(cfg.archive, cfg.archive_dir, NAME, "product")
         deps = ScanDeps(pool, fetcher, writer, archive)
-        scanner = UzumScanner(cfg.uzum, deps, plan=plan, shard=cfg.shard_parts())
+        scanner = UzumScanner(
+            cfg.section(UzumConfig), deps, plan=plan, shard=cfg.section(UzumConfig).shard_parts()
+        )
         st = scanner.stats
 
         def text() -> str:  # redrawn as every id finishes

@@ -33,11 +33,11 @@ from marketplaced.checkpoint import (
     due_dead_letters,
     load_cursor,
 )
-from marketplaced.config import UzumConfig
 from marketplaced.errors import FetchError, InvalidJsonError, ParseError
 from marketplaced.http import JsonResponse
 from marketplaced.platforms.base import PauseGate, ScanDeps, ScannerStats
 from marketplaced.platforms.dbwait import patiently
+from marketplaced.platforms.uzum.config import UzumConfig
 from marketplaced.platforms.uzum.coverage import first_shard_id
 from marketplaced.platforms.uzum.parser import parse_product
 from marketplaced.platforms.uzum.records import ProductSnapshot

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from marketplaced.config import UzumConfig
+from marketplaced.platforms.uzum.config import UzumConfig
 
 
 @dataclass(frozen=True, slots=True)

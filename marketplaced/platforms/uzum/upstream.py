@@ -7,13 +7,14 @@ from urllib.parse import urlsplit
 
 from marketplaced.config import Config
 from marketplaced.http import HostPolicy, Route
+from marketplaced.platforms.uzum.config import UzumConfig
 
 #: the platform's name (command-line choice, first part of its scanners' names)
 NAME: Final = "uzum"
 
 
 def policy(cfg: Config) -> HostPolicy:
-    u = cfg.uzum
+    u = cfg.section(UzumConfig)
     return HostPolicy(
         rps=u.rps,
         concurrency=u.concurrency,
@@ -30,11 +31,11 @@ def policy(cfg: Config) -> HostPolicy:
 def headers(cfg: Config) -> dict[str, str]:
     # docs/upstreams.md: browser-like UA, JSON accept, Russian first; never a stale Authorization
     return {
-        "User-Agent": cfg.uzum.user_agent,
+        "User-Agent": cfg.section(UzumConfig).user_agent,
         "Accept": "application/json",
         "Accept-Language": "ru-RU,ru;q=0.9",
     }
 
 
 def routes(cfg: Config) -> dict[str, Route]:
-    return {urlsplit(cfg.uzum.base_url).netloc: Route(policy(cfg), headers(cfg))}
+    return {urlsplit(cfg.section(UzumConfig).base_url).netloc: Route(policy(cfg), headers(cfg))}

@@ -22,6 +22,7 @@ from aiohttp import web
 from marketplaced import log
 from marketplaced.db import UNAVAILABLE_ERRORS
 from marketplaced.platforms.uzum import schedule_figures
+from marketplaced.platforms.uzum.config import UzumConfig
 from marketplaced.web import param_spec as ps
 from marketplaced.web.charts import Series, line_chart
 from marketplaced.web.daemon_interface import ControlError, StatusSource
@@ -164,7 +165,7 @@ async def _stored_figures(request: web.Request) -> tuple[dict[str, Any], str | N
 
 async def _schedule(request: web.Request) -> schedule_figures.ScheduleFigures | None:
     """The revisit schedule per class, only in adaptive mode (round-robin has no schedule)."""
-    if request.app[CONFIG].uzum.mode != "adaptive":
+    if request.app[CONFIG].section(UzumConfig).mode != "adaptive":
         return None
     return await schedule_figures.read(pool(request), datetime.now(UTC))
 
