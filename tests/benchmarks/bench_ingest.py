@@ -124,14 +124,11 @@ enabled = false
 def off_machine_urls(cfg: Config) -> list[str]:
     """Every `*url` setting of every section whose host is not a loopback address."""
     found = []
-    for section in dataclasses.fields(cfg):
-        value = getattr(cfg, section.name)
-        if not dataclasses.is_dataclass(value):
-            continue
+    for name, value in cfg.sections().items():
         for f in dataclasses.fields(value):
             url = getattr(value, f.name)
             if f.name.endswith("url") and isinstance(url, str) and not _loopback(url):
-                found.append(f"{section.name}.{f.name} = {url}")
+                found.append(f"{name}.{f.name} = {url}")
     return found
 
 
