@@ -249,6 +249,13 @@ class Config:
         """A copy with one platform section replaced (or added)."""
         return dataclasses.replace(self, platforms={**self.platforms, section.SECTION: section})
 
+    def with_values(self, name: str, **values: Any) -> Config:
+        """A copy with some keys of section `name` (core or platform) changed."""
+        section = dataclasses.replace(self.sections()[name], **values)
+        if name in self.platforms:
+            return self.with_section(section)
+        return dataclasses.replace(self, **{name: section})
+
     def sections(self) -> dict[str, Any]:
         """Every section by its table name: the core and job ones, then the platforms'."""
         core = {name: getattr(self, name) for name, _ in loader.sections(Config)}

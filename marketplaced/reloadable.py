@@ -13,8 +13,6 @@ until the daemon restarts or the file goes back to the running value.
 
 from __future__ import annotations
 
-import dataclasses
-
 from marketplaced.config import Config, diff
 
 
@@ -91,11 +89,6 @@ def effective(running: Config, new: Config) -> Config:
     for key in restart_needed(running, new):
         sect, name = key.split(".", 1)
         keep.setdefault(sect, {})[name] = getattr(running.sections()[sect], name)
-    merged = new
     for sect, values in keep.items():
-        replaced = dataclasses.replace(new.sections()[sect], **values)
-        if sect in new.platforms:
-            merged = merged.with_section(replaced)
-        else:
-            merged = dataclasses.replace(merged, **{sect: replaced})
-    return merged
+        new = new.with_values(sect, **values)
+    return new

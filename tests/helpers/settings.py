@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
@@ -38,9 +37,5 @@ def base_config(**sections: dict[str, object]) -> Config:
     that is not a core section is a platform's."""
     cfg = platforms.load_config(env_for_tests(), path=None)
     for name, vals in sections.items():
-        section = dataclasses.replace(cfg.sections()[name], **vals)
-        if name in cfg.platforms:
-            cfg = cfg.with_section(section)
-        else:
-            cfg = dataclasses.replace(cfg, **{name: section})
+        cfg = cfg.with_values(name, **vals)
     return cfg
