@@ -136,13 +136,14 @@ _METHOD = """CASE
     ELSE 'no sale observed' END"""
 
 
-def _sums(table: str, key: str, outer: str, first: date, last: date) -> str:
+def _sums(table: str, key: str, outer: str, first: date, last: date, where: str = "") -> str:
+    also = f" AND {where}" if where else ""
     return (
         "SELECT sum(d.units)::bigint AS units, sum(d.revenue)::bigint AS revenue, "  # noqa: S608 - table/key are constants, dates are literals built here
         "sum(d.units_orders)::bigint AS units_orders, sum(d.units_stock)::bigint AS units_stock, "
         "sum(d.units_split)::bigint AS units_split, sum(d.observations)::bigint AS observations "
         f"FROM {table} d WHERE d.{key} = {outer} "
-        f"AND d.day >= {_day(first)} AND d.day <= {_day(last)}"
+        f"AND d.day >= {_day(first)} AND d.day <= {_day(last)}{also}"
     )
 
 
@@ -168,19 +169,22 @@ def figure_columns(w: SalesWindow, cur: str = "sc", prev: str = "sp") -> str:
     )
 
 
-def lateral(w: SalesWindow, table: str, key: str, outer: str) -> str:
-    """LEFT JOINs that add the window's sums (`sc`, `sp`) to each row of `outer`'s id."""
+def lateral(w: SalesWindow, table: str, key: str, outer: str, where: str = "") -> str:
+    """LEFT JOINs that add the window's sums (`sc`, `sp`) to each row of `outer`'s id; `where`:
+    a further condition on the table's rows (constant SQL with `$n` marks, e.g. a category)."""
     p, q = w.period, w.previous
     return (
-        f" LEFT JOIN LATERAL ({_sums(table, key, outer, p.first, p.last)}) sc ON true"
-        f" LEFT JOIN LATERAL ({_sums(table, key, outer, q.first, q.last)}) sp ON true"
+        f" LEFT JOIN LATERAL ({_sums(table, key, outer, p.first, p.last, where)}) sc ON true"
+        f" LEFT JOIN LATERAL ({_sums(table, key, outer, q.first, q.last, where)}) sp ON true"
     )
 
 
-def ranked(w: SalesWindow, table: str, key: str) -> str:
+def ranked(w: SalesWindow, table: str, key: str, where: str = "") -> str:
     """`sc`: the window's sums per id with any sale or observation in the period, joined to the
-    previous period's (`sp`); select `sc.id` and filter on what it joins to."""
+    previous period's (`sp`); select `sc.id` and filter on what it joins to; `where` as in
+    `lateral`."""
     p, q = w.period, w.previous
+    also = f" AND {where}" if where else ""
     cols = (
         "sum(units)::bigint AS units, sum(revenue)::bigint AS revenue, "
         "sum(units_orders)::bigint AS units_orders, sum(units_stock)::bigint AS units_stock, "
@@ -188,9 +192,9 @@ def ranked(w: SalesWindow, table: str, key: str) -> str:
     )
     return (
         f"(SELECT {key} AS id, {cols} FROM {table} "  # noqa: S608 - constants and date literals
-        f"WHERE day >= {_day(p.first)} AND day <= {_day(p.last)} GROUP BY 1) sc "
+        f"WHERE day >= {_day(p.first)} AND day <= {_day(p.last)}{also} GROUP BY 1) sc "
         f"LEFT JOIN (SELECT {key} AS id, sum(units)::bigint AS units FROM {table} "
-        f"WHERE day >= {_day(q.first)} AND day <= {_day(q.last)} GROUP BY 1) sp USING (id)"
+        f"WHERE day >= {_day(q.first)} AND day <= {_day(q.last)}{also} GROUP BY 1) sp USING (id)"
     )
 
 

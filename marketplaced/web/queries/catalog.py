@@ -71,11 +71,40 @@ class Category:
     parent_id: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class TreeOption:
+    """One entry of the category tree filter: a category at its depth (0: top level)."""
+
+    id: int
+    title: str
+    depth: int
+
+
 @dataclass(slots=True)
 class CategoryTree:
     by_id: dict[int, Category]
     children: dict[int | None, list[int]]
     loaded_at: float
+    #: `options()`, built once per loaded tree
+    flat: list[TreeOption] | None = None
+
+    def options(self) -> list[TreeOption]:
+        """Every category depth-first, each level by title: the tree filter's entries (a
+        category reached twice through a cycle in the data is listed once)."""
+        if self.flat is not None:
+            return self.flat
+        out: list[TreeOption] = []
+        seen: set[int] = set()
+        stack = [(c, 0) for c in reversed(self.roots())]
+        while stack:
+            c, depth = stack.pop()
+            if c.id in seen:
+                continue
+            seen.add(c.id)
+            out.append(TreeOption(c.id, c.title, depth))
+            stack.extend((k, depth + 1) for k in reversed(self.kids(c.id)))
+        self.flat = out
+        return out
 
     def subtree(self, root: int) -> list[int]:
         """`root` and every category below it."""

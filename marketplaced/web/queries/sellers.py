@@ -4,9 +4,19 @@ are queries/seller_sales.py).
 Rankings by the seller's own published figures (orders, rating, reviews) read `sellers`
 through an index per sort; rankings by catalogue size or estimated revenue read the
 `web_seller_totals` summary. Both are keyset-paginated with the seller id as tie-breaker.
+
+With a category (`SellerScope`), the list holds the sellers with products in it or below it,
+and every figure that can be told per category is that category's: products and estimated
+revenue from `web_category_sellers` (a row per category level, subcategories included), units,
+revenue and growth from the product rollups of the subtree — "who sells in this category" —
+while the seller's own published figures (orders, rating, reviews) stay whole. Stock is not
+summarised per category, so it is left empty then rather than shown for the whole catalogue.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -53,6 +63,34 @@ SELLER_COLUMNS = (
 SELLER_SALES_COLUMNS = SELLER_COLUMNS + sw.SALES_COLUMNS
 
 
+@dataclass(frozen=True, slots=True)
+class SellerScope:
+    """A category and its subtree's ids (the category first)."""
+
+    category: int
+    subtree: Sequence[int]
+
+
+def _totals(w: Where, scope: SellerScope | None) -> str:
+    """The per-seller catalogue figures joined as `t`: the whole catalogue's, or the scope's."""
+    if scope is None:
+        return "web_seller_totals"
+    mark = w.param(scope.category)
+    return (
+        "(SELECT seller_id, products, NULL::bigint AS in_stock, revenue_est "  # noqa: S608 - constant fragments, values are $n parameters
+        f"FROM web_category_sellers WHERE category_id = {mark})"
+    )
+
+
+def _sales_of(w: Where, scope: SellerScope | None) -> tuple[str, str, str]:
+    """(table, key, condition) of the rollup the sales figures sum: the seller's rows, or its
+    products' rows in the scope's subtree."""
+    if scope is None:
+        return (*_SALES, "")
+    mark = w.param(list(scope.subtree))
+    return "sales_product_daily", "seller_id", f"category_id = ANY({mark}::integer[])"
+
+
 def is_sales_sort(sort: str) -> bool:
     return sort in _SALES_SORTS
 
@@ -66,11 +104,18 @@ def sort_kinds(sort: str) -> tuple[type, ...]:
     return (kind, int)
 
 
-def _filters(w: Where, q: SearchTerms | None, official: bool) -> None:
+def _filters(
+    w: Where, q: SearchTerms | None, official: bool, scope: SellerScope | None = None
+) -> None:
     if q is not None:
         q.trigram_filter(w, "s.search_text")
     if official:
         w.add("s.official")
+    if scope is not None:
+        w.add(
+            "s.id IN (SELECT seller_id FROM web_category_sellers WHERE category_id = {})",
+            scope.category,
+        )
 
 
 def seller_ranking(
@@ -81,15 +126,20 @@ def seller_ranking(
     limit: int,
     sales: SalesWindow | None = None,
     offset: int = 0,
+    scope: SellerScope | None = None,
 ) -> ListQuery:
     """`sort` as resolved by `catalog.resolve_sort` (relevance only with a search); with
-    `sales`, each row carries its figures over that window."""
+    `sales`, each row carries its figures over that window; with `scope`, only the sellers of
+    that category, with its figures."""
     w = Where()
-    _filters(w, q, official)
+    _filters(w, q, official, scope)
     if sort in _SALES_SORTS:
         if sales is None:
             raise ValueError(f"sort {sort!r} needs a sales period")
-        return _by_sales(w, _SALES_SORTS[sort], sales, offset, limit)
+        return _by_sales(w, _SALES_SORTS[sort], sales, offset, limit, scope)
+    # every parameter before the inner LIMIT's, which must stay the last one
+    totals = _totals(w, scope)
+    sales_of = _sales_of(w, scope) if sales is not None else None
     if sort in _OWN_SORTS or (sort == "relevance" and q is not None):
         key, cast = _OWN_SORTS.get(sort, ("", int))[0], ""
         if sort == "relevance" and q is not None:
@@ -100,21 +150,21 @@ def seller_ranking(
             f"SELECT s.*, {key} AS sort_key FROM sellers s WHERE {w.sql} "  # noqa: S608 - constant fragments, values are $n parameters
             f"ORDER BY {key} DESC, s.id DESC LIMIT {w.next_mark()}"
         )
-        source = f"({inner}) s LEFT JOIN web_seller_totals t ON t.seller_id = s.id"
+        source = f"({inner}) s LEFT JOIN {totals} t ON t.seller_id = s.id"
     else:
         key = _TOTAL_SORTS[sort][0]
         if cursor is not None:
             w.add(f"({key}, t.seller_id) < ({{}}, {{}})", *cursor)
         inner = (
-            f"SELECT t.*, {key} AS sort_key FROM web_seller_totals t "  # noqa: S608 - constant fragments, values are $n parameters
+            f"SELECT t.*, {key} AS sort_key FROM {totals} t "  # noqa: S608 - constant fragments, values are $n parameters
             f"JOIN sellers s ON s.id = t.seller_id WHERE {w.sql} "
             f"ORDER BY {key} DESC, t.seller_id DESC LIMIT {w.next_mark()}"
         )
         source = f"({inner}) t JOIN sellers s ON s.id = t.seller_id"
     cols = join = ""
-    if sales is not None:
+    if sales is not None and sales_of is not None:
         cols = ", " + sw.figure_columns(sales)
-        join = sw.lateral(sales, *_SALES, "s.id")
+        join = sw.lateral(sales, *sales_of[:2], "s.id", sales_of[2])
     sql = (
         "SELECT s.id, s.title, s.official, s.rating, s.reviews, s.orders, t.products, "  # noqa: S608 - constant fragments, values are $n parameters
         f"t.in_stock, t.revenue_est, sort_key{cols} FROM {source}{join} "
@@ -126,13 +176,20 @@ def seller_ranking(
 
 _FROM_SALES = """
 FROM {ranked} JOIN sellers s ON s.id = sc.id
-LEFT JOIN web_seller_totals t ON t.seller_id = s.id WHERE {where}"""
+LEFT JOIN {totals} t ON t.seller_id = s.id WHERE {where}"""
 
 
-def _by_sales(w: Where, sort: str, sales: SalesWindow, offset: int, limit: int) -> ListQuery:
+def _from_sales(w: Where, sales: SalesWindow, scope: SellerScope | None) -> str:
+    ranked = sw.ranked(sales, *_sales_of(w, scope))
+    return _FROM_SALES.format(ranked=ranked, totals=_totals(w, scope), where=w.sql)
+
+
+def _by_sales(
+    w: Where, sort: str, sales: SalesWindow, offset: int, limit: int, scope: SellerScope | None
+) -> ListQuery:
     """Sellers with sales rows in the period, by units, revenue or growth (offset paging)."""
+    source = _from_sales(w, sales, scope)
     mark = w.param(offset)
-    source = _FROM_SALES.format(ranked=sw.ranked(sales, *_SALES), where=w.sql)
     sql = (
         "SELECT s.id, s.title, s.official, s.rating, s.reviews, s.orders, t.products, "
         f"t.in_stock, t.revenue_est, {sw.figure_columns(sales)}{source} "
@@ -142,15 +199,19 @@ def _by_sales(w: Where, sort: str, sales: SalesWindow, offset: int, limit: int) 
 
 
 def seller_count(
-    sort: str, q: SearchTerms | None, official: bool, sales: SalesWindow | None
+    sort: str,
+    q: SearchTerms | None,
+    official: bool,
+    sales: SalesWindow | None,
+    scope: SellerScope | None = None,
 ) -> tuple[str, tuple[object, ...]]:
     """SQL and arguments counting the sellers the filters match (with a sales sort: those with
     sales rows in the period), up to MAX_COUNT + 1."""
     w = Where()
-    _filters(w, q, official)
+    _filters(w, q, official, scope)
     source = "FROM sellers s WHERE " + w.sql
     if sort in _SALES_SORTS and sales is not None:
-        source = _FROM_SALES.format(ranked=sw.ranked(sales, *_SALES), where=w.sql)
+        source = _from_sales(w, sales, scope)
     return f"SELECT count(*) FROM (SELECT 1 {source} LIMIT {MAX_COUNT + 1}) x", tuple(w.args)  # noqa: S608 - constant fragments
 
 

@@ -64,6 +64,12 @@ HISTORY_PARAMS = (
 SELLER_PARAMS = (
     ps.text("q", "seller name contains", max_len=MAX_QUERY_LEN),
     ps.flag("official", "official stores only"),
+    ps.integer(
+        "category",
+        "Uzum category id: its sellers, with their products, estimated revenue and sales in it "
+        "and its subcategories",
+        hi=ps.INT_MAX,
+    ),
     ps.choice(
         "sort",
         "ranking (default: relevance with q, else orders); revenue is the catalogue estimate, "
@@ -156,7 +162,7 @@ async def products_page(request: web.Request) -> web.StreamResponse:
         "form": dict(request.rel_url.query),
         "sorts": catalog.PRODUCT_SORTS,
         "sort": catalog.resolve_sort(p.choice("sort"), p.text("q") is not None),
-        "roots": tree.roots(),
+        "category_options": tree.options(),
         "chain": tree.chain(category),
         "children": tree.kids(category) if category is not None else [],
         "csv_all": csv_all_link(request, MAX_CSV_LIMIT),
@@ -187,19 +193,30 @@ async def sellers_query(
     cursor, offset = paging(p, sellers.is_sales_sort(sort), sellers.sort_kinds(sort))
     window = await sales_window(request, p)
     official = p.flag("official")
+    scope = await seller_scope(request, p.integer("category"))
     q = sellers.seller_ranking(
-        sort, terms, official, cursor, p.limit(csv=csv), sales=window, offset=offset
+        sort, terms, official, cursor, p.limit(csv=csv), sales=window, offset=offset, scope=scope
     )
-    return q, sellers.seller_count(sort, terms, official, window), window
+    return q, sellers.seller_count(sort, terms, official, window, scope), window
+
+
+async def seller_scope(request: web.Request, category: int | None) -> sellers.SellerScope | None:
+    if category is None:
+        return None
+    tree = await category_tree(request)
+    return sellers.SellerScope(category, tree.subtree(category))
 
 
 async def sellers_page(request: web.Request) -> web.StreamResponse:
     csv = is_export(request)
     p = params(request, SELLER_PARAMS)
     q, count, window = await sellers_query(request, p, csv=csv)
+    tree = await category_tree(request)
     ctx = {
         "title": "Sellers",
         "form": dict(request.rel_url.query),
+        "category_options": tree.options(),
+        "chain": tree.chain(p.integer("category")),
         "sorts": sellers.SELLER_SORTS,
         "sort": catalog.resolve_sort(p.choice("sort"), p.text("q") is not None),
         "csv_all": csv_all_link(request, MAX_CSV_LIMIT),
