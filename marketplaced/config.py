@@ -249,8 +249,9 @@ class Config:
         """A copy with one platform section replaced (or added)."""
         return dataclasses.replace(self, platforms={**self.platforms, section.SECTION: section})
 
-    def with_values(self, name: str, **values: Any) -> Config:
-        """A copy with some keys of section `name` (core or platform) changed."""
+    def with_values(self, name: str, /, **values: Any) -> Config:
+        """A copy with some keys of section `name` (core or platform) changed (positional:
+        a section may have a key called `name`)."""
         section = dataclasses.replace(self.sections()[name], **values)
         if name in self.platforms:
             return self.with_section(section)
