@@ -83,6 +83,25 @@ async def _last_week(name: str) -> dict[str, Any]:
         await conn.close()
 
 
+def _assert_plausible_market(market: dict[str, Any], units: int, revenue: int) -> None:
+    """A category's market share as the demo shows it: the same totals as the category's own
+    rollup, sellers by revenue whose shares add up to 100 %, an index between its bounds."""
+    assert (market["units"], market["revenue"]) == (units, revenue), market
+    sellers = market["sellers"]
+    assert sellers and market["sellers_with_sales"] >= 1, market
+    named = [s for s in sellers if s["seller_id"] is not None]
+    assert [s["revenue"] for s in named] == sorted((s["revenue"] for s in named), reverse=True)
+    assert all(s["units"] > 0 and s["revenue"] >= 0 for s in sellers), sellers
+    assert sum(s["revenue"] for s in sellers) == revenue
+    assert abs(sum(s["revenue_share_pct"] for s in sellers) - 100) <= 0.01 * len(sellers)
+    # one seller alone is 10 000; n equal sellers 10 000 / n, the least n sellers can make
+    assert 10_000 / market["sellers_with_sales"] - 0.1 <= market["hhi"] <= 10_000, market["hhi"]
+    bands = market["price_bands"]
+    assert sum(b["units"] for b in bands) + market["unpriced_units"] == units
+    assert sum(b["revenue"] for b in bands) == revenue
+    assert any(b["units"] for b in bands)
+
+
 def test_demo_fills_the_dashboard_within_a_minute(tmp_path: Path, browser: Any) -> None:
     name = f"mp_demo_{uuid.uuid4().hex[:8]}"
     port = free_port()
@@ -148,6 +167,16 @@ def test_demo_fills_the_dashboard_within_a_minute(tmp_path: Path, browser: Any) 
         assert product["tables"]["skus"] >= 1
         # the one price chart draws a line per SKU, named after it
         assert any(p.startswith("SKU ") for p in product["paths"]), product["paths"]
+        # the best-selling category's market: who sells it, at what prices, plausibly
+        best = week["categories"][0]
+        market = json.loads(
+            urllib.request.urlopen(f"{base}/api/v1/categories/{best.id}/market", timeout=10).read()
+        )
+        _assert_plausible_market(market, best.units, best.revenue)
+        shown = visit(browser, f"{base}/categories/{best.id}", "demo-category.png")
+        assert shown["errors"] == []
+        assert shown["tables"]["sellers"] >= 1 and shown["tables"]["bands"] >= 2
+        assert len(shown["svgs"]) >= 3  # seller shares, price bands, units per day
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         assert proc.wait(30) == 0
     finally:
