@@ -121,7 +121,7 @@ async def test_trends_page_shows_the_sections_in_order(trends_client: TestClient
     assert table_ids(html, "new_products") == [1004]
     assert "from a base of 5 units" in html
     assert 'title="5 → 15 units"' in html
-    assert "Revenue lost to out-of-stock days is not estimated yet." in html
+    assert 'id="lost_to_stockouts"' in html and 'id="lost-method"' in html
 
 
 @pytest.mark.parametrize("query", ["period=quarter", "limit=0", "from=2026-11-20", "x=1"])

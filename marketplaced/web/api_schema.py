@@ -424,6 +424,19 @@ TREND_ITEM = obj(
     }
 )
 DAY: Schema = {"type": "string", "format": "date"}
+#: an estimate (queries/stockouts.py): days out of stock × the sales rate before
+LOST_ITEM = obj(
+    {
+        "id": INT,
+        "title": null(STR),
+        "out_of_stock_days": NUM,
+        "units_per_day": NUM,
+        "revenue_per_day": INT,
+        "lost_units": INT,
+        "lost_revenue": INT,
+        "still_out": BOOL,
+    }
+)
 TRENDS = obj(
     {
         "first": DAY,
@@ -438,5 +451,7 @@ TRENDS = obj(
         "growing_categories": array(TREND_ITEM),
         "new_products": array(TREND_ITEM),
         "losing_products": array(TREND_ITEM),
+        "lost_base_days": INT,
+        "lost_to_stockouts": array(LOST_ITEM),
     }
 )

@@ -1,25 +1,28 @@
 """The Trends page (`/trends`) and its JSON twin (`/api/v1/trends`): what grows and what loses
-over the chosen period against the previous one (queries/trends.py says how growth is ranked).
+over the chosen period against the previous one (queries/trends.py says how growth is ranked),
+and the revenue products lost to being out of stock in it (queries/stockouts.py says how it is
+estimated).
 
-Both read the query string through `trends_of`, so the page and the API always agree. Revenue
-lost to out-of-stock days is not estimated yet.
+Both read the query string through `trends_of`, so the page and the API always agree.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from marketplaced.web import param_spec as ps
 from marketplaced.web import sales_window as sw
-from marketplaced.web.queries import trends
+from marketplaced.web.queries import stockouts, trends
+from marketplaced.web.queries.stockouts import LostSales
 from marketplaced.web.queries.trends import Trend
 from marketplaced.web.sales_window import SalesWindow
 from marketplaced.web.views.catalog import sales_window
-from marketplaced.web.views.common import params, pool, render
+from marketplaced.web.views.common import CONFIG, params, pool, render
 
 #: rows per section: a trends page is a short ranked overview, the lists are for browsing
 DEFAULT_ROWS, MAX_ROWS = 20, 100
@@ -43,6 +46,7 @@ SECTIONS = (
 class Trends:
     window: SalesWindow
     sections: dict[str, list[Trend]]
+    lost: list[LostSales]
 
 
 async def trends_of(request: web.Request) -> Trends:
@@ -57,7 +61,9 @@ async def trends_of(request: web.Request) -> Trends:
         "new_products": await trends.new_products(db, w, limit=n),
         "losing_products": await trends.changes(db, w, "product", growing=False, limit=n),
     }
-    return Trends(w, sections)
+    tz = request.app[CONFIG].jobs.timezone
+    lost = await stockouts.lost_sales(db, w, tz, datetime.now(UTC), limit=n)
+    return Trends(w, sections, lost)
 
 
 async def trends_page(request: web.Request) -> web.Response:
@@ -69,6 +75,9 @@ async def trends_page(request: web.Request) -> web.Response:
         "sales": t.window,
         "min_base": sw.MIN_BASE_UNITS,
         "sections": [(key, title, link, t.sections[key]) for key, title, link in SECTIONS],
+        "lost": t.lost,
+        "lost_total": sum(r.lost_revenue for r in t.lost),
+        "base_days": stockouts.BASE_DAYS,
     }
     return await render(request, "trends.html", ctx)
 
@@ -86,4 +95,6 @@ def trends_json(t: Trends) -> dict[str, Any]:
     }
     for key, rows in t.sections.items():
         out[key] = [dataclasses.asdict(r) for r in rows]
+    out["lost_base_days"] = stockouts.BASE_DAYS
+    out["lost_to_stockouts"] = [dataclasses.asdict(r) for r in t.lost]
     return out
