@@ -285,6 +285,10 @@ def endpoints(ids: dict[str, list[int]]) -> dict[str, list[str]]:
             "/analytics/categories",
             *some("categories", "/analytics/categories?category={}", 10),
         ],
+        "category page (30 days)": some("categories", "/categories/{}?period=30d"),
+        "sellers of a category by 30-day revenue": some(
+            "categories", "/sellers?category={}&sort=sales_revenue&period=30d"
+        ),
         "price comparison": [
             "/analytics/compare?q=redmi",
             "/analytics/compare?q=%D1%87%D0%B0%D0%B9%D0%BD%D0%B8%D0%BA",

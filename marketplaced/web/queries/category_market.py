@@ -140,19 +140,15 @@ FROM r GROUP BY 1, 3 ORDER BY 1 DESC, 2"""
 
 _TITLES = "SELECT id, title FROM sellers WHERE id = ANY($1::bigint[])"
 
+# band NULL: units sold without a known price (revenue 0), kept out of the bands
 _BANDS = """
-SELECT width_bucket(revenue::float8 / units, $4::float8[]) AS band,
+SELECT CASE WHEN revenue > 0 THEN width_bucket(revenue::float8 / units, $4::float8[]) END
+           AS band,
        sum(units)::bigint AS units, sum(revenue)::bigint AS revenue,
        count(DISTINCT product_id) AS products
 FROM sales_product_daily
 WHERE category_id = ANY($1::integer[]) AND day >= $2 AND day <= $3 AND units > 0
-      AND revenue > 0
 GROUP BY 1"""
-
-_UNPRICED = """
-SELECT coalesce(sum(units), 0)::bigint FROM sales_product_daily
-WHERE category_id = ANY($1::integer[]) AND day >= $2 AND day <= $3 AND units > 0
-      AND revenue = 0"""
 
 _PRODUCTS = """
 SELECT d.product_id AS id, p.title, p.seller_id, s.title AS seller,
@@ -199,7 +195,6 @@ async def market(
         named = [g["seller_id"] for g in groups if g["top"]]
         titles = {r["id"]: r["title"] for r in await conn.fetch(_TITLES, named)}
         band_rows = await conn.fetch(_BANDS, ids, first, last, list(map(float, band_edges)))
-        unpriced = await conn.fetchval(_UNPRICED, ids, first, last)
         product_rows = await conn.fetch(_PRODUCTS, ids, first, last, TOP_PRODUCTS)
         day_rows = await conn.fetch(_DAYS, category, first, last)
     units = sum(g["units"] for g in groups)
@@ -224,8 +219,8 @@ async def market(
         sellers_with_sales=sum(g["sellers"] for g in groups),
         hhi=hhi_of(sum((g["revenue_sq"] for g in groups), Decimal(0)), revenue),
         sellers=sellers,
-        bands=_bands(band_rows, band_edges),
-        unpriced_units=unpriced,
+        bands=_bands([r for r in band_rows if r["band"] is not None], band_edges),
+        unpriced_units=sum(r["units"] for r in band_rows if r["band"] is None),
         products=[
             ProductSales(
                 r["id"],
