@@ -1,6 +1,8 @@
-"""The category filter is the whole tree (every level, indented, each level by title) on every
-list that filters by category, and a filter on a category includes its subtree — on the
-products list and on the sellers list, whose figures then are the sellers' in that category."""
+"""The category filter is a tree (every level, indented, each level by title) on every list
+that filters by category: a page holds the top level and the chosen category's branch, the
+whole tree is one API request away (the filter's search loads it), and a filter on a category
+includes its subtree — on the products list and on the sellers list, whose figures then are
+the sellers' in that category."""
 
 from __future__ import annotations
 
@@ -66,20 +68,43 @@ def tree_options(html: str) -> list[tuple[int, int, str]]:
 TREE = [(20, 0, "Дом"), (10, 0, "Электроника"), (11, 1, "Телефоны"), (12, 2, "Смартфоны")]
 
 
+async def test_the_whole_tree_is_one_request_away(client: TestClient) -> None:
+    resp = await client.get("/api/v1/categories")
+    assert resp.status == 200
+    items = (await resp.json())["items"]
+    # depth-first, each level by title, with the parent of each
+    assert [(i["id"], i["depth"], i["title"]) for i in items] == TREE
+    assert [i["parent_id"] for i in items] == [None, None, 10, 11]
+    assert (await client.get("/api/v1/categories?x=1")).status == 400
+
+
 @pytest.mark.parametrize(
-    "url", ["/products", "/sellers", "/analytics/price-drops", "/analytics/top-sellers"]
+    "url",
+    [
+        "/products",
+        "/sellers",
+        "/analytics/price-drops",
+        "/analytics/top-sellers",
+        "/analytics/compare",
+    ],
 )
-async def test_every_category_filter_is_the_whole_tree(client: TestClient, url: str) -> None:
+async def test_every_category_filter_is_the_tree(client: TestClient, url: str) -> None:
     html = await page(client, url)
-    assert tree_options(html) == TREE
-    assert 'class="tree-search"' in html and 'data-tree="category-tree"' in html
+    # a page starts with the top level; the search box loads the whole tree (static/app.js)
+    assert tree_options(html) == [(20, 0, "Дом"), (10, 0, "Электроника")]
+    assert 'class="tree-search"' in html and 'data-src="/api/v1/categories"' in html
+    chosen = await page(client, f"{url}?category=11")
+    # the chosen category's branch is open: its ancestors, itself and its children
+    assert tree_options(chosen) == TREE
+    assert re.search(r'<option value="11" data-depth="1" selected>', chosen)
     # indentation is text (no inline style): two em spaces before a second-level category
-    assert ">\u2003\u2003Смартфоны<" in html
+    assert ">\u2003\u2003Смартфоны<" in chosen
 
 
 async def test_the_chosen_category_is_selected_at_any_depth(client: TestClient) -> None:
     html = await page(client, "/products?category=12")
     assert re.search(r'<option value="12" data-depth="2" selected>', html)
+    assert tree_options(html) == TREE
     assert table_ids(html, "products") == [1001, 1002]
     assert table_ids(await page(client, "/products?category=10"), "products") == [1001, 1002]
 

@@ -34,7 +34,7 @@ from marketplaced.web.views import seller as seller_views
 from marketplaced.web.views import status_page
 from marketplaced.web.views import trends as trends_views
 from marketplaced.web.views import uzex as uzex_views
-from marketplaced.web.views.common import STATUS, params, pool
+from marketplaced.web.views.common import STATUS, category_tree, params, pool
 
 #: row keys used for paging only, not part of the data
 _INTERNAL = frozenset({"sort_key", "sku_key"})
@@ -189,6 +189,13 @@ async def compare(request: web.Request) -> web.Response:
 
 async def trends(request: web.Request) -> web.Response:
     return _json(trends_views.trends_json(await trends_views.trends_of(request)))
+
+
+async def categories(request: web.Request) -> web.Response:
+    """The whole category tree, depth-first (the tree filter loads it when it is used)."""
+    params(request)
+    tree = await category_tree(request)
+    return _json({"items": [dataclasses.asdict(o) for o in tree.options()]})
 
 
 async def category_market(request: web.Request) -> web.Response:

@@ -147,6 +147,12 @@ API: tuple[Endpoint, ...] = (
         analytics.OVERVIEW_PARAMS,
     ),
     Endpoint(
+        "/api/v1/categories",
+        "Every category, depth-first with each level by title: id, title, parent, depth",
+        api.categories,
+        market_schema.CATEGORY_TREE,
+    ),
+    Endpoint(
         "/api/v1/categories/{id}/market",
         "A category's market over a period, subcategories included: seller shares (top 10 "
         "and others) with the concentration index (HHI), price bands' shares of units and "

@@ -1,10 +1,18 @@
-"""JSON Schema of a category's market (`/api/v1/categories/{id}/market`), for the OpenAPI
-document: kept apart from api_schema.py, which holds the lists' and the status' schemas."""
+"""JSON Schemas of the category tree (`/api/v1/categories`) and of a category's market
+(`/api/v1/categories/{id}/market`), for the OpenAPI document: kept apart from api_schema.py,
+which holds the lists' and the status' schemas."""
 
 from __future__ import annotations
 
 from marketplaced.web.api_schema import DAY, INT, NUM, STR, Schema, array, null, obj
 
+CATEGORY_TREE: Schema = obj(
+    {
+        "items": array(
+            obj({"id": INT, "title": STR, "parent_id": null(INT), "depth": INT}),
+        )
+    }
+)
 SELLER_SHARE = obj(
     {
         "seller_id": {**null(INT), "description": "null on the 'others' row"},

@@ -11,7 +11,7 @@ then id) is the default order.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -77,6 +77,7 @@ class TreeOption:
 
     id: int
     title: str
+    parent_id: int | None
     depth: int
 
 
@@ -89,10 +90,20 @@ class CategoryTree:
     flat: list[TreeOption] | None = None
 
     def options(self) -> list[TreeOption]:
-        """Every category depth-first, each level by title: the tree filter's entries (a
-        category reached twice through a cycle in the data is listed once)."""
-        if self.flat is not None:
-            return self.flat
+        """Every category depth-first, each level by title: the whole tree filter (a category
+        reached twice through a cycle in the data is listed once)."""
+        if self.flat is None:
+            self.flat = self._walk(lambda _: True)
+        return self.flat
+
+    def options_around(self, chosen: int | None) -> list[TreeOption]:
+        """The part of the tree a page starts with: the top level, and below it only the
+        chosen category's ancestors, itself and their children — a few dozen entries instead
+        of thousands; the full tree is fetched when the filter is used (static/app.js)."""
+        opened = {c.id for c in self.chain(chosen)}
+        return self._walk(lambda cid: cid in opened)
+
+    def _walk(self, expand: Callable[[int], bool]) -> list[TreeOption]:
         out: list[TreeOption] = []
         seen: set[int] = set()
         stack = [(c, 0) for c in reversed(self.roots())]
@@ -101,9 +112,9 @@ class CategoryTree:
             if c.id in seen:
                 continue
             seen.add(c.id)
-            out.append(TreeOption(c.id, c.title, depth))
-            stack.extend((k, depth + 1) for k in reversed(self.kids(c.id)))
-        self.flat = out
+            out.append(TreeOption(c.id, c.title, c.parent_id, depth))
+            if expand(c.id):
+                stack.extend((k, depth + 1) for k in reversed(self.kids(c.id)))
         return out
 
     def subtree(self, root: int) -> list[int]:

@@ -63,7 +63,7 @@ async def _common(request: web.Request, category: int | None) -> dict[str, Any]:
     tree = await category_tree(request)
     return {
         "form": dict(request.rel_url.query),
-        "category_options": tree.options(),
+        "category_options": tree.options_around(category),
         "chain": tree.chain(category),
         "refreshed_at": await summaries.refreshed_at(pool(request), "web_product_prices"),
         "csv_all": csv_all_link(request, MAX_CSV_LIMIT),

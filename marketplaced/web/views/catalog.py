@@ -162,7 +162,7 @@ async def products_page(request: web.Request) -> web.StreamResponse:
         "form": dict(request.rel_url.query),
         "sorts": catalog.PRODUCT_SORTS,
         "sort": catalog.resolve_sort(p.choice("sort"), p.text("q") is not None),
-        "category_options": tree.options(),
+        "category_options": tree.options_around(category),
         "chain": tree.chain(category),
         "children": tree.kids(category) if category is not None else [],
         "csv_all": csv_all_link(request, MAX_CSV_LIMIT),
@@ -215,7 +215,7 @@ async def sellers_page(request: web.Request) -> web.StreamResponse:
     ctx = {
         "title": "Sellers",
         "form": dict(request.rel_url.query),
-        "category_options": tree.options(),
+        "category_options": tree.options_around(p.integer("category")),
         "chain": tree.chain(p.integer("category")),
         "sorts": sellers.SELLER_SORTS,
         "sort": catalog.resolve_sort(p.choice("sort"), p.text("q") is not None),
