@@ -16,7 +16,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from marketplaced.config import Config
-from marketplaced.http import Classify, Fetcher, JsonFetcher, JsonResponse
+from marketplaced.http import Classify, Decode, Fetcher, JsonFetcher, JsonResponse
 from marketplaced.platforms import uzum
 from marketplaced.platforms.base import ScanDeps
 from marketplaced.platforms.uzum import schedule
@@ -59,9 +59,10 @@ class Recording:
         *,
         headers: Mapping[str, str] | None = None,
         classify: Classify | None = None,
+        decode: Decode | None = None,
     ) -> JsonResponse:
         self.ids[int(url.rsplit("/", 1)[1])] += 1
-        return await self.inner.get_json(url, headers=headers, classify=classify)
+        return await self.inner.get_json(url, headers=headers, classify=classify, decode=decode)
 
 
 async def visit(conn: asyncpg.Connection, snap: ProductSnapshot, now: datetime) -> float:

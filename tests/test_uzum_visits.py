@@ -7,8 +7,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
+import orjson
 import pytest
 from aiohttp.test_utils import TestServer
 
@@ -143,13 +145,35 @@ async def sim_server(aiohttp_server: ServerFactory) -> tuple[UzumSimulator, str]
     return sim, str(server.make_url("")).rstrip("/")
 
 
-async def test_an_unchanged_body_is_not_parsed_and_a_changed_one_is(
-    sim_server: tuple[UzumSimulator, str], pool: asyncpg.Pool
+class ProductDecodes:
+    """Counts the product bodies JSON decoding builds (orjson is the fetcher's decoder); a
+    body without a title is one of the simulator's "not found" forms, not a product."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        real = orjson.loads
+
+        def loads(body: bytes | str) -> Any:
+            data = real(body)
+            payload = data.get("payload") if isinstance(data, dict) else None
+            product = payload.get("data") if isinstance(payload, dict) else None
+            if isinstance(product, dict) and "title" in product:
+                self.count += 1
+            return data
+
+        monkeypatch.setattr(orjson, "loads", loads)
+
+
+async def test_an_unchanged_body_is_not_decoded_or_parsed_and_a_changed_one_is(
+    sim_server: tuple[UzumSimulator, str], pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sim, url = sim_server
     cfg = scan_config(url)
     ids = range(1, 401)
+    decodes = ProductDecodes(monkeypatch)
     await scan_range(cfg, pool, 1, 400)
+    assert decodes.count > 0
+    decodes.count = 0
     found = await pool.fetchval("SELECT count(*) FROM products")
     assert found == await pool.fetchval(
         "SELECT count(*) FROM uzum_visits WHERE fingerprint IS NOT NULL AND outcome = 'changed'"
@@ -161,12 +185,16 @@ async def test_an_unchanged_body_is_not_parsed_and_a_changed_one_is(
     outcomes = dict(await pool.fetch("SELECT outcome, count(*) FROM uzum_visits GROUP BY 1"))
     assert outcomes == {"unchanged": found}
     assert await pool.fetchrow(_ROW_VERSIONS) == before
-    # simulated time moves: changed bodies are parsed and stored, the rest still skipped
+    # nor decoded: the fingerprint is compared with the body's bytes
+    assert decodes.count == 0
+    # simulated time moves: changed bodies are decoded, parsed and stored, each once
     sim.advance(3)
     await scan_range(cfg, pool, 1, 400)
     assert await stored_state(pool, ids) == expected_state(sim.catalogue, ids, sim.tick)
     outcomes = dict(await pool.fetch("SELECT outcome, count(*) FROM uzum_visits GROUP BY 1"))
     assert outcomes.get("changed", 0) > 0 and sum(outcomes.values()) == found
+    changed = outcomes["changed"] + outcomes.get("reparsed", 0)
+    assert decodes.count == changed
 
 
 async def test_ten_unchanged_passes_keep_the_tables_within_a_tenth(pool: asyncpg.Pool) -> None:

@@ -16,7 +16,7 @@ This module is their public face.
 
 from marketplaced.http.decoding import decode_json, parse_retry_after
 from marketplaced.http.fetcher import NOT_FOUND, Fetcher, PlatformFetcher
-from marketplaced.http.interface import Classify, JsonFetcher, JsonResponse
+from marketplaced.http.interface import Classify, Decode, JsonFetcher, JsonResponse
 from marketplaced.http.policy import HostPolicy, Route, Routes
 from marketplaced.http.stats import OUTCOMES, HostStats
 from marketplaced.http.timing import Clock, Sleep
@@ -26,6 +26,7 @@ __all__ = [
     "OUTCOMES",
     "Classify",
     "Clock",
+    "Decode",
     "Fetcher",
     "HostPolicy",
     "HostStats",

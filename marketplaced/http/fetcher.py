@@ -26,7 +26,7 @@ from marketplaced.errors import (
 )
 from marketplaced.http.decoding import decode_json, lenient_data, looks_like_html, parse_retry_after
 from marketplaced.http.host import Host
-from marketplaced.http.interface import Classify, JsonResponse
+from marketplaced.http.interface import Classify, Decode, JsonResponse
 from marketplaced.http.policy import HostPolicy, Route, Routes
 from marketplaced.http.stats import HostStats, outcome_of
 from marketplaced.http.timing import Clock, Sleep
@@ -169,9 +169,11 @@ class Fetcher:
         headers: Mapping[str, str] | None = None,
         classify: Classify | None = None,
         platform: str | None = None,
+        decode: Decode | None = None,
     ) -> JsonResponse:
-        """GET ``url`` politely; see the module docstring for what is retried and raised."""
-        return await self._fetch("GET", url, None, headers, classify, platform)
+        """GET ``url`` politely; see the module docstring for what is retried and raised.
+        `decode` reads a 2xx body instead of `decode_json` (see `Decode`)."""
+        return await self._fetch("GET", url, None, headers, classify, platform, decode)
 
     async def post_json(
         self,
@@ -197,6 +199,7 @@ class Fetcher:
         headers: Mapping[str, str] | None,
         classify: Classify | None,
         platform: str | None = None,
+        decode: Decode | None = None,
     ) -> JsonResponse:
         target = URL(url)
         host, route = self._host(target, platform)
@@ -206,7 +209,9 @@ class Fetcher:
         while True:
             attempts += 1
             try:
-                return await self._attempt(host, method, target, data, headers, classify)
+                return await self._attempt(
+                    host, method, target, data, headers, classify, decode or decode_json
+                )
             except _Retryable as failure:
                 if attempts > host.policy.max_retries:
                     log.warning(
@@ -241,6 +246,7 @@ class Fetcher:
         data: bytes | None,
         headers: Mapping[str, str] | None,
         classify: Classify | None,
+        decode: Decode,
     ) -> JsonResponse:
         is_probe = await self._admit(host)
         verdict: bool | None = None  # None: cancelled before the host answered anything
@@ -248,7 +254,7 @@ class Fetcher:
             raw = await self._exchange(host, method, target, data, headers)
             self._observe_rate(host, raw.status)
             try:
-                response = self._judge(host, str(target), raw, classify)
+                response = self._judge(host, str(target), raw, classify, decode)
             except FetchError:
                 verdict = True  # classify() rejected a deliberate answer: the host is alive
                 raise
@@ -310,7 +316,9 @@ class Fetcher:
         host.counters.observe(raw.elapsed_s, len(raw.body))
         return raw
 
-    def _judge(self, host: Host, url: str, raw: _Raw, classify: Classify | None) -> JsonResponse:
+    def _judge(
+        self, host: Host, url: str, raw: _Raw, classify: Classify | None, decode: Decode
+    ) -> JsonResponse:
         """Turn an answer into a response, a retryable failure or a final error."""
         outcomes = host.counters.outcomes
         if classify is not None and (error := classify(raw.status, raw.headers, raw.body)):
@@ -320,7 +328,7 @@ class Fetcher:
             raise error
         status = raw.status
         if 200 <= status < 300:
-            data = self._decode_ok(host, url, raw)
+            data = self._decode_ok(host, url, raw, decode)
             outcomes["ok"] += 1
             return JsonResponse(status, data, raw.body, raw.elapsed_s, url)
         if status in RETRYABLE_4XX or status >= 500:
@@ -332,7 +340,7 @@ class Fetcher:
         raise HttpStatusError(f"unexpected HTTP {status} from {host.key}", url=url, status=status)
 
     @staticmethod
-    def _decode_ok(host: Host, url: str, raw: _Raw) -> Any:
+    def _decode_ok(host: Host, url: str, raw: _Raw, decode: Decode) -> Any:
         if not raw.body.strip():
             return None
         if looks_like_html(raw.headers, raw.body):
@@ -340,7 +348,7 @@ class Fetcher:
             error: FetchError = BlockPageError(message, url=url, status=raw.status, body=raw.body)
             raise _Retryable(error, "block_page")
         try:
-            return decode_json(raw.body)
+            return decode(raw.body)
         except Exception as exc:  # whatever a body makes the decoder do, it is one bad body
             message = f"invalid JSON from {host.key} ({len(raw.body)} bytes): {exc}"
             error = InvalidJsonError(message, url=url, status=raw.status, body=raw.body)
@@ -459,9 +467,10 @@ class PlatformFetcher:
         *,
         headers: Mapping[str, str] | None = None,
         classify: Classify | None = None,
+        decode: Decode | None = None,
     ) -> JsonResponse:
         return await self._fetcher.get_json(
-            url, headers=headers, classify=classify, platform=self.platform
+            url, headers=headers, classify=classify, platform=self.platform, decode=decode
         )
 
     async def post_json(

@@ -34,7 +34,7 @@ from marketplaced.checkpoint import (
     load_cursor,
 )
 from marketplaced.errors import FetchError, InvalidJsonError, ParseError
-from marketplaced.http import JsonResponse
+from marketplaced.http import Decode, JsonResponse
 from marketplaced.platforms.base import PauseGate, ScanDeps, ScannerStats
 from marketplaced.platforms.dbwait import patiently
 from marketplaced.platforms.uzum.config import UzumConfig
@@ -46,6 +46,7 @@ from marketplaced.platforms.uzum.visits import (
     LOAD_SPAN,
     Fingerprinter,
     Revisit,
+    Unchanged,
     load_fingerprints,
 )
 
@@ -275,7 +276,7 @@ class UzumScanner:
         st = self.stats
         await self.gate.wait()  # scan and dead-letter retries alike
         try:
-            resp = await self._fetch(pid)
+            resp = await self._fetch(pid, self._fingerprint.reader(stored))
         except InvalidJsonError as exc:
             # retries gave the same undecodable body: the body is what is wrong, not the host
             ref = self._archive_undecodable(pid, exc)
@@ -288,11 +289,11 @@ class UzumScanner:
             await self._writer.put(DeadLetter(SCOPE, pid, exc.kind, str(exc)[:1000]))
             return
         ref = self._archive.add(str(pid), resp.status, resp.body) if self._archive else None
-        fingerprint = self._fingerprint(resp.body) if resp.status == 200 else None
-        if fingerprint is not None and fingerprint == stored:
+        if isinstance(resp.data, Unchanged):
             self._found(pid)
-            await self._writer.put(Revisit(pid, fingerprint))
+            await self._writer.put(Revisit(pid, resp.data.fingerprint))
             return
+        fingerprint = self._fingerprint(resp.body) if resp.status == 200 else None
         try:
             record = parse_product(resp.status, resp.data, pid)
         except Exception as exc:
@@ -326,13 +327,13 @@ class UzumScanner:
             st.position = pid
         st.tick()
 
-    async def _fetch(self, pid: int) -> JsonResponse:
+    async def _fetch(self, pid: int, decode: Decode) -> JsonResponse:
         """GET one product; a 200 with an empty body is asked again before it is believed."""
         for _ in range(EMPTY_BODY_ATTEMPTS - 1):
-            resp = await self._fetcher.get_json(self.url(pid))
+            resp = await self._fetcher.get_json(self.url(pid), decode=decode)
             if resp.status != 200 or resp.body.strip():
                 return resp
-        resp = await self._fetcher.get_json(self.url(pid))
+        resp = await self._fetcher.get_json(self.url(pid), decode=decode)
         if resp.status == 200 and not resp.body.strip():
             self._log.info("empty_body_persisted", product_id=pid, attempts=EMPTY_BODY_ATTEMPTS)
         return resp
