@@ -112,6 +112,8 @@ def day_shares(start: datetime, end: datetime, tz: tzinfo) -> list[tuple[date, f
 def apportion(amount: int, shares: Sequence[float]) -> list[int]:
     """Whole parts of `amount` in proportion to `shares`, adding up exactly to it (the
     remainders go to the largest fractions, ties to the later day)."""
+    if len(shares) == 1:  # the common case: a window inside one day
+        return [amount]
     raw = [amount * s for s in shares]
     parts = [int(r // 1) for r in raw]
     rest = amount - sum(parts)
@@ -165,6 +167,18 @@ def count(
             orders = obs.orders
         skus.update(obs.skus)
     return res
+
+
+def final_state(carried: Carried, observations: Iterable[Observation]) -> Carried:
+    """The values in effect after `observations`: what the next batch's rows are counted
+    against (the incremental fold keeps it per product, sales/increment.py)."""
+    out = Carried(carried.at, carried.orders, dict(carried.skus))
+    for obs in observations:
+        out.at = obs.at
+        if obs.orders is not None:
+            out.orders = obs.orders
+        out.skus.update(obs.skus)
+    return out
 
 
 def _book(

@@ -1,10 +1,12 @@
 """The sales rollup: per-day rows of SKUs, products, sellers and categories, kept current.
 
 The minute job (`catch_up`) reads only the batches committed since its watermark in the commit
-log (`writer_commits`, commit order: a late-committing batch is never skipped), takes the
-products they touched, and recomputes those products' day rows from their history — from the
-first day a new row can reach (its interval's window) to today. Recomputing a product's days
-instead of adding deltas makes a late row that lands between two earlier ones come out right.
+log (`writer_commits`, commit order: a late-committing batch is never skipped) and takes the
+products they touched. Most are counted by addition (increment.py): the intervals the batch
+closed, against what each product was last counted against, added to its day rows. The others
+— new products, a late batch whose rows land between two earlier ones, a product moved to
+another seller or category — have their day rows recomputed from history, from the first day
+a new row can reach (its interval's window) to today.
 Seller and category rows (every level: a category includes its subcategories) change by the
 difference between each product's new and old rows, so no sum over a whole category is redone
 per batch. `compute_day` recomputes one day from scratch (the nightly analytics, `jobs run
@@ -28,7 +30,7 @@ from marketplaced.db import Conn
 from marketplaced.jobs import coverage, triggers
 from marketplaced.jobs.config import JobsConfig
 from marketplaced.jobs.state import load_state, save_state
-from marketplaced.sales import intervals
+from marketplaced.sales import increment, intervals
 from marketplaced.sales import rollup_sql as q
 
 _log = log.get(__name__)
@@ -97,7 +99,8 @@ async def _recompute_day(conn: Conn, day: date, settings: SalesSettings, now: da
     pids = [
         r["product_id"] for r in await conn.fetch(q.PRODUCTS_IN, start, end + settings.max_span)
     ]
-    rows = await _recompute(conn, pids, day, day, settings)
+    today = now.astimezone(settings.tz).date()
+    rows = await _recompute(conn, pids, day, day, settings, keep_carry=day >= today)
     await _mark_days(conn, [day], settings, now)
     return rows
 
@@ -106,21 +109,38 @@ async def _fold(
     conn: Conn, stamps: list[datetime], today: date, settings: SalesSettings, now: datetime
 ) -> int:
     started = time.monotonic()
+    batches, recompute = await increment.split(conn, stamps)
+    old: dict[tuple[date, int], asyncpg.Record] = {}
+    if batches:
+        old = await increment.old_rows(conn, batches, increment.days_reached(
+            batches.values(), settings, today))  # fmt: skip
+        for pid in increment.reattributed(batches, old):
+            del batches[pid]
+            recompute.append(pid)
+        old = {k: v for k, v in old.items() if k[1] in batches}
     groups: dict[date, list[int]] = defaultdict(list)
-    for r in await conn.fetch(q.NEW_PRODUCTS, stamps):
-        t, prev = r["t"], r["prev"]
-        reach = t if prev is None else max(prev, t - settings.max_span)
-        groups[min(reach.astimezone(settings.tz).date(), today)].append(r["product_id"])
+    if recompute:
+        for r in await conn.fetch(q.NEW_PRODUCTS, stamps, recompute):
+            t, prev = r["t"], r["prev"]
+            reach = t if prev is None else max(prev, t - settings.max_span)
+            groups[min(reach.astimezone(settings.tz).date(), today)].append(r["product_id"])
     rows = 0
     for first, pids in sorted(groups.items()):
-        rows += await _recompute(conn, pids, first, today, settings)
+        rows += await _recompute(conn, pids, first, today, settings, keep_carry=True)
+    reached = list(groups)
+    if batches:
+        before, after = await increment.add(conn, batches, old, settings, today)
+        await _apply_differences(conn, before, after)
+        rows += len(after)
+        reached.append(increment.days_reached(batches.values(), settings, today))
     # every day whose rows changed, and the days since (one may have ended since the last run)
-    first_day = min([*groups, *(min(s.astimezone(settings.tz).date(), today) for s in stamps)])
+    first_day = min([*reached, *(min(s.astimezone(settings.tz).date(), today) for s in stamps)])
     await _mark_days(conn, _days(first_day, today), settings, now)
     _log.info(
         "sales_rollup_folded",
         batches=len(stamps),
-        products=sum(len(p) for p in groups.values()),
+        products=sum(len(p) for p in groups.values()) + len(batches),
+        added=len(batches),
         rows=rows,
         ms=round((time.monotonic() - started) * 1000),
     )
@@ -128,10 +148,17 @@ async def _fold(
 
 
 async def _recompute(
-    conn: Conn, pids: list[int], first: date, last: date, settings: SalesSettings
+    conn: Conn,
+    pids: list[int],
+    first: date,
+    last: date,
+    settings: SalesSettings,
+    *,
+    keep_carry: bool = False,
 ) -> int:
     """Replace the rows of `pids` for the days first..last, and move the seller and category
-    rows by the difference."""
+    rows by the difference. `keep_carry`: `last` is today, so every row was read — store what
+    the next batch of each product is counted against (increment.py)."""
     if not pids:
         return 0
     start = _midnight(first, settings.tz)
@@ -171,6 +198,9 @@ async def _recompute(
     ]
     await conn.execute(q.INSERT_SKUS, *_columns(sku_rows, 7))
     await _apply_differences(conn, old, new)
+    if keep_carry:
+        finals = {pid: intervals.final_state(carried[pid], observed.get(pid, ())) for pid in pids}
+        await increment.save_carry(conn, finals)
     return len(new)
 
 
@@ -220,17 +250,8 @@ async def _apply_differences(
     for row in new:
         add(row, 1)
     await _add(conn, q.ADD_SELLERS, sellers)
-    closure: dict[int, list[int]] = defaultdict(list)
-    leaf_ids = list({cat for _, cat in leaves})
-    for r in await conn.fetch(q.CLOSURE_OF, leaf_ids):
-        closure[r["leaf"]].append(r["cat"])
-    categories: dict[tuple[date, int], list[int]] = defaultdict(lambda: [0] * 8)
-    for (day, leaf), values in leaves.items():
-        for cat in closure.get(leaf, [leaf]):
-            acc = categories[(day, cat)]
-            for i, v in enumerate(values):
-                acc[i] += v
-    await _add(conn, q.ADD_CATEGORIES, categories)
+    # the statement adds each leaf's difference to the leaf and every category above it
+    await _add(conn, q.ADD_CATEGORIES, leaves)
 
 
 async def _add(conn: Conn, sql: str, sums: dict[tuple[date, int], list[int]]) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from marketplaced.jobs.category_sql import CATEGORY_CLOSURE
-
 TABLES = ("sales_product_daily", "sales_sku_daily", "sales_seller_daily", "sales_category_daily")
 DELETE_DAY = tuple(f"DELETE FROM {t} WHERE day = $1" for t in TABLES)  # noqa: S608 - constants
 
@@ -15,14 +13,15 @@ PRODUCTS_IN = """
 SELECT product_id FROM product_stats_history WHERE observed_at >= $1 AND observed_at < $2
 UNION SELECT product_id FROM price_history WHERE observed_at >= $1 AND observed_at < $2"""
 
-# products of the batches stamped $1, with their earliest new row and the observation before
+# products $2 of the batches stamped $1, with their earliest new row and the observation before
 NEW_PRODUCTS = """
 WITH n AS (
     SELECT product_id, min(observed_at) AS t FROM (
         SELECT product_id, observed_at FROM product_stats_history
-        WHERE observed_at = ANY($1::timestamptz[])
+        WHERE observed_at = ANY($1::timestamptz[]) AND product_id = ANY($2::bigint[])
         UNION ALL
-        SELECT product_id, observed_at FROM price_history WHERE observed_at = ANY($1::timestamptz[])
+        SELECT product_id, observed_at FROM price_history
+        WHERE observed_at = ANY($1::timestamptz[]) AND product_id = ANY($2::bigint[])
     ) r GROUP BY product_id
 )
 SELECT n.product_id, n.t, greatest(
@@ -61,7 +60,6 @@ WHERE product_id = ANY($1::bigint[]) AND observed_at >= $2 AND observed_at < $3"
 
 ATTRIBUTION = "SELECT id, seller_id, category_id FROM products WHERE id = ANY($1::bigint[])"
 
-CLOSURE_OF = f"SELECT leaf, cat FROM ({CATEGORY_CLOSURE}) c WHERE leaf = ANY($1::integer[])"  # noqa: S608 - constant
 
 DELETE_PRODUCTS = """
 DELETE FROM sales_product_daily WHERE product_id = ANY($1::bigint[]) AND day >= $2 AND day <= $3
@@ -91,14 +89,33 @@ _SUMS = (
 _ADD = ", ".join(f"{c} = t.{c} + EXCLUDED.{c}" for c in _SUMS.split(", "))
 _UNNEST = """SELECT * FROM unnest($1::date[], $2::{key_type}[], $3::bigint[], $4::bigint[],
     $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::integer[])"""
+_SUMMED_CAST = ", ".join(
+    f"sum(d.{c})::{'integer' if c == 'products_with_sales' else 'bigint'}"
+    for c in _SUMS.split(", ")
+)
+_ZEROS = ", ".join("0" for _ in _SUMS.split(", "))
 ADD_SELLERS = f"""
 INSERT INTO sales_seller_daily AS t (day, seller_id, {_SUMS})
 {_UNNEST.format(key_type="bigint")}
 ON CONFLICT (day, seller_id) DO UPDATE SET {_ADD}"""
+# $2: the leaf (a product's own category); each difference goes to it and every category above
+# it (a category includes its subcategories), the tree walked from these leaves only
 ADD_CATEGORIES = f"""
+WITH RECURSIVE d (day, leaf, {_SUMS}) AS (
+    {_UNNEST.format(key_type="integer")}
+), up (leaf, cat, parent, depth) AS (
+    SELECT l.leaf, l.leaf, c.parent_id, 0
+    FROM (SELECT DISTINCT leaf FROM d) l LEFT JOIN categories c ON c.id = l.leaf
+    UNION ALL
+    SELECT up.leaf, c.id, c.parent_id, up.depth + 1
+    FROM up JOIN categories c ON c.id = up.parent WHERE up.depth < 12
+), closure AS (SELECT DISTINCT leaf, cat FROM up)
 INSERT INTO sales_category_daily AS t (day, category_id, {_SUMS})
-{_UNNEST.format(key_type="integer")}
-ON CONFLICT (day, category_id) DO UPDATE SET {_ADD}"""
+SELECT d.day, closure.cat, {_SUMMED_CAST}
+FROM d JOIN closure USING (leaf)
+GROUP BY 1, 2
+HAVING ({_SUMMED_CAST}) IS DISTINCT FROM ({_ZEROS})
+ON CONFLICT (day, category_id) DO UPDATE SET {_ADD}"""  # noqa: S608 - constant
 
 UPSERT_DAY = """
 INSERT INTO sales_days (day, observed_pct, max_gap_min, complete, final, updated_at)
@@ -106,3 +123,52 @@ VALUES ($1, $2, $3, $4, $5, now())
 ON CONFLICT (day) DO UPDATE SET observed_pct = EXCLUDED.observed_pct,
     max_gap_min = EXCLUDED.max_gap_min, complete = EXCLUDED.complete, final = EXCLUDED.final,
     updated_at = EXCLUDED.updated_at"""
+
+# -- the incremental fold (increment.py) ------------------------------------------------------
+
+# the rows of the batches stamped $1, shaped as ROWS
+BATCH_ROWS = """
+SELECT product_id, observed_at, NULL::bigint AS sku_id, orders_amount AS value,
+       NULL::bigint AS stock
+FROM product_stats_history WHERE observed_at = ANY($1::timestamptz[])
+UNION ALL
+SELECT product_id, observed_at, sku_id, purchase_price, available_amount FROM price_history
+WHERE observed_at = ANY($1::timestamptz[])"""
+
+# per product $1: what it was last counted against (NULLs: nothing yet), and its attribution
+CARRY_OF = """
+SELECT p.id AS product_id, c.observed_at, c.orders, c.sku_ids, c.prices, c.stocks,
+       pr.seller_id, pr.category_id
+FROM unnest($1::bigint[]) AS p(id)
+LEFT JOIN sales_carry c ON c.product_id = p.id
+LEFT JOIN products pr ON pr.id = p.id"""
+
+PRODUCT_ROWS_FROM = """
+SELECT * FROM sales_product_daily WHERE product_id = ANY($1::bigint[]) AND day >= $2"""
+
+_PRODUCT_SET = ", ".join(
+    f"{c} = EXCLUDED.{c}"
+    for c in ("seller_id", "category_id", *PRODUCT_FIELDS.split(", "), "first_seen")
+)
+UPSERT_PRODUCTS = f"""{INSERT_PRODUCTS}
+ON CONFLICT (day, product_id) DO UPDATE SET {_PRODUCT_SET}"""
+
+ADD_SKUS = """
+INSERT INTO sales_sku_daily AS t (day, sku_id, product_id, units, revenue, units_split,
+    restocked)
+SELECT * FROM unnest($1::date[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
+    $6::bigint[], $7::bigint[])
+ON CONFLICT (day, sku_id) DO UPDATE SET product_id = EXCLUDED.product_id,
+    units = t.units + EXCLUDED.units, revenue = t.revenue + EXCLUDED.revenue,
+    units_split = t.units_split + EXCLUDED.units_split,
+    restocked = t.restocked + EXCLUDED.restocked"""
+
+# per product: the last observation and the values in effect after it ($1: a JSON array)
+UPSERT_CARRY = """
+INSERT INTO sales_carry (product_id, observed_at, orders, sku_ids, prices, stocks)
+SELECT id, at, orders, skus, prices, stocks
+FROM jsonb_to_recordset($1::jsonb) AS u(id bigint, at timestamptz, orders bigint,
+    skus bigint[], prices bigint[], stocks bigint[])
+ON CONFLICT (product_id) DO UPDATE SET observed_at = EXCLUDED.observed_at,
+    orders = EXCLUDED.orders, sku_ids = EXCLUDED.sku_ids, prices = EXCLUDED.prices,
+    stocks = EXCLUDED.stocks"""

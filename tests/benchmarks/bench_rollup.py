@@ -4,10 +4,13 @@ batch, next to the writer's own time for that batch, measured in the same run.
 A simulated catalogue is scanned hour by hour in batches of `--batch` products (parsed before
 the clock starts); each batch is written as the writer's sink writes it (upserts, change-based
 history, the commit-log stamp) and timed; then the minute job folds it into the day rows and
-is timed too. Target: rollup ≤ 10 % of the writer's time per batch. Also prints one nightly
-recomputation of a whole day.
+is timed too. Target: rollup ≤ 10 % of the writer's time per batch. Odd hours fold after
+every batch (the worst case: one batch a minute); even hours fold as the minute job does when
+the writer is busy, `--per-minute` batches at once, and the fold's time is divided by them.
+Also prints one nightly recomputation of a whole day.
 
 Usage: python tests/benchmarks/bench_rollup.py [--ids 3000] [--batch 500] [--hours 6]
+    [--per-minute 6]
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ async def run() -> None:
     ap.add_argument("--ids", type=int, default=3000, help="product ids of the catalogue")
     ap.add_argument("--batch", type=int, default=500, help="products per writer batch")
     ap.add_argument("--hours", type=int, default=6, help="simulated hours (one pass each)")
+    ap.add_argument(
+        "--per-minute", type=int, default=6, help="batches the minute job folds at once"
+    )
     args = ap.parse_args()
     base = base_config()
     name = f"mp_benchr_{uuid.uuid4().hex[:8]}"
@@ -61,6 +67,8 @@ async def run() -> None:
         start = datetime.combine(DAY, datetime.min.time(), TZ) + timedelta(hours=1)
         writer_ms: list[float] = []
         rollup_ms: list[float] = []
+        minute_ms: list[float] = []  # per batch, folded `per_minute` at a time
+        pending = 0
         for hour in range(args.hours):
             for k in range(0, len(ids), args.batch):
                 chunk = ids[k : k + args.batch]
@@ -76,15 +84,28 @@ async def run() -> None:
                     await sink.write(c, {ProductSnapshot: snaps}, now)
                     await commit_log.stamp(c, now)
                 t1 = time.perf_counter()
-                await rollup.catch_up(pool, settings, now + timedelta(seconds=1))
+                pending += 1
+                every = hour == 0 or hour % 2 == 1
+                fold = every or pending == args.per_minute or k + args.batch >= len(ids)
+                if fold:
+                    await rollup.catch_up(pool, settings, now + timedelta(seconds=1))
                 t2 = time.perf_counter()
                 if hour > 0:  # the first pass writes every product new: not the steady state
                     writer_ms.append((t1 - t0) * 1000)
-                    rollup_ms.append((t2 - t1) * 1000)
+                    if fold:
+                        (rollup_ms if every else minute_ms).append((t2 - t1) * 1000 / pending)
+                if fold:
+                    pending = 0
         w, r = statistics.median(writer_ms), statistics.median(rollup_ms)
         print(f"{len(ids)} products, batches of {args.batch}, {len(writer_ms)} batches measured")
         print(f"writer per batch:  median {w:8.1f} ms")
         print(f"rollup per batch:  median {r:8.1f} ms  ({100 * r / w:.1f} % of the writer's)")
+        if minute_ms:
+            m = statistics.median(minute_ms)
+            print(
+                f"minute job, {args.per_minute} batches a fold: median {m:8.1f} ms per batch "
+                f"({100 * m / w:.1f} % of the writer's)"
+            )
         t0 = time.perf_counter()
         rows = await rollup.compute_day(pool, DAY, settings)
         print(
