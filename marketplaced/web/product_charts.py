@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 
 from markupsafe import Markup
 
@@ -319,7 +319,3 @@ def units_chart(days: Sequence[DayBar], *, start: float, end: float, tz: tzinfo)
         )
     parts += [_legend(0, "units per day", "bar"), Markup("</svg>")]
     return Markup("").join(parts)
-
-
-def local_days(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]

@@ -17,7 +17,7 @@ from marketplaced.web.queries import sales
 
 
 @dataclass(frozen=True, slots=True)
-class ProductDay:
+class ProductSalesDay:
     day: date
     #: None: never observed
     units: int | None
@@ -35,7 +35,7 @@ SELECT day, units, revenue, units_orders, units_stock, units_split, first_seen
 FROM sales_product_daily WHERE product_id = $1 AND day >= $2 AND day <= $3"""
 
 
-async def product_days(conn: Conn, pid: int, first: date, last: date) -> list[ProductDay]:
+async def product_days(conn: Conn, pid: int, first: date, last: date) -> list[ProductSalesDay]:
     """Every day from `first` to `last` (local days of `jobs.timezone`), in order."""
     if last < first:
         return []
@@ -48,7 +48,7 @@ async def product_days(conn: Conn, pid: int, first: date, last: date) -> list[Pr
         r = rows.get(d)
         if r is not None:
             out.append(
-                ProductDay(
+                ProductSalesDay(
                     d,
                     r["units"],
                     r["revenue"],
@@ -59,7 +59,7 @@ async def product_days(conn: Conn, pid: int, first: date, last: date) -> list[Pr
                 )
             )
         elif d in unknown:
-            out.append(ProductDay(d, None, None))
+            out.append(ProductSalesDay(d, None, None))
         else:
-            out.append(ProductDay(d, 0, 0, unchanged=True))
+            out.append(ProductSalesDay(d, 0, 0, unchanged=True))
     return out

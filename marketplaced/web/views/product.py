@@ -183,7 +183,7 @@ def stock_line(
     return pc.Line("in stock", pts, _observed(stats, start))
 
 
-def day_bars(days: Sequence[product_sales.ProductDay], today: date) -> list[pc.DayBar]:
+def day_bars(days: Sequence[product_sales.ProductSalesDay], today: date) -> list[pc.DayBar]:
     """One bar per day: counted, observed without a change (zero), or never observed."""
     bars = []
     for d in days:
@@ -197,7 +197,7 @@ def day_bars(days: Sequence[product_sales.ProductDay], today: date) -> list[pc.D
     return bars
 
 
-def _how(d: product_sales.ProductDay) -> str:
+def _how(d: product_sales.ProductSalesDay) -> str:
     """How a day's units were counted, in the words of the "How we count" page."""
     if d.unchanged:
         return "observed, no change: nothing sold"
