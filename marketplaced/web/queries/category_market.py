@@ -115,14 +115,18 @@ class Market:
 
 
 # One group per top seller, one for every other seller together (top = false), with the sum of
-# squared revenues of the sellers it holds (numeric: exact at any size) for the HHI.
+# squared revenues of the sellers it holds (numeric: exact at any size) for the HHI. Products
+# are summed per seller first (a hash aggregate) rather than counted DISTINCT (a sort).
 _SELLERS = """
-WITH s AS (
-    SELECT seller_id, sum(units)::bigint AS units, sum(revenue)::bigint AS revenue,
-           count(DISTINCT product_id) FILTER (WHERE units > 0) AS products
+WITH sp AS (
+    SELECT seller_id, product_id, sum(units) AS units, sum(revenue) AS revenue
     FROM sales_product_daily
     WHERE category_id = ANY($1::integer[]) AND day >= $2 AND day <= $3
-    GROUP BY seller_id HAVING sum(units) > 0
+    GROUP BY seller_id, product_id HAVING sum(units) > 0
+), s AS (
+    SELECT seller_id, sum(units)::bigint AS units, sum(revenue)::bigint AS revenue,
+           count(*) AS products
+    FROM sp GROUP BY seller_id
 ), r AS (
     SELECT s.*, row_number() OVER (
         ORDER BY s.seller_id IS NULL, s.revenue DESC, s.units DESC, s.seller_id) AS rank
@@ -150,15 +154,18 @@ FROM sales_product_daily
 WHERE category_id = ANY($1::integer[]) AND day >= $2 AND day <= $3 AND units > 0
 GROUP BY 1"""
 
+# the best-selling products first, their names after (a few rows, not every product-day)
 _PRODUCTS = """
-SELECT d.product_id AS id, p.title, p.seller_id, s.title AS seller,
-       sum(d.units)::bigint AS units, sum(d.revenue)::bigint AS revenue
-FROM sales_product_daily d
-LEFT JOIN products p ON p.id = d.product_id
-LEFT JOIN sellers s ON s.id = p.seller_id
-WHERE d.category_id = ANY($1::integer[]) AND d.day >= $2 AND d.day <= $3
-GROUP BY d.product_id, p.title, p.seller_id, s.title HAVING sum(d.units) > 0
-ORDER BY revenue DESC, units DESC, id LIMIT $4"""
+WITH t AS (
+    SELECT product_id, sum(units)::bigint AS units, sum(revenue)::bigint AS revenue
+    FROM sales_product_daily
+    WHERE category_id = ANY($1::integer[]) AND day >= $2 AND day <= $3
+    GROUP BY product_id HAVING sum(units) > 0
+    ORDER BY revenue DESC, units DESC, product_id LIMIT $4
+)
+SELECT t.product_id AS id, p.title, p.seller_id, s.title AS seller, t.units, t.revenue
+FROM t LEFT JOIN products p ON p.id = t.product_id LEFT JOIN sellers s ON s.id = p.seller_id
+ORDER BY t.revenue DESC, t.units DESC, t.product_id"""
 
 # The category's own rows hold its whole subtree (the rollup keeps one per level).
 _DAYS = """
