@@ -164,6 +164,10 @@ async def test_a_subcategory_holds_only_its_own_subtree(market_client: TestClien
     assert [s["seller_id"] for s in m["sellers"]] == [201, 203, None]
     # 70 000² / 71 000² · 10 000: seller 203 sold without a price, its share is 0
     assert m["hhi"] == 9720.3
+    assert (m["sellers"][2]["sellers"], m["sellers"][2]["revenue"]) == (0, 1_000)
+    html = await page(market_client, f"/categories/12?{RANGE}")
+    # no seller beyond the top ones: the last row is the unknown seller's sales, not "others"
+    assert "<td>seller unknown</td>" in html and "others (" not in html
     empty = await get_json(
         market_client, "/api/v1/categories/12/market?from=2026-10-01&to=2026-10-07"
     )

@@ -55,10 +55,17 @@ def _money(value: int) -> str:
     return fmt(value, "money") + " so'm"
 
 
+def seller_label(s: cm.SellerShare) -> str:
+    """A share's name: the seller, the others, or (no other seller) the unknown seller's sales."""
+    if s.seller_id is not None:
+        return s.title or f"seller {s.seller_id}"
+    return f"others ({s.sellers} sellers)" if s.sellers else "seller unknown"
+
+
 def seller_rows(m: cm.Market) -> list[ShareRow]:
     rows = []
     for s in m.sellers:
-        label = s.title or (f"seller {s.seller_id}" if s.seller_id else f"others ({s.sellers})")
+        label = seller_label(s)
         rows.append(
             ShareRow(
                 label,
@@ -117,6 +124,7 @@ async def category_page(request: web.Request) -> web.Response:
         "seller_chart": share_bars("Seller market share", seller_rows(m)),
         "band_chart": share_bars("Price bands", band_rows(m)),
         "units_chart": pc.units_chart(day_bars(m), start=start, end=end, tz=tz),
+        "seller_label": seller_label,
         "moderate_hhi": cm.MODERATE_HHI,
         "high_hhi": cm.HIGH_HHI,
     }
