@@ -6,10 +6,10 @@ categories × 10 × 10 leaves, `--products` products (default 300 000) in random
 sellers, and 30 days of `sales_product_daily` rows in which ≈ 16 % of the products sell on a
 given day (the simulator's realistic share), plus the per-level `sales_category_daily` rows;
 then times `category_market.market` (seller shares, HHI, price bands, best-selling products,
-days) for a top-level category (≈ 5 % of the rows) and a leaf, and the sellers list of a
-top-level category by 30-day revenue, each p50/p95 over `--runs` sequential runs, next to a
-baseline measured in the same run: one plain `sum(units)` over the same rows. The scratch
-database is dropped at the end unless `--keep`.
+days) for a top-level category (≈ 5 % of the rows) and a leaf, and the first page of the
+sellers list of a top-level category by 30-day revenue, each p50/p95 over `--runs` sequential
+runs, next to a baseline measured in the same run: one plain `sum(units)` over the same rows.
+The scratch database is dropped at the end unless `--keep`.
 
     .venv/bin/python tests/benchmarks/bench_category_market.py
     .venv/bin/python tests/benchmarks/bench_category_market.py --products 1500000
@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from marketplaced import db, price_bands  # noqa: E402
+from marketplaced.web import summaries  # noqa: E402
 from marketplaced.web.listing import fetch_page  # noqa: E402
 from marketplaced.web.queries import category_market, sellers  # noqa: E402
 from marketplaced.web.queries.sales import Period  # noqa: E402
@@ -136,6 +137,7 @@ async def main() -> int:
             await conn.close()
         pool = await db.create_pool(cfg)
         try:
+            await summaries.refresh(pool)  # web_category_sellers: who sells in which category
             await measure(pool, first, args.runs)
         finally:
             await pool.close()
@@ -175,7 +177,8 @@ async def measure(pool: asyncpg.Pool, first: date, runs: int) -> None:
         ),
     }
     rows = await pool.fetchval(baseline.replace("sum(units)", "count(*)"), root, first, LAST)
-    print(f"a top-level category holds {rows:,} product-days of the 30")
+    listed = len((await fetch_page(pool, ranking)).rows)
+    print(f"a top-level category holds {rows:,} product-days of the 30; {listed} sellers listed")
     for label, (p50, p95) in figures.items():
         print(f"{label:<52} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
 
