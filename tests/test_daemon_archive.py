@@ -32,6 +32,8 @@ enabled = true
 dir = "{raw}"
 batch_records = 20
 [uzum]
+# the round-robin cycle and its cursor are what this checks
+mode = "roundrobin"
 rps = 300
 concurrency = 8
 frontier_misses = 300

@@ -33,6 +33,8 @@ flush_interval_s = 600.0
 batch_max = 100000
 queue_max = 100000
 [uzum]
+# the round-robin cycle and its cursor are what this checks
+mode = "roundrobin"
 rps = 300
 concurrency = 16
 frontier_misses = 300

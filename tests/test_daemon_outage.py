@@ -50,6 +50,8 @@ restart_budget = 3
 flush_interval_s = 0.1
 queue_max = 20000
 [uzum]
+# the round-robin cycle and its cursor are what this checks
+mode = "roundrobin"
 rps = 0
 concurrency = 16
 frontier_misses = 300

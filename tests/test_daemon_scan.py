@@ -1,6 +1,8 @@
 """The real daemon scanning the real simulator, both as subprocesses: SIGHUP changes the rate of a
 running daemon; SIGKILL at random moments, restart, and in the end every id of the range was
-observed and the database equals the simulator's catalogue — no gaps, no duplicates."""
+observed and the database equals the simulator's catalogue — no gaps, no duplicates — in the
+round-robin mode (resuming from its cursor) and in the adaptive one (the schedule's committed
+next visits are its progress)."""
 
 from __future__ import annotations
 
@@ -166,6 +168,83 @@ def test_sigkill_at_random_moments_loses_nothing(
             assert await pool.fetchval("SELECT count(*) FROM dead_letters") == 0
             # UZEX, killed mid-backfill as well: every lot and item exactly once, right values
             await assert_matches_catalogue(pool, uzex_catalogue)
+        finally:
+            await pool.close()
+
+    asyncio.run(compare())
+
+
+def _checked(cfg: DatabaseConfig) -> int:
+    """Ids whose visit is committed (the schedule holds no id above the frontier window)."""
+    row = query(cfg, "SELECT count(*) AS n FROM uzum_schedule WHERE checked_at IS NOT NULL")
+    return int(row["n"]) if row is not None else 0
+
+
+def test_sigkill_at_random_moments_loses_nothing_in_adaptive_mode(
+    tmp_path: Path, fresh_db: DatabaseConfig, simulator: str
+) -> None:
+    rng = random.Random(2025)
+    catalogue = UzumCatalogue(SEED, N_IDS)
+    highest = catalogue.highest_id
+    window = 300
+    top = highest + window
+    d = DaemonProcess(
+        tmp_path,
+        fresh_db,
+        config(rps=800, mode="adaptive", extra=f"frontier_window = {window}"),
+        {"UZUM_BASE_URL": simulator},
+    )
+    kills = 0
+    try:
+        for _ in range(4):
+            d.start()
+            ready = d.notify.wait_for(lambda m, n=kills + 1: m.count("READY=1") >= n, 30)
+            assert ready, d.log()[-3000:]
+            # each kill lands after this start committed some visits, at a random instant after
+            before = _checked(fresh_db)
+            deadline = time.monotonic() + 60
+            while _checked(fresh_db) <= before and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0.0, 0.6))
+            d.signal(signal.SIGKILL)
+            d.wait(10)
+            kills += 1
+        assert _checked(fresh_db) < top, "the kills all landed after the first pass"
+        d.start()
+        assert d.notify.wait_for(lambda m: m.count("READY=1") > kills, 30), d.log()[-3000:]
+        # the leases of the killed daemons expire (lease_s) and their ids are visited again
+        deadline = time.monotonic() + 180
+        while _checked(fresh_db) < top and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert _checked(fresh_db) == top, d.log()[-3000:]
+        d.signal(signal.SIGTERM)
+        assert d.wait(30) == 0
+    finally:
+        d.stop()
+
+    async def compare() -> None:
+        pool = await db.create_pool(fresh_db)
+        try:
+            ids = range(1, top + 1)
+            expected = expected_state(catalogue, ids, 0)
+            assert await stored_state(pool, ids) == expected
+            assert await missing_ids(pool, ids) == set(ids) - set(expected)
+            skus = await pool.fetchval("SELECT count(*) FROM skus")
+            # time stood still: one history row per SKU and per product however often an id
+            # was fetched again after a kill
+            assert await pool.fetchval("SELECT count(*) FROM price_history") == skus
+            assert await pool.fetchval("SELECT count(*) FROM product_stats_history") == len(
+                expected
+            )
+            assert await pool.fetchval("SELECT count(*) FROM dead_letters") == 0
+            # no committed visit is without its next one
+            assert (
+                await pool.fetchval(
+                    "SELECT count(*) FROM uzum_schedule WHERE checked_at IS NOT NULL "
+                    "AND next_due <= checked_at"
+                )
+                == 0
+            )
         finally:
             await pool.close()
 

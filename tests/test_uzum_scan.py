@@ -191,6 +191,41 @@ async def test_continuous_scanner_discovers_frontier_and_resumes(
     )
 
 
+async def test_a_cycle_with_more_workers_than_frontier_misses_reaches_the_frontier(
+    aiohttp_server: ServerFactory, pool: asyncpg.Pool
+) -> None:
+    """With uzum.concurrency ≥ frontier_misses every id up to the frontier is handed out before
+    any result raises the highest id seen; the cycle used to end there (after 5 ids here)
+    instead of waiting for the ids in flight and following the frontier they move."""
+    sim = UzumSimulator(UzumCatalogue(seed=3, n_ids=300))
+    server = await aiohttp_server(build_uzum_app(sim))
+    url = str(server.make_url("")).rstrip("/")
+    cfg = scan_config(url, mode="roundrobin", frontier_misses=5, concurrency=16, max_id=10_000)
+    products = set(expected_state(sim.catalogue, range(1, 301), sim.tick))
+    # where an id-by-id scan stops: the last product before the first run of 5 misses
+    highest = 0
+    pid = 1
+    while pid <= highest + 5:
+        highest = pid if pid in products else highest
+        pid += 1
+    assert highest > 20  # the catalogue has products past the first window
+    async with pipeline(cfg, pool) as (fetcher, writer):
+        scanner = UzumScanner(
+            cfg.section(UzumConfig),
+            ScanDeps(pool, fetcher, writer),
+            plan=ScanPlan(continuous=False),
+        )
+        await scanner.run()
+    assert scanner.stats.highest_seen == highest
+    # the frontier follows the last run of misses: ids up to 5 above the last product seen
+    ids = range(1, highest + 1)
+    expected = expected_state(sim.catalogue, ids, sim.tick)
+    assert await stored_state(pool, ids) == expected
+    assert await missing_ids(pool, range(highest + 1, highest + 6)) == set(
+        range(highest + 1, highest + 6)
+    )
+
+
 async def test_two_shards_split_the_id_space_against_one_database(
     sim_server: tuple[UzumSimulator, str], pool: asyncpg.Pool
 ) -> None:

@@ -1,7 +1,9 @@
 """The adaptive revisit schedule (uzum.mode = "adaptive"): intervals follow each product's
-changes within bounds, claims lease disjoint ids to several scanners on one database, expired
-leases come back, an uncommitted visit leaves the schedule as it was, and the adaptive scanner
-stores the simulator's catalogue exactly. Real PostgreSQL and the simulator."""
+changes within bounds (a first visit is no change), claims lease disjoint ids to several scanners
+on one database in the order of value (the frontier's reserved share, then ids near their
+maximum age, then the changes a visit catches in time), expired leases come back, an
+uncommitted visit leaves the schedule as it was, and the adaptive scanner stores the simulator's
+catalogue exactly. Real PostgreSQL and the simulator."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from marketplaced.config import Config
 from marketplaced.http import Classify, Decode, Fetcher, JsonFetcher, JsonResponse
 from marketplaced.platforms import uzum
 from marketplaced.platforms.base import ScanDeps
-from marketplaced.platforms.uzum import schedule
+from marketplaced.platforms.uzum import claims, schedule
 from marketplaced.platforms.uzum.adaptive import AdaptiveScanner
 from marketplaced.platforms.uzum.config import UzumConfig
 from marketplaced.platforms.uzum.records import ProductSnapshot
@@ -83,8 +85,8 @@ async def test_the_interval_shrinks_after_a_change_and_grows_while_unchanged(
     base = snapshot(2114919)
     await pool.execute("INSERT INTO uzum_schedule (product_id, next_due) VALUES (2114919, $1)", T0)
     async with pool.acquire() as conn:
-        first = await visit(conn, base, T0)  # a new product: a change
-        assert first == policy.min_interval_s
+        first = await visit(conn, base, T0)  # a new product: no change yet, the prior decides
+        assert first == schedule.interval(policy, schedule.prior_rate_h(base.product.orders_amount))
         unchanged = [await visit(conn, base, T0 + timedelta(days=d)) for d in (1, 2, 3)]
         assert unchanged == sorted(unchanged) and len(set(unchanged)) == 3
         assert unchanged[0] > first
@@ -96,6 +98,30 @@ async def test_the_interval_shrinks_after_a_change_and_grows_while_unchanged(
             longest = await visit(conn, with_price(base, 3, 12345), at)
         assert longest == policy.max_interval_s
     assert await pool.fetchval("SELECT lease_until FROM uzum_schedule") is None
+
+
+async def test_a_first_visit_is_no_change_and_busy_products_start_sooner(
+    pool: asyncpg.Pool,
+) -> None:
+    """Counting the first visit of a product as a change made every new product look hot (the
+    shortest interval), so a first pass left a backlog that starved the frontier."""
+    schedule.use(schedule.Policy())
+    policy = schedule.active()
+    quiet = snapshot(2114919)
+    quiet = dataclasses.replace(quiet, product=dataclasses.replace(quiet.product, orders_amount=0))
+    busy = dataclasses.replace(
+        quiet, product=dataclasses.replace(quiet.product, orders_amount=9000)
+    )
+    await pool.execute("INSERT INTO uzum_schedule (product_id, next_due) VALUES (2114919, $1)", T0)
+    async with pool.acquire() as conn:
+        first_quiet = await visit(conn, quiet, T0)
+        row = await conn.fetchrow("SELECT changes, span_h FROM uzum_schedule")
+        assert (row["changes"], row["span_h"]) == (0.0, 0.0)
+        # the same product first seen with a busy order counter
+        await conn.execute("UPDATE uzum_schedule SET checked_at = NULL")
+        first_busy = await visit(conn, busy, T0 + timedelta(hours=1))
+    assert first_quiet > policy.min_interval_s
+    assert policy.min_interval_s <= first_busy < first_quiet / 10
 
 
 async def test_misses_back_off_and_the_frontier_is_probed_again_soon(pool: asyncpg.Pool) -> None:
@@ -134,11 +160,47 @@ async def test_an_expired_lease_is_claimed_again(pool: asyncpg.Pool) -> None:
         "SELECT g, $1::timestamptz - make_interval(secs => g) FROM generate_series(1, 10) g",
         T0,
     )
-    first = await schedule.claim(pool, cfg, 4, 60.0, T0)
-    assert first == [10, 9, 8, 7]  # most overdue first
-    assert await schedule.claim(pool, cfg, 4, 60.0, T0 + timedelta(seconds=30)) == [6, 5, 4, 3]
-    later = await schedule.claim(pool, cfg, 10, 60.0, T0 + timedelta(seconds=61))
+    first = await claims.claim(pool, cfg, 4, 60.0, T0, highest=10)
+    assert first == [10, 9, 8, 7]  # never visited: most overdue first
+    again = await claims.claim(pool, cfg, 4, 60.0, T0 + timedelta(seconds=30), highest=10)
+    assert again == [6, 5, 4, 3]
+    later = await claims.claim(pool, cfg, 10, 60.0, T0 + timedelta(seconds=61), highest=10)
     assert later == [10, 9, 8, 7, 2, 1]  # the first lease expired, the second not yet
+
+
+async def test_a_backlog_is_claimed_frontier_share_first_then_by_value(
+    pool: asyncpg.Pool,
+) -> None:
+    """More is due than one claim takes: the frontier gets its reserved share although its ids
+    are the least overdue, an id near its maximum age comes next, then the busiest products;
+    a quiet product long overdue waits. (Claiming most overdue first starved the frontier.)"""
+    cfg = dataclasses.replace(
+        scan_config("http://127.0.0.1:1").section(UzumConfig),
+        frontier_share=0.2,
+        max_age_s=30 * 86400.0,
+        fresh_within_s=3600.0,
+    )
+    hour = timedelta(hours=1)
+    rows = [
+        # (id, checked hours ago, due hours ago, rate per hour)
+        *((pid, 30.0, 20.0, 0.001) for pid in range(1, 21)),  # quiet, long overdue
+        (21, 25 * 24.0, 1.0, 0.001),  # quiet, last visited 25 days ago (max age 30)
+        (22, 1.0, 0.0, 0.5),  # busy, just due
+        (23, 2.0, 1.0, 0.3),  # busy
+        *((pid, 0.1, 0.0, 0.0) for pid in range(101, 106)),  # the frontier, just due
+    ]
+    await pool.executemany(
+        "INSERT INTO uzum_schedule (product_id, checked_at, next_due, rate_h) "
+        "VALUES ($1, $2, $3, $4)",
+        [(pid, T0 - ago * hour, T0 - due * hour, rate) for pid, ago, due, rate in rows],
+    )
+    got = await claims.claim(pool, cfg, 10, 60.0, T0, highest=100)
+    assert set(got[:2]) <= set(range(101, 106))
+    assert got[2:5] == [21, 22, 23]
+    assert len(got) == 10 and set(got[5:]) <= set(range(1, 21))
+    # with no backlog of the frontier, its share goes to the rest
+    rest = await claims.claim(pool, cfg, 30, 60.0, T0, highest=100)
+    assert sorted(rest) == sorted((set(range(1, 21)) | set(range(101, 106))) - set(got))
 
 
 async def test_the_claim_size_follows_the_request_budget() -> None:
@@ -227,8 +289,11 @@ async def test_an_uncommitted_visit_leaves_the_schedule_unchanged(
     assert [(r["product_id"], r["next_due"]) for r in after] == [tuple(r) for r in before]
     assert all(r["checked_at"] is None for r in after)
     leased = await pool.fetchval("SELECT count(*) FROM uzum_schedule WHERE lease_until IS NOT NULL")
-    assert leased == 60
+    # the claim being fetched and the next one, waiting in the queue
+    assert 60 <= leased <= 2 * 60
     # once the leases expire the same ids are due again, most overdue first
-    later = datetime.now(UTC) + timedelta(seconds=cfg.section(UzumConfig).lease_s + 1)
-    again = await schedule.claim(pool, cfg.section(UzumConfig), 500, 60.0, later)
+    uz = cfg.section(UzumConfig)
+    later = datetime.now(UTC) + timedelta(seconds=uz.lease_s + 1)
+    highest = await schedule.highest_known(pool)
+    again = await claims.claim(pool, uz, 500, 60.0, later, highest=highest)
     assert len(again) == len(before)

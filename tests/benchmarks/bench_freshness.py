@@ -11,8 +11,11 @@ are subprocesses whose every URL points at them, with UZEX, jobs and the dashboa
 
 The daemons run on wall time and the catalogue on simulated time, so the schedule's knobs are
 the defaults scaled by real seconds per simulated second (1 simulated hour = 36 s; --quick: 12 s),
-clamped to the configuration's lower bounds; the longest product interval and the maximum age
-are 12 simulated hours (the defaults, 7 and 30 days, could never show in a day's run), the
+clamped to the configuration's lower bounds; the longest product interval is 12 and the maximum
+age 24 simulated hours (the defaults, 7 and 30 days, could never show in a day's run; a maximum
+age of 12 h would cost 24,000 ids / 12 h = 2,000 of the 3,600 requests per simulated hour, 55 %
+of the budget, where the live default costs 1 %; the full run lasts 30 h, so every id's second
+visit is checked against it), the
 frontier window is the live default's share of the id space (2,000 of ≈ 2.4 M ids; at least 5),
 a claim covers 0.5 s of work and a lease lasts at least 5 s. The adaptive schedule starts with
 every initial id due at once (the same cold start as the round-robin cycle). The figures count
@@ -29,6 +32,7 @@ Figures, from the databases and the ground truth (``catalogue.truth``):
 - share of product requests that hit an existing product (the simulator's request log);
 - maximum age of any id up to the final frontier at the end (time since its last request;
   never requested = the whole run), against the adaptive run's configured maximum;
+- daemon CPU seconds (user + system, all of a run's daemons) per 1,000 requests;
 - two daemons: the duplicate-fetch rate, the share of fetches of an id made by one daemon less
   than half a frontier interval (the shortest revisit the policy schedules) after the other
   daemon fetched it — a lease that did not keep them apart.
@@ -66,6 +70,8 @@ from tests.conftest import env_for_tests  # noqa: E402  (loads .env.test)
 from tests.helpers.net import free_port  # noqa: E402
 
 INF = math.inf
+#: the adaptive runs' maximum age, in simulated hours (see the module docstring)
+MAX_AGE_H = 24
 
 
 # ---- the figures (pure: checked on a toy case by tests/test_bench_freshness.py) -------------
@@ -186,6 +192,12 @@ class Scale:
         return max(lo, seconds * self.factor)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a running process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def start_daemon(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "marketplaced.cli", "run"],
@@ -206,6 +218,7 @@ class Run:
     db_name: str = field(default_factory=lambda: f"mp_fresh_{uuid.uuid4().hex[:8]}")
     started: float = 0.0
     ended: float = 0.0
+    cpu_s: float = 0.0  # the daemons' CPU (user + system) over the run
 
     def __post_init__(self) -> None:
         cat = UzumCatalogue(self.scale.seed, self.scale.ids, realism=Realism())
@@ -218,10 +231,11 @@ class Run:
         s = self.scale
         return f"""
 mode = "{self.mode}"
-min_interval_s = {s.scaled(3600)}
+min_interval_s = {s.scaled(3000)}
 max_interval_s = {s.scaled(12 * 3600)}
 miss_interval_s = {s.scaled(86400)}
-max_age_s = {s.scaled(12 * 3600)}
+max_age_s = {s.scaled(MAX_AGE_H * 3600)}
+fresh_within_s = {s.scaled(3600)}
 frontier_window = {self.frontier_window}
 frontier_interval_s = {self.frontier_interval_s}
 lease_s = {s.scaled(600, lo=5.0)}
@@ -313,6 +327,7 @@ enabled = false
                     if p.poll() is not None:
                         raise SystemExit(f"{self.name}: a daemon exited early; see {tmp}")
             self.ended = time.time()
+            self.cpu_s = sum(cpu_seconds(p.pid) for p in procs)
             for p in procs:
                 p.terminate()
             for p in procs:
@@ -387,6 +402,7 @@ enabled = false
             "requests": len(requests),
             "achieved_rps": len(requests) / (self.ended - self.started),
             "max_age_min": age_min,
+            "cpu_per_1k": 1000 * self.cpu_s / len(requests) if requests else math.nan,
             "duplicate": duplicate_rate(self.log, window) if self.daemons > 1 else math.nan,
         }
 
@@ -421,9 +437,10 @@ def report(runs: list[Run], scale: Scale) -> None:
     row("achieved req/s", lambda f: fmt(f["achieved_rps"], ".1f"))  # type: ignore[arg-type]
     row("hit share", lambda f: fmt(f["hit_share"]))  # type: ignore[arg-type]
     row("max age min", lambda f: fmt(f["max_age_min"], ".0f"))  # type: ignore[arg-type]
+    row("daemon CPU s/1k requests", lambda f: fmt(f["cpu_per_1k"], ".3f"))  # type: ignore[arg-type]
     row("duplicate fetch", lambda f: fmt(f["duplicate"], ".4f"))  # type: ignore[arg-type]
     rr, ad, two = (r.figures for r in runs)
-    limit_min = 12 * 60 + 60  # the configured maximum age, plus an hour of claim/commit slack
+    limit_min = MAX_AGE_H * 60 + 60  # the configured maximum age, plus an hour of slack
     print(
         "freshness"
         f" hot_within_1h_adaptive={fmt(ad['det']['active'].within_1h)}"  # type: ignore[index]
@@ -433,6 +450,9 @@ def report(runs: list[Run], scale: Scale) -> None:
         f" hit_share_roundrobin={fmt(rr['hit_share'])}"  # type: ignore[arg-type]
         f" max_age_ok={int(float(ad['max_age_min']) <= limit_min)}"  # type: ignore[arg-type]
         f" duplicate_fetch={fmt(two['duplicate'], '.4f')}"  # type: ignore[arg-type]
+        f" rps_two_daemons={fmt(two['achieved_rps'], '.1f')}"  # type: ignore[arg-type]
+        f" cpu_per_1k_adaptive={fmt(ad['cpu_per_1k'], '.3f')}"  # type: ignore[arg-type]
+        f" cpu_per_1k_roundrobin={fmt(rr['cpu_per_1k'], '.3f')}"  # type: ignore[arg-type]
     )
 
 
@@ -453,7 +473,7 @@ def main() -> None:
     if args.quick:
         scale = Scale(ids=3000, rps=50.0, hour_s=12.0, hours=12.0)
     else:
-        scale = Scale(ids=24_000, rps=100.0, hour_s=36.0, hours=24.0)
+        scale = Scale(ids=24_000, rps=100.0, hour_s=36.0, hours=30.0)
     tmp = Path(f"/tmp/mp_fresh_{uuid.uuid4().hex[:8]}")
     tmp.mkdir()
     runs = asyncio.run(amain(scale, tmp))

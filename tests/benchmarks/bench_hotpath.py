@@ -77,6 +77,8 @@ def write_config(path: Path, concurrency: int, daemon: dict[str, object]) -> Non
 [log]
 level = "warning"
 [uzum]
+# the round-robin cycle and its cursor are what this checks
+mode = "roundrobin"
 rps = 0.0
 concurrency = {concurrency}
 checkpoint_every = 1000

@@ -94,6 +94,8 @@ def daemon_setup(tmp: Path, url: str, db_name: str, ids: int, concurrency: int) 
 [log]
 level = "warning"
 [uzum]
+# the round-robin cycle and its cursor are what this checks
+mode = "roundrobin"
 rps = 0.0
 concurrency = {concurrency}
 frontier_misses = 1000

@@ -165,13 +165,19 @@ def sim_requests(url: str) -> int:
     return int(stats["requests"].get("product", 0))
 
 
-def config(rps: float, concurrency: int = 16, uzex: bool = False) -> str:
+def config(
+    rps: float, concurrency: int = 16, uzex: bool = False, mode: str = "roundrobin", extra: str = ""
+) -> str:
+    """A daemon configuration for the subprocess tests; round-robin unless `mode` says otherwise
+    (their checks read its cycle and cursor), `extra` appended to [uzum]."""
     return f"""
 [daemon]
 status_interval_s = 0.5
 [writer]
 flush_interval_s = 0.1
 [uzum]
+mode = "{mode}"
+{extra}
 rps = {rps}
 concurrency = {concurrency}
 frontier_misses = 300

@@ -1,9 +1,10 @@
 """The Uzum product scanner in adaptive mode: visit the ids the shared schedule says are due.
 
-Instead of cycles over 1..frontier, the scanner repeatedly claims a batch of due ids (most
-overdue first, leased to it) from `uzum_schedule` and visits them with the same
-fetch → archive → parse → enqueue path as the round-robin scanner; the sink sets each id's next
-due time in the transaction that stores the visit (see `schedule` for the policy).
+Instead of cycles over 1..frontier, the scanner repeatedly claims a batch of due ids (the
+frontier's reserved share first, then the most valuable, see `claims`; leased to it) from
+`uzum_schedule` and visits them with the same fetch → archive → parse → enqueue path as the
+round-robin scanner; the sink sets each id's next due time in the transaction that stores the
+visit (see `schedule` for the policy).
 
 The request budget: a claim asks for at most `rps × claim_interval_s` ids (capped by
 `claim_max`), about what the fetcher sends in one claim interval, so a daemon never holds more
@@ -23,7 +24,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from marketplaced.platforms.dbwait import patiently
-from marketplaced.platforms.uzum import schedule
+from marketplaced.platforms.uzum import claims, schedule
 from marketplaced.platforms.uzum.scanner import UzumScanner
 
 T = TypeVar("T")
@@ -44,28 +45,55 @@ class AdaptiveScanner(UzumScanner):
         return max(1, min(cfg.claim_max, int(cfg.rps * cfg.claim_interval_s)))
 
     async def _run(self) -> None:
-        st = self.stats
-        st.cycle = 1
+        self.stats.cycle = 1
         await self._db("schedule_seed", self._seed)
+        # a standing pool of workers fed from a queue rather than one claim at a time: waiting
+        # for a claim's slowest fetches before the next claim cost up to half the budget; the
+        # queue holds at most one claim, so at most two claims are leased and not yet fetched
+        queue: asyncio.Queue[tuple[int, int | None] | None] = asyncio.Queue(self.claim_size())
+        workers = max(1, self.cfg.concurrency)
+
+        async def worker() -> None:
+            while (item := await queue.get()) is not None:
+                try:
+                    await self._process(*item)
+                finally:
+                    queue.task_done()
+            queue.task_done()
+
+        async with asyncio.TaskGroup() as tg:
+            for _ in range(workers):
+                tg.create_task(worker())
+            # an error or a cancel leaves the block and the task group cancels the workers
+            await self._feed(queue)
+            for _ in range(workers):
+                await queue.put(None)
+        await self._writer.flush()
+        self.stats.state = "done"
+
+    async def _feed(self, queue: asyncio.Queue[tuple[int, int | None] | None]) -> None:
+        """Claim due ids into the queue until nothing is due (one-shot) or forever."""
+        st = self.stats
         last_retry = time.monotonic()
         while True:
-            ids = await self._claim()
-            if not ids:
-                # what was fetched may have moved the frontier once it is committed
+            batch = await self._claim()
+            if not batch:
+                # what is in flight may move the frontier once it is committed
+                await queue.join()
                 await self._writer.flush()
-                ids = await self._claim()
-            if not ids:
+                batch = await self._claim()
+            if not batch:
                 if not self.plan.continuous:
-                    break
+                    return
                 st.state = "idle"
                 await asyncio.sleep(self.cfg.claim_interval_s)
                 continue
-            await self._visit(ids)
+            st.state = "scanning"
+            for item in batch:
+                await queue.put(item)
             if time.monotonic() - last_retry >= self.cfg.dead_letter_retry_s:
                 await self._retry_dead_letters()
                 last_retry = time.monotonic()
-        await self._writer.flush()
-        st.state = "done"
 
     async def _db(self, what: str, op: Callable[[], Awaitable[T]]) -> T:
         return await patiently(what, op, self.stats, self._log)
@@ -77,33 +105,24 @@ class AdaptiveScanner(UzumScanner):
             self.stats.highest_seen, await schedule.highest_known(self._pool)
         )
 
-    async def _claim(self) -> list[int]:
+    async def _claim(self) -> list[tuple[int, int | None]]:
+        """The next claim's ids, each with the fingerprint of its stored body (or None)."""
         schedule.use(schedule.Policy.of(self.cfg))  # the knobs are live: take them each claim
 
         async def claim() -> list[int]:
             now = datetime.now(UTC)
             self.stats.frontier = await schedule.open_frontier(self._pool, self.cfg, now)
-            return await schedule.claim(
-                self._pool, self.cfg, self.claim_size(), self.cfg.lease_s, now
+            highest = await schedule.highest_known(self._pool)
+            self.stats.highest_seen = max(self.stats.highest_seen, highest)
+            return await claims.claim(
+                self._pool, self.cfg, self.claim_size(), self.cfg.lease_s, now, highest=highest
             )
 
-        return await self._db("schedule_claim", claim)
-
-    async def _visit(self, ids: list[int]) -> None:
-        self.stats.state = "scanning"
+        ids = await self._db("schedule_claim", claim)
 
         async def stored() -> dict[int, int]:
             rows = await self._pool.fetch(_FINGERPRINTS, ids)
             return {r["product_id"]: r["fingerprint"] for r in rows}
 
-        known = await self._db("load_fingerprints", stored)
-        queue = list(reversed(ids))  # most overdue first
-
-        async def worker() -> None:
-            while queue:
-                pid = queue.pop()
-                await self._process(pid, known.get(pid))
-
-        async with asyncio.TaskGroup() as tg:
-            for _ in range(max(1, min(self.cfg.concurrency, len(ids)))):
-                tg.create_task(worker())
+        known = await self._db("load_fingerprints", stored) if ids else {}
+        return [(pid, known.get(pid)) for pid in ids]

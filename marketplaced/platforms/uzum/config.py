@@ -19,7 +19,7 @@ from marketplaced.config_loader import option
 @dataclass(frozen=True)
 class AdaptiveOptions:
     mode: str = option(
-        "roundrobin",
+        "adaptive",
         "roundrobin: cycles over ids 1..frontier; adaptive: revisit each id when it is due",
         choices=("roundrobin", "adaptive"),
     )
@@ -29,8 +29,10 @@ class AdaptiveOptions:
         lo=0.001,
         hi=0.99,
     )
+    # 50 min, not an hour: a check every 60 min plus claim and commit lag would see a change
+    # just after the hour it is meant to be seen within (`fresh_within_s`)
     min_interval_s: float = option(
-        3600.0, "adaptive: shortest revisit interval of a product", lo=1, hi=10**7
+        3000.0, "adaptive: shortest revisit interval of a product", lo=1, hi=10**7
     )
     max_interval_s: float = option(
         604800.0, "adaptive: longest revisit interval of a product", lo=1, hi=10**8
@@ -52,6 +54,19 @@ class AdaptiveOptions:
     )
     frontier_interval_s: float = option(
         300.0, "adaptive: how often each id of the frontier window is probed", lo=1, hi=86400
+    )
+    frontier_share: float = option(
+        0.1,
+        "adaptive: share of each claim reserved for the frontier (unused: goes to the rest)",
+        lo=0,
+        hi=1,
+    )
+    fresh_within_s: float = option(
+        3600.0,
+        "adaptive: a change seen later than this is late; a backlog is ranked by the changes "
+        "a visit catches within it",
+        lo=1,
+        hi=10**7,
     )
     lease_s: float = option(
         600.0, "adaptive: how long claimed ids stay reserved for one daemon", lo=1, hi=86400

@@ -89,6 +89,8 @@ class UzumScanner:
         self.gate = PauseGate(self.stats)
         self._log = log.get(__name__, scanner=self.name)
         self._pending: set[int] = set()
+        #: set whenever an id in flight finishes (its result may have moved the frontier)
+        self._settled = asyncio.Event()
         self._cycle_started_at = datetime.now(UTC)
         #: the counters when this cycle started (or was resumed), for per-cycle figures
         self._cycle_base = _Figures.of(self.stats)
@@ -198,7 +200,16 @@ class UzumScanner:
         next_id = self.stats.position + self._n
         known: dict[int, int] = {}
         loaded_to = next_id - 1
-        while next_id <= self._frontier() and not self._target_reached():
+        while not self._target_reached():
+            if next_id > self._frontier():
+                # past the frontier as it stands, but the ids still in flight may find a product
+                # and move it (always so while workers ≥ frontier_misses): the cycle ends only
+                # when none is left that could
+                if not self._pending:
+                    break
+                self._settled.clear()
+                await self._settled.wait()
+                continue
             self.stats.state = "scanning"
             if next_id > loaded_to:
                 loaded_to = next_id + LOAD_SPAN * self._n - 1
@@ -231,6 +242,7 @@ class UzumScanner:
                         return
                 await self._process(pid, stored)
                 self._pending.discard(pid)
+                self._settled.set()
                 since_mark += 1
                 if since_mark >= self.cfg.checkpoint_every:
                     since_mark = 0

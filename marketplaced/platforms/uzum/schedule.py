@@ -1,19 +1,23 @@
 """The adaptive revisit schedule of Uzum ids: when each id is due, and who holds it.
 
-Policy (uzum.mode = "adaptive"). Each id has a row in `uzum_schedule` (sql/015) with its next
-due time. A visit that finds a product updates an estimate of how often the product changes:
-`changes` and `span_h` are exponentially weighted (weight `change_memory` per visit) sums of
-"this visit found a change of a stored value (orders, price, stock …)" and of the hours since
-the previous visit, so rate = changes / span_h changes per hour, recent visits counting most.
-Treating changes as a Poisson process, the chance that a product changes between two visits an
-interval I apart is 1 - exp(-rate·I); the next interval is the one that keeps it at
-`miss_probability`: I = -ln(1 - p) / rate, clamped to [min_interval_s, max_interval_s]. A changed
-visit raises the rate (shorter interval), unchanged visits lower it (longer interval), within
-those bounds. An id that answered "no product" waits `miss_interval_s` after its first miss, twice
-as long after each further consecutive miss, never longer than `max_age_s`. Ids above the
-highest id that ever held a product (up to `frontier_window` of them) are re-probed every
-`frontier_interval_s`, so new products are found within minutes. This is Cho & Garcia-Molina's
-"revisit proportionally to the change rate" made concrete with a target miss probability.
+Policy (uzum.mode = "adaptive", the default). Each id has a row in `uzum_schedule` (sql/015) with
+its next due time. A visit that finds a product updates an estimate of how often the product
+changes: `changes` and `span_h` are exponentially weighted (weight `change_memory` per visit) sums
+of "this visit found a change of a stored value (orders, price, stock …)" and of the hours since
+the previous visit. A product's first visit is no evidence of a change (there was nothing to
+compare with), so it adds neither. The rate is the mean of a Gamma posterior,
+rate = (changes + PRIOR_CHANGES) / (span_h + PRIOR_CHANGES / prior), whose prior comes from the
+product's own order counter (`prior_rate_h`): a product that sold thousands is assumed busy from
+its first visit, one that never sold is assumed quiet, and a few visits' evidence outweighs the
+assumption. Treating changes as a Poisson process, the chance that a product changes between
+two visits an interval I apart is 1 - exp(-rate·I); the next interval is the one that keeps it at
+`miss_probability`: I = -ln(1 - p) / rate, clamped to [min_interval_s, max_interval_s]. An id that
+answered "no product" waits `miss_interval_s` after its first miss, twice as long after each
+further consecutive miss, never longer than `max_age_s`. Ids above the highest id that ever held
+a product (up to `frontier_window` of them) are re-probed every `frontier_interval_s`. This is
+Cho & Garcia-Molina's "revisit proportionally to the change rate" made concrete with a target
+miss probability. The rate is stored with the row (`rate_h`): it orders the claims when more is
+due than the budget allows (`claims`).
 
 Crash safety: the next due time is written by the Uzum sink in the writer transaction that
 stores the visit's data (`after_visits`), so a crash before the commit leaves the id's schedule
@@ -50,6 +54,8 @@ class Policy:
     change_memory: float = 0.8
     frontier_window: int = 2000
     frontier_interval_s: float = 300.0
+    frontier_share: float = 0.1
+    fresh_within_s: float = 3600.0
 
     @classmethod
     def of(cls, cfg: UzumConfig) -> Policy:
@@ -62,6 +68,8 @@ class Policy:
             cfg.change_memory,
             cfg.frontier_window,
             cfg.frontier_interval_s,
+            cfg.frontier_share,
+            cfg.fresh_within_s,
         )
 
 
@@ -79,6 +87,23 @@ def active() -> Policy:
     return _active
 
 
+#: the prior's weight, in changes: half a change of make-believe evidence, so one observed
+#: change (or a few unchanged visits) already counts for more than the assumption
+PRIOR_CHANGES = 0.5
+#: the prior assumes a product's orders were made over about a year (a listing's typical age)
+#: and that each order moved about two stored values (the order counter and a SKU's stock)
+PRIOR_AGE_H = 365 * 24.0
+CHANGES_PER_ORDER = 2.0
+#: the prior of a product that never sold (and of an id without a product): one change in
+#: ten days — quiet, yet checked within days rather than only at the longest interval
+PRIOR_FLOOR_H = 1 / (10 * 24.0)
+
+
+def prior_rate_h(orders: int | None) -> float:
+    """The change rate (per hour) assumed for a product before its visits say otherwise."""
+    return max(PRIOR_FLOOR_H, CHANGES_PER_ORDER * max(0, orders or 0) / PRIOR_AGE_H)
+
+
 @dataclass(frozen=True, slots=True)
 class State:
     """An id's schedule row, as far as the policy needs it."""
@@ -87,50 +112,52 @@ class State:
     changes: float
     span_h: float
     misses: int
+    rate_h: float = 0.0  # the estimate the last visit left (what claims are ordered by)
 
 
-def found(policy: Policy, st: State, changed: bool, now: datetime) -> tuple[State, float]:
-    """The new state and the next interval (seconds) after a visit that found the product."""
-    elapsed_h = 0.0 if st.checked_at is None else (now - st.checked_at).total_seconds() / 3600
+def found(
+    policy: Policy, st: State, changed: bool, now: datetime, prior_h: float = PRIOR_FLOOR_H
+) -> tuple[State, float]:
+    """The new state and the next interval (seconds) after a visit that found the product.
+
+    A first visit (no committed visit before) is not evidence: whatever it stored was new, not a
+    change, and it covers no span — counting it made every new product look hot."""
     m = policy.change_memory
-    changes = m * st.changes + (1.0 if changed else 0.0)
-    span_h = m * st.span_h + max(0.0, elapsed_h)
-    new = State(now, changes, span_h, 0)
-    return new, interval(policy, changes, span_h)
+    if st.checked_at is None:
+        changes, span_h = st.changes, st.span_h
+    else:
+        elapsed_h = max(0.0, (now - st.checked_at).total_seconds() / 3600)
+        changes = m * st.changes + (1.0 if changed else 0.0)
+        span_h = m * st.span_h + elapsed_h
+    rate = rate_h(changes, span_h, prior_h)
+    return State(now, changes, span_h, 0, rate), interval(policy, rate)
 
 
-def interval(policy: Policy, changes: float, span_h: float) -> float:
-    """-ln(1 - p) / rate, clamped; no change seen yet → the longest interval."""
-    if changes <= 0:
-        return policy.max_interval_s
-    # a span shorter than the shortest interval (a first visit) would claim a rate no visit
-    # pattern of ours could ever confirm
-    rate_per_s = changes / (max(span_h * 3600, policy.min_interval_s))
-    wanted = -math.log1p(-policy.miss_probability) / rate_per_s
+def rate_h(changes: float, span_h: float, prior_h: float) -> float:
+    """Changes per hour: the Gamma posterior mean from the weighted counts and the prior."""
+    return (changes + PRIOR_CHANGES) / (span_h + PRIOR_CHANGES / prior_h)
+
+
+def interval(policy: Policy, rate: float) -> float:
+    """-ln(1 - p) / rate, clamped to the product bounds."""
+    wanted = -math.log1p(-policy.miss_probability) / rate * 3600
     return min(policy.max_interval_s, max(policy.min_interval_s, wanted))
 
 
 def missed(policy: Policy, st: State, now: datetime, frontier: bool) -> tuple[State, float]:
     """After a visit that found no product: the frontier is probed again soon, other misses
-    back off (doubling per consecutive miss) up to the maximum age."""
-    new = State(now, st.changes, st.span_h, st.misses + 1)
+    back off (doubling per consecutive miss) up to the maximum age. The stored rate is the one
+    the wait implies (the miss probability per wait), so a long-dead id weighs little in a
+    backlog and an overdue one still competes."""
     if frontier:
-        return new, policy.frontier_interval_s
-    backoff = policy.miss_interval_s * 2.0 ** min(st.misses, 60)
-    return new, min(policy.max_age_s, backoff)
+        wait = policy.frontier_interval_s
+    else:
+        wait = min(policy.max_age_s, policy.miss_interval_s * 2.0 ** min(st.misses, 60))
+    implied = -math.log1p(-policy.miss_probability) / wait * 3600
+    return State(now, st.changes, st.span_h, st.misses + 1, implied), wait
 
 
 # -- SQL ----------------------------------------------------------------------------------------
-
-_CLAIM = """
-UPDATE uzum_schedule SET lease_until = $1 + make_interval(secs => $2)
-WHERE product_id IN (
-    SELECT product_id FROM uzum_schedule
-    WHERE next_due <= $1 AND (lease_until IS NULL OR lease_until < $1)
-      AND product_id BETWEEN $4 AND $5
-    ORDER BY next_due LIMIT $3
-    FOR UPDATE SKIP LOCKED)
-RETURNING product_id, next_due"""
 
 _HIGHEST = "SELECT coalesce(max(product_id), 0) FROM uzum_visits"
 
@@ -142,15 +169,16 @@ ON CONFLICT (product_id) DO NOTHING"""
 _COUNT = "SELECT count(*) FROM uzum_schedule WHERE product_id BETWEEN $1 AND $2"
 
 _LOAD = """
-SELECT s.product_id, s.checked_at, s.changes, s.span_h, s.misses, v.outcome
+SELECT s.product_id, s.checked_at, s.changes, s.span_h, s.misses, v.outcome, p.orders_amount
 FROM uzum_schedule s LEFT JOIN uzum_visits v ON v.product_id = s.product_id
+    LEFT JOIN products p ON p.id = s.product_id
 WHERE s.product_id = ANY($1::bigint[])"""
 
 _STORE = """
-UPDATE uzum_schedule s SET next_due = t.due, lease_until = NULL, checked_at = $6,
-    changes = t.changes, span_h = t.span_h, misses = t.misses
-FROM unnest($1::bigint[], $2::timestamptz[], $3::real[], $4::real[], $5::int[])
-    AS t(id, due, changes, span_h, misses)
+UPDATE uzum_schedule s SET next_due = t.due, lease_until = NULL, checked_at = $7,
+    changes = t.changes, span_h = t.span_h, misses = t.misses, rate_h = t.rate
+FROM unnest($1::bigint[], $2::timestamptz[], $3::real[], $4::real[], $5::int[], $6::real[])
+    AS t(id, due, changes, span_h, misses, rate)
 WHERE s.product_id = t.id"""
 
 
@@ -182,14 +210,6 @@ async def open_frontier(pool: asyncpg.Pool, cfg: UzumConfig, now: datetime) -> i
     return top
 
 
-async def claim(
-    pool: asyncpg.Pool, cfg: UzumConfig, n: int, lease_s: float, now: datetime
-) -> list[int]:
-    """Up to `n` due ids, most overdue first, leased to the caller for `lease_s`."""
-    rows = await pool.fetch(_CLAIM, now, lease_s, n, cfg.first_id, cfg.max_id)
-    return [r["product_id"] for r in sorted(rows, key=lambda r: r["next_due"])]
-
-
 async def after_visits(
     conn: asyncpg.Connection, found_ids: list[int], missed_ids: list[int], now: datetime
 ) -> int:
@@ -210,19 +230,22 @@ async def after_visits(
     changes: list[float] = []
     spans: list[float] = []
     misses: list[int] = []
+    rates: list[float] = []
     for r in rows:
         pid = r["product_id"]
         st = State(r["checked_at"], r["changes"], r["span_h"], r["misses"])
         if pid in missing:
             new, wait = missed(policy, st, now, frontier=pid > highest)
         else:
-            new, wait = found(policy, st, r["outcome"] == "changed", now)
+            prior = prior_rate_h(r["orders_amount"])
+            new, wait = found(policy, st, r["outcome"] == "changed", now, prior)
         pids.append(pid)
         dues.append(now + timedelta(seconds=wait))
         changes.append(new.changes)
         spans.append(new.span_h)
         misses.append(new.misses)
-    await conn.execute(_STORE, pids, dues, changes, spans, misses, now)
+        rates.append(new.rate_h)
+    await conn.execute(_STORE, pids, dues, changes, spans, misses, rates, now)
     return len(rows)
 
 
