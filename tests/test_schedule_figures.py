@@ -89,6 +89,10 @@ def adaptive(cfg: DatabaseConfig | None = None, **more: object) -> Config:
     return c if cfg is None else dataclasses.replace(c, database=cfg)
 
 
+def roundrobin_config() -> Config:
+    return base_config(uzum={"mode": "roundrobin"})
+
+
 async def test_the_figures_per_class_are_exact(web_db: DatabaseConfig) -> None:
     base = datetime(2026, 3, 1, 12, tzinfo=UTC)
     conn = await db.connect(web_db)
@@ -141,7 +145,7 @@ async def test_the_status_page_shows_the_schedule_in_adaptive_mode_only(
         "dead": ["2", "0", "4.4 d", "1", "30.0 min"],
         "frontier": ["3", "2", "4.5 min", "2", "45.0 min"],
     }
-    roundrobin, _ = await make_client()
+    roundrobin, _ = await make_client(cfg=roundrobin_config())
     assert "Revisit schedule" not in await page(roundrobin, "/status")
 
 
@@ -165,7 +169,7 @@ async def test_metrics_carry_the_schedule_per_class(
         assert interval_s <= got < interval_s + 60
     new = families["marketplaced_schedule_new_products_last_hour"]
     assert sample(new) == 1
-    roundrobin, _ = await make_client()
+    roundrobin, _ = await make_client(cfg=roundrobin_config())
     assert not [n for n in await scrape(roundrobin) if n.startswith("marketplaced_schedule")]
 
 
@@ -191,7 +195,7 @@ async def test_marketplaced_status_reports_the_schedule(
     as_json = report.as_json(got)["schedule"]
     assert (as_json["due"], as_json["new_products_last_hour"]) == (5, 1)
     assert as_json["classes"]["dead"]["ids"] == 2
-    plain = await report.gather(dataclasses.replace(base_config(), database=web_db))
+    plain = await report.gather(dataclasses.replace(roundrobin_config(), database=web_db))
     assert "revisit schedule" not in "\n".join(report.lines(plain, triggers.timezone("UTC")))
     assert "schedule" not in report.as_json(plain)
 
