@@ -191,7 +191,8 @@ def test_sigkill_at_random_moments_loses_nothing_in_adaptive_mode(
     d = DaemonProcess(
         tmp_path,
         fresh_db,
-        config(rps=800, mode="adaptive", extra=f"frontier_window = {window}"),
+        # short leases: a killed daemon's claim comes back within seconds, not lease_s's 10 min
+        config(rps=800, mode="adaptive", extra=f"frontier_window = {window}\nlease_s = 3.0"),
         {"UZUM_BASE_URL": simulator},
     )
     kills = 0
