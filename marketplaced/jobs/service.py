@@ -25,7 +25,7 @@ from marketplaced.jobs.notify import AppriseNotifier, split_urls
 from marketplaced.jobs.rules import parse_rules
 from marketplaced.jobs.scheduler import JobScheduler, JobSpec, RunRecord
 from marketplaced.live_state import LiveState
-from marketplaced.sales import rollup
+from marketplaced.sales import periods, rollup
 
 _log = log.get(__name__)
 
@@ -72,7 +72,8 @@ def build_specs(ctx: JobContext) -> list[JobSpec]:
         return await analytics.run(ctx.pool, a_settings, ctx.clock())
 
     async def run_sales() -> int:
-        return await rollup.catch_up(ctx.pool, s_settings, ctx.clock())
+        rows = await rollup.catch_up(ctx.pool, s_settings, ctx.clock())
+        return rows + await periods.refresh(ctx.pool, tz, ctx.clock(), j.analytics_work_mem_mb)
 
     async def run_coverage() -> int:
         return await coverage.record(ctx.pool, ctx.clock(), period)

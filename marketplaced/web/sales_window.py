@@ -86,6 +86,9 @@ class SalesWindow:
     unobserved: tuple[date, ...]
     observed_days: int
     longest_gap_min: int
+    #: the period's sums are built (sales_periods, sql/020_sales_periods.sql): lists ranked by
+    #: them walk its indexes instead of summing the day rows
+    precomputed: bool = False
 
     @property
     def note(self) -> str:
@@ -98,12 +101,17 @@ class SalesWindow:
         return text
 
 
+_BUILT = "SELECT EXISTS (SELECT 1 FROM sales_period_builds WHERE days = $1 AND last_day = $2)"
+
+
 async def window(pool: asyncpg.Pool, period: Period) -> SalesWindow:
     prev = period.previous()
     async with pool.acquire() as conn:
         cov = await sales.coverage(conn, period)
         prev_cov = await sales.coverage(conn, prev)
+        built = await conn.fetchval(_BUILT, period.days, period.last)
     return SalesWindow(
+        precomputed=bool(built),
         period=period,
         previous=prev,
         previous_known=not prev_cov.unobserved,
@@ -196,6 +204,29 @@ def ranked(w: SalesWindow, table: str, key: str, where: str = "") -> str:
         f"LEFT JOIN (SELECT {key} AS id, sum(units)::bigint AS units FROM {table} "
         f"WHERE day >= {_day(q.first)} AND day <= {_day(q.last)}{also} GROUP BY 1) sp USING (id)"
     )
+
+
+def built(w: SalesWindow, level: str) -> str:
+    """With a precomputed window: its rows of `level` (p, s or c) as `sc`, the previous
+    period's units as `sp` (the names `figure_columns` reads); add `built_where`."""
+    if level not in ("p", "s", "c"):
+        raise ValueError(f"unknown level {level!r}")
+    return "sales_periods sc CROSS JOIN LATERAL (SELECT sc.prev_units AS units) sp"
+
+
+def built_where(w: SalesWindow, level: str) -> str:
+    """The condition picking the window's rows with sales rows in the period."""
+    return f"sc.level = '{level}' AND sc.days = {int(w.period.days)} AND sc.current"
+
+
+def built_order(w: SalesWindow, sort: str) -> str:
+    """ORDER BY over the precomputed rows, the order `order_of` gives the summed ones (their
+    units and revenue are never NULL; growth is, when the previous period is unknown)."""
+    if sort == "growth" and w.previous_known:
+        return "sc.growth_pct DESC NULLS LAST, sc.units DESC, sc.id DESC"
+    if sort == "revenue":
+        return "sc.revenue DESC, sc.id DESC"
+    return "sc.units DESC, sc.id DESC"
 
 
 def order_of(sort: str, table_id: str) -> str:

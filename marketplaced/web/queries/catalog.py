@@ -313,18 +313,33 @@ def _by_sales(f: ProductFilter) -> ListQuery:
         raise ValueError(f"sort {f.sort!r} needs a sales period")
     w = Where()
     _filters(f, w, price_inline=False)
+    source, order = _ranked_source(f, w)
     offset = w.param(f.offset)
     sql = (
         "SELECT p.id, p.title, p.category_id, c.title AS category, p.seller_id, "  # noqa: S608 - constant fragments, values are $n parameters
         f"s.title AS seller, {_MIN_PRICE} AS price, p.rating, p.reviews_amount AS reviews, "
         "p.orders_amount AS orders, p.total_available AS stock, "
-        f"{sw.figure_columns(f.sales)} FROM {sw.ranked(f.sales, *_SALES)} "
+        f"{sw.figure_columns(f.sales)} FROM {source} "
         "JOIN products p ON p.id = sc.id "
         "LEFT JOIN categories c ON c.id = p.category_id "
         f"LEFT JOIN sellers s ON s.id = p.seller_id WHERE {w.sql} "
-        f"ORDER BY {sw.order_of(f.sort, 'p.id')} OFFSET {offset} LIMIT {w.next_mark()}"
+        f"ORDER BY {order} OFFSET {offset} LIMIT {w.next_mark()}"
     )
     return ListQuery(sql, tuple(w.args), PRODUCT_SALES_COLUMNS, f.limit, offset=f.offset)
+
+
+def _ranked_source(f: ProductFilter, w: Where) -> tuple[str, str]:
+    """The period's figures per product (`sc`, `sp`) and the list's order: the precomputed
+    period when there is one (an index walk), else the day rows summed. The precomputed rows
+    also carry the category the rollup attributed: filtering on it too lets its index narrow a
+    category's products before they are ranked."""
+    assert f.sales is not None
+    if not f.sales.precomputed:
+        return sw.ranked(f.sales, *_SALES), sw.order_of(f.sort, "p.id")
+    w.parts.append(sw.built_where(f.sales, "p"))
+    if f.category_ids is not None:
+        w.add("sc.category_id = ANY({}::integer[])", list(f.category_ids))
+    return sw.built(f.sales, "p"), sw.built_order(f.sales, f.sort)
 
 
 def product_count(f: ProductFilter) -> tuple[str, tuple[Any, ...]]:
@@ -334,7 +349,7 @@ def product_count(f: ProductFilter) -> tuple[str, tuple[Any, ...]]:
     _filters(f, w, price_inline=False)
     source = "products p"
     if f.sort in sw.SALES_SORTS and f.sales is not None:
-        source = f"{sw.ranked(f.sales, *_SALES)} JOIN products p ON p.id = sc.id"
+        source = f"{_ranked_source(f, w)[0]} JOIN products p ON p.id = sc.id"
     sql = f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {w.sql} LIMIT {MAX_COUNT + 1}) x"  # noqa: S608 - constant fragments, values are $n parameters
     return sql, tuple(w.args)
 

@@ -1,0 +1,134 @@
+"""The 7- and 30-day periods summed once (sql/020_sales_periods.sql), for the lists that rank by
+a period's revenue, units or growth.
+
+A period's figures are a sum of day rows; a list ordered by that sum has no index to walk, so at
+full scale every request summed millions of rows. The periods that every list offers — the last
+7 and the last 30 finished days — are summed here instead, with the previous period of the same
+length, growth and "new product" already worked out, by the same rules as the live sums
+(web/sales_window.py, web/queries/trends.py). They cover finished days only, so they change
+when a day ends — built then, by the minute job — and when a finished day of theirs is
+recounted (a late batch, the nightly recomputation): rebuilt then, at most once per
+`REBUILD_EVERY` so that a morning of late rows does not rebuild every minute. Today's figures
+are never taken from here. One transaction replaces a period's rows (readers see the old rows
+until it commits), under the rollup's lock, so no fold changes day rows while they are summed.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta, tzinfo
+
+import asyncpg
+
+from marketplaced import log
+from marketplaced.db import Conn
+from marketplaced.sales import rollup_sql
+
+_log = log.get(__name__)
+
+#: the periods the lists offer ("7d", "30d" in web/sales_window.py PERIODS)
+DAYS = (7, 30)
+#: a build whose finished days were recounted since is rebuilt after this long at the latest
+REBUILD_EVERY = timedelta(hours=1)
+#: growth needs this many units in the previous period (web/sales_window.py MIN_BASE_UNITS)
+MIN_BASE_UNITS = 5
+
+_BUILT = "SELECT days, last_day, built_at FROM sales_period_builds"
+_CHANGED = "SELECT max(updated_at) FROM sales_days WHERE day >= $1 AND day <= $2"
+_DELETE = "DELETE FROM sales_periods WHERE days = $1"
+_SAVE = """
+INSERT INTO sales_period_builds (days, last_day, built_at, build_ms) VALUES ($1, $2, $3, $4)
+ON CONFLICT (days) DO UPDATE SET last_day = EXCLUDED.last_day, built_at = EXCLUDED.built_at,
+    build_ms = EXCLUDED.build_ms"""
+
+_SUMS = (
+    "sum(units)::bigint AS units, sum(revenue)::bigint AS revenue, "
+    "sum(units_orders)::bigint AS units_orders, sum(units_stock)::bigint AS units_stock, "
+    "sum(units_split)::bigint AS units_split, sum(observations)::bigint AS observations"
+)
+# $1 days, $2 first day, $3 last day, $4 first day of the previous period, $5 its last day;
+# {attr}: the attribution columns of a level ({new}: whether a row is a new product)
+_BUILD = """
+INSERT INTO sales_periods (level, days, id, seller_id, category_id, current, units, revenue,
+    units_orders, units_stock, units_split, observations, prev_units, prev_revenue, growth_pct,
+    is_new)
+WITH cur AS (
+    SELECT {key} AS id, {sums}{attr} FROM {table} WHERE day >= $2 AND day <= $3 GROUP BY 1
+), prev AS (
+    SELECT {key} AS id, sum(units)::bigint AS units, sum(revenue)::bigint AS revenue
+    FROM {table} WHERE day >= $4 AND day <= $5 GROUP BY 1
+)
+SELECT '{level}', $1, coalesce(cur.id, prev.id), {attr_cols}, cur.id IS NOT NULL,
+       coalesce(cur.units, 0), coalesce(cur.revenue, 0), coalesce(cur.units_orders, 0),
+       coalesce(cur.units_stock, 0), coalesce(cur.units_split, 0), coalesce(cur.observations, 0),
+       prev.units, prev.revenue,
+       CASE WHEN prev.units >= {base} THEN round((100.0 * (coalesce(cur.units, 0) - prev.units)
+           / prev.units)::numeric, 2)::float8 END,
+       {new}
+FROM cur FULL JOIN prev USING (id)"""
+_PRODUCT_ATTR = (
+    ", (array_agg(seller_id ORDER BY day DESC))[1] AS seller_id"
+    ", (array_agg(category_id ORDER BY day DESC))[1] AS category_id"
+    ", bool_or(first_seen) AS first_seen"
+)
+_PRODUCT_NEW = (
+    "coalesce(cur.first_seen, false) AND NOT EXISTS (SELECT 1 FROM sales_product_daily e "
+    "WHERE e.product_id = cur.id AND e.day < $2)"
+)
+_LEVELS = {
+    "p": ("sales_product_daily", "product_id", _PRODUCT_ATTR,
+          "cur.seller_id, cur.category_id", _PRODUCT_NEW),
+    "s": ("sales_seller_daily", "seller_id", "", "NULL::bigint, NULL::integer", "false"),
+    "c": ("sales_category_daily", "category_id", "", "NULL::bigint, NULL::integer", "false"),
+}  # fmt: skip
+BUILDS = {
+    level: _BUILD.format(
+        table=table, key=key, sums=_SUMS, attr=attr, attr_cols=cols, new=new, level=level,
+        base=MIN_BASE_UNITS,
+    )
+    for level, (table, key, attr, cols, new) in _LEVELS.items()
+}  # fmt: skip
+
+
+def bounds(days: int, last_day: date) -> tuple[date, date, date, date]:
+    """The period and the one before it: (first, last, previous first, previous last)."""
+    first = last_day - timedelta(days=days - 1)
+    return first, last_day, first - timedelta(days=days), first - timedelta(days=1)
+
+
+async def build(conn: Conn, days: int, last_day: date, now: datetime) -> int:
+    """Replace the rows of the `days` period ending `last_day`; returns the rows written.
+    Runs in the caller's transaction."""
+    started = time.monotonic()
+    await conn.execute(_DELETE, days)
+    rows = 0
+    for sql in BUILDS.values():
+        status = await conn.execute(sql, days, *bounds(days, last_day))
+        rows += int(status.rsplit(" ", 1)[-1])
+    ms = round((time.monotonic() - started) * 1000)
+    await conn.execute(_SAVE, days, last_day, now, ms)
+    _log.info("sales_period_built", days=days, last_day=last_day.isoformat(), rows=rows, ms=ms)
+    return rows
+
+
+async def refresh(pool: asyncpg.Pool, tz: tzinfo, now: datetime, work_mem_mb: int) -> int:
+    """Build each period that ended yesterday and is not built yet, or whose days were
+    recounted since it was built (at most once per REBUILD_EVERY); returns the rows written."""
+    yesterday = now.astimezone(tz).date() - timedelta(days=1)
+    built = {r["days"]: r for r in await pool.fetch(_BUILT)}
+    rows = 0
+    for days in DAYS:
+        b = built.get(days)
+        if b is not None and b["last_day"] == yesterday:
+            if now - b["built_at"] < REBUILD_EVERY:
+                continue
+            _, _, prev_first, _ = bounds(days, yesterday)
+            changed = await pool.fetchval(_CHANGED, prev_first, yesterday)
+            if changed is None or changed <= b["built_at"]:
+                continue
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute(rollup_sql.LOCK)
+            # sums over millions of rows: in memory, not in temporary files
+            await conn.execute("SELECT set_config('work_mem', $1, true)", f"{work_mem_mb}MB")
+            rows += await build(conn, days, yesterday, now)
+    return rows
