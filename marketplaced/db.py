@@ -110,7 +110,10 @@ def expected_version() -> int:
 #: strict word similarity with this setting: pg_trgm's default 0.5 lets no wrong letter through
 #: in a 7-letter word ("samsyng" is 0.45 from "samsung"); 0.4 does, and keeps "telefn" off
 #: "televizor" (0.31) and "kol" off "kolbasa" (0.33)
-SERVER_SETTINGS = {"pg_trgm.strict_word_similarity_threshold": "0.4"}
+#: jit off: the dashboard's statements run in milliseconds, and compiling one that the planner
+#: costs high (a search over a common word) took longer (≈ 80 ms) than it saved; the batch
+#: jobs' big statements are bound by reading and sorting, which JIT does not speed up
+SERVER_SETTINGS = {"pg_trgm.strict_word_similarity_threshold": "0.4", "jit": "off"}
 
 
 def connect_kwargs(cfg: DatabaseConfig) -> dict[str, Any]:

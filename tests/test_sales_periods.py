@@ -102,8 +102,8 @@ async def lists(pool: asyncpg.Pool, w: sw.SalesWindow) -> dict[str, Any]:
             for offset in (0, 7):
                 f = ProductFilter(sort=sort, sales=w, category_ids=cats, limit=9, offset=offset)
                 out[f"{sort} {cats} {offset}"] = await fetch(pool, f)
-        sql, args = catalog.product_count(ProductFilter(sort=sort, sales=w, category_ids=[5]))
-        out[f"count {sort}"] = await pool.fetchval(sql, *args)
+        count = catalog.product_count(ProductFilter(sort=sort, sales=w, category_ids=[5]))
+        out[f"count {sort}"] = await pool.fetchval(count.sql, *count.args)
     for level in ("product", "seller", "category"):
         for growing in (True, False):
             found = await trends.changes(pool, w, level, growing=growing, limit=10)  # type: ignore[arg-type]

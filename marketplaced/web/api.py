@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from marketplaced.web.listing import ListQuery, fetch_page, json_value
+from marketplaced.web.listing import Count, ListQuery, fetch_page, json_value
 from marketplaced.web.param_spec import Param
 from marketplaced.web.params import ParamError, Params
 from marketplaced.web.queries import catalog, uzex
@@ -67,22 +67,20 @@ async def _list(request: web.Request, table: tuple[Param, ...], build: Builder) 
     )
 
 
-async def _counted(
-    request: web.Request, q: ListQuery, count: tuple[str, tuple[Any, ...]]
-) -> web.Response:
+async def _counted(request: web.Request, q: ListQuery, count: Count) -> web.Response:
     """A list answer with `total`: how many rows the filters match, up to the count's cap
     (`total_capped` says the true number is larger)."""
     page = await fetch_page(pool(request), q)
     items = [{k: json_value(v) for k, v in row.items() if k not in _INTERNAL} for row in page.rows]
-    total = await pool(request).fetchval(count[0], *count[1])
+    total = await pool(request).fetchval(count.sql, *count.args)
     return _json(
         {
             "items": items,
             "next_cursor": page.next_cursor,
             "next_offset": page.next_offset,
             "limit": q.limit,
-            "total": min(total, catalog.MAX_COUNT),
-            "total_capped": total > catalog.MAX_COUNT,
+            "total": min(total, count.cap),
+            "total_capped": total > count.cap,
         }
     )
 

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 from aiohttp import web
@@ -58,6 +58,14 @@ class ListQuery:
     keyset: tuple[str, ...] = ()
     #: offset paging for small ranked lists without a usable keyset
     offset: int | None = None
+
+
+class Count(NamedTuple):
+    """SQL counting a list's rows up to `cap` + 1 (a count above `cap` reads "cap+")."""
+
+    sql: str
+    args: tuple[Any, ...]
+    cap: int
 
 
 @dataclass(slots=True)

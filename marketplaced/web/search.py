@@ -27,12 +27,16 @@ misses the product because of how it was spelled is not.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import struct
 from dataclasses import dataclass
+
+import asyncpg
 
 from marketplaced.web.listing import Where
 
-__all__ = ["SearchTerms", "fold", "search_terms"]
+__all__ = ["SearchTerms", "fold", "resolve", "search_terms"]
 
 #: every apostrophe a Uzbek Latin text uses for oʻ, gʻ and the glottal stop: ' ` ´ ‘ ’ ʹ ʻ ʼ
 APOSTROPHES = "'`\u00b4\u2018\u2019\u02b9\u02bb\u02bc"
@@ -84,16 +88,21 @@ def fold(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SearchTerms:
-    """A folded query: the whole skeleton (for ranking) and the words that filter."""
+    """A folded query: the whole skeleton (for ranking) and the words that filter; once
+    `resolve`d, each word's vocabulary candidates with their similarity (best first)."""
 
     folded: str
     words: tuple[str, ...]
+    candidates: tuple[tuple[tuple[str, float], ...], ...] | None = None
 
     # -- products: by words (search_words, search_vocabulary; sql/016_search_words.sql) ------
 
-    def filter(self, w: Where, column: str) -> list[str]:
+    def filter(self, w: Where, column: str, *, best: bool = False) -> list[str]:
         """Each query word, or a vocabulary word similar to it, must be in the `column` array
-        (one GIN array scan per word); returns each word's candidate array expression."""
+        (one GIN array scan per word); returns each word's score expression. `best` (resolved
+        terms only): the word's best-matching candidates only — the rows of the top score."""
+        if self.candidates is not None:
+            return [self._resolved(w, column, c, best) for c in self.candidates]
         candidates = []
         for word in self.words:
             mark = w.param(word)
@@ -101,6 +110,32 @@ class SearchTerms:
             w.parts.append(f"{column} && {cand}")
             candidates.append((mark, cand))
         return [self._word_score(column, mark, cand) for mark, cand in candidates]
+
+    @staticmethod
+    def _resolved(w: Where, column: str, cands: tuple[tuple[str, float], ...], best: bool) -> str:
+        top = cands[0][1]
+        match = [c for c, sim in cands if sim >= top] if best else [c for c, _ in cands]
+        mark = w.param(match)
+        w.parts.append(f"{column} && {mark}::text[]")
+        if best:  # the condition only: its rows' score is the top score
+            return ""
+        # the similarities as literals (floats read from PostgreSQL's own real values, so the
+        # cast gives them back exactly): a score left unused (a count) leaves no parameter
+        # whose type PostgreSQL cannot tell
+        sims = ", ".join(repr(float(sim)) for _, sim in cands)
+        return (
+            f"(SELECT coalesce(max(c.s), 0) FROM unnest({mark}::text[], "  # noqa: S608 - constant fragments, values are $n parameters
+            f"ARRAY[{sims}]::real[]) AS c(w, s) WHERE c.w = ANY({column}))"
+        )
+
+    def top_score(self) -> float:
+        """The score of a row holding each word's best candidate (resolved terms), summed in
+        single precision as `score` sums in SQL."""
+        assert self.candidates is not None
+        total = 0.0
+        for cands in self.candidates:
+            total = _real(total + _real(cands[0][1]))
+        return total
 
     @staticmethod
     def _word_score(column: str, mark: str, cand: str) -> str:
@@ -142,6 +177,33 @@ _CANDIDATES = (
     "AND similarity(word, {word}::text) >= {sim} "
     "ORDER BY similarity(word, {word}::text) DESC, word LIMIT {cap}) v)"
 )
+
+
+def _real(x: float) -> float:
+    return float(struct.unpack("f", struct.pack("f", x))[0])
+
+
+# Each word's candidates in one round trip, by the rules of _CANDIDATES: known before the list
+# query is planned, so the planner sees the real words (and their frequency in the GIN index's
+# statistics) instead of a subquery's unknown array.
+_RESOLVE = f"""
+SELECT q.i, v.word, v.sim FROM unnest($1::text[]) WITH ORDINALITY AS q(w, i)
+CROSS JOIN LATERAL (
+    SELECT word, similarity(word, q.w) AS sim FROM search_vocabulary
+    WHERE word % q.w AND similarity(word, q.w) >= {VOCABULARY_SIMILARITY}
+    ORDER BY similarity(word, q.w) DESC, word LIMIT {MAX_CANDIDATES}
+) v ORDER BY q.i, v.sim DESC, v.word"""  # noqa: S608 - numbers from this module
+
+
+async def resolve(pool: asyncpg.Pool, terms: SearchTerms) -> SearchTerms:
+    """`terms` with each word's candidates read from the vocabulary. The vocabulary holds every
+    title word, so a word outside it matches no title: it stays its own only candidate (as the
+    unresolved filter appends it) and the search finds nothing, as before."""
+    found: dict[int, list[tuple[str, float]]] = {i: [] for i in range(len(terms.words))}
+    for r in await pool.fetch(_RESOLVE, list(terms.words)):
+        found[r["i"] - 1].append((r["word"], float(r["sim"])))
+    candidates = tuple(tuple(found[i]) or ((word, 1.0),) for i, word in enumerate(terms.words))
+    return dataclasses.replace(terms, candidates=candidates)
 
 
 def search_terms(q: str) -> SearchTerms | None:

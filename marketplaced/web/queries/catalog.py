@@ -10,6 +10,7 @@ then id) is the default order.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 import asyncpg
 
 from marketplaced.web import sales_window as sw
-from marketplaced.web.listing import Column, ListQuery, Where
+from marketplaced.web.listing import Column, Count, ListQuery, Where
 from marketplaced.web.sales_window import SalesWindow
 from marketplaced.web.search import SearchTerms
 
@@ -42,6 +43,8 @@ PRODUCT_SORTS = (
 #: totals are counted up to this many rows ("100 000+ products"): an exact count of a
 #: million-row filter would cost more than the page it heads
 MAX_COUNT = 100_000
+#: a search's total is counted up to this many products (see `product_count`)
+SEARCH_MAX_COUNT = 1_000
 #: sort → (key expression, its cursor type); all descending with id as the tie-breaker
 _KEYED_SORTS: dict[str, tuple[str, type]] = {
     "orders": ("p.orders_amount", int),
@@ -196,7 +199,7 @@ def resolve_sort(sort: str, searching: bool) -> str:
 
 def cursor_kinds(sort: str) -> tuple[type, ...]:
     if sort == "relevance":
-        return (float, int)
+        return (float, int, int)  # score, orders, id
     if sort in _KEYED_SORTS:
         return (_KEYED_SORTS[sort][1], int)
     if sort == "new":
@@ -256,14 +259,16 @@ def product_list(f: ProductFilter) -> ListQuery:
         return _by_sales(f)
     if f.sort in ("price_asc", "price_desc"):
         return _by_price(f)
+    if f.sort == "relevance" and f.q is not None and f.q.candidates is not None:
+        return _by_relevance(f)
     w = Where()
     word_scores = _filters(f, w, price_inline=False)
     if f.sort == "relevance" and f.q is not None:
         # the score is real; the cursor's float holds a real exactly, so the cast back is exact
         key = f.q.score(word_scores)
-        order = f"{key} DESC, p.id DESC"
+        order = f"{key} DESC, p.orders_amount DESC, p.id DESC"
         if f.cursor is not None:
-            w.add(f"({key}, p.id) < ({{}}::real, {{}})", *f.cursor)
+            w.add(f"({key}, p.orders_amount, p.id) < ({{}}::real, {{}}, {{}})", *f.cursor)
     elif f.sort == "new":
         key, order = "p.id", "p.id DESC"
         if f.cursor is not None:
@@ -278,9 +283,71 @@ def product_list(f: ProductFilter) -> ListQuery:
         f"p.orders_amount, p.total_available, {key} AS sort_key, NULL::bigint AS sku_key "
         f"FROM products p WHERE {w.sql} ORDER BY {order} LIMIT {w.next_mark()}"
     )
+    if f.sort == "relevance":
+        order = "p.sort_key DESC, p.orders_amount DESC, p.id DESC"
+        return ListQuery(
+            _outer(f, price=_MIN_PRICE, inner=inner, order=order), tuple(w.args), _columns(f),
+            f.limit, keyset=("sort_key", "orders", "id"),
+        )  # fmt: skip
     sql = _outer(f, price=_MIN_PRICE, inner=inner, order="p.sort_key DESC, p.id DESC")
     keyset = ("id",) if f.sort == "new" else ("sort_key", "id")
     return ListQuery(sql, tuple(w.args), _columns(f), f.limit, keyset=keyset)
+
+
+_RELEVANCE = """
+WITH top AS MATERIALIZED (
+    SELECT {cols}, {key} AS sort_key, NULL::bigint AS sku_key FROM products p
+    WHERE {common} AND {best}{top_after} ORDER BY p.orders_amount DESC, p.id DESC LIMIT {limit}
+)
+SELECT * FROM top WHERE (SELECT count(*) FROM top) = {limit}
+UNION ALL
+SELECT * FROM (
+    SELECT {cols}, {key} AS sort_key, NULL::bigint AS sku_key FROM products p
+    WHERE {common} AND {every}{after} ORDER BY {key} DESC, p.orders_amount DESC, p.id DESC
+    LIMIT {limit}
+) rest WHERE (SELECT count(*) FROM top) < {limit}"""
+_INNER_COLS = (
+    "p.id, p.title, p.category_id, p.seller_id, p.rating, p.reviews_amount, p.orders_amount, "
+    "p.total_available"
+)
+
+
+def _by_relevance(f: ProductFilter) -> ListQuery:
+    """Best match first, then the best-selling (then id). The rows holding every word's best
+    candidate all share the top score, so they are the page whenever there are enough of them:
+    that part is a walk in best-selling order (products_orders_id) that stops at the page's
+    end — for a common word, a few thousand index entries instead of scoring every match (a
+    word in 1 in 30 titles matches 50 000 of 1.5 M products). Only when it cannot fill the page
+    are all matches scored. The candidates are known (`search.resolve`), so the planner sees
+    the real words and their frequency, and reads a rare word through the GIN index instead."""
+    assert f.q is not None and f.q.candidates is not None
+    w = Where()
+    _filters(dataclasses.replace(f, q=None), w, price_inline=False)
+    common = w.sql
+    w.parts = []
+    f.q.filter(w, "p.search_words", best=True)
+    best = w.sql
+    w.parts = []
+    key = f.q.score(f.q.filter(w, "p.search_words"))
+    every = w.sql
+    w.parts = []
+    after = top_after = ""
+    if f.cursor is not None:
+        score, orders, pid = f.cursor
+        w.add(f"({key}, p.orders_amount, p.id) < ({{}}::real, {{}}, {{}})", score, orders, pid)
+        after = " AND " + w.parts.pop()
+        if score >= f.q.top_score():  # the cursor is among the top rows: go on after it
+            w.add("(p.orders_amount, p.id) < ({}, {})", orders, pid)
+            top_after = " AND " + w.parts.pop()
+        else:
+            top_after = " AND false"
+    inner = _RELEVANCE.format(
+        cols=_INNER_COLS, key=key, common=common, best=best, every=every, after=after,
+        top_after=top_after, limit=w.next_mark(),
+    )  # fmt: skip
+    order = "p.sort_key DESC, p.orders_amount DESC, p.id DESC"
+    sql = _outer(f, price=_MIN_PRICE, inner=inner, order=order)
+    return ListQuery(sql, tuple(w.args), _columns(f), f.limit, keyset=("sort_key", "orders", "id"))
 
 
 def _by_price(f: ProductFilter) -> ListQuery:
@@ -342,16 +409,19 @@ def _ranked_source(f: ProductFilter, w: Where) -> tuple[str, str]:
     return sw.built(f.sales, "p"), sw.built_order(f.sales, f.sort)
 
 
-def product_count(f: ProductFilter) -> tuple[str, tuple[Any, ...]]:
-    """SQL and arguments counting the products the list's filters match (up to MAX_COUNT + 1;
-    with a sales sort: those with sales rows in the period)."""
+def product_count(f: ProductFilter) -> Count:
+    """SQL and arguments counting the products the list's filters match (up to its cap + 1;
+    with a sales sort: those with sales rows in the period). A search counts up to
+    SEARCH_MAX_COUNT: its matches are read through the word index, one table row each, and
+    "1 000+" tells a seller what "50 000" would."""
     w = Where()
     _filters(f, w, price_inline=False)
     source = "products p"
     if f.sort in sw.SALES_SORTS and f.sales is not None:
         source = f"{_ranked_source(f, w)[0]} JOIN products p ON p.id = sc.id"
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {w.sql} LIMIT {MAX_COUNT + 1}) x"  # noqa: S608 - constant fragments, values are $n parameters
-    return sql, tuple(w.args)
+    cap = MAX_COUNT if f.q is None else SEARCH_MAX_COUNT
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {w.sql} LIMIT {cap + 1}) x"  # noqa: S608 - constant fragments, values are $n parameters
+    return Count(sql, tuple(w.args), cap)
 
 
 # -- one product ------------------------------------------------------------------------------

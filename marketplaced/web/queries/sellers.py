@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from marketplaced.web import sales_window as sw
-from marketplaced.web.listing import Column, ListQuery, Where
+from marketplaced.web.listing import Column, Count, ListQuery, Where
 from marketplaced.web.sales_window import SalesWindow
 from marketplaced.web.search import SearchTerms
 
@@ -204,7 +204,7 @@ def seller_count(
     official: bool,
     sales: SalesWindow | None,
     scope: SellerScope | None = None,
-) -> tuple[str, tuple[object, ...]]:
+) -> Count:
     """SQL and arguments counting the sellers the filters match (with a sales sort: those with
     sales rows in the period), up to MAX_COUNT + 1."""
     w = Where()
@@ -212,7 +212,8 @@ def seller_count(
     source = "FROM sellers s WHERE " + w.sql
     if sort in _SALES_SORTS and sales is not None:
         source = _from_sales(w, sales, scope)
-    return f"SELECT count(*) FROM (SELECT 1 {source} LIMIT {MAX_COUNT + 1}) x", tuple(w.args)  # noqa: S608 - constant fragments
+    sql = f"SELECT count(*) FROM (SELECT 1 {source} LIMIT {MAX_COUNT + 1}) x"  # noqa: S608 - constant fragments
+    return Count(sql, tuple(w.args), MAX_COUNT)
 
 
 _SELLER = """

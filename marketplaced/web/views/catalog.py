@@ -15,7 +15,8 @@ from aiohttp import web
 from marketplaced.jobs import triggers
 from marketplaced.web import param_spec as ps
 from marketplaced.web import sales_window as sw
-from marketplaced.web.listing import ListQuery
+from marketplaced.web import search
+from marketplaced.web.listing import Count, ListQuery
 from marketplaced.web.param_spec import MAX_CSV_LIMIT, MAX_QUERY_LEN
 from marketplaced.web.params import ParamError, Params, range_check
 from marketplaced.web.queries import catalog, seller_sales, sellers
@@ -118,6 +119,8 @@ def paging(p: Params, sales_sort: bool, kinds: tuple[type, ...]) -> tuple[Any, i
 
 async def products_filter(request: web.Request, p: Params, *, csv: bool = False) -> ProductFilter:
     terms = query_terms(p)
+    if terms is not None:
+        terms = await search.resolve(pool(request), terms)
     sort = catalog.resolve_sort(p.choice("sort"), terms is not None)
     min_price = p.integer("min_price")
     max_price = p.integer("max_price")
@@ -142,12 +145,10 @@ async def products_filter(request: web.Request, p: Params, *, csv: bool = False)
     )
 
 
-async def count_of(request: web.Request, sql_args: tuple[str, tuple[Any, ...]]) -> str:
+async def count_of(request: web.Request, count: Count) -> str:
     """ "1 234 products"-style total text (a count at the cap reads "100 000+")."""
-    sql, args = sql_args
-    n = await pool(request).fetchval(sql, *args)
-    capped = n > catalog.MAX_COUNT
-    return f"{fmt(min(n, catalog.MAX_COUNT), 'int')}{'+' if capped else ''}"
+    n = await pool(request).fetchval(count.sql, *count.args)
+    return f"{fmt(min(n, count.cap), 'int')}{'+' if n > count.cap else ''}"
 
 
 async def products_page(request: web.Request) -> web.StreamResponse:
@@ -186,7 +187,7 @@ def path_id(request: web.Request, name: str) -> int:
 
 async def sellers_query(
     request: web.Request, p: Params, *, csv: bool = False
-) -> tuple[ListQuery, tuple[str, tuple[Any, ...]], SalesWindow]:
+) -> tuple[ListQuery, Count, SalesWindow]:
     """The ranking, the SQL counting its sellers, and its sales window."""
     terms = query_terms(p)
     sort = catalog.resolve_sort(p.choice("sort"), terms is not None)
