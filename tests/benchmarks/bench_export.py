@@ -271,7 +271,7 @@ async def main() -> int:
         if args.db is None:
             print(f"building {name}: {PRODUCTS:,} products")
             await build(name)
-        await bench_web.refresh_summaries(name)
+        await bench_web.refresh_summaries(name, False)
         ok = await run(name)
     finally:
         if args.db is None and not args.keep:
