@@ -203,6 +203,78 @@ async def test_a_backlog_is_claimed_frontier_share_first_then_by_value(
     assert sorted(rest) == sorted((set(range(1, 21)) | set(range(101, 106))) - set(got))
 
 
+async def test_a_claim_with_little_due_is_filled_ahead_with_the_ids_due_soonest(
+    pool: asyncpg.Pool,
+) -> None:
+    """Less is due than the claim takes: with `ahead` the rest are the ids due soonest, except
+    one checked within the shortest planned revisit and one leased elsewhere; without it the
+    claim holds only what is due. (Claims of only the due ids left the budget idle.)"""
+    cfg = scan_config("http://127.0.0.1:1").section(UzumConfig)
+    minute = timedelta(minutes=1)
+    rows = [
+        # (id, checked minutes ago, due in minutes)
+        (1, 120.0, -5.0),
+        (2, 120.0, -1.0),
+        (3, 60.0, 30.0),
+        (4, 60.0, 10.0),
+        (5, 600.0, 20.0),
+        (6, 60.0, 400.0),
+        (7, 1.0, 2.0),  # checked a minute ago (the shortest revisit is frontier_interval_s)
+        (8, 60.0, 1.0),  # leased by another daemon, below
+    ]
+    await pool.executemany(
+        "INSERT INTO uzum_schedule (product_id, checked_at, next_due) VALUES ($1, $2, $3)",
+        [(pid, T0 - ago * minute, T0 + due * minute) for pid, ago, due in rows],
+    )
+    await pool.execute(
+        "UPDATE uzum_schedule SET lease_until = $1 WHERE product_id = 8", T0 + 10 * minute
+    )
+    assert cfg.frontier_interval_s > 60
+    due_only = await claims.claim(pool, cfg, 5, 60.0, T0, highest=10)
+    assert sorted(due_only) == [1, 2]
+    await pool.execute("UPDATE uzum_schedule SET lease_until = NULL WHERE product_id <> 8")
+    got = await claims.claim(pool, cfg, 5, 60.0, T0, highest=10, ahead=True)
+    assert sorted(got[:2]) == [1, 2]
+    assert got[2:] == [4, 5, 3]
+
+
+async def test_a_continuous_scan_with_a_budget_visits_ahead_when_nothing_is_due(
+    sim_server: tuple[UzumSimulator, str], pool: asyncpg.Pool
+) -> None:
+    """Every id was checked a day ago and is due only tomorrow: the running scanner still
+    spends its budget, on the ids due soonest, and its visits commit their next due times."""
+    _sim, url = sim_server
+    cfg = adaptive_config(url).with_values("uzum", rps=400.0, claim_interval_s=0.1)
+    uz = cfg.section(UzumConfig)
+    now = datetime.now(UTC)
+    await pool.execute(
+        "INSERT INTO uzum_schedule (product_id, checked_at, next_due) "
+        "SELECT g, $1::timestamptz - interval '1 day', "
+        "$1::timestamptz + interval '1 day' + make_interval(secs => g) "
+        "FROM generate_series(1, 600) g",
+        now,
+    )
+    async with pipeline(cfg, pool) as (fetcher, writer):
+        rec = Recording(fetcher)
+        scanner = AdaptiveScanner(uz, ScanDeps(pool, rec, writer))
+        enough = asyncio.Event()
+        stats = scanner.stats
+        stats.on_tick = lambda: enough.set() if stats.found + stats.missing >= 120 else None
+        task = asyncio.create_task(scanner.run())
+        try:
+            await asyncio.wait_for(enough.wait(), 60)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    # the soonest due first: next-due order is id order here, so the ids fetched are the
+    # first ones without a gap (an id just checked is not taken ahead again)
+    assert len(rec.ids) >= 120 and set(rec.ids) == set(range(1, max(rec.ids) + 1))
+    checked = await pool.fetchval(
+        "SELECT count(*) FROM uzum_schedule WHERE checked_at > $1", now - timedelta(minutes=1)
+    )
+    assert checked >= 100
+
+
 async def test_the_claim_size_follows_the_request_budget() -> None:
     cfg = dataclasses.replace(
         scan_config("http://127.0.0.1:1").section(UzumConfig),

@@ -9,7 +9,10 @@ visit (see `schedule` for the policy).
 The request budget: a claim asks for at most `rps × claim_interval_s` ids (capped by
 `claim_max`), about what the fetcher sends in one claim interval, so a daemon never holds more
 leases than it can visit before they expire, and what it cannot afford stays due for the next
-claim (or another daemon) instead of being fetched faster than allowed.
+claim (or another daemon) instead of being fetched faster than allowed. A continuous scan with a
+budget never leaves it idle while the schedule has ids: a claim that finds less due is filled
+with the ids due soonest (`visit_ahead`, see `claims`); a one-shot scan (it ends when nothing is
+due) and an unlimited rate (it would fetch the same ids as fast as the host answers) do not.
 
 No cursor is kept: the schedule is the durable progress. Shard settings are ignored — daemons
 sharing a database divide the due ids by their leases.
@@ -95,6 +98,10 @@ class AdaptiveScanner(UzumScanner):
                 await self._retry_dead_letters()
                 last_retry = time.monotonic()
 
+    def _ahead(self) -> bool:
+        cfg = self.cfg
+        return cfg.visit_ahead and self.plan.continuous and cfg.rps > 0
+
     async def _db(self, what: str, op: Callable[[], Awaitable[T]]) -> T:
         return await patiently(what, op, self.stats, self._log)
 
@@ -115,7 +122,13 @@ class AdaptiveScanner(UzumScanner):
             highest = await schedule.highest_known(self._pool)
             self.stats.highest_seen = max(self.stats.highest_seen, highest)
             return await claims.claim(
-                self._pool, self.cfg, self.claim_size(), self.cfg.lease_s, now, highest=highest
+                self._pool,
+                self.cfg,
+                self.claim_size(),
+                self.cfg.lease_s,
+                now,
+                highest=highest,
+                ahead=self._ahead(),
             )
 
         ids = await self._db("schedule_claim", claim)

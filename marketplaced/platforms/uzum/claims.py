@@ -18,7 +18,19 @@ decides what a backlog delays, in three steps:
    and lets quiet ones wait (up to the guard) — the most changes seen in time per request.
 
 Ranking needs every due row's value, so the sort covers the due rows (the backlog), found
-through the `next_due` index; rows that are not due are never read.
+through the `next_due` index.
+
+4. When less is due than the claim could take, a continuous scan with a request budget fills
+   the rest ahead of time (`ahead=True`, uzum.visit_ahead): the ids due soonest, skipping any
+   checked less than `frontier_interval_s` ago (the shortest revisit the policy ever plans).
+   The budget is a polite rate the daemon may use anyway; leaving it idle whenever the backlog
+   is empty wasted most of it (a first pass over the catalogue puts every quiet product's next
+   visit about `max_interval_s` later, and the scanner then idled at a tenth of its rate for
+   hours). Running the schedule ahead in next-due order shortens every interval by the same
+   factor — what the policy's own proportional rule would choose with a smaller
+   `miss_probability` — so busy products still come back most often, it spreads a wave of
+   ids that fall due together, and it reads only the next `n` rows of the `next_due` index
+   (ranking every future row by value would sort the whole table on every claim).
 """
 
 from __future__ import annotations
@@ -50,6 +62,18 @@ RETURNING product_id, {returning}"""
 # the frontier's ids, most overdue first
 _FRONTIER = _LEASE.format(order="next_due", returning="next_due")
 
+# ahead of time: the ids due soonest, not checked within the shortest planned revisit ($6)
+_AHEAD = """
+UPDATE uzum_schedule SET lease_until = $1 + make_interval(secs => $2)
+WHERE product_id IN (
+    SELECT product_id FROM uzum_schedule
+    WHERE next_due > $1 AND (lease_until IS NULL OR lease_until < $1)
+      AND product_id BETWEEN $4 AND $5
+      AND (checked_at IS NULL OR checked_at <= $1 - make_interval(secs => $6))
+    ORDER BY next_due LIMIT $3
+    FOR UPDATE SKIP LOCKED)
+RETURNING product_id, next_due"""
+
 # RETURNING does not keep the subquery's order: the row's rank comes back and is sorted on
 _BY_VALUE = _LEASE.format(
     order=f"{_URGENT} DESC, {_VALUE} DESC, next_due",
@@ -65,9 +89,11 @@ async def claim(
     now: datetime,
     *,
     highest: int,
+    ahead: bool = False,
 ) -> list[int]:
     """Up to `n` due ids leased to the caller for `lease_s`, in the order above (the order
-    they should be fetched in); `highest` is the highest id known to hold a product."""
+    they should be fetched in); `highest` is the highest id known to hold a product. With
+    `ahead`, what the due ids leave of `n` is filled with ids due soonest (step 4)."""
     lo, hi = cfg.first_id, cfg.max_id
     ids: list[int] = []
     reserve = min(n, math.ceil(n * cfg.frontier_share))
@@ -81,4 +107,7 @@ async def claim(
         )
         ranked = sorted(rows, key=lambda r: (not r["urgent"], -r["value"], r["next_due"]))
         ids.extend(r["product_id"] for r in ranked)
+    if ahead and len(ids) < n:
+        rows = await pool.fetch(_AHEAD, now, lease_s, n - len(ids), lo, hi, cfg.frontier_interval_s)
+        ids.extend(r["product_id"] for r in sorted(rows, key=lambda r: r["next_due"]))
     return ids

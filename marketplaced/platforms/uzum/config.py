@@ -68,6 +68,10 @@ class AdaptiveOptions:
         lo=1,
         hi=10**7,
     )
+    visit_ahead: bool = option(
+        True,
+        "adaptive: when less is due than rps allows, visit the ids due soonest ahead of time",
+    )
     lease_s: float = option(
         600.0, "adaptive: how long claimed ids stay reserved for one daemon", lo=1, hi=86400
     )
