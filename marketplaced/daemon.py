@@ -155,7 +155,7 @@ class Daemon:
         cfg = self.cfg
         wait = cfg.daemon.startup_wait_s
         for warning in platforms.config_warnings(cfg, self.platforms):
-            _log.warning("config_scans_nothing", problem=warning, config=cfg.source)
+            _log.warning("config_warned", problem=warning, config=cfg.source)
         self.notifier.status("connecting to PostgreSQL")
         self.pool = await db.create_pool(cfg.database, wait_s=wait)
         async with self.pool.acquire() as conn:

@@ -6,6 +6,11 @@ any product was seen that frontier is `first_id - 1 + frontier_misses`, and it n
 (a shard `n` wider than the window, or a window above `max_id`); the scan would then "finish"
 every cycle without a request. These are warnings, not errors: such a setting may be meant as a
 temporary pause of one host, but nobody should meet it silently.
+
+In adaptive mode none of this applies: the scanner has no shard and no cycle window (every id
+from `first_id` up to the frontier window gets a next visit, up to `max_id`), so the only thing
+worth saying is that a configured shard is ignored — an operator who split hosts by shard would
+otherwise believe each host scans a part when all of them share the whole schedule.
 """
 
 from __future__ import annotations
@@ -29,6 +34,13 @@ def scan_warnings(cfg: UzumConfig, shard: tuple[int, int]) -> list[str]:
     if not cfg.enabled:
         return []
     k, n = shard
+    if cfg.mode == "adaptive":
+        if n == 1:
+            return []
+        return [
+            f"uzum: shard {k}/{n} is ignored in adaptive mode: daemons sharing a database "
+            'split the due ids by their leases; set uzum.mode = "roundrobin" to scan by shard'
+        ]
     first = first_shard_id(cfg.first_id, shard)
     if first > cfg.max_id:
         return [
