@@ -114,15 +114,24 @@ class Market:
         return "unconcentrated"
 
 
-# One group per top seller, one for every other seller together (top = false), with the sum of
-# squared revenues of the sellers it holds (numeric: exact at any size) for the HHI. Products
-# are summed per seller first (a hash aggregate) rather than counted DISTINCT (a sort).
-_SELLERS = """
-WITH sp AS (
-    SELECT seller_id, product_id, sum(units) AS units, sum(revenue) AS revenue
+# One pass over the period's product-days of the subtree (materialised once), three answers:
+# - part 'seller': one group per top seller and one for every other seller together
+#   (top = false), with the sum of squared revenues of the sellers it holds (numeric: exact at
+#   any size) for the HHI; products are summed per seller first (a hash aggregate), not
+#   counted DISTINCT (a sort);
+# - part 'band': units, revenue and products per price band of each product-day's average
+#   price (key NULL: units sold without a known price, revenue 0, kept out of the bands);
+# - part 'product': the best-selling products (named afterwards: a few rows, not every one).
+_MARKET = """
+WITH d AS MATERIALIZED (
+    SELECT seller_id, product_id, units, revenue,
+           CASE WHEN revenue > 0 THEN width_bucket(revenue::float8 / units, $4::float8[]) END
+               AS band
     FROM sales_product_daily
-    WHERE category_id = ANY($1::integer[]) AND day >= $2 AND day <= $3
-    GROUP BY seller_id, product_id HAVING sum(units) > 0
+    WHERE category_id = ANY($1::integer[]) AND day >= $2 AND day <= $3 AND units > 0
+), sp AS (
+    SELECT seller_id, product_id, sum(units)::bigint AS units, sum(revenue)::bigint AS revenue
+    FROM d GROUP BY seller_id, product_id
 ), s AS (
     SELECT seller_id, sum(units)::bigint AS units, sum(revenue)::bigint AS revenue,
            count(*) AS products
@@ -131,41 +140,30 @@ WITH sp AS (
     SELECT s.*, row_number() OVER (
         ORDER BY s.seller_id IS NULL, s.revenue DESC, s.units DESC, s.seller_id) AS rank
     FROM s
+), bp AS (
+    SELECT band, product_id, sum(units) AS units, sum(revenue) AS revenue
+    FROM d GROUP BY band, product_id
 )
-SELECT r.rank <= $4 AND r.seller_id IS NOT NULL AS top,
-       min(r.rank) AS rank,
-       CASE WHEN r.rank <= $4 THEN r.seller_id END AS seller_id,
+SELECT 'seller' AS part, r.rank <= $5 AND r.seller_id IS NOT NULL AS top, min(r.rank) AS rank,
+       CASE WHEN r.rank <= $5 THEN r.seller_id END AS key,
        sum(r.units)::bigint AS units, sum(r.revenue)::bigint AS revenue,
-       sum(r.products)::bigint AS products,
-       count(r.seller_id) AS sellers,
+       sum(r.products)::bigint AS products, count(r.seller_id) AS sellers,
        coalesce(sum(r.revenue::numeric * r.revenue) FILTER (WHERE r.seller_id IS NOT NULL), 0)
            AS revenue_sq
-FROM r GROUP BY 1, 3 ORDER BY 1 DESC, 2"""
+FROM r GROUP BY 2, 4
+UNION ALL
+SELECT 'band', NULL, NULL, band, sum(units)::bigint, sum(revenue)::bigint, count(*), NULL, NULL
+FROM bp GROUP BY band
+UNION ALL
+(SELECT 'product', NULL, NULL, product_id, sum(units)::bigint AS units,
+        sum(revenue)::bigint AS revenue, NULL, NULL, NULL
+ FROM sp GROUP BY product_id ORDER BY revenue DESC, units DESC, product_id LIMIT $6)"""
 
 _TITLES = "SELECT id, title FROM sellers WHERE id = ANY($1::bigint[])"
 
-# band NULL: units sold without a known price (revenue 0), kept out of the bands
-_BANDS = """
-SELECT CASE WHEN revenue > 0 THEN width_bucket(revenue::float8 / units, $4::float8[]) END
-           AS band,
-       sum(units)::bigint AS units, sum(revenue)::bigint AS revenue,
-       count(DISTINCT product_id) AS products
-FROM sales_product_daily
-WHERE category_id = ANY($1::integer[]) AND day >= $2 AND day <= $3 AND units > 0
-GROUP BY 1"""
-
-# the best-selling products first, their names after (a few rows, not every product-day)
-_PRODUCTS = """
-WITH t AS (
-    SELECT product_id, sum(units)::bigint AS units, sum(revenue)::bigint AS revenue
-    FROM sales_product_daily
-    WHERE category_id = ANY($1::integer[]) AND day >= $2 AND day <= $3
-    GROUP BY product_id HAVING sum(units) > 0
-    ORDER BY revenue DESC, units DESC, product_id LIMIT $4
-)
-SELECT t.product_id AS id, p.title, p.seller_id, s.title AS seller, t.units, t.revenue
-FROM t LEFT JOIN products p ON p.id = t.product_id LEFT JOIN sellers s ON s.id = p.seller_id
-ORDER BY t.revenue DESC, t.units DESC, t.product_id"""
+_PRODUCT_NAMES = """
+SELECT p.id, p.title, p.seller_id, s.title AS seller
+FROM products p LEFT JOIN sellers s ON s.id = p.seller_id WHERE p.id = ANY($1::bigint[])"""
 
 # The category's own rows hold its whole subtree (the rollup keeps one per level).
 _DAYS = """
@@ -197,19 +195,25 @@ async def market(
 ) -> Market:
     """The market of `category` (`subtree`: its id and all below) over `period`."""
     ids, first, last = list(subtree), period.first, period.last
+    edges = list(map(float, band_edges))
     async with pool.acquire() as conn:
-        groups = await conn.fetch(_SELLERS, ids, first, last, top)
-        named = [g["seller_id"] for g in groups if g["top"]]
+        rows = await conn.fetch(_MARKET, ids, first, last, edges, top, TOP_PRODUCTS)
+        parts: dict[str, list[asyncpg.Record]] = {"seller": [], "band": [], "product": []}
+        for r in rows:
+            parts[r["part"]].append(r)
+        groups = sorted(parts["seller"], key=lambda g: (not g["top"], g["rank"]))
+        named = [g["key"] for g in groups if g["top"]]
         titles = {r["id"]: r["title"] for r in await conn.fetch(_TITLES, named)}
-        band_rows = await conn.fetch(_BANDS, ids, first, last, list(map(float, band_edges)))
-        product_rows = await conn.fetch(_PRODUCTS, ids, first, last, TOP_PRODUCTS)
+        best = sorted(parts["product"], key=lambda r: (-r["revenue"], -r["units"], r["key"]))
+        names = {r["id"]: r for r in await conn.fetch(_PRODUCT_NAMES, [r["key"] for r in best])}
         day_rows = await conn.fetch(_DAYS, category, first, last)
+    band_rows = parts["band"]
     units = sum(g["units"] for g in groups)
     revenue = sum(g["revenue"] for g in groups)
     sellers = [
         SellerShare(
-            seller_id=g["seller_id"] if g["top"] else None,
-            title=titles.get(g["seller_id"]) if g["top"] else None,
+            seller_id=g["key"] if g["top"] else None,
+            title=titles.get(g["key"]) if g["top"] else None,
             units=g["units"],
             revenue=g["revenue"],
             products=g["products"],
@@ -226,27 +230,28 @@ async def market(
         sellers_with_sales=sum(g["sellers"] for g in groups),
         hhi=hhi_of(sum((g["revenue_sq"] for g in groups), Decimal(0)), revenue),
         sellers=sellers,
-        bands=_bands([r for r in band_rows if r["band"] is not None], band_edges),
-        unpriced_units=sum(r["units"] for r in band_rows if r["band"] is None),
-        products=[
-            ProductSales(
-                r["id"],
-                r["title"],
-                r["seller_id"],
-                r["seller"],
-                r["units"],
-                r["revenue"],
-                share(r["revenue"], revenue),
-            )
-            for r in product_rows
-        ],
+        bands=_bands([r for r in band_rows if r["key"] is not None], band_edges),
+        unpriced_units=sum(r["units"] for r in band_rows if r["key"] is None),
+        products=[_product(r, names.get(r["key"]), revenue) for r in best],
         days=_days(day_rows, period, set(unobserved)),
+    )
+
+
+def _product(r: asyncpg.Record, name: asyncpg.Record | None, revenue: int) -> ProductSales:
+    return ProductSales(
+        r["key"],
+        name["title"] if name else None,
+        name["seller_id"] if name else None,
+        name["seller"] if name else None,
+        r["units"],
+        r["revenue"],
+        share(r["revenue"], revenue),
     )
 
 
 def _bands(rows: Sequence[asyncpg.Record], edges: Sequence[int]) -> list[BandShare]:
     """Every band of `edges`, in price order, those without sales at 0."""
-    by_band = {r["band"]: r for r in rows}
+    by_band = {r["key"]: r for r in rows}
     units = sum(r["units"] for r in rows)
     revenue = sum(r["revenue"] for r in rows)
     bounds: list[int | None] = [None, *edges, None]
