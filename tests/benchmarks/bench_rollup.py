@@ -35,6 +35,7 @@ from marketplaced.platforms.uzum.records import ProductSnapshot  # noqa: E402
 from marketplaced.platforms.uzum.storage import UzumSink  # noqa: E402
 from marketplaced.sales import rollup  # noqa: E402
 from marketplaced.simulator.uzum import UzumCatalogue  # noqa: E402
+from marketplaced.simulator.uzum.realism import Realism  # noqa: E402
 from tests.conftest import base_config  # noqa: E402  (loads .env.test)
 from tests.helpers.sales_scenario import TZ  # noqa: E402
 
@@ -49,6 +50,11 @@ async def run() -> None:
     ap.add_argument(
         "--per-minute", type=int, default=6, help="batches the minute job folds at once"
     )
+    ap.add_argument(
+        "--realistic",
+        action="store_true",
+        help="the simulator's realistic dynamics (a long tail: most visits find no change)",
+    )
     args = ap.parse_args()
     base = base_config()
     name = f"mp_benchr_{uuid.uuid4().hex[:8]}"
@@ -61,7 +67,9 @@ async def run() -> None:
         await db.migrate(conn)
         await conn.close()
         pool = await db.create_pool(cfg)
-        cat = UzumCatalogue(7, args.ids)
+        # realistic: one tick per simulated hour, as the passes here
+        realism = Realism(tick_ms=3_600_000) if args.realistic else None
+        cat = UzumCatalogue(7, args.ids, realism=realism)
         ids = [i for i in range(1, args.ids + 1) if cat.product_payload(i, 0) is not None]
         sink = UzumSink()
         start = datetime.combine(DAY, datetime.min.time(), TZ) + timedelta(hours=1)
@@ -74,8 +82,10 @@ async def run() -> None:
                 chunk = ids[k : k + args.batch]
                 snaps = []
                 for pid in chunk:
-                    payload = json.loads(json.dumps(cat.product_payload(pid, hour)))
-                    snap = parse_product(200, payload, pid)
+                    raw = cat.product_payload(pid, hour)
+                    if raw is None:  # delisted this hour (realistic dynamics)
+                        continue
+                    snap = parse_product(200, json.loads(json.dumps(raw)), pid)
                     assert isinstance(snap, ProductSnapshot)
                     snaps.append(snap)
                 now = start + timedelta(hours=hour, seconds=k)
@@ -97,7 +107,11 @@ async def run() -> None:
                 if fold:
                     pending = 0
         w, r = statistics.median(writer_ms), statistics.median(rollup_ms)
-        print(f"{len(ids)} products, batches of {args.batch}, {len(writer_ms)} batches measured")
+        dynamics = "realistic" if args.realistic else "uniform"
+        print(
+            f"{len(ids)} products ({dynamics} dynamics), batches of {args.batch}, "
+            f"{len(writer_ms)} batches measured"
+        )
         print(f"writer per batch:  median {w:8.1f} ms")
         print(f"rollup per batch:  median {r:8.1f} ms  ({100 * r / w:.1f} % of the writer's)")
         if minute_ms:

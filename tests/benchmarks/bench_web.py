@@ -50,7 +50,7 @@ CLIENTS = 8
 #: requests per endpoint: enough for a stable p95 (the 95th of 200 is the 10th worst)
 REQUESTS = 200
 #: warm-up requests per endpoint, not measured (first plans, page cache)
-WARMUP = 16
+WARMUP = WARMUP_DEFAULT = 16
 EXPORT_ROWS = 100_000
 TARGET_P95_MS = 100.0
 TARGET_RSS_MIB = 150.0
@@ -509,7 +509,7 @@ async def drop_database(name: str) -> None:
 
 
 async def main() -> int:
-    global REQUESTS
+    global REQUESTS, WARMUP
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -526,6 +526,10 @@ async def main() -> int:
     parser.add_argument(
         "--baseline", metavar="REF", help="first measure the same database served by REF's code"
     )
+    parser.add_argument(
+        "--baseline-requests", type=int, default=8, help="per page for the baseline (no warm-up)"
+    )
+    parser.add_argument("--baseline-only", help="the pages (as --only) the baseline measures")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     parser.add_argument("--tree", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=18080, help=argparse.SUPPRESS)
@@ -544,11 +548,17 @@ async def main() -> int:
             await build_database(name, args.scale)
         await refresh_summaries(name, reused)
         before: Results = {}
+        if not args.baseline:
+            await build_periods(name)
         if args.baseline:
             with tempfile.TemporaryDirectory() as tmp:
                 tree = baseline_tree(args.baseline, Path(tmp))
-                print(f"\n-- baseline: the code of {args.baseline} --")
-                _, before = await run_load(name, args.only, args.export_rows, tree)
+                print(f"\n-- baseline: the code of {args.baseline}, {args.baseline_requests} "
+                      "requests a page --")  # fmt: skip
+                REQUESTS, WARMUP = args.baseline_requests, 0
+                only = args.baseline_only or args.only
+                _, before = await run_load(name, only, 0, tree)  # the export code is unchanged
+                REQUESTS, WARMUP = args.requests, WARMUP_DEFAULT
             print("\n-- this code --")
         await build_periods(name)
         ok, after = await run_load(name, args.only, args.export_rows)

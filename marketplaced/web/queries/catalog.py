@@ -45,6 +45,9 @@ PRODUCT_SORTS = (
 MAX_COUNT = 100_000
 #: a search's total is counted up to this many products (see `product_count`)
 SEARCH_MAX_COUNT = 1_000
+#: and a list ranked by a period's sales up to this many: a seller ranking by 30-day revenue
+#: learns from "10 000+" what 700 000 would tell, for a tenth of the rows read
+SALES_MAX_COUNT = 10_000
 #: sort → (key expression, its cursor type); all descending with id as the tie-breaker
 _KEYED_SORTS: dict[str, tuple[str, type]] = {
     "orders": ("p.orders_amount", int),
@@ -379,7 +382,7 @@ def _by_sales(f: ProductFilter) -> ListQuery:
     if f.sales is None:
         raise ValueError(f"sort {f.sort!r} needs a sales period")
     w = Where()
-    _filters(f, w, price_inline=False)
+    _filters(_product_side(f), w, price_inline=False)
     source, order = _ranked_source(f, w)
     offset = w.param(f.offset)
     sql = (
@@ -395,11 +398,25 @@ def _by_sales(f: ProductFilter) -> ListQuery:
     return ListQuery(sql, tuple(w.args), PRODUCT_SALES_COLUMNS, f.limit, offset=f.offset)
 
 
+def _product_side(f: ProductFilter) -> ProductFilter:
+    """The filters applied to `products`: with a precomputed period the category is the one
+    the period's sales were attributed to (`sc.category_id`, as the category's own figures
+    count them), so its index narrows a category's products before they are ranked."""
+    if f.sales is not None and f.sales.precomputed:
+        return dataclasses.replace(f, category_ids=None)
+    return f
+
+
+def _only_sales_filters(f: ProductFilter) -> bool:
+    """No filter but the period and category: a precomputed count needs no product row."""
+    return (f.q, f.seller_id, f.min_price, f.max_price, f.min_rating, f.min_orders) == (
+        (None,) * 6
+    ) and not f.in_stock
+
+
 def _ranked_source(f: ProductFilter, w: Where) -> tuple[str, str]:
     """The period's figures per product (`sc`, `sp`) and the list's order: the precomputed
-    period when there is one (an index walk), else the day rows summed. The precomputed rows
-    also carry the category the rollup attributed: filtering on it too lets its index narrow a
-    category's products before they are ranked."""
+    period when there is one (an index walk), else the day rows summed."""
     assert f.sales is not None
     if not f.sales.precomputed:
         return sw.ranked(f.sales, *_SALES), sw.order_of(f.sort, "p.id")
@@ -415,11 +432,17 @@ def product_count(f: ProductFilter) -> Count:
     SEARCH_MAX_COUNT: its matches are read through the word index, one table row each, and
     "1 000+" tells a seller what "50 000" would."""
     w = Where()
-    _filters(f, w, price_inline=False)
     source = "products p"
-    if f.sort in sw.SALES_SORTS and f.sales is not None:
-        source = f"{_ranked_source(f, w)[0]} JOIN products p ON p.id = sc.id"
     cap = MAX_COUNT if f.q is None else SEARCH_MAX_COUNT
+    if f.sort in sw.SALES_SORTS and f.sales is not None:
+        _filters(_product_side(f), w, price_inline=False)
+        ranked = _ranked_source(f, w)[0]
+        source = f"{ranked} JOIN products p ON p.id = sc.id"
+        if f.sales.precomputed and _only_sales_filters(f):
+            source = ranked
+        cap = min(cap, SALES_MAX_COUNT)
+    else:
+        _filters(f, w, price_inline=False)
     sql = f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {w.sql} LIMIT {cap + 1}) x"  # noqa: S608 - constant fragments, values are $n parameters
     return Count(sql, tuple(w.args), cap)
 
