@@ -24,7 +24,7 @@ from aiohttp import web
 from marketplaced.web.listing import Count, ListQuery, fetch_page, json_value
 from marketplaced.web.param_spec import Param
 from marketplaced.web.params import ParamError, Params
-from marketplaced.web.queries import catalog, uzex
+from marketplaced.web.queries import catalog, product_detail, uzex
 from marketplaced.web.queries import sellers as sellers_q
 from marketplaced.web.views import analytics as analytics_views
 from marketplaced.web.views import catalog as catalog_views
@@ -100,14 +100,16 @@ async def product(request: web.Request) -> web.Response:
     pid = _int_path(request, "id")
     params(request)
     db = pool(request)
-    row = await catalog.product(db, pid)
+    row = await product_detail.product(db, pid)
     if row is None:
         raise web.HTTPNotFound(text=f"no product {pid}")
     data = {k: json_value(v) for k, v in row.items() if k not in _NOT_PUBLISHED}
     data["characteristics"] = [
         {"title": t, "values": v} for t, v in product_views.characteristics(row["characteristics"])
     ]
-    data["skus"] = [{k: json_value(v) for k, v in s.items()} for s in await catalog.skus(db, pid)]
+    data["skus"] = [
+        {k: json_value(v) for k, v in s.items()} for s in await product_detail.skus(db, pid)
+    ]
     data["url"] = f"https://uzum.uz/product/{pid}"
     return _json(data)
 
@@ -117,19 +119,19 @@ async def product_history(request: web.Request) -> web.Response:
     p = params(request, catalog_views.HISTORY_PARAMS)
     days = p.integer_or_default("days")
     db = pool(request)
-    if await catalog.product(db, pid) is None:
+    if await product_detail.product(db, pid) is None:
         raise web.HTTPNotFound(text=f"no product {pid}")
     since = datetime.now(UTC) - timedelta(days=days)
-    sku_ids = [s["id"] for s in await catalog.skus(db, pid)]
-    prices = await catalog.price_history(db, pid, sku_ids, since)
-    stats = await catalog.stats_history(db, pid, since)
+    sku_ids = [s["id"] for s in await product_detail.skus(db, pid)]
+    prices = await product_detail.price_history(db, pid, sku_ids, since)
+    stats = await product_detail.stats_history(db, pid, since)
     return _json(
         {
             "product_id": pid,
             "since": since.isoformat(),
             "prices": [{k: json_value(v) for k, v in r.items()} for r in prices],
             "stats": [{k: json_value(v) for k, v in r.items()} for r in stats],
-            "truncated": len(prices) >= catalog.HISTORY_ROW_CAP,
+            "truncated": len(prices) >= product_detail.HISTORY_ROW_CAP,
         }
     )
 

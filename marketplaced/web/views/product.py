@@ -22,7 +22,7 @@ from marketplaced.platforms.uzum import schedule_figures
 from marketplaced.web import param_spec as ps
 from marketplaced.web import product_charts as pc
 from marketplaced.web.charts import Series, line_chart
-from marketplaced.web.queries import catalog, product_sales
+from marketplaced.web.queries import product_detail, product_sales
 from marketplaced.web.views.catalog import HISTORY_PARAMS, path_id
 from marketplaced.web.views.common import (
     CONFIG,
@@ -49,13 +49,13 @@ async def product_page(request: web.Request) -> web.Response:
     p = params(request, PRODUCT_PAGE_PARAMS)
     days = p.integer_or_default("days")
     db = pool(request)
-    row = await catalog.product(db, pid)
+    row = await product_detail.product(db, pid)
     if row is None:
         raise web.HTTPNotFound(text=f"no product {pid} in the database\n")
-    sku_rows = await catalog.skus(db, pid)
+    sku_rows = await product_detail.skus(db, pid)
     since = datetime.now(UTC) - timedelta(days=days)
-    history = await catalog.price_history(db, pid, [s["id"] for s in sku_rows], since)
-    stats = await catalog.stats_history(db, pid, since)
+    history = await product_detail.price_history(db, pid, [s["id"] for s in sku_rows], since)
+    stats = await product_detail.stats_history(db, pid, since)
     tz = zone(request)
     # nothing is known before the first observation: the charts start there, not months earlier
     seen = [r["observed_at"] for r in (*history, *stats)] + [row["first_seen"]]
