@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from marketplaced import log
+from marketplaced import log, price_bands
 from marketplaced.config import Config
 from marketplaced.jobs import alerts, analytics, coverage, delivery, health, maintenance, triggers
 from marketplaced.jobs.health import HealthInputs
@@ -73,7 +73,9 @@ def build_specs(ctx: JobContext) -> list[JobSpec]:
 
     async def run_sales() -> int:
         rows = await rollup.catch_up(ctx.pool, s_settings, ctx.clock())
-        return rows + await periods.refresh(ctx.pool, tz, ctx.clock(), j.analytics_work_mem_mb)
+        return rows + await periods.refresh(
+            ctx.pool, tz, ctx.clock(), j.analytics_work_mem_mb, price_bands.edges(j.price_bands)
+        )
 
     async def run_coverage() -> int:
         return await coverage.record(ctx.pool, ctx.clock(), period)

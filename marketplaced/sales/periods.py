@@ -11,18 +11,21 @@ recounted (a late batch, the nightly recomputation): rebuilt then, at most once 
 `REBUILD_EVERY` so that a morning of late rows does not rebuild every minute. Today's figures
 are never taken from here. One transaction replaces a period's rows (readers see the old rows
 until it commits), under the rollup's lock, so no fold changes day rows while they are summed.
+The same transaction builds the period's market rows (sales/period_market.py) by the configured
+price bands, and a change of those bands rebuilds it too.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
 
 import asyncpg
 
 from marketplaced import log
 from marketplaced.db import Conn
-from marketplaced.sales import rollup_sql
+from marketplaced.sales import period_market, rollup_sql
 
 _log = log.get(__name__)
 
@@ -33,13 +36,14 @@ REBUILD_EVERY = timedelta(hours=1)
 #: growth needs this many units in the previous period (web/sales_window.py MIN_BASE_UNITS)
 MIN_BASE_UNITS = 5
 
-_BUILT = "SELECT days, last_day, built_at FROM sales_period_builds"
+_BUILT = "SELECT days, last_day, built_at, band_edges FROM sales_period_builds"
 _CHANGED = "SELECT max(updated_at) FROM sales_days WHERE day >= $1 AND day <= $2"
 _DELETE = "DELETE FROM sales_periods WHERE days = $1"
 _SAVE = """
-INSERT INTO sales_period_builds (days, last_day, built_at, build_ms) VALUES ($1, $2, $3, $4)
+INSERT INTO sales_period_builds (days, last_day, built_at, build_ms, band_edges)
+VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (days) DO UPDATE SET last_day = EXCLUDED.last_day, built_at = EXCLUDED.built_at,
-    build_ms = EXCLUDED.build_ms"""
+    build_ms = EXCLUDED.build_ms, band_edges = EXCLUDED.band_edges"""
 
 _SUMS = (
     "sum(units)::bigint AS units, sum(revenue)::bigint AS revenue, "
@@ -99,30 +103,40 @@ def bounds(days: int, last_day: date) -> tuple[date, date, date, date]:
     return first, last_day, first - timedelta(days=days), first - timedelta(days=1)
 
 
-async def build(conn: Conn, days: int, last_day: date, now: datetime) -> int:
-    """Replace the rows of the `days` period ending `last_day`; returns the rows written.
-    Runs in the caller's transaction."""
+async def build(
+    conn: Conn, days: int, last_day: date, now: datetime, band_edges: Sequence[int] = ()
+) -> int:
+    """Replace the rows of the `days` period ending `last_day` (and its market rows by
+    `band_edges`); returns the rows written. Runs in the caller's transaction."""
     started = time.monotonic()
     await conn.execute(_DELETE, days)
     rows = 0
     for sql in BUILDS.values():
         status = await conn.execute(sql, days, *bounds(days, last_day))
         rows += int(status.rsplit(" ", 1)[-1])
+    rows += await period_market.build(conn, days, bounds(days, last_day), band_edges)
     ms = round((time.monotonic() - started) * 1000)
-    await conn.execute(_SAVE, days, last_day, now, ms)
+    await conn.execute(_SAVE, days, last_day, now, ms, list(band_edges))
     _log.info("sales_period_built", days=days, last_day=last_day.isoformat(), rows=rows, ms=ms)
     return rows
 
 
-async def refresh(pool: asyncpg.Pool, tz: tzinfo, now: datetime, work_mem_mb: int) -> int:
-    """Build each period that ended yesterday and is not built yet, or whose days were
-    recounted since it was built (at most once per REBUILD_EVERY); returns the rows written."""
+async def refresh(
+    pool: asyncpg.Pool,
+    tz: tzinfo,
+    now: datetime,
+    work_mem_mb: int,
+    band_edges: Sequence[int] = (),
+) -> int:
+    """Build each period that ended yesterday and is not built yet, was built by other price
+    bands than `band_edges`, or whose days were recounted since it was built (at most once per
+    REBUILD_EVERY); returns the rows written."""
     yesterday = now.astimezone(tz).date() - timedelta(days=1)
     built = {r["days"]: r for r in await pool.fetch(_BUILT)}
     rows = 0
     for days in DAYS:
         b = built.get(days)
-        if b is not None and b["last_day"] == yesterday:
+        if b is not None and b["last_day"] == yesterday and b["band_edges"] == list(band_edges):
             if now - b["built_at"] < REBUILD_EVERY:
                 continue
             _, _, prev_first, _ = bounds(days, yesterday)
@@ -133,5 +147,5 @@ async def refresh(pool: asyncpg.Pool, tz: tzinfo, now: datetime, work_mem_mb: in
             await conn.execute(rollup_sql.LOCK)
             # sums over millions of rows: in memory, not in temporary files
             await conn.execute("SELECT set_config('work_mem', $1, true)", f"{work_mem_mb}MB")
-            rows += await build(conn, days, yesterday, now)
+            rows += await build(conn, days, yesterday, now, band_edges)
     return rows

@@ -9,6 +9,8 @@ then times `category_market.market` (seller shares, HHI, price bands, best-selli
 days) for a top-level category (≈ 5 % of the rows) and a leaf, and the first page of the
 sellers list of a top-level category by 30-day revenue, each p50/p95 over `--runs` sequential
 runs, next to a baseline measured in the same run: one plain `sum(units)` over the same rows.
+Each is timed twice: summing the day rows, then from the 30-day period's sums per product as
+the minute job builds them when a day ends (sales/periods.py; its build time is printed).
 The scratch database is dropped at the end unless `--keep`.
 
     .venv/bin/python tests/benchmarks/bench_category_market.py
@@ -25,7 +27,7 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -34,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from marketplaced import db, price_bands  # noqa: E402
+from marketplaced.sales import periods  # noqa: E402
 from marketplaced.web import summaries  # noqa: E402
 from marketplaced.web.listing import fetch_page  # noqa: E402
 from marketplaced.web.queries import category_market, sellers  # noqa: E402
@@ -161,26 +164,52 @@ async def measure(pool: asyncpg.Pool, first: date, runs: int) -> None:
         "WHERE category_id = ANY($1::integer[]) AND day >= $2 AND day <= $3"
     )
     scope = sellers.SellerScope(1, root)
-    ranking = sellers.seller_ranking("sales_revenue", None, False, None, 50, window, 0, scope)
     figures = {
         "baseline: sum(units) of a top-level category": await timed(
             runs, lambda: pool.fetchval(baseline, root, first, LAST)
         ),
-        "market of a top-level category, 30 days": await timed(
-            runs, lambda: category_market.market(pool, 1, root, period, edges)
-        ),
-        "market of a leaf category, 30 days": await timed(
-            runs, lambda: category_market.market(pool, 1001, leaf, period, edges)
-        ),
-        "sellers of a top-level category by 30-day revenue": await timed(
-            runs, lambda: fetch_page(pool, ranking)
-        ),
+        **await market_figures(pool, period, edges, root, leaf, window, runs, "day rows"),
     }
+    async with pool.acquire() as conn, conn.transaction():
+        start = time.perf_counter()
+        built = await periods.build(conn, DAYS, LAST, datetime.now(UTC), edges)
+        took = time.perf_counter() - start
+    await pool.execute("ANALYZE")
+    print(f"the {DAYS}-day period's sums built: {built:,} rows in {took:.1f} s")
+    built_window = dataclasses.replace(window, precomputed=True)
+    figures |= await market_figures(pool, period, edges, root, leaf, built_window, runs, "built")
     rows = await pool.fetchval(baseline.replace("sum(units)", "count(*)"), root, first, LAST)
+    ranking = sellers.seller_ranking("sales_revenue", None, False, None, 50, window, 0, scope)
     listed = len((await fetch_page(pool, ranking)).rows)
     print(f"a top-level category holds {rows:,} product-days of the 30; {listed} sellers listed")
     for label, (p50, p95) in figures.items():
-        print(f"{label:<52} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
+        print(f"{label:<62} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
+
+
+async def market_figures(
+    pool: asyncpg.Pool,
+    period: Period,
+    edges: tuple[int, ...],
+    root: list[int],
+    leaf: list[int],
+    window: SalesWindow,
+    runs: int,
+    source: str,
+) -> dict[str, tuple[float, float]]:
+    """The category page's reads, from `source` (the day rows, or the built period)."""
+    scope = sellers.SellerScope(1, root)
+    ranking = sellers.seller_ranking("sales_revenue", None, False, None, 50, window, 0, scope)
+    return {
+        f"market of a top-level category, 30 days ({source})": await timed(
+            runs, lambda: category_market.market(pool, 1, root, period, edges)
+        ),
+        f"market of a leaf category, 30 days ({source})": await timed(
+            runs, lambda: category_market.market(pool, 1001, leaf, period, edges)
+        ),
+        f"sellers of a top-level category by 30-day revenue ({source})": await timed(
+            runs, lambda: fetch_page(pool, ranking)
+        ),
+    }
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 if "--tree" in sys.argv:  # the server of a baseline: the package from that source tree
     sys.path.insert(0, sys.argv[sys.argv.index("--tree") + 1])
 
-from marketplaced import db  # noqa: E402
+from marketplaced import db, price_bands  # noqa: E402
 from tests.benchmarks import bench_web_data as data  # noqa: E402
 from tests.conftest import _admin, _admin_cfg, base_config  # noqa: E402
 from tests.helpers.net import free_port  # noqa: E402
@@ -382,7 +382,9 @@ async def build_periods(name: str) -> None:
         t = time.monotonic()
         await pool.execute("DELETE FROM sales_period_builds")
         tz = triggers.timezone(cfg.jobs.timezone)
-        rows = await periods.refresh(pool, tz, datetime.now(tz), cfg.jobs.analytics_work_mem_mb)
+        edges = price_bands.edges(cfg.jobs.price_bands)
+        work_mem = cfg.jobs.analytics_work_mem_mb
+        rows = await periods.refresh(pool, tz, datetime.now(tz), work_mem, edges)
         print(f"  7- and 30-day periods built: {rows:,} rows in {time.monotonic() - t:.1f} s")
     finally:
         await pool.close()

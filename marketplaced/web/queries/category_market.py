@@ -17,6 +17,11 @@ period's measured revenue and units, counted as "How we count" says.
   day (revenue ÷ units: each sale already priced at the price in effect when it happened), so
   a product that changed price between days contributes to each band it sold in. Product-days
   with units but no known price (revenue 0) are left out of the bands and counted apart.
+
+For the last 7 or 30 finished days by the configured bands, the figures are summed from the
+period's sums per (category, seller, product, band) built when the day ended
+(sales/period_market.py): a top-level category's products instead of its product-days, the
+only way to answer within 100 ms at full scale. Any other period sums the day rows.
 """
 
 from __future__ import annotations
@@ -101,6 +106,8 @@ class Market:
     unpriced_units: int
     products: list[ProductSales]
     days: list[DaySales]
+    #: summed from the period's built sums (the same figures), not from the day rows
+    precomputed: bool = False
 
     @property
     def concentration(self) -> str:
@@ -122,14 +129,9 @@ class Market:
 # - part 'band': units, revenue and products per price band of each product-day's average
 #   price (key NULL: units sold without a known price, revenue 0, kept out of the bands);
 # - part 'product': the best-selling products (named afterwards: a few rows, not every one).
+# $1 top sellers, $2 best-selling products; `{rows}` one of the two sources below, from $3.
 _MARKET = """
-WITH d AS MATERIALIZED (
-    SELECT seller_id, product_id, units, revenue,
-           CASE WHEN revenue > 0 THEN width_bucket(revenue::float8 / units, $4::float8[]) END
-               AS band
-    FROM sales_product_daily
-    WHERE category_id = ANY($1::integer[]) AND day >= $2 AND day <= $3 AND units > 0
-), sp AS (
+WITH d AS MATERIALIZED ({rows}), sp AS (
     SELECT seller_id, product_id, sum(units)::bigint AS units, sum(revenue)::bigint AS revenue
     FROM d GROUP BY seller_id, product_id
 ), s AS (
@@ -144,8 +146,8 @@ WITH d AS MATERIALIZED (
     SELECT band, product_id, sum(units) AS units, sum(revenue) AS revenue
     FROM d GROUP BY band, product_id
 )
-SELECT 'seller' AS part, r.rank <= $5 AND r.seller_id IS NOT NULL AS top, min(r.rank) AS rank,
-       CASE WHEN r.rank <= $5 THEN r.seller_id END AS key,
+SELECT 'seller' AS part, r.rank <= $1 AND r.seller_id IS NOT NULL AS top, min(r.rank) AS rank,
+       CASE WHEN r.rank <= $1 THEN r.seller_id END AS key,
        sum(r.units)::bigint AS units, sum(r.revenue)::bigint AS revenue,
        sum(r.products)::bigint AS products, count(r.seller_id) AS sellers,
        coalesce(sum(r.revenue::numeric * r.revenue) FILTER (WHERE r.seller_id IS NOT NULL), 0)
@@ -157,7 +159,26 @@ FROM bp GROUP BY band
 UNION ALL
 (SELECT 'product', NULL, NULL, product_id, sum(units)::bigint AS units,
         sum(revenue)::bigint AS revenue, NULL, NULL, NULL
- FROM sp GROUP BY product_id ORDER BY revenue DESC, units DESC, product_id LIMIT $6)"""
+ FROM sp GROUP BY product_id ORDER BY revenue DESC, units DESC, product_id LIMIT $2)"""
+
+# the day rows: $3 subtree, $4 first day, $5 last day, $6 band edges
+_DAY_ROWS = """
+    SELECT seller_id, product_id, units, revenue,
+           CASE WHEN revenue > 0 THEN width_bucket(revenue::float8 / units, $6::float8[]) END
+               AS band
+    FROM sales_product_daily
+    WHERE category_id = ANY($3::integer[]) AND day >= $4 AND day <= $5 AND units > 0"""
+# the period's sums per (category, seller, product, band) built by the same bands
+# (sales/period_market.py): the same groups summed, so the same figures; $3 subtree, $4 days
+_BUILT_ROWS = """
+    SELECT seller_id, product_id, units, revenue, band
+    FROM sales_period_market
+    WHERE days = $4 AND NOT previous AND category_id = ANY($3::integer[]) AND sold"""
+MARKET_OF_DAYS = _MARKET.format(rows=_DAY_ROWS)
+MARKET_BUILT = _MARKET.format(rows=_BUILT_ROWS)
+_BUILT = """
+SELECT EXISTS (SELECT 1 FROM sales_period_builds
+               WHERE days = $1 AND last_day = $2 AND band_edges = $3::integer[])"""
 
 _TITLES = "SELECT id, title FROM sellers WHERE id = ANY($1::bigint[])"
 
@@ -197,7 +218,13 @@ async def market(
     ids, first, last = list(subtree), period.first, period.last
     edges = list(map(float, band_edges))
     async with pool.acquire() as conn:
-        rows = await conn.fetch(_MARKET, ids, first, last, edges, top, TOP_PRODUCTS)
+        # one snapshot: a build replaced after the check is not read as this period's
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            built = bool(await conn.fetchval(_BUILT, period.days, last, list(band_edges)))
+            if built:
+                rows = await conn.fetch(MARKET_BUILT, top, TOP_PRODUCTS, ids, period.days)
+            else:
+                rows = await conn.fetch(MARKET_OF_DAYS, top, TOP_PRODUCTS, ids, first, last, edges)
         parts: dict[str, list[asyncpg.Record]] = {"seller": [], "band": [], "product": []}
         for r in rows:
             parts[r["part"]].append(r)
@@ -234,6 +261,7 @@ async def market(
         unpriced_units=sum(r["units"] for r in band_rows if r["key"] is None),
         products=[_product(r, names.get(r["key"]), revenue) for r in best],
         days=_days(day_rows, period, set(unobserved)),
+        precomputed=built,
     )
 
 

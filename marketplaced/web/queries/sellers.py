@@ -180,7 +180,12 @@ LEFT JOIN {totals} t ON t.seller_id = s.id WHERE {where}"""
 
 
 def _from_sales(w: Where, sales: SalesWindow, scope: SellerScope | None) -> str:
-    ranked = sw.ranked(sales, *_sales_of(w, scope))
+    if scope is not None and sales.precomputed:
+        # the period's sums per product of the subtree, not its every product-day
+        _, key, where = _sales_of(w, scope)
+        ranked = sw.built_market(sales, key, where)
+    else:
+        ranked = sw.ranked(sales, *_sales_of(w, scope))
     return _FROM_SALES.format(ranked=ranked, totals=_totals(w, scope), where=w.sql)
 
 
