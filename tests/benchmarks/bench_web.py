@@ -50,7 +50,7 @@ CLIENTS = 8
 #: requests per endpoint: enough for a stable p95 (the 95th of 200 is the 10th worst)
 REQUESTS = 200
 #: warm-up requests per endpoint, not measured (first plans, page cache)
-WARMUP = WARMUP_DEFAULT = 16
+WARMUP = 16
 EXPORT_ROWS = 100_000
 TARGET_P95_MS = 100.0
 TARGET_RSS_MIB = 150.0
@@ -523,6 +523,7 @@ async def main() -> int:
     )
     parser.add_argument("--only", help="measure only pages whose label contains one of these")
     parser.add_argument("--requests", type=int, default=REQUESTS, help="measured per page")
+    parser.add_argument("--warmup", type=int, default=WARMUP, help="unmeasured first requests")
     parser.add_argument("--export-rows", type=int, default=EXPORT_ROWS, help="0: no export")
     parser.add_argument("--no-nightly", action="store_true", help="skip the nightly analytics")
     parser.add_argument(
@@ -539,7 +540,7 @@ async def main() -> int:
     if args.serve:
         await serve(args.serve, args.port)
         return 0
-    REQUESTS = args.requests
+    REQUESTS, WARMUP = args.requests, args.warmup
     name = reused_name(args.scale) if args.reuse else f"mp_bench_web_{uuid.uuid4().hex[:8]}"
     ok = True
     try:
@@ -560,7 +561,7 @@ async def main() -> int:
                 REQUESTS, WARMUP = args.baseline_requests, 0
                 only = args.baseline_only or args.only
                 _, before = await run_load(name, only, 0, tree)  # the export code is unchanged
-                REQUESTS, WARMUP = args.requests, WARMUP_DEFAULT
+                REQUESTS, WARMUP = args.requests, args.warmup
             print("\n-- this code --")
         await build_periods(name)
         ok, after = await run_load(name, args.only, args.export_rows)
