@@ -551,8 +551,6 @@ async def main() -> int:
             await build_database(name, args.scale)
         await refresh_summaries(name, reused)
         before: Results = {}
-        if not args.baseline:
-            await build_periods(name)
         if args.baseline:
             with tempfile.TemporaryDirectory() as tmp:
                 tree = baseline_tree(args.baseline, Path(tmp))
