@@ -1,9 +1,9 @@
-"""A category's market (seller shares, concentration, price bands, best-selling products) and
-the sellers list of a category, for the last 7 or 30 finished days, are summed from the
-period's built sums per product (sales_period_market) into exactly what summing the day rows
-gives — products that moved category or seller, sold without a known price or changed band
-included — and a recount of a finished day rebuilds them. Other price bands than the build's
-are summed from the day rows."""
+"""A category's market (seller shares, concentration, price bands, best-selling products) and the
+sellers list of a category, for yesterday and the last 7 or 30 finished days, are summed from the
+period's built sums per product (sales_period_market) into exactly what summing the day rows gives —
+products that moved category or seller, sold without a known price or changed band included; read as
+worked out per category for the page's named sellers — and a recount of a finished day rebuilds
+them. Other price bands than the build's are summed from the day rows."""
 
 from __future__ import annotations
 
@@ -20,8 +20,7 @@ from marketplaced.web import summaries
 from marketplaced.web.listing import fetch_page
 from marketplaced.web.queries import category_market, sales, sellers
 from marketplaced.web.queries.sales import Period
-from tests.helpers.sales_scenario import TZ
-from tests.test_sales_periods import NOW, TODAY, seed
+from tests.helpers.period_seed import NOW, TODAY, TZ, seed
 
 #: the seed prices at 9 000, 10 000 and 12 000 a unit: each band sells
 EDGES = (9500, 11000)
@@ -53,9 +52,10 @@ async def seed_more(pool: asyncpg.Pool) -> None:
 async def figures(pool: asyncpg.Pool, period: Period) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for cid, subtree in SUBTREES.items():
-        m = await category_market.market(pool, cid, subtree, period, EDGES, top=3)
-        out[f"market {cid}"] = dataclasses.replace(m, precomputed=False)
-        out[f"built {cid}"] = m.precomputed
+        for top in (3, category_market.TOP_SELLERS):
+            m = await category_market.market(pool, cid, subtree, period, EDGES, top=top)
+            out[f"market {cid} {top}"] = dataclasses.replace(m, precomputed=False)
+            out[f"built {cid} {top}"] = m.precomputed
         w = await sw.window(pool, period)
         scope = sellers.SellerScope(cid, subtree)
         for sort in ("units", "sales_revenue", "growth"):
@@ -70,19 +70,19 @@ def without_path(f: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in f.items() if not k.startswith("built")}
 
 
-@pytest.mark.parametrize("days", [7, 30])
+@pytest.mark.parametrize("days", [1, 7, 30])
 async def test_the_built_market_gives_what_the_day_rows_give(pool: asyncpg.Pool, days: int) -> None:
     await seed_more(pool)
     await summaries.refresh(pool)  # who sells in which category
     period = sales.last_days(days, NOW, TZ)
     direct = await figures(pool, period)
-    assert not any(direct[f"built {c}"] for c in SUBTREES)
-    m = direct["market 1"]
+    assert not any(v for k, v in direct.items() if k.startswith("built"))
+    m = direct["market 1 3"]
     assert m.unpriced_units and all(b.units for b in m.bands) and m.sellers and m.products
     assert direct["sellers 1 sales_revenue"] and direct["count 4 units"]
     assert await periods.refresh(pool, TZ, NOW, 64, EDGES) > 0
     built = await figures(pool, period)
-    assert all(built[f"built {c}"] for c in SUBTREES)
+    assert all(v for k, v in built.items() if k.startswith("built"))
     assert without_path(built) == without_path(direct)
     # a build by other bands is not read: the day rows are summed
     other = await category_market.market(pool, 1, SUBTREES[1], period, (10_000,))

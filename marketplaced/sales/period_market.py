@@ -1,5 +1,5 @@
 """A period's sums per product, seller and category as a category's market reads them
-(sql/023_sales_period_market.sql), built with the 7- and 30-day periods (sales/periods.py).
+(sql/023_sales_period_market.sql), built with the periods of sales/periods.py.
 
 The category page and the sellers list of a category summed every product-day of the
 category's subtree on each request; over 30 days a top-level category holds hundreds of
@@ -11,6 +11,12 @@ day (web/queries/category_market.py), which the build has to know: the edges it 
 with the build, and the page reads these rows only when they are the configured ones. The
 previous period is kept per (category, seller) only: the sellers list needs its units for
 growth, nothing needs it per product.
+
+A top-level category still holds tens of thousands of products at full scale, so the page's
+answer itself — the rows its query returns: the `TOP_SELLERS` sellers and the others with
+their sums of squared revenue, every band, the `TOP_PRODUCTS` best-selling products — is
+worked out here for every category of the tree (sales_period_nodes), by the same query run per
+category over the tree's closure. A category sums its subtree as the tree stood at the build.
 """
 
 from __future__ import annotations
@@ -20,7 +26,11 @@ from datetime import date
 
 from marketplaced.db import Conn
 
+#: the sellers named and the products listed on a category's page (web/queries/category_market.py)
+TOP_SELLERS, TOP_PRODUCTS = 10, 10
+
 _DELETE = "DELETE FROM sales_period_market WHERE days = $1"
+_DELETE_NODES = "DELETE FROM sales_period_nodes WHERE days = $1"
 
 _SUMS = (
     "sum(units)::bigint, sum(revenue)::bigint, sum(units_orders)::bigint, "
@@ -47,6 +57,61 @@ SELECT $1, true, category_id, seller_id, NULL, false, NULL, {_SUMS}
 FROM sales_product_daily WHERE day >= $2 AND day <= $3
 GROUP BY 3, 4 ORDER BY 3"""  # noqa: S608 - constant fragments
 
+# The category page's query (web/queries/category_market.py _MARKET) per category: each
+# product row counts in its category and every one above it. $1 days, $2 top sellers, $3 top
+# products.
+_NODES = """
+INSERT INTO sales_period_nodes (days, category_id, part, top, rank, key, units, revenue,
+    products, sellers, revenue_sq)
+WITH RECURSIVE leaves AS (
+    SELECT DISTINCT category_id AS leaf FROM sales_period_market
+    WHERE days = $1 AND NOT previous AND sold AND category_id IS NOT NULL
+), up (leaf, cat, parent, depth) AS (
+    SELECT l.leaf, l.leaf, c.parent_id, 0 FROM leaves l LEFT JOIN categories c ON c.id = l.leaf
+    UNION ALL
+    SELECT up.leaf, c.id, c.parent_id, up.depth + 1
+    FROM up JOIN categories c ON c.id = up.parent WHERE up.depth < 12
+), closure AS (
+    SELECT DISTINCT leaf, cat FROM up
+), d AS MATERIALIZED (
+    SELECT closure.cat AS node, m.seller_id, m.product_id, m.units, m.revenue, m.band
+    FROM sales_period_market m JOIN closure ON closure.leaf = m.category_id
+    WHERE m.days = $1 AND NOT m.previous AND m.sold
+), sp AS (
+    SELECT node, seller_id, product_id, sum(units)::bigint AS units,
+           sum(revenue)::bigint AS revenue
+    FROM d GROUP BY node, seller_id, product_id
+), s AS (
+    SELECT node, seller_id, sum(units)::bigint AS units, sum(revenue)::bigint AS revenue,
+           count(*) AS products
+    FROM sp GROUP BY node, seller_id
+), r AS (
+    SELECT s.*, row_number() OVER (PARTITION BY node
+        ORDER BY s.seller_id IS NULL, s.revenue DESC, s.units DESC, s.seller_id) AS rank
+    FROM s
+), bp AS (
+    SELECT node, band, product_id, sum(units) AS units, sum(revenue) AS revenue
+    FROM d GROUP BY node, band, product_id
+), pp AS (
+    SELECT node, product_id, sum(units)::bigint AS units, sum(revenue)::bigint AS revenue,
+           row_number() OVER (PARTITION BY node
+               ORDER BY sum(revenue) DESC, sum(units) DESC, product_id) AS rank
+    FROM sp GROUP BY node, product_id
+)
+SELECT $1, node, 'seller', r.rank <= $2 AND r.seller_id IS NOT NULL, min(r.rank),
+       CASE WHEN r.rank <= $2 THEN r.seller_id END,
+       sum(r.units)::bigint, sum(r.revenue)::bigint, sum(r.products)::bigint,
+       count(r.seller_id),
+       coalesce(sum(r.revenue::numeric * r.revenue) FILTER (WHERE r.seller_id IS NOT NULL), 0)
+FROM r GROUP BY node, 4, 6
+UNION ALL
+SELECT $1, node, 'band', NULL, NULL, band, sum(units)::bigint, sum(revenue)::bigint, count(*),
+       NULL, NULL
+FROM bp GROUP BY node, band
+UNION ALL
+SELECT $1, node, 'product', NULL, NULL, product_id, units, revenue, NULL, NULL, NULL
+FROM pp WHERE rank <= $3"""
+
 
 async def build(
     conn: Conn,
@@ -60,4 +125,6 @@ async def build(
     await conn.execute(_DELETE, days)
     current = await conn.execute(_CURRENT, days, first, last, list(map(float, band_edges)))
     previous = await conn.execute(_PREVIOUS, days, prev_first, prev_last)
-    return sum(int(status.rsplit(" ", 1)[-1]) for status in (current, previous))
+    await conn.execute(_DELETE_NODES, days)
+    nodes = await conn.execute(_NODES, days, TOP_SELLERS, TOP_PRODUCTS)
+    return sum(int(status.rsplit(" ", 1)[-1]) for status in (current, previous, nodes))

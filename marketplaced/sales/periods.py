@@ -1,10 +1,10 @@
-"""The 7- and 30-day periods summed once (sql/020_sales_periods.sql), for the lists that rank by
-a period's revenue, units or growth.
+"""Yesterday and the 7- and 30-day periods summed once (sql/020_sales_periods.sql), for the
+lists that rank by a period's revenue, units or growth.
 
 A period's figures are a sum of day rows; a list ordered by that sum has no index to walk, so at
-full scale every request summed millions of rows. The periods that every list offers — the last
-7 and the last 30 finished days — are summed here instead, with the previous period of the same
-length, growth and "new product" already worked out, by the same rules as the live sums
+full scale every request summed millions of rows. The periods that every list offers — yesterday,
+the last 7 and the last 30 finished days — are summed here instead, with the previous period of the
+same length, growth and "new product" already worked out, by the same rules as the live sums
 (web/sales_window.py, web/queries/trends.py). They cover finished days only, so they change
 when a day ends — built then, by the minute job — and when a finished day of theirs is
 recounted (a late batch, the nightly recomputation): rebuilt then, at most once per
@@ -29,8 +29,9 @@ from marketplaced.sales import period_market, rollup_sql
 
 _log = log.get(__name__)
 
-#: the periods the lists offer ("7d", "30d" in web/sales_window.py PERIODS)
-DAYS = (7, 30)
+#: the periods the lists offer ("yesterday", "7d", "30d" in web/sales_window.py PERIODS; a
+#: day's build costs a thirtieth of the month's, and yesterday is as read as the others)
+DAYS = (1, 7, 30)
 #: a build whose finished days were recounted since is rebuilt after this long at the latest
 REBUILD_EVERY = timedelta(hours=1)
 #: growth needs this many units in the previous period (web/sales_window.py MIN_BASE_UNITS)

@@ -370,7 +370,7 @@ async def refresh_summaries(name: str, reused: bool) -> None:
 
 
 async def build_periods(name: str) -> None:
-    """The 7- and 30-day sums the minute job builds when a day has ended."""
+    """Yesterday's, the 7- and 30-day sums the minute job builds when a day has ended."""
     from datetime import datetime
 
     from marketplaced.jobs import triggers
@@ -385,7 +385,7 @@ async def build_periods(name: str) -> None:
         edges = price_bands.edges(cfg.jobs.price_bands)
         work_mem = cfg.jobs.analytics_work_mem_mb
         rows = await periods.refresh(pool, tz, datetime.now(tz), work_mem, edges)
-        print(f"  7- and 30-day periods built: {rows:,} rows in {time.monotonic() - t:.1f} s")
+        print(f"  1-, 7- and 30-day periods built: {rows:,} rows in {time.monotonic() - t:.1f} s")
     finally:
         await pool.close()
 

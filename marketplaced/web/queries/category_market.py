@@ -18,10 +18,10 @@ period's measured revenue and units, counted as "How we count" says.
   a product that changed price between days contributes to each band it sold in. Product-days
   with units but no known price (revenue 0) are left out of the bands and counted apart.
 
-For the last 7 or 30 finished days by the configured bands, the figures are summed from the
-period's sums per (category, seller, product, band) built when the day ended
-(sales/period_market.py): a top-level category's products instead of its product-days, the
-only way to answer within 100 ms at full scale. Any other period sums the day rows.
+For yesterday and the last 7 or 30 finished days by the configured bands, the answer was
+worked out per category when the day ended (sales/period_market.py) and is read as it is;
+with another number of named sellers, it is summed from the period's sums per (category,
+seller, product, band) built then. Any other period sums the day rows.
 """
 
 from __future__ import annotations
@@ -34,12 +34,13 @@ from decimal import Decimal
 import asyncpg
 
 from marketplaced import price_bands
+from marketplaced.sales import period_market
 from marketplaced.web.queries.sales import Period
 
 #: sellers named on the page before the "others" row
-TOP_SELLERS = 10
+TOP_SELLERS = period_market.TOP_SELLERS
 #: best-selling products listed on the page (the products list has them all)
-TOP_PRODUCTS = 10
+TOP_PRODUCTS = period_market.TOP_PRODUCTS
 #: the concentration levels of the US horizontal merger guidelines (2010), HHI on 0–10 000
 MODERATE_HHI, HIGH_HHI = 1500, 2500
 
@@ -176,6 +177,11 @@ _BUILT_ROWS = """
     WHERE days = $4 AND NOT previous AND category_id = ANY($3::integer[]) AND sold"""
 MARKET_OF_DAYS = _MARKET.format(rows=_DAY_ROWS)
 MARKET_BUILT = _MARKET.format(rows=_BUILT_ROWS)
+# the same rows worked out per category when the period was built (with TOP_SELLERS and
+# TOP_PRODUCTS): $1 the category, $2 days
+MARKET_OF_NODE = """
+SELECT part, top, rank, key, units, revenue, products, sellers, revenue_sq
+FROM sales_period_nodes WHERE days = $2 AND category_id = $1"""
 _BUILT = """
 SELECT EXISTS (SELECT 1 FROM sales_period_builds
                WHERE days = $1 AND last_day = $2 AND band_edges = $3::integer[])"""
@@ -221,7 +227,9 @@ async def market(
         # one snapshot: a build replaced after the check is not read as this period's
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             built = bool(await conn.fetchval(_BUILT, period.days, last, list(band_edges)))
-            if built:
+            if built and top == TOP_SELLERS:
+                rows = await conn.fetch(MARKET_OF_NODE, category, period.days)
+            elif built:
                 rows = await conn.fetch(MARKET_BUILT, top, TOP_PRODUCTS, ids, period.days)
             else:
                 rows = await conn.fetch(MARKET_OF_DAYS, top, TOP_PRODUCTS, ids, first, last, edges)
