@@ -40,6 +40,9 @@ WHERE product_id = ANY($1::bigint[]) AND fingerprint IS NOT NULL"""
 class AdaptiveScanner(UzumScanner):
     """`UzumScanner` driven by the revisit schedule (uzum.mode = "adaptive")."""
 
+    #: the frontier window whose schedule rows this scanner last made (None: not yet)
+    _window: tuple[int, int] | None = None
+
     def claim_size(self) -> int:
         """Ids per claim: what the configured rate fetches in one claim interval."""
         cfg = self.cfg
@@ -118,8 +121,14 @@ class AdaptiveScanner(UzumScanner):
 
         async def claim() -> list[int]:
             now = datetime.now(UTC)
-            self.stats.frontier = await schedule.open_frontier(self._pool, self.cfg, now)
             highest = await schedule.highest_known(self._pool)
+            window = schedule.frontier_window(self.cfg, highest)
+            # rows once made stay, so the window needs making only when it moved: a claim
+            # every claim_interval_s then costs its claims and no insert of existing rows
+            if window != self._window:
+                await schedule.open_frontier(self._pool, self.cfg, now, highest)
+                self._window = window
+            self.stats.frontier = window[1]
             self.stats.highest_seen = max(self.stats.highest_seen, highest)
             return await claims.claim(
                 self._pool,

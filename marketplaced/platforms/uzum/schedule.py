@@ -199,12 +199,21 @@ async def seed(pool: asyncpg.Pool, cfg: UzumConfig, now: datetime) -> None:
         await pool.execute(_ENSURE, cfg.first_id, highest, now)
 
 
-async def open_frontier(pool: asyncpg.Pool, cfg: UzumConfig, now: datetime) -> int:
-    """Rows (due now) for ids up to `frontier_window` above the highest known product, and for
-    any id below it without one; returns the top of the window."""
-    highest = await highest_known(pool)
+def frontier_window(cfg: UzumConfig, highest: int) -> tuple[int, int]:
+    """The ids probed for new products: from above `highest` (the highest known product) up
+    to `frontier_window` above it, within first_id … max_id (empty when lo > top)."""
     top = min(cfg.max_id, max(highest, cfg.first_id - 1) + cfg.frontier_window)
-    lo = max(cfg.first_id, highest + 1)
+    return max(cfg.first_id, highest + 1), top
+
+
+async def open_frontier(
+    pool: asyncpg.Pool, cfg: UzumConfig, now: datetime, highest: int | None = None
+) -> int:
+    """Rows (due now) for the frontier window's ids (`frontier_window`; `highest` read from
+    the database unless given) without one; returns the top of the window."""
+    if highest is None:
+        highest = await highest_known(pool)
+    lo, top = frontier_window(cfg, highest)
     if lo <= top:
         await pool.execute(_ENSURE, lo, top, now)
     return top
