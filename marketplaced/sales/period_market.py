@@ -16,7 +16,9 @@ A top-level category still holds tens of thousands of products at full scale, so
 answer itself — the rows its query returns: the `TOP_SELLERS` sellers and the others with
 their sums of squared revenue, every band, the `TOP_PRODUCTS` best-selling products — is
 worked out here for every category of the tree (sales_period_nodes), by the same query run per
-category over the tree's closure. A category sums its subtree as the tree stood at the build.
+category over the tree's closure, and so is the sellers list of each category by the
+period's sales (sales_period_category_sellers: walked in its order through an index). A
+category sums its subtree as the tree stood at the build.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ TOP_SELLERS, TOP_PRODUCTS = 10, 10
 
 _DELETE = "DELETE FROM sales_period_market WHERE days = $1"
 _DELETE_NODES = "DELETE FROM sales_period_nodes WHERE days = $1"
+_DELETE_SELLERS = "DELETE FROM sales_period_category_sellers WHERE days = $1"
 
 _SUMS = (
     "sum(units)::bigint, sum(revenue)::bigint, sum(units_orders)::bigint, "
@@ -57,15 +60,11 @@ SELECT $1, true, category_id, seller_id, NULL, false, NULL, {_SUMS}
 FROM sales_product_daily WHERE day >= $2 AND day <= $3
 GROUP BY 3, 4 ORDER BY 3"""  # noqa: S608 - constant fragments
 
-# The category page's query (web/queries/category_market.py _MARKET) per category: each
-# product row counts in its category and every one above it. $1 days, $2 top sellers, $3 top
-# products.
-_NODES = """
-INSERT INTO sales_period_nodes (days, category_id, part, top, rank, key, units, revenue,
-    products, sellers, revenue_sq)
-WITH RECURSIVE leaves AS (
+# every category a product row counts in (its own and each one above it), as the rollup walks
+# the tree (sales/rollup_sql.py ADD_CATEGORIES)
+_CLOSURE = """leaves AS (
     SELECT DISTINCT category_id AS leaf FROM sales_period_market
-    WHERE days = $1 AND NOT previous AND sold AND category_id IS NOT NULL
+    WHERE days = $1 AND category_id IS NOT NULL
 ), up (leaf, cat, parent, depth) AS (
     SELECT l.leaf, l.leaf, c.parent_id, 0 FROM leaves l LEFT JOIN categories c ON c.id = l.leaf
     UNION ALL
@@ -73,7 +72,15 @@ WITH RECURSIVE leaves AS (
     FROM up JOIN categories c ON c.id = up.parent WHERE up.depth < 12
 ), closure AS (
     SELECT DISTINCT leaf, cat FROM up
-), d AS MATERIALIZED (
+)"""
+
+# The category page's query (web/queries/category_market.py _MARKET) per category: each
+# product row counts in its category and every one above it. $1 days, $2 top sellers, $3 top
+# products.
+_NODES = f"""
+INSERT INTO sales_period_nodes (days, category_id, part, top, rank, key, units, revenue,
+    products, sellers, revenue_sq)
+WITH RECURSIVE {_CLOSURE}, d AS MATERIALIZED (
     SELECT closure.cat AS node, m.seller_id, m.product_id, m.units, m.revenue, m.band
     FROM sales_period_market m JOIN closure ON closure.leaf = m.category_id
     WHERE m.days = $1 AND NOT m.previous AND m.sold
@@ -110,7 +117,32 @@ SELECT $1, node, 'band', NULL, NULL, band, sum(units)::bigint, sum(revenue)::big
 FROM bp GROUP BY node, band
 UNION ALL
 SELECT $1, node, 'product', NULL, NULL, product_id, units, revenue, NULL, NULL, NULL
-FROM pp WHERE rank <= $3"""
+FROM pp WHERE rank <= $3"""  # noqa: S608 - constant fragments
+
+# The sellers list of a category by the period's sales (web/queries/sellers.py): each known
+# seller with rows in the period, its sums and growth by the rules of sales/periods.py. $1 days,
+# $2 the units growth needs before
+_SELLERS = f"""
+INSERT INTO sales_period_category_sellers (days, category_id, seller_id, units, revenue,
+    units_orders, units_stock, units_split, observations, prev_units, growth_pct)
+WITH RECURSIVE {_CLOSURE}, cur AS (
+    SELECT closure.cat AS node, m.seller_id, sum(m.units)::bigint AS units,
+           sum(m.revenue)::bigint AS revenue, sum(m.units_orders)::bigint AS units_orders,
+           sum(m.units_stock)::bigint AS units_stock, sum(m.units_split)::bigint AS units_split,
+           sum(m.observations)::bigint AS observations
+    FROM sales_period_market m JOIN closure ON closure.leaf = m.category_id
+    WHERE m.days = $1 AND NOT m.previous AND m.seller_id IS NOT NULL GROUP BY 1, 2
+), prev AS (
+    SELECT closure.cat AS node, m.seller_id, sum(m.units)::bigint AS units
+    FROM sales_period_market m JOIN closure ON closure.leaf = m.category_id
+    WHERE m.days = $1 AND m.previous AND m.seller_id IS NOT NULL GROUP BY 1, 2
+)
+SELECT $1, cur.node, cur.seller_id, cur.units, cur.revenue, cur.units_orders, cur.units_stock,
+       cur.units_split, cur.observations, prev.units,
+       CASE WHEN prev.units >= $2 THEN round((100.0 * (cur.units - prev.units)
+           / prev.units)::numeric, 2)::float8 END
+FROM cur LEFT JOIN prev USING (node, seller_id)
+ORDER BY cur.node, cur.revenue DESC"""  # noqa: S608 - constant fragments
 
 
 async def build(
@@ -118,13 +150,18 @@ async def build(
     days: int,
     period: tuple[date, date, date, date],
     band_edges: Sequence[int],
+    base_units: int,
 ) -> int:
     """Replace the rows of the `days` period; `period`: (first, last, previous first, previous
-    last) as periods.bounds gives them. Runs in the caller's transaction; returns the rows."""
+    last) as periods.bounds gives them; `base_units`: the previous period's units growth
+    needs (periods.MIN_BASE_UNITS). Runs in the caller's transaction; returns the rows."""
     first, last, prev_first, prev_last = period
     await conn.execute(_DELETE, days)
     current = await conn.execute(_CURRENT, days, first, last, list(map(float, band_edges)))
     previous = await conn.execute(_PREVIOUS, days, prev_first, prev_last)
     await conn.execute(_DELETE_NODES, days)
     nodes = await conn.execute(_NODES, days, TOP_SELLERS, TOP_PRODUCTS)
-    return sum(int(status.rsplit(" ", 1)[-1]) for status in (current, previous, nodes))
+    await conn.execute(_DELETE_SELLERS, days)
+    sellers = await conn.execute(_SELLERS, days, base_units)
+    statuses = (current, previous, nodes, sellers)
+    return sum(int(status.rsplit(" ", 1)[-1]) for status in statuses)

@@ -115,7 +115,8 @@ async def build(
     for sql in BUILDS.values():
         status = await conn.execute(sql, days, *bounds(days, last_day))
         rows += int(status.rsplit(" ", 1)[-1])
-    rows += await period_market.build(conn, days, bounds(days, last_day), band_edges)
+    period = bounds(days, last_day)
+    rows += await period_market.build(conn, days, period, band_edges, MIN_BASE_UNITS)
     ms = round((time.monotonic() - started) * 1000)
     await conn.execute(_SAVE, days, last_day, now, ms, list(band_edges))
     _log.info("sales_period_built", days=days, last_day=last_day.isoformat(), rows=rows, ms=ms)

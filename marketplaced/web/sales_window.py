@@ -206,24 +206,6 @@ def ranked(w: SalesWindow, table: str, key: str, where: str = "") -> str:
     )
 
 
-def built_market(w: SalesWindow, key: str, where: str) -> str:
-    """`ranked` of `sales_product_daily` from a precomputed window's per-product sums
-    (sales_period_market, sql/023_sales_period_market.sql): the same sums over far fewer rows;
-    `key` one of its columns, `where` a condition on its rows (e.g. a category)."""
-    days = int(w.period.days)
-    cols = (
-        "sum(units)::bigint AS units, sum(revenue)::bigint AS revenue, "
-        "sum(units_orders)::bigint AS units_orders, sum(units_stock)::bigint AS units_stock, "
-        "sum(units_split)::bigint AS units_split, sum(observations)::bigint AS observations"
-    )
-    return (
-        f"(SELECT {key} AS id, {cols} FROM sales_period_market "  # noqa: S608 - constants and a number
-        f"WHERE days = {days} AND NOT previous AND {where} GROUP BY 1) sc "
-        f"LEFT JOIN (SELECT {key} AS id, sum(units)::bigint AS units FROM sales_period_market "
-        f"WHERE days = {days} AND previous AND {where} GROUP BY 1) sp USING (id)"
-    )
-
-
 def built(w: SalesWindow, level: str) -> str:
     """With a precomputed window: its rows of `level` (p, s or c) as `sc`, the previous
     period's units as `sp` (the names `figure_columns` reads); add `built_where`."""

@@ -179,14 +179,29 @@ FROM {ranked} JOIN sellers s ON s.id = sc.id
 LEFT JOIN {totals} t ON t.seller_id = s.id WHERE {where}"""
 
 
+# a built period's sums per seller of a category (sql/025_sales_period_category_sellers.sql),
+# named as `figure_columns` and `built_order` read them
+_BUILT_SCOPE = """(SELECT seller_id AS id, units, revenue, units_orders, units_stock, units_split,
+        observations, prev_units, growth_pct
+    FROM sales_period_category_sellers WHERE days = {days:d} AND category_id = {mark}) sc
+CROSS JOIN LATERAL (SELECT sc.prev_units AS units) sp"""
+
+
 def _from_sales(w: Where, sales: SalesWindow, scope: SellerScope | None) -> str:
     if scope is not None and sales.precomputed:
-        # the period's sums per product of the subtree, not its every product-day
-        _, key, where = _sales_of(w, scope)
-        ranked = sw.built_market(sales, key, where)
+        # the category's sellers as the period's build summed them: an index walk in the
+        # list's order, not a sum over every product of the subtree
+        mark = w.param(scope.category)
+        ranked = _BUILT_SCOPE.format(days=sales.period.days, mark=mark)
     else:
         ranked = sw.ranked(sales, *_sales_of(w, scope))
     return _FROM_SALES.format(ranked=ranked, totals=_totals(w, scope), where=w.sql)
+
+
+def _sales_order(sort: str, sales: SalesWindow, scope: SellerScope | None) -> str:
+    if scope is not None and sales.precomputed:
+        return sw.built_order(sales, sort)
+    return sw.order_of(sort, "s.id")
 
 
 def _by_sales(
@@ -198,7 +213,7 @@ def _by_sales(
     sql = (
         "SELECT s.id, s.title, s.official, s.rating, s.reviews, s.orders, t.products, "
         f"t.in_stock, t.revenue_est, {sw.figure_columns(sales)}{source} "
-        f"ORDER BY {sw.order_of(sort, 's.id')} OFFSET {mark} LIMIT {w.next_mark()}"
+        f"ORDER BY {_sales_order(sort, sales, scope)} OFFSET {mark} LIMIT {w.next_mark()}"
     )
     return ListQuery(sql, tuple(w.args), SELLER_SALES_COLUMNS, limit, offset=offset)
 
