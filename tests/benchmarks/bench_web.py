@@ -370,7 +370,8 @@ async def refresh_summaries(name: str, reused: bool) -> None:
 
 
 async def build_periods(name: str) -> None:
-    """Yesterday's, the 7- and 30-day sums the minute job builds when a day has ended."""
+    """Yesterday's, the 7- and 30-day sums the minute job builds when a day has ended (a
+    kept database's build is used while it is current)."""
     from datetime import datetime
 
     from marketplaced.jobs import triggers
@@ -380,7 +381,6 @@ async def build_periods(name: str) -> None:
     pool = await db.create_pool(dataclasses.replace(_admin_cfg(), name=name))
     try:
         t = time.monotonic()
-        await pool.execute("DELETE FROM sales_period_builds")
         tz = triggers.timezone(cfg.jobs.timezone)
         edges = price_bands.edges(cfg.jobs.price_bands)
         work_mem = cfg.jobs.analytics_work_mem_mb
