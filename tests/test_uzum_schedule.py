@@ -361,8 +361,10 @@ async def test_an_uncommitted_visit_leaves_the_schedule_unchanged(
     assert [(r["product_id"], r["next_due"]) for r in after] == [tuple(r) for r in before]
     assert all(r["checked_at"] is None for r in after)
     leased = await pool.fetchval("SELECT count(*) FROM uzum_schedule WHERE lease_until IS NOT NULL")
-    # the claim being fetched and the next one, waiting in the queue
-    assert 60 <= leased <= 2 * 60
+    # the claim being fetched and the next one waiting in the queue, plus the one the producer
+    # may already be taking: at the 60th visit the first claim is done, a worker takes the
+    # queued one and the producer refills the queue before the cancellation lands
+    assert 60 <= leased <= 3 * 60
     # once the leases expire the same ids are due again, most overdue first
     uz = cfg.section(UzumConfig)
     later = datetime.now(UTC) + timedelta(seconds=uz.lease_s + 1)
