@@ -154,24 +154,28 @@ def test_sigkill_at_random_moments_loses_nothing(
     async def compare() -> None:
         pool = await db.create_pool(fresh_db)
         try:
-            ids = range(1, frontier + 1)
-            expected = expected_state(catalogue, ids, 0)
-            assert await stored_state(pool, ids) == expected
-            assert await missing_ids(pool, ids) == set(ids) - set(expected)
-            skus = await pool.fetchval("SELECT count(*) FROM skus")
-            # time stood still: exactly one history row per SKU and per product, however many
-            # times an id was fetched again after a kill
-            assert await pool.fetchval("SELECT count(*) FROM price_history") == skus
-            assert await pool.fetchval("SELECT count(*) FROM product_stats_history") == len(
-                expected
-            )
-            assert await pool.fetchval("SELECT count(*) FROM dead_letters") == 0
+            await _assert_equals_catalogue(pool, catalogue, range(1, frontier + 1))
             # UZEX, killed mid-backfill as well: every lot and item exactly once, right values
             await assert_matches_catalogue(pool, uzex_catalogue)
         finally:
             await pool.close()
 
     asyncio.run(compare())
+
+
+async def _assert_equals_catalogue(
+    pool: asyncpg.Pool, catalogue: UzumCatalogue, ids: range
+) -> None:
+    """The stored products, SKUs and misses of `ids` are the catalogue's, and time stood
+    still: exactly one history row per SKU and per product, however many times an id was
+    fetched again after a kill; nothing dead-lettered."""
+    expected = expected_state(catalogue, ids, 0)
+    assert await stored_state(pool, ids) == expected
+    assert await missing_ids(pool, ids) == set(ids) - set(expected)
+    skus = await pool.fetchval("SELECT count(*) FROM skus")
+    assert await pool.fetchval("SELECT count(*) FROM price_history") == skus
+    assert await pool.fetchval("SELECT count(*) FROM product_stats_history") == len(expected)
+    assert await pool.fetchval("SELECT count(*) FROM dead_letters") == 0
 
 
 def _checked(cfg: DatabaseConfig) -> int:
@@ -226,18 +230,7 @@ def test_sigkill_at_random_moments_loses_nothing_in_adaptive_mode(
     async def compare() -> None:
         pool = await db.create_pool(fresh_db)
         try:
-            ids = range(1, top + 1)
-            expected = expected_state(catalogue, ids, 0)
-            assert await stored_state(pool, ids) == expected
-            assert await missing_ids(pool, ids) == set(ids) - set(expected)
-            skus = await pool.fetchval("SELECT count(*) FROM skus")
-            # time stood still: one history row per SKU and per product however often an id
-            # was fetched again after a kill
-            assert await pool.fetchval("SELECT count(*) FROM price_history") == skus
-            assert await pool.fetchval("SELECT count(*) FROM product_stats_history") == len(
-                expected
-            )
-            assert await pool.fetchval("SELECT count(*) FROM dead_letters") == 0
+            await _assert_equals_catalogue(pool, catalogue, range(1, top + 1))
             # no committed visit is without its next one
             assert (
                 await pool.fetchval(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from typing import Any
 
 import asyncpg
 
@@ -99,6 +100,19 @@ class SalesWindow:
             n = len(self.unobserved)
             text += f"; {n} day{'s' if n > 1 else ''} never observed"
         return text
+
+
+def window_json(w: SalesWindow) -> dict[str, Any]:
+    """The period and its comparison as every sales API answer states them."""
+    return {
+        "first": w.period.first.isoformat(),
+        "last": w.period.last.isoformat(),
+        "previous_first": w.previous.first.isoformat(),
+        "previous_last": w.previous.last.isoformat(),
+        "previous_known": w.previous_known,
+        "min_base_units": MIN_BASE_UNITS,
+        "unobserved_days": [d.isoformat() for d in w.unobserved],
+    }
 
 
 _BUILT = "SELECT EXISTS (SELECT 1 FROM sales_period_builds WHERE days = $1 AND last_day = $2)"

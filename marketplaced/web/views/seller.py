@@ -164,18 +164,6 @@ async def comparison_page(request: web.Request) -> web.Response:
     return await render(request, "seller_comparison.html", ctx)
 
 
-def window_json(w: SalesWindow) -> dict[str, Any]:
-    return {
-        "first": w.period.first.isoformat(),
-        "last": w.period.last.isoformat(),
-        "previous_first": w.previous.first.isoformat(),
-        "previous_last": w.previous.last.isoformat(),
-        "previous_known": w.previous_known,
-        "min_base_units": sw.MIN_BASE_UNITS,
-        "unobserved_days": [d.isoformat() for d in w.unobserved],
-    }
-
-
 def totals_json(t: SellerTotals) -> dict[str, Any]:
     out = dataclasses.asdict(t)
     out["days"] = [
@@ -186,11 +174,11 @@ def totals_json(t: SellerTotals) -> dict[str, Any]:
 
 def seller_sales_json(s: SellerSales) -> dict[str, Any]:
     return {
-        **window_json(s.window),
+        **sw.window_json(s.window),
         "seller": totals_json(s.totals),
         "categories": [dataclasses.asdict(c) for c in s.categories],
     }
 
 
 def comparison_json(c: Comparison) -> dict[str, Any]:
-    return {**window_json(c.window), "sellers": [totals_json(t) for t in c.sellers]}
+    return {**sw.window_json(c.window), "sellers": [totals_json(t) for t in c.sellers]}

@@ -84,15 +84,7 @@ async def trends_page(request: web.Request) -> web.Response:
 
 def trends_json(t: Trends) -> dict[str, Any]:
     w = t.window
-    out: dict[str, Any] = {
-        "first": w.period.first.isoformat(),
-        "last": w.period.last.isoformat(),
-        "previous_first": w.previous.first.isoformat(),
-        "previous_last": w.previous.last.isoformat(),
-        "previous_known": w.previous_known,
-        "min_base_units": sw.MIN_BASE_UNITS,
-        "unobserved_days": [d.isoformat() for d in w.unobserved],
-    }
+    out: dict[str, Any] = sw.window_json(w)
     for key, rows in t.sections.items():
         out[key] = [dataclasses.asdict(r) for r in rows]
     out["lost_base_days"] = stockouts.BASE_DAYS
