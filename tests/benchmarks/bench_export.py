@@ -171,44 +171,6 @@ async def explain(name: str) -> None:
         await conn.close()
 
 
-async def export(
-    session: aiohttp.ClientSession, base: str, pid: int, suffix: str
-) -> dict[str, float]:
-    baseline = bench_web.rss_kib(pid)
-    peak = baseline
-    done = asyncio.Event()
-
-    async def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, bench_web.rss_kib(pid))
-            await asyncio.sleep(0.01)
-
-    sampler = asyncio.create_task(sample())
-    started = time.perf_counter()
-    first_byte = 0.0
-    size = 0
-    async with session.get(f"{base}/products{suffix}?limit={EXPORT_ROWS}") as r:
-        headers = time.perf_counter() - started
-        if r.status != 200:
-            raise RuntimeError(f"{suffix}: HTTP {r.status}")
-        async for chunk in r.content.iter_chunked(65536):
-            if not first_byte:
-                first_byte = time.perf_counter() - started
-            size += len(chunk)
-    total = time.perf_counter() - started
-    done.set()
-    await sampler
-    return {
-        "headers_ms": headers * 1000,
-        "first_byte_ms": first_byte * 1000,
-        "total_s": total,
-        "mib": size / 2**20,
-        "rss_base_mib": baseline / 1024,
-        "rss_peak_mib": peak / 1024,
-    }
-
-
 async def run(name: str) -> bool:
     await explain(name)
     port = 19000 + random.randrange(1000)
@@ -243,12 +205,14 @@ async def run(name: str) -> bool:
                 "   RSS before → peak"
             )
             for suffix in (".csv", ".semicolon.csv", ".xlsx"):
-                e = await export(session, base, server.pid, suffix)
+                e = await bench_web.export(
+                    session, base, server.pid, f"/products{suffix}?limit={EXPORT_ROWS}"
+                )
                 flag = ""
                 if suffix == ".xlsx" and e["rss_peak_mib"] >= TARGET_RSS_MIB:
                     flag, ok = "  <-- over target", False
                 print(
-                    f"{suffix:<26} {e['headers_ms']:6.0f} ms {e['first_byte_ms']:6.0f} ms "
+                    f"{suffix:<26} {e['headers_ms']:6.0f} ms {e['ttfb_ms']:6.0f} ms "
                     f"{e['total_s']:6.1f} s {e['mib']:6.1f} MiB  "
                     f"{e['rss_base_mib']:4.0f} → {e['rss_peak_mib']:4.0f} MiB{flag}",
                     flush=True,
