@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from tests.benchmarks.bench_freshness import (
     by_class,
     duplicate_rate,
     hit_share,
     latencies,
     max_age,
+    oracle_within_1h,
     quantile,
 )
 
@@ -52,3 +55,22 @@ def test_hit_share_max_age_and_duplicates() -> None:
         (1.0, 2, "a"),
     ]
     assert duplicate_rate(log, 1.0) == 1 / 5
+
+
+def test_the_oracle_visits_the_highest_rates_hourly_until_the_budget_is_spent() -> None:
+    # four products: rates 4, 3, 2, 1 (total 10); each visited once a day (1/24 an hour) anyway
+    base = 1 / 24
+    rates = [1.0, 4.0, 2.0, 3.0]
+    # no spare visits: every product's share is its daily visit's
+    assert oracle_within_1h(rates, 0.0, base) == pytest.approx(base)
+    # enough for two products hourly: 4 and 3 fully, 2 and 1 at the base
+    two = 2 * (1 - base)
+    assert oracle_within_1h(rates, two, base) == pytest.approx((7 + 3 * base) / 10)
+    # half a product more: the rate-2 product gets half of its remaining visits
+    half = two + (1 - base) / 2
+    assert oracle_within_1h(rates, half, base) == pytest.approx(
+        (7 + 2 * (base + (1 - base) / 2) + 1 * base) / 10
+    )
+    # more than enough: everything is seen within the hour, the surplus is worth nothing
+    assert oracle_within_1h(rates, 100.0, base) == pytest.approx(1.0)
+    assert math.isnan(oracle_within_1h([], 5.0, base))

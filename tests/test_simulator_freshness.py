@@ -217,6 +217,22 @@ def test_last_change_agrees_with_the_change_list(truth: GroundTruth) -> None:
                 assert truth.last_change(pid, kind, probe) == (before[-1] if before else None)
 
 
+def test_change_rate_is_the_mean_of_the_change_list(truth: GroundTruth) -> None:
+    """A policy bound ranks by the true rates: they must be what the changes average to."""
+    span = 60 * DAY
+    for kind in CHANGE_KINDS:
+        rated = [pid for pid in range(1, 2000) if truth.change_rate(pid, kind) * span >= 20]
+        assert len(rated) >= 5, kind
+        for pid in rated:
+            # a jittered periodic train: its count in a window is rate × length ± 1, less the
+            # few events that share a tick with the previous one
+            expected = truth.change_rate(pid, kind) * span
+            n = len(truth.change_ticks(pid, kind, 1, span + 1))
+            assert expected * 0.98 - 2 <= n <= expected + 2, (pid, kind)
+    missing = next(pid for pid in range(1, 10_000) if truth.created(pid) is None)
+    assert truth.change_rate(missing, "price") == 0.0
+
+
 # --- the catalogue's life -------------------------------------------------------------------
 
 

@@ -184,7 +184,7 @@ async def test_a_backlog_is_claimed_frontier_share_first_then_by_value(
     rows = [
         # (id, checked hours ago, due hours ago, rate per hour)
         *((pid, 30.0, 20.0, 0.001) for pid in range(1, 21)),  # quiet, long overdue
-        (21, 25 * 24.0, 1.0, 0.001),  # quiet, last visited 25 days ago (max age 30)
+        (21, 28 * 24.0, 1.0, 0.001),  # quiet, last visited 28 days ago (max age 30)
         (22, 1.0, 0.0, 0.5),  # busy, just due
         (23, 2.0, 1.0, 0.3),  # busy
         *((pid, 0.1, 0.0, 0.0) for pid in range(101, 106)),  # the frontier, just due
@@ -203,46 +203,55 @@ async def test_a_backlog_is_claimed_frontier_share_first_then_by_value(
     assert sorted(rest) == sorted((set(range(1, 21)) | set(range(101, 106))) - set(got))
 
 
-async def test_a_claim_with_little_due_is_filled_ahead_with_the_ids_due_soonest(
+async def test_a_claim_with_little_due_is_filled_ahead_with_the_most_valuable_ids(
     pool: asyncpg.Pool,
 ) -> None:
-    """Less is due than the claim takes: with `ahead` the rest are the ids due soonest, except
-    one checked within the shortest planned revisit and one leased elsewhere; without it the
-    claim holds only what is due. (Claims of only the due ids left the budget idle.)"""
-    cfg = scan_config("http://127.0.0.1:1").section(UzumConfig)
+    """Less is due than the claim takes: with `ahead` the rest are the ids of highest
+    change rate, except those checked within the shortest planned revisit (the frontier's
+    among them) and one leased elsewhere; without it the claim holds only what is due.
+    (Claims of only the due ids left the budget idle; filling them in next-due order spent it
+    on quiet products that happened to be due soonest.)"""
+    cfg = dataclasses.replace(
+        scan_config("http://127.0.0.1:1").section(UzumConfig),
+        min_interval_s=3000.0,
+        fresh_within_s=3600.0,
+        frontier_share=0.0,
+    )
     minute = timedelta(minutes=1)
     rows = [
-        # (id, checked minutes ago, due in minutes)
-        (1, 120.0, -5.0),
-        (2, 120.0, -1.0),
-        (3, 60.0, 30.0),
-        (4, 60.0, 10.0),
-        (5, 600.0, 20.0),
-        (6, 60.0, 400.0),
-        (7, 1.0, 2.0),  # checked a minute ago (the shortest revisit is frontier_interval_s)
-        (8, 60.0, 1.0),  # leased by another daemon, below
+        # (id, checked minutes ago, due in minutes, rate per hour)
+        (1, 120.0, -5.0, 0.01),
+        (2, 120.0, -1.0, 0.001),
+        (3, 600.0, 1.0, 0.002),  # quiet, due soonest: not worth a visit ahead
+        (4, 600.0, 2.0, 0.003),  # quiet
+        (5, 70.0, 300.0, 0.8),  # busy, planned late (its estimate said so): the most valuable
+        (6, 90.0, 200.0, 0.5),  # busy
+        (7, 30.0, 20.0, 2.0),  # the busiest, but checked half an hour ago
+        (8, 60.0, 10.0, 1.0),  # leased by another daemon, below
+        (9, 240.0, 600.0, 0.2),
+        (11, 4.0, 1.0, 1.26),  # the frontier (highest known product: 10), probed 4 min ago
     ]
     await pool.executemany(
-        "INSERT INTO uzum_schedule (product_id, checked_at, next_due) VALUES ($1, $2, $3)",
-        [(pid, T0 - ago * minute, T0 + due * minute) for pid, ago, due in rows],
+        "INSERT INTO uzum_schedule (product_id, checked_at, next_due, rate_h) "
+        "VALUES ($1, $2, $3, $4)",
+        [(pid, T0 - ago * minute, T0 + due * minute, rate) for pid, ago, due, rate in rows],
     )
     await pool.execute(
         "UPDATE uzum_schedule SET lease_until = $1 WHERE product_id = 8", T0 + 10 * minute
     )
-    assert cfg.frontier_interval_s > 60
     due_only = await claims.claim(pool, cfg, 5, 60.0, T0, highest=10)
     assert sorted(due_only) == [1, 2]
     await pool.execute("UPDATE uzum_schedule SET lease_until = NULL WHERE product_id <> 8")
     got = await claims.claim(pool, cfg, 5, 60.0, T0, highest=10, ahead=True)
-    assert sorted(got[:2]) == [1, 2]
-    assert got[2:] == [4, 5, 3]
+    assert got == [1, 2, 5, 6, 9]
 
 
 async def test_a_continuous_scan_with_a_budget_visits_ahead_when_nothing_is_due(
     sim_server: tuple[UzumSimulator, str], pool: asyncpg.Pool
 ) -> None:
     """Every id was checked a day ago and is due only tomorrow: the running scanner still
-    spends its budget, on the ids due soonest, and its visits commit their next due times."""
+    spends its budget (all rates equal: on the ids due soonest), and its visits commit their
+    next due times."""
     _sim, url = sim_server
     cfg = adaptive_config(url).with_values("uzum", rps=400.0, claim_interval_s=0.1)
     uz = cfg.section(UzumConfig)
@@ -273,6 +282,32 @@ async def test_a_continuous_scan_with_a_budget_visits_ahead_when_nothing_is_due(
         "SELECT count(*) FROM uzum_schedule WHERE checked_at > $1", now - timedelta(minutes=1)
     )
     assert checked >= 100
+
+
+def test_no_wait_is_planned_past_the_maximum_age_guard() -> None:
+    """`max_interval_s` may equal `max_age_s` (quiet products stretch to the maximum age, so the
+    budget goes to the active ones), yet no planned wait reaches the maximum age: a product's
+    interval and a miss's back-off stop at `GUARD_SHARE` of it, where a claim takes the id before
+    any other due one. (An interval of the whole maximum age put the visit past it by the claim's
+    delay.)"""
+    day = 86400.0
+    policy = dataclasses.replace(
+        schedule.Policy(), max_interval_s=30 * day, max_age_s=30 * day, miss_interval_s=day
+    )
+    longest = schedule.GUARD_SHARE * policy.max_age_s
+    assert longest < policy.max_age_s
+    st = schedule.State(T0 - timedelta(days=20), 0.0, 400.0, 0)
+    _new, quiet = schedule.found(policy, st, False, T0, prior_h=1e-6)
+    assert quiet == longest
+    waits = []
+    for _ in range(8):
+        st, wait = schedule.missed(policy, st, T0, frontier=False)
+        waits.append(wait)
+    assert waits[:3] == [day, 2 * day, 4 * day] and max(waits) == longest
+    # a busy product keeps its short interval, and the bounds still apply below the guard
+    busy_st = schedule.State(T0 - timedelta(hours=1), 10.0, 5.0, 0)
+    _new, busy = schedule.found(policy, busy_st, True, T0, prior_h=10.0)
+    assert busy == policy.min_interval_s
 
 
 async def test_the_claim_size_follows_the_request_budget() -> None:

@@ -11,8 +11,9 @@ The request budget: a claim asks for at most `rps × claim_interval_s` ids (capp
 leases than it can visit before they expire, and what it cannot afford stays due for the next
 claim (or another daemon) instead of being fetched faster than allowed. A continuous scan with a
 budget never leaves it idle while the schedule has ids: a claim that finds less due is filled
-with the ids due soonest (`visit_ahead`, see `claims`); a one-shot scan (it ends when nothing is
-due) and an unlimited rate (it would fetch the same ids as fast as the host answers) do not.
+with the ids of highest change rate (`visit_ahead`, see `claims`); a one-shot scan (it ends
+when nothing is due) and an unlimited rate (it would fetch the same ids as fast as the host
+answers) do not.
 
 No cursor is kept: the schedule is the durable progress. Shard settings are ignored — daemons
 sharing a database divide the due ids by their leases.

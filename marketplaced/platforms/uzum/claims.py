@@ -21,16 +21,19 @@ Ranking needs every due row's value, so the sort covers the due rows (the backlo
 through the `next_due` index.
 
 4. When less is due than the claim could take, a continuous scan with a request budget fills
-   the rest ahead of time (`ahead=True`, uzum.visit_ahead): the ids due soonest, skipping any
-   checked less than `frontier_interval_s` ago (the shortest revisit the policy ever plans).
-   The budget is a polite rate the daemon may use anyway; leaving it idle whenever the backlog
-   is empty wasted most of it (a first pass over the catalogue puts every quiet product's next
-   visit about `max_interval_s` later, and the scanner then idled at a tenth of its rate for
-   hours). Running the schedule ahead in next-due order shortens every interval by the same
-   factor — what the policy's own proportional rule would choose with a smaller
-   `miss_probability` — so busy products still come back most often, it spreads a wave of
-   ids that fall due together, and it reads only the next `n` rows of the `next_due` index
-   (ranking every future row by value would sort the whole table on every claim).
+   the rest ahead of time (`ahead=True`, uzum.visit_ahead), by the same value: the ids of
+   highest change rate, skipping any checked less than `min_interval_s` ago (the shortest
+   revisit planned for a product: a visit sooner catches changes the planned one would still
+   catch in time). The budget is a polite rate the daemon may use anyway, and what the planned
+   visits leave of it is best spent where the changes are: a visit to a product not checked
+   within `fresh_within_s` catches rate × `fresh_within_s` changes in time, so the most
+   valuable spare visits go to the highest rates — the fractional knapsack's greedy, which
+   brings the busiest products back about every `min_interval_s` whatever their planned
+   interval, as far as the budget reaches. Spent in next-due order instead, it shortened every
+   interval by the same factor, and most of it went to quiet products that change about once a
+   week. Ranking by rate alone is exact among rows checked at least `fresh_within_s` ago and
+   lets the claim walk the `rate_h` index (sql/027) from the top, reading about `n` rows plus
+   the busy ones just checked, instead of sorting the table.
 """
 
 from __future__ import annotations
@@ -41,10 +44,7 @@ from datetime import datetime
 import asyncpg
 
 from marketplaced.platforms.uzum.config import UzumConfig
-
-#: an id last visited this share of the maximum age ago goes before any value ranking: the
-#: remaining quarter is room to get it fetched even behind a long backlog
-GUARD_SHARE = 0.75
+from marketplaced.platforms.uzum.schedule import GUARD_SHARE
 
 _URGENT = "(checked_at IS NULL OR checked_at <= $1 - make_interval(secs => $6))"
 _VALUE = "coalesce(rate_h * least(extract(epoch FROM $1 - checked_at), $7), 0)"
@@ -62,17 +62,19 @@ RETURNING product_id, {returning}"""
 # the frontier's ids, most overdue first
 _FRONTIER = _LEASE.format(order="next_due", returning="next_due")
 
-# ahead of time: the ids due soonest, not checked within the shortest planned revisit ($6)
-_AHEAD = """
+# ahead of time: the ids of highest rate not checked within the shortest planned product
+# revisit ($6); the value ($7: fresh_within_s) orders what comes back
+_AHEAD_SQL = """
 UPDATE uzum_schedule SET lease_until = $1 + make_interval(secs => $2)
 WHERE product_id IN (
     SELECT product_id FROM uzum_schedule
     WHERE next_due > $1 AND (lease_until IS NULL OR lease_until < $1)
       AND product_id BETWEEN $4 AND $5
-      AND (checked_at IS NULL OR checked_at <= $1 - make_interval(secs => $6))
-    ORDER BY next_due LIMIT $3
+      AND checked_at <= $1 - make_interval(secs => $6)
+    ORDER BY rate_h DESC, next_due LIMIT $3
     FOR UPDATE SKIP LOCKED)
-RETURNING product_id, next_due"""
+RETURNING product_id, {value} AS value, next_due"""
+_AHEAD = _AHEAD_SQL.format(value=_VALUE)
 
 # RETURNING does not keep the subquery's order: the row's rank comes back and is sorted on
 _BY_VALUE = _LEASE.format(
@@ -93,7 +95,7 @@ async def claim(
 ) -> list[int]:
     """Up to `n` due ids leased to the caller for `lease_s`, in the order above (the order
     they should be fetched in); `highest` is the highest id known to hold a product. With
-    `ahead`, what the due ids leave of `n` is filled with ids due soonest (step 4)."""
+    `ahead`, what the due ids leave of `n` is filled with the ids of highest rate (step 4)."""
     lo, hi = cfg.first_id, cfg.max_id
     ids: list[int] = []
     reserve = min(n, math.ceil(n * cfg.frontier_share))
@@ -108,6 +110,9 @@ async def claim(
         ranked = sorted(rows, key=lambda r: (not r["urgent"], -r["value"], r["next_due"]))
         ids.extend(r["product_id"] for r in ranked)
     if ahead and len(ids) < n:
-        rows = await pool.fetch(_AHEAD, now, lease_s, n - len(ids), lo, hi, cfg.frontier_interval_s)
-        ids.extend(r["product_id"] for r in sorted(rows, key=lambda r: r["next_due"]))
+        rows = await pool.fetch(
+            _AHEAD, now, lease_s, n - len(ids), lo, hi, cfg.min_interval_s, cfg.fresh_within_s
+        )
+        ranked = sorted(rows, key=lambda r: (-r["value"], r["next_due"]))
+        ids.extend(r["product_id"] for r in ranked)
     return ids

@@ -70,7 +70,8 @@ class AdaptiveOptions:
     )
     visit_ahead: bool = option(
         True,
-        "adaptive: when less is due than rps allows, visit the ids due soonest ahead of time",
+        "adaptive: when less is due than rps allows, visit ahead of time the ids of highest "
+        "change rate not checked within min_interval_s",
     )
     lease_s: float = option(
         600.0, "adaptive: how long claimed ids stay reserved for one daemon", lo=1, hi=86400

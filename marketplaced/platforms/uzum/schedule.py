@@ -13,7 +13,9 @@ assumption. Treating changes as a Poisson process, the chance that a product cha
 two visits an interval I apart is 1 - exp(-rate·I); the next interval is the one that keeps it at
 `miss_probability`: I = -ln(1 - p) / rate, clamped to [min_interval_s, max_interval_s]. An id that
 answered "no product" waits `miss_interval_s` after its first miss, twice as long after each
-further consecutive miss, never longer than `max_age_s`. Ids above the highest id that ever held
+further consecutive miss. No wait is planned longer than `GUARD_SHARE` of `max_age_s` (a longer
+`max_interval_s` or back-off stops there), so quiet products may stretch to nearly the maximum
+age while every id is still visited within it. Ids above the highest id that ever held
 a product (up to `frontier_window` of them) are re-probed every `frontier_interval_s`. This is
 Cho & Garcia-Molina's "revisit proportionally to the change rate" made concrete with a target
 miss probability. The rate is stored with the row (`rate_h`): it orders the claims when more is
@@ -138,10 +140,22 @@ def rate_h(changes: float, span_h: float, prior_h: float) -> float:
     return (changes + PRIOR_CHANGES) / (span_h + PRIOR_CHANGES / prior_h)
 
 
+#: no wait is planned longer than this share of the maximum age, and a claim takes an id last
+#: visited that long ago before any other due id (`claims`): the rest of the maximum age is room
+#: to get it fetched behind a backlog, so `max_interval_s` may be set to `max_age_s` itself
+GUARD_SHARE = 0.9
+
+
+def longest_wait(policy: Policy) -> float:
+    """The longest wait the schedule plans for any id (seconds)."""
+    return GUARD_SHARE * policy.max_age_s
+
+
 def interval(policy: Policy, rate: float) -> float:
-    """-ln(1 - p) / rate, clamped to the product bounds."""
+    """-ln(1 - p) / rate, clamped to the product bounds (and within the maximum age's guard)."""
     wanted = -math.log1p(-policy.miss_probability) / rate * 3600
-    return min(policy.max_interval_s, max(policy.min_interval_s, wanted))
+    longest = min(policy.max_interval_s, longest_wait(policy))
+    return min(longest, max(min(policy.min_interval_s, longest), wanted))
 
 
 def missed(policy: Policy, st: State, now: datetime, frontier: bool) -> tuple[State, float]:
@@ -152,7 +166,7 @@ def missed(policy: Policy, st: State, now: datetime, frontier: bool) -> tuple[St
     if frontier:
         wait = policy.frontier_interval_s
     else:
-        wait = min(policy.max_age_s, policy.miss_interval_s * 2.0 ** min(st.misses, 60))
+        wait = min(longest_wait(policy), policy.miss_interval_s * 2.0 ** min(st.misses, 60))
     implied = -math.log1p(-policy.miss_probability) / wait * 3600
     return State(now, st.changes, st.span_h, st.misses + 1, implied), wait
 

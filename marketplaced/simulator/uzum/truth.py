@@ -85,6 +85,12 @@ class GroundTruth:
         train = self._train(pid, kind)
         return [] if train is None else train.ticks(start, end)
 
+    def change_rate(self, pid: int, kind: ChangeKind) -> float:
+        """The mean number of ``kind`` changes per tick (0.0 if the id never holds a product):
+        what a revisit policy with perfect knowledge would rank products by."""
+        train = self._train(pid, kind)
+        return 0.0 if train is None else train.rate
+
     # ---- activity ----------------------------------------------------------------------------
 
     def orders_per_day(self, pid: int) -> float:
