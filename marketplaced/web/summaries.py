@@ -3,10 +3,11 @@
 Ranking a million products by seller, or counting price bands per category, is a few seconds
 of aggregation — too slow per page view, cheap every half hour. 005_web.sql defines these as
 materialized views; `refresh` recomputes them CONCURRENTLY (readers are never blocked) in
-dependency order and notes when, so pages can say "as of". The category totals count price
-bands with the configured edges (`[jobs] price_bands`), written before each refresh. `Refresher`
-is the background task (an aiohttp cleanup context) that does it periodically; a failed refresh
-keeps the old data.
+dependency order and notes when, so pages can say "as of". The price drops are a table kept
+incrementally instead (price_drops.py): recomputing the window whole took minutes at scale.
+The category totals count price bands with the configured edges (`[jobs] price_bands`),
+written before each refresh. `Refresher` is the background task (an aiohttp cleanup context)
+that does it periodically; a failed refresh keeps the old data.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import asyncpg
 from aiohttp import web
 
 from marketplaced import log
+from marketplaced.web import price_drops
 
 _log = log.get(__name__)
 
@@ -55,8 +57,11 @@ async def refresh(pool: asyncpg.Pool, band_edges: Sequence[int] | None = None) -
             await conn.execute(_BAND_EDGES, list(band_edges))
         for name in SUMMARIES:
             started = time.monotonic()
-            # identifiers come from the constant SUMMARIES tuple, never from input
-            await conn.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {name}")
+            if name == price_drops.NAME:
+                await price_drops.refresh(conn)
+            else:
+                # identifiers come from the constant SUMMARIES tuple, never from input
+                await conn.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {name}")
             took[name] = time.monotonic() - started
             await conn.execute(_RECORD, name, int(took[name] * 1000))
     return took

@@ -343,7 +343,7 @@ async def sample_ids(name: str) -> dict[str, list[int]]:
 async def refresh_summaries(name: str, reused: bool) -> None:
     """The dashboard's summaries, refreshed once (a kept database keeps them): plain REFRESH
     without the daemon's statement timeout, as nothing reads them yet."""
-    from marketplaced.web import summaries
+    from marketplaced.web import price_drops, summaries
 
     conn = await _connect(name)
     try:
@@ -354,7 +354,10 @@ async def refresh_summaries(name: str, reused: bool) -> None:
         total = 0.0
         for view in summaries.SUMMARIES:
             t = time.monotonic()
-            await conn.execute(f"REFRESH MATERIALIZED VIEW {view}", timeout=None)
+            if view == price_drops.NAME:  # a table the refresh keeps, not a view
+                await price_drops.refresh(conn)
+            else:
+                await conn.execute(f"REFRESH MATERIALIZED VIEW {view}", timeout=None)
             took = time.monotonic() - t
             total += took
             await conn.execute(
