@@ -1,6 +1,7 @@
 """The polite HTTP fetcher shared by every scanner.
 
-One :class:`Fetcher` owns one aiohttp session and, per upstream host (URL authority
+One :class:`Fetcher` owns its clients (a lean HTTP/1.1 client for GETs, one aiohttp session for
+the rest) and, per upstream host (URL authority
 ``host:port``), a circuit breaker, a token-bucket rate limit whose rate follows the host's share
 of HTTP 429s (:mod:`marketplaced.ratecontrol`), a resizable concurrency limit and O(1) counters
 for the dashboard and Prometheus. Scanners ask for JSON (:meth:`Fetcher.get_json`,
@@ -10,7 +11,8 @@ policies live on SIGHUP with :meth:`Fetcher.update_policies`.
 
 The package's modules, one concern each: `policy` (HostPolicy, Route), `decoding` (bytes to
 JSON, Retry-After), `limits` (token bucket, concurrency slots), `breaker`, `stats` (counters,
-HostStats), `host` (one host's state), `interface` (JsonResponse, JsonFetcher) and `fetcher`.
+HostStats), `host` (one host's state), `interface` (JsonResponse, JsonFetcher), `h1` (the GET
+client), `wire` (which client carries an exchange) and `fetcher`.
 This module is their public face.
 """
 

@@ -1,4 +1,4 @@
-"""The polite fetcher itself: one aiohttp session and, per host, the retry loop of one request
+"""The polite fetcher itself: its clients (`wire`) and, per host, the retry loop of one request
 (admit → exchange → judge → settle) over the host's breaker, limits and counters."""
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from marketplaced.http.interface import Classify, Decode, JsonResponse
 from marketplaced.http.policy import HostPolicy, Route, Routes
 from marketplaced.http.stats import HostStats, outcome_of
 from marketplaced.http.timing import Clock, Sleep
+from marketplaced.http.wire import Transport, Wire
 from marketplaced.ratecontrol import ControllerFactory, RateController
 
 log = structlog.get_logger(__name__)
@@ -39,12 +40,6 @@ _T = TypeVar("_T")
 #: Cap on a Retry-After pause: a bogus "come back tomorrow" must not freeze a scanner silently;
 #: after 10 minutes we ask again (and get paused again if the host meant it).
 MAX_RETRY_AFTER_S: Final = 600.0
-#: DNS answers are cached 5 minutes: thousands of requests per second must not each resolve,
-#: yet a moved host is followed within minutes.
-DNS_CACHE_TTL_S: Final = 300
-#: Idle keep-alive connections live 30 s: longer than any gap in a running scan, shorter than
-#: typical server-side keep-alive (nginx: 75 s) so we rarely reuse a connection the peer closed.
-KEEPALIVE_S: Final = 30.0
 #: 4xx answers that mean "try again later" rather than "no such thing".
 RETRYABLE_4XX: Final = frozenset({403, 408, 429})
 NOT_FOUND: Final = frozenset({404, 410})
@@ -71,7 +66,7 @@ class _Retryable(Exception):
 
 
 class Fetcher:
-    """Polite JSON fetcher: one aiohttp session, per-host limits, retries and breaker.
+    """Polite JSON fetcher: one set of clients, per-host limits, retries and breaker.
 
     Use as ``async with Fetcher(policy, {"api.uzum.uz": uzum_policy}) as fetcher: ...``.
     Policy keys are ``host:port`` or bare ``host``; unknown hosts get the default policy.
@@ -83,6 +78,9 @@ class Fetcher:
     ``<platform>@host:port``: one platform's rate, backoff or headers never decide another's
     requests, as they would not against the real, separate hosts. A host only one platform
     declares keeps the plain ``host:port`` key (the dashboard's and metrics' host name).
+
+    `transport` says which client carries GETs (`wire.Transport`): the lean one by default,
+    or aiohttp as every other request.
     """
 
     def __init__(
@@ -95,13 +93,14 @@ class Fetcher:
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         controller: ControllerFactory = RateController,
+        transport: Transport = "lean",
     ) -> None:
         self._default = default_policy
         self._policies = dict(policies or {})
         self._routes: Routes = dict(routes or {})
         # no headers of the fetcher's own: a platform's User-Agent and the rest come with its
         # routes (or `headers`), from its configuration, so there is one default, not two
-        self._headers = dict(headers or {})
+        self._wire = Wire(headers or {}, transport)
         #: host key → (platform or None, ``host:port``): what the key was resolved from
         self._origins: dict[str, tuple[str | None, str]] = {}
         self._clock = clock
@@ -109,22 +108,9 @@ class Fetcher:
         self._controller = controller
         self._rng = random.Random()
         self._hosts: dict[str, Host] = {}
-        self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Self:
-        connector = aiohttp.TCPConnector(
-            # Unlimited here: the per-host slots are the real limit and, unlike the connector's,
-            # they can be resized live; a fixed pool would silently cap a raised concurrency.
-            limit=0,
-            ttl_dns_cache=DNS_CACHE_TTL_S,
-            keepalive_timeout=KEEPALIVE_S,
-        )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            headers=self._headers,
-            # Public APIs need no cookies; a shared jar would leak state between platforms.
-            cookie_jar=aiohttp.DummyCookieJar(),
-        )
+        self._wire.open()
         return self
 
     async def __aexit__(
@@ -133,9 +119,7 @@ class Fetcher:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._wire.close()
 
     def update_policies(
         self,
@@ -210,7 +194,7 @@ class Fetcher:
             attempts += 1
             try:
                 return await self._attempt(
-                    host, method, target, data, headers, classify, decode or decode_json
+                    host, method, url, target, data, headers, classify, decode or decode_json
                 )
             except _Retryable as failure:
                 if attempts > host.policy.max_retries:
@@ -242,6 +226,7 @@ class Fetcher:
         self,
         host: Host,
         method: str,
+        url: str,
         target: URL,
         data: bytes | None,
         headers: Mapping[str, str] | None,
@@ -254,7 +239,7 @@ class Fetcher:
             raw = await self._exchange(host, method, target, data, headers)
             self._observe_rate(host, raw.status)
             try:
-                response = self._judge(host, str(target), raw, classify, decode)
+                response = self._judge(host, url, raw, classify, decode)
             except FetchError:
                 verdict = True  # classify() rejected a deliberate answer: the host is alive
                 raise
@@ -299,12 +284,8 @@ class Fetcher:
         host.counters.requests += 1
         started = self._clock()
         try:
-            session = self._require_session()
-            async with session.request(
-                method, target, data=data, headers=headers, timeout=host.timeout
-            ) as resp:
-                body = await resp.read()
-                raw = _Raw(resp.status, resp.headers, body, self._clock() - started)
+            status, got, body = await self._wire.send(method, target, data, headers, host.timeout)
+            raw = _Raw(status, got, body, self._clock() - started)
         except TimeoutError as exc:  # before ClientError: ServerTimeoutError is both
             message = f"no answer within {host.policy.timeout_s}s from {host.key}"
             raise _Retryable(TransportError(message, url=str(target)), "timeout") from exc
@@ -447,11 +428,6 @@ class Fetcher:
     def _declared_by(self, authority: str) -> int:
         """How many platforms declare a route to `authority`."""
         return sum(_lookup(routes, authority) is not None for routes in self._routes.values())
-
-    def _require_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            raise RuntimeError("Fetcher used outside 'async with'")
-        return self._session
 
 
 class PlatformFetcher:

@@ -19,8 +19,10 @@ the relation size per 1,000 products after the pass and the history rows it adde
 The baseline is the code before this change, run in the same invocation: the commit before the
 one that added marketplaced/platforms/uzum/visits.py, extracted with `git archive` into a
 temporary directory and run from there (PYTHONPATH) against its own scratch database and the
-same upstream.
+same upstream. `--baseline REV` runs that commit (e.g. main's head before a change) as the
+baseline instead; `--passes N` sets how many unchanged passes follow the changed one.
 Usage: python tests/benchmarks/bench_rescan.py [--ids 30000] [--quick] [--no-baseline]
+       [--baseline REV] [--passes N]
 """
 
 from __future__ import annotations
@@ -283,8 +285,23 @@ async def idle_wal_rate(seconds: float = 3.0) -> float:
         await conn.close()
 
 
-def baseline_code(tmp: Path) -> tuple[Path, str]:
-    """Today's behaviour: the commit before the visits table, extracted into `tmp`."""
+def baseline_code(tmp: Path, rev: str | None = None) -> tuple[Path, str]:
+    """`rev`, by default the commit before the visits table, extracted into `tmp`."""
+    if rev is None:
+        rev = _before_visits()
+    sha = subprocess.run(
+        ["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive.stdout, check=True)
+    for name in (".env.test",):
+        if (ROOT / name).exists():
+            shutil.copy(ROOT / name, tmp / name)
+    return tmp, sha
+
+
+def _before_visits() -> str:
+    """Today's behaviour: the commit before the one that added the visits table."""
     added = subprocess.run(
         [
             "git",
@@ -299,16 +316,7 @@ def baseline_code(tmp: Path) -> tuple[Path, str]:
         text=True,
         check=True,
     ).stdout.split()
-    rev = f"{added[-1]}^" if added else "HEAD"
-    sha = subprocess.run(
-        ["git", "rev-parse", "--short", rev], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.strip()
-    archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive.stdout, check=True)
-    for name in (".env.test",):
-        if (ROOT / name).exists():
-            shutil.copy(ROOT / name, tmp / name)
-    return tmp, sha
+    return f"{added[-1]}^" if added else "HEAD"
 
 
 def report(label: str, passes: list[Pass], ids: int) -> None:
@@ -349,13 +357,15 @@ def main() -> None:
     ap.add_argument("--ids", type=int, default=30_000)
     ap.add_argument("--quick", action="store_true", help="3,000 ids and 3 extra unchanged passes")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--baseline", metavar="REV", help="the commit to run as the baseline")
+    ap.add_argument("--passes", type=int, help="unchanged passes after the changed one")
     ap.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
         serve(args.serve)
         return
     ids = 3000 if args.quick else args.ids
-    extra = 3 if args.quick else UNCHANGED_PASSES
+    extra = args.passes if args.passes is not None else 3 if args.quick else UNCHANGED_PASSES
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     upstream = subprocess.Popen([sys.executable, __file__, "--serve", str(port)])
@@ -369,8 +379,9 @@ def main() -> None:
                 time.sleep(0.1)
         runs = [("this code", None)]
         if not args.no_baseline:
-            code, sha = baseline_code(work)
-            runs.append((f"baseline (commit {sha}, before the visits table)", code))
+            code, sha = baseline_code(work, args.baseline)
+            what = "" if args.baseline else ", before the visits table"
+            runs.append((f"baseline (commit {sha}{what})", code))
         for label, code in runs:
             report(label, asyncio.run(measure(label, url, ids, code, extra)), ids)
     finally:
