@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -17,9 +18,11 @@ from marketplaced import db, report
 from marketplaced.config import Config, DatabaseConfig
 from marketplaced.jobs import triggers
 from marketplaced.platforms.uzum import schedule_figures
+from marketplaced.web.app import WebDeps, create_app
+from marketplaced.web.figures_cache import FIGURES, FIGURES_TTL_S, FiguresCache
 from tests.helpers.metrics import sample, scrape
 from tests.helpers.settings import base_config
-from tests.helpers.web import ClientFactory, page
+from tests.helpers.web import ClientFactory, page, static_status
 
 H, MIN, D = 3600, 60, 86400
 
@@ -218,3 +221,70 @@ async def test_the_product_page_says_when_it_is_checked_next(
     # no schedule row (round-robin mode): only when it was checked
     html = await page(client, "/products/1001")
     assert html.split('id="checked">', 1)[1].split("</p>", 1)[0] == "checked 30 min ago"
+
+
+async def test_new_products_are_counted_from_an_index_not_a_scan(
+    fresh_db: DatabaseConfig,
+) -> None:
+    """The figures are read on every scrape: the new products of the last hour are the newest
+    entries of an index, not a pass over every product (seconds at 1.5 M products)."""
+    conn = await db.connect(fresh_db)
+    try:
+        await conn.execute(
+            "INSERT INTO products (id, title, first_seen) "
+            "SELECT g, 'Mahsulot ' || g, now() - interval '1 day' * (1 + g % 300) "
+            "FROM generate_series(1, 50000) g"
+        )
+        await conn.execute(
+            "UPDATE products SET first_seen = now() - interval '10 minutes' WHERE id <= 3"
+        )
+        await conn.execute("VACUUM ANALYZE products")
+        now = datetime.now(UTC)
+        plan = "\n".join(
+            r[0]
+            for r in await conn.fetch(
+                f"EXPLAIN {schedule_figures._FIGURES}", now, ["hot", "warm", "cold"]
+            )
+        )
+        assert "products_first_seen" in plan, plan
+        assert "Seq Scan on products" not in plan, plan
+        assert (await schedule_figures.read(conn, now)).new_products_last_hour == 3
+    finally:
+        await conn.close()
+
+
+async def test_the_status_page_and_metrics_share_one_read_for_a_while(
+    aiohttp_client: Any, web_db: DatabaseConfig
+) -> None:
+    """Each read scans the whole schedule: one read answers both pages for FIGURES_TTL_S, and
+    each says how old its figures are; after that the next request reads them again."""
+    await _seed_now(web_db)
+    pool = await db.create_pool(web_db)
+    clock = [1000.0]
+    try:
+        source = static_status()
+        app = create_app(WebDeps(pool, adaptive(web_db), source, source, summary_refresh_s=None))
+        app[FIGURES] = FiguresCache(pool, clock=lambda: clock[0])
+        client = await aiohttp_client(app)
+        html = await page(client, "/status")
+        assert "due now: 5," in html and "figures read 0 s ago" in html
+        await pool.execute(
+            "INSERT INTO uzum_schedule (product_id, next_due, misses) "
+            "VALUES (1008, now() - interval '5 minutes', 0)"
+        )
+
+        def due(families: dict[str, Any]) -> float:
+            return sum(s.value for s in families["marketplaced_schedule_due"].samples)
+
+        clock[0] += 20
+        families = await scrape(client)  # the status page's read, 20 s old
+        assert due(families) == 5
+        assert sample(families["marketplaced_schedule_figures_age_seconds"]) == 20
+        clock[0] += FIGURES_TTL_S - 20
+        families = await scrape(client)  # read again: the new id is due
+        assert due(families) == 6
+        assert sample(families["marketplaced_schedule_figures_age_seconds"]) == 0
+        html = await page(client, "/status")
+        assert "due now: 6," in html and "figures read 0 s ago" in html
+    finally:
+        await pool.close()

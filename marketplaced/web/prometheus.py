@@ -20,7 +20,6 @@ import math
 import platform
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -37,7 +36,6 @@ from prometheus_client.registry import Collector
 
 from marketplaced import __version__, log
 from marketplaced.http import HostStats
-from marketplaced.platforms.uzum import schedule_figures
 from marketplaced.platforms.uzum.config import UzumConfig
 from marketplaced.platforms.uzum.schedule_figures import ScheduleFigures
 from marketplaced.web.daemon_interface import (
@@ -46,6 +44,7 @@ from marketplaced.web.daemon_interface import (
     StatusSource,
     WriterStatus,
 )
+from marketplaced.web.figures_cache import FIGURES, AgedFigures, FiguresCache
 from marketplaced.web.queries import failures, jobs
 from marketplaced.web.views.common import CONFIG, POOL
 
@@ -200,10 +199,11 @@ class DatabaseFigures:
     up: bool
     job_runs: Sequence[Mapping[str, Any]] = ()
     dead_letters: Sequence[Mapping[str, Any]] = ()
-    schedule: ScheduleFigures | None = None  # adaptive mode only
+    schedule: AgedFigures | None = None  # adaptive mode only
 
 
-async def read_database(pool: asyncpg.Pool, *, adaptive: bool = False) -> DatabaseFigures:
+async def read_database(pool: asyncpg.Pool, figures: FiguresCache | None = None) -> DatabaseFigures:
+    """Job runs and dead letters, and with `figures` (adaptive mode) the schedule's."""
     try:
         async with asyncio.timeout(DB_READ_TIMEOUT_S):
             runs = await jobs.job_run_counts(pool)
@@ -211,17 +211,18 @@ async def read_database(pool: asyncpg.Pool, *, adaptive: bool = False) -> Databa
     except _UNREADABLE as exc:
         _log.warning("metrics_database_unreadable", error=str(exc) or type(exc).__name__)
         return DatabaseFigures(up=False)
-    sched = await _read_schedule(pool) if adaptive else None
+    sched = await _read_schedule(figures) if figures is not None else None
     return DatabaseFigures(True, [dict(r) for r in runs], [dict(r) for r in dead], sched)
 
 
-async def _read_schedule(pool: asyncpg.Pool) -> ScheduleFigures | None:
-    """The schedule's figures, or None (families left out) when they take too long: they scan
-    the whole schedule (1.5–2.5 s per million ids on a busy machine), and a large schedule must
-    not take the job and dead-letter figures down with it."""
+async def _read_schedule(figures: FiguresCache) -> AgedFigures | None:
+    """The schedule's figures as read at most FIGURES_TTL_S ago (shared with the status page),
+    or None (families left out) when a read takes too long: it scans the whole schedule
+    (1.5–2.5 s per million ids on a busy machine), and a large schedule must not take the job
+    and dead-letter figures down with it."""
     try:
         async with asyncio.timeout(SCHEDULE_READ_TIMEOUT_S):
-            return await schedule_figures.read(pool, datetime.now(UTC))
+            return await figures.get()
     except _UNREADABLE as exc:
         _log.warning("metrics_schedule_unreadable", error=str(exc) or type(exc).__name__)
         return None
@@ -260,7 +261,12 @@ class DatabaseCollector(Collector):
             dead.add_metric([r["scope"], r["kind"]], float(r["n"]))
         yield from (runs, last, dead)
         if f.schedule is not None:
-            yield from _schedule_families(f.schedule)
+            yield from _schedule_families(f.schedule.figures)
+            yield GaugeMetricFamily(
+                "marketplaced_schedule_figures_age_seconds",
+                "how long ago the schedule figures above were read (they are shared for a while)",
+                f.schedule.age_s,
+            )
 
 
 def _schedule_families(f: ScheduleFigures) -> Iterator[Metric]:
@@ -357,7 +363,7 @@ def route_name(request: web.Request) -> str:
 async def metrics(request: web.Request) -> web.Response:
     m = request.app[METRICS]
     adaptive = request.app[CONFIG].section(UzumConfig).mode == "adaptive"
-    figures = await read_database(request.app[POOL], adaptive=adaptive)
+    figures = await read_database(request.app[POOL], request.app[FIGURES] if adaptive else None)
     m.database.figures = figures  # rendered at once below, no await in between
     encoder, content_type = choose_encoder(request.headers.get(hdrs.ACCEPT, ""))
     resp = web.Response(body=encoder(m.registry))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,6 +26,7 @@ from marketplaced.platforms.uzum.config import UzumConfig
 from marketplaced.web import param_spec as ps
 from marketplaced.web.charts import Series, line_chart
 from marketplaced.web.daemon_interface import ControlError, StatusSource
+from marketplaced.web.figures_cache import FIGURES, FIGURES_TTL_S, AgedFigures
 from marketplaced.web.listing import ListQuery, Page, fetch_page
 from marketplaced.web.params import Params
 from marketplaced.web.queries import db_sizes, failures, jobs
@@ -142,6 +143,7 @@ async def _stored_figures(request: web.Request) -> tuple[dict[str, Any], str | N
                 "dead": await _first_page(request, failures.dead_letters(None, None, 20)),
                 "parse_failures": await failures.parse_failure_counts(db),
                 "schedule": await _schedule(request),
+                "figures_ttl_s": FIGURES_TTL_S,
             }, None
     except UNAVAILABLE_ERRORS as exc:
         reason = (
@@ -159,15 +161,17 @@ async def _stored_figures(request: web.Request) -> tuple[dict[str, Any], str | N
             "dead": Page([]),
             "parse_failures": [],
             "schedule": None,
+            "figures_ttl_s": FIGURES_TTL_S,
         }
         return empty, reason
 
 
-async def _schedule(request: web.Request) -> schedule_figures.ScheduleFigures | None:
-    """The revisit schedule per class, only in adaptive mode (round-robin has no schedule)."""
+async def _schedule(request: web.Request) -> AgedFigures | None:
+    """The revisit schedule per class, only in adaptive mode (round-robin has no schedule), as
+    read at most FIGURES_TTL_S ago (shared with /metrics: the read scans the whole schedule)."""
     if request.app[CONFIG].section(UzumConfig).mode != "adaptive":
         return None
-    return await schedule_figures.read(pool(request), datetime.now(UTC))
+    return await request.app[FIGURES].get()
 
 
 async def _first_page(request: web.Request, q: ListQuery) -> Page:
