@@ -20,7 +20,7 @@ from marketplaced.platforms.uzum.visits import Fingerprinter, Revisit
 from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, build_uzum_app
 from tests.helpers import recorded
 from tests.helpers.uzum import expected_state, scan_config, scan_range, stored_state
-from tests.helpers.writer import run_writer, snapshot, with_price
+from tests.helpers.writer import renumbered, run_writer, snapshot, with_price
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
 
@@ -29,14 +29,6 @@ SELECT (SELECT array_agg(xmin::text ORDER BY id) FROM products) AS products,
        (SELECT array_agg(xmin::text ORDER BY id) FROM skus) AS skus,
        (SELECT array_agg(xmin::text ORDER BY id) FROM sellers) AS sellers,
        (SELECT array_agg(xmin::text ORDER BY id) FROM categories) AS categories"""
-
-
-def renumbered(snap: ProductSnapshot, pid: int) -> ProductSnapshot:
-    """The same product under another id (and SKU ids), as the benchmark's templates."""
-    skus = tuple(
-        dataclasses.replace(k, id=pid * 1000 + i, product_id=pid) for i, k in enumerate(snap.skus)
-    )
-    return dataclasses.replace(snap, product=dataclasses.replace(snap.product, id=pid), skus=skus)
 
 
 async def test_an_unchanged_snapshot_rewrites_no_entity_row(pool: asyncpg.Pool) -> None:

@@ -105,7 +105,7 @@ BRANDS = (
 )
 
 # Bulk load without the word index, then build it once (as CREATE INDEX on a loaded table
-# does in production, far faster than 300 000 index insertions); same definition as 016.
+# does in production, far faster than 300 000 index insertions); same definition as 032.
 _GENERATE = """
 DROP INDEX products_search_words;
 INSERT INTO sellers (id, title) SELECT g, 'Dokon ' || g FROM generate_series(1, 5000) g;
@@ -122,6 +122,7 @@ SELECT g, g, 10000 + (g::bigint * 104729) % 5000000, NULL, g % 13
 FROM generate_series(1, $3::int) g;
 SET maintenance_work_mem = '256MB';
 CREATE INDEX products_search_words ON products USING gin (search_words)
+    WITH (gin_pending_list_limit = 64)
 """
 
 SEARCHES = {

@@ -21,6 +21,10 @@ one that added marketplaced/platforms/uzum/visits.py, extracted with `git archiv
 temporary directory and run from there (PYTHONPATH) against its own scratch database and the
 same upstream. `--baseline REV` runs that commit (e.g. main's head before a change) as the
 baseline instead; `--passes N` sets how many unchanged passes follow the changed one.
+After each table of passes it prints where the bytes go: every relation's size (each table's
+heap, its TOAST table and each of its indexes) per 1,000 products after the first, the changed
+and the last pass.
+
 Usage: python tests/benchmarks/bench_rescan.py [--ids 30000] [--quick] [--no-baseline]
        [--baseline REV] [--passes N]
 """
@@ -59,7 +63,31 @@ SMALL, BIG = 1772350, 2114919
 SENTINEL = b"987654321"
 CHANGED_EVERY = 7
 UNCHANGED_PASSES = 10
-TABLES = ("products", "skus", "sellers", "categories", "uzum_visits", "uzum_missing")
+TABLES = (
+    "products",
+    "skus",
+    "sellers",
+    "categories",
+    "uzum_visits",
+    "uzum_missing",
+    "search_vocabulary",
+)
+#: each table's heap (with its free space and visibility maps), its TOAST table (with the TOAST
+#: index) and each index, in bytes; they sum to pg_total_relation_size of the tables
+_RELATIONS = """
+SELECT t.relname AS table_name, 'heap' AS part,
+       pg_table_size(t.oid) - coalesce(pg_total_relation_size(nullif(t.reltoastrelid, 0)), 0)
+           AS bytes
+FROM pg_class t WHERE t.oid = ANY($1::regclass[])
+UNION ALL
+SELECT t.relname, 'toast', pg_total_relation_size(t.reltoastrelid)
+FROM pg_class t WHERE t.oid = ANY($1::regclass[]) AND t.reltoastrelid <> 0
+UNION ALL
+SELECT t.relname, i.relname, pg_total_relation_size(i.oid)
+FROM pg_class t JOIN pg_index x ON x.indrelid = t.oid JOIN pg_class i ON i.oid = x.indexrelid
+WHERE t.oid = ANY($1::regclass[])
+ORDER BY 1, 2
+"""
 
 
 # -- the upstream ----------------------------------------------------------------------------
@@ -148,6 +176,14 @@ class Pass:
     idle_wal_rate: float = 0.0
     end_lsn: int = 0
     end_at: float = 0.0
+    #: (table, heap / toast / index name) → bytes after the pass
+    relations: dict[tuple[str, str], int] = dataclasses.field(default_factory=dict)
+
+
+async def _relations(conn: Any) -> dict[tuple[str, str], int]:
+    present = [t for t in TABLES if await conn.fetchval("SELECT to_regclass($1)", t) is not None]
+    rows = await conn.fetch(_RELATIONS, present)
+    return {(r["table_name"], r["part"]): int(r["bytes"]) for r in rows}
 
 
 async def _snapshot(conn: Any) -> tuple[int, int, int]:
@@ -243,6 +279,7 @@ async def measure(label: str, url: str, ids: int, code: Path | None, passes_n: i
                     idle_rate,
                 )
             )
+            passes[-1].relations = await _relations(conn)
             passes[-1].end_lsn, passes[-1].end_at = lsn2, time.monotonic()
     finally:
         await conn.close()
@@ -350,6 +387,22 @@ def report(label: str, passes: list[Pass], ids: int) -> None:
             f"{(last.size / first - 1) * 100:+.1f} % over the first pass), "
             f"mean daemon CPU {cpu:.3f} s/1k, mean net WAL {wal:,.0f} B/product"
         )
+    report_relations(passes)
+
+
+def report_relations(passes: list[Pass]) -> None:
+    """Where the bytes go: each relation's size per 1,000 products after the first pass, the
+    changed pass and the last pass."""
+    shown = [p for p in (passes[0], passes[2] if len(passes) > 2 else None, passes[-1]) if p]
+    shown = list({id(p): p for p in shown}.values())
+    keys = sorted({key for p in shown for key in p.relations})
+    print(f"{'MB per 1,000 products after':<52}" + "".join(f"{p.name:>14}" for p in shown))
+    for table, part in keys:
+        cells = "".join(
+            f"{p.relations.get((table, part), 0) / 1e6 / (max(p.products, 1) / 1000):>14.3f}"
+            for p in shown
+        )
+        print(f"  {table + ' ' + part:<50}{cells}")
 
 
 def main() -> None:

@@ -23,6 +23,14 @@ def snapshot(pid: int) -> ProductSnapshot:
     return snap
 
 
+def renumbered(snap: ProductSnapshot, pid: int) -> ProductSnapshot:
+    """The same product under another id (and SKU ids), as the benchmarks' templates."""
+    skus = tuple(
+        dataclasses.replace(k, id=pid * 1000 + i, product_id=pid) for i, k in enumerate(snap.skus)
+    )
+    return dataclasses.replace(snap, product=dataclasses.replace(snap.product, id=pid), skus=skus)
+
+
 def with_price(snap: ProductSnapshot, sku_index: int, price: int) -> ProductSnapshot:
     skus = list(snap.skus)
     skus[sku_index] = dataclasses.replace(skus[sku_index], purchase_price=price)
