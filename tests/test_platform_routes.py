@@ -43,6 +43,33 @@ async def test_platforms_sharing_one_origin_send_only_their_own_headers(
     assert {k: s.concurrency for k, s in stats.items()} == {f"a@{host}": 3, f"b@{host}": 5}
 
 
+async def test_reloaded_routes_change_the_next_requests_headers_and_limits(
+    aiohttp_server: Any,
+) -> None:
+    """A route is resolved once per platform and host, not per request: a reload must still
+    reach the very next request, even one to a host already seen."""
+    seen: list[Mapping[str, str]] = []
+
+    async def echo(request: web.Request) -> web.Response:
+        seen.append(dict(request.headers))
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_get("/x", echo)
+    server = await aiohttp_server(app)
+    host = f"127.0.0.1:{server.port}"
+    old = Route(HostPolicy(rps=0.0, concurrency=3), {"User-Agent": "old/1"})
+    new = Route(HostPolicy(rps=0.0, concurrency=7), {"User-Agent": "new/2"})
+    async with Fetcher(HostPolicy(), routes={"a": {host: old}}) as fetcher:
+        platform = fetcher.for_platform("a")
+        await platform.get_json(str(server.make_url("/x")))
+        fetcher.update_policies(HostPolicy(), routes={"a": {host: new}})
+        await platform.get_json(str(server.make_url("/x")))
+        stats = fetcher.stats()
+    assert [h["User-Agent"] for h in seen] == ["old/1", "new/2"]
+    assert stats[host].concurrency == 7
+
+
 def test_uzum_and_uzex_on_one_origin_keep_their_own_policies_and_headers() -> None:
     cfg = load(
         {**env_for_tests(), "UZUM_BASE_URL": "http://sim:8090", "UZEX_BASE_URL": "http://sim:8090"},

@@ -108,6 +108,8 @@ class Fetcher:
         self._controller = controller
         self._rng = random.Random()
         self._hosts: dict[str, Host] = {}
+        #: (platform, ``host:port``) → its host and route: resolved once, not on every request
+        self._resolved: dict[tuple[str | None, str], tuple[Host, Route | None]] = {}
 
     async def __aenter__(self) -> Self:
         self._wire.open()
@@ -133,6 +135,7 @@ class Fetcher:
         self._policies = dict(policies or {})
         if routes is not None:
             self._routes = dict(routes)
+        self._resolved.clear()
         for key, host in self._hosts.items():
             platform, authority = self._origins[key]
             host.apply(self._resolve(platform, authority)[0])
@@ -188,7 +191,7 @@ class Fetcher:
         target = URL(url)
         host, route = self._host(target, platform)
         if route is not None and route.headers:
-            headers = {**route.headers, **(headers or {})}
+            headers = {**route.headers, **headers} if headers else route.headers
         attempts = 0
         while True:
             attempts += 1
@@ -405,6 +408,8 @@ class Fetcher:
         if target.host is None:
             raise ValueError(f"not an absolute URL: {target}")
         authority = f"{target.host}:{target.port}"
+        if (found := self._resolved.get((platform, authority))) is not None:
+            return found
         policy, route = self._resolve(platform, authority)
         key = authority
         if route is not None and self._declared_by(authority) > 1:
@@ -413,6 +418,7 @@ class Fetcher:
         if host is None:
             host = self._hosts[key] = Host(key, policy, self._clock, self._controller)
             self._origins[key] = (platform, authority)
+        self._resolved[(platform, authority)] = (host, route)
         return host, route
 
     def _resolve(self, platform: str | None, authority: str) -> tuple[HostPolicy, Route | None]:
