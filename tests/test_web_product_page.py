@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient
 
 from marketplaced import db
 from marketplaced.config import DatabaseConfig
+from marketplaced.web import product_charts
 from tests.helpers.web import page
 
 NOW = datetime.now(UTC)
@@ -170,3 +171,38 @@ async def test_how_we_count_page_renders_the_document_and_is_linked(pclient: Tes
     assert '<a href="/how-we-count"' in await page(pclient, "/products")  # in the nav
     assert "<script>" not in html and " style=" not in html
     assert "unsafe-inline" not in resp.headers["Content-Security-Policy"]
+
+
+def test_a_run_of_days_alike_is_one_mark_naming_its_first_and_last_day() -> None:
+    """180 days of which 2 sold: five marks (never observed, nothing sold, a sale, nothing
+    sold, a sale), not one per day."""
+    tz = ZoneInfo("Asia/Tashkent")
+    first = date(2026, 6, 1)
+    nothing = "observed, no change: nothing sold"
+    bars = [product_charts.DayBar(first + timedelta(days=i), None) for i in range(30)]
+    bars += [
+        product_charts.DayBar(first + timedelta(days=i), 0, 0, nothing) for i in range(30, 100)
+    ]
+    bars.append(
+        product_charts.DayBar(first + timedelta(days=100), 5, 50_000, "order-counter delta")
+    )
+    bars += [
+        product_charts.DayBar(first + timedelta(days=i), 0, 0, nothing) for i in range(101, 179)
+    ]
+    bars.append(
+        product_charts.DayBar(first + timedelta(days=179), 2, 20_000, "order-counter delta")
+    )
+    start = datetime.combine(first, datetime.min.time(), tz).timestamp()
+    chart = product_charts.units_chart(bars, start=start, end=start + 180 * 86400, tz=tz)
+    titles = re.findall(r'<rect class="(?:bar|unobserved)"[^>]*><title>([^<]*)</title>', chart)
+    assert titles == [
+        "01.06.2026–30.06.2026: not observed (unknown, not zero) · how we count",
+        f"01.07.2026–08.09.2026: 0 units, 0 so&#39;m — {nothing} · how we count",
+        "09.09.2026: 5 units, 50 000 so&#39;m — order-counter delta · how we count",
+        f"10.09.2026–26.11.2026: 0 units, 0 so&#39;m — {nothing} · how we count",
+        "27.11.2026: 2 units, 20 000 so&#39;m — order-counter delta · how we count",
+    ]
+    # the run's mark spans its days: 30 days of a 180-day chart, a sixth of the plot
+    width = float(re.search(r'class="unobserved"[^>]*width="([\d.]+)"', chart).group(1))  # type: ignore[union-attr]
+    plot_w = 720 - 112 - 12
+    assert abs(width - plot_w * (29 + 0.8) / 180) < 0.2
