@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import aiohttp_jinja2
 import asyncpg
 from aiohttp import web
 
 from marketplaced.config import Config
-from marketplaced.web import export, listing, localtime
+from marketplaced.web import export, list_table, listing, localtime
 from marketplaced.web.daemon_interface import Controls, StatusSource
-from marketplaced.web.listing import Column, ListQuery, Page
+from marketplaced.web.listing import ListQuery, Page
 from marketplaced.web.param_spec import Param
 from marketplaced.web.params import Params
 from marketplaced.web.queries.catalog import CategoryCache, CategoryTree
@@ -150,19 +150,6 @@ def csv_all_link(request: web.Request, limit: int) -> list[tuple[str, str]]:
     return _exports(request.path, urlencode(query))
 
 
-def row_link(column: Column, row: Mapping[str, Any]) -> str | None:
-    if column.link is None:
-        return None
-    names = [part.split("}", 1)[0] for part in column.link.split("{")[1:]]
-    values = {}
-    for name in names:
-        value = row.get(name)
-        if value is None:
-            return None
-        values[name] = quote(str(value), safe="")
-    return column.link.format(**values)
-
-
 # -- formatting -----------------------------------------------------------------------------------
 
 
@@ -217,11 +204,12 @@ def ts(epoch: float | None) -> datetime | None:
 
 
 def template_globals(zone: tzinfo) -> dict[str, Any]:
+    local_fmt = functools.partial(fmt, tz=zone)
     return {
-        "fmt": functools.partial(fmt, tz=zone),
+        "fmt": local_fmt,
+        "list_table": functools.partial(list_table.render, fmt=local_fmt),
         "ago": ago,
         "fmt_bytes": fmt_bytes,
-        "row_link": row_link,
         "ts": ts,
     }
 
