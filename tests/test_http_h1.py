@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import ssl
+import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -15,7 +18,12 @@ from yarl import URL
 
 from marketplaced.errors import TransportError
 from marketplaced.http import Fetcher
-from marketplaced.http.h1 import ConnectionClosedError, H1Client, MalformedResponseError
+from marketplaced.http.h1 import (
+    MAX_HEADER_BYTES,
+    ConnectionClosedError,
+    H1Client,
+    MalformedResponseError,
+)
 from tests.helpers.http import FAST, host_stats, policy, start
 
 #: (reader, writer, connection number from 1) -> None; the server closes when it returns
@@ -25,14 +33,15 @@ Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[N
 class RawServer:
     """A TCP server that runs `script` on every connection it accepts, and counts them."""
 
-    def __init__(self, script: Script) -> None:
+    def __init__(self, script: Script, tls: ssl.SSLContext | None = None) -> None:
         self.script = script
+        self.tls = tls
         self.connections = 0
         self.requests: list[bytes] = []
         self.server: asyncio.Server | None = None
 
     async def __aenter__(self) -> RawServer:
-        self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.server = await asyncio.start_server(self._accept, "127.0.0.1", 0, ssl=self.tls)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -42,7 +51,8 @@ class RawServer:
     def url(self, path: str = "/p") -> URL:
         assert self.server is not None
         port = self.server.sockets[0].getsockname()[1]
-        return URL(f"http://127.0.0.1:{port}{path}")
+        scheme = "https" if self.tls is not None else "http"
+        return URL(f"{scheme}://127.0.0.1:{port}{path}")
 
     async def read_request(self, reader: asyncio.StreamReader) -> bytes:
         head = await reader.readuntil(b"\r\n\r\n")
@@ -258,3 +268,55 @@ async def test_a_redirect_is_followed_through_aiohttp(aiohttp_server: AiohttpSer
     # by the lean client, once by aiohttp that followed it
     assert (stats.requests, stats.outcomes["ok"]) == (1, 1)
     assert upstream.hits == {"/here": 2, "/there": 1}
+
+
+async def test_headers_past_the_cap_are_refused(client: H1Client) -> None:
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\n")
+        for i in range(MAX_HEADER_BYTES // 1000 + 1):  # 1 KiB lines, never the blank one
+            writer.write(b"X-Filler-%d: %s\r\n" % (i, b"f" * 1000))
+            await writer.drain()
+        await reader.read()
+
+    async with RawServer(script) as server:
+        with pytest.raises(MalformedResponseError, match="headers longer than"):
+            await client.get(server.url(), {}, 5.0)
+
+
+def _self_signed(tmp_path: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server context for 127.0.0.1 and the certificate a client must trust for it."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    args = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=x"]
+    args += ["-addext", "subjectAltName=IP:127.0.0.1"]
+    subprocess.run(
+        ["openssl", *args, "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ctx, cert
+
+
+async def test_https_is_verified_and_kept_alive(tmp_path: Path) -> None:
+    server_tls, cert = _self_signed(tmp_path)
+    box: list[RawServer] = []
+    async with RawServer(keep_answering(box, b'{"tls":1}'), server_tls) as server:
+        box.append(server)
+        trusting = H1Client(keepalive_s=30.0, ssl_context=ssl.create_default_context(cafile=cert))
+        try:
+            bodies = [(await trusting.get(server.url(), {}, 5.0))[2] for _ in range(2)]
+        finally:
+            await trusting.close()
+        assert bodies == [b'{"tls":1}'] * 2
+        assert server.connections == 1
+
+        # the fetcher's client trusts only the system's authorities: a self-signed host is a
+        # transport failure, as it is through aiohttp
+        async with Fetcher(FAST) as fetcher:
+            with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
+                await fetcher.get_json(str(server.url()))
+            stats = fetcher.stats()[f"127.0.0.1:{server.url().port}"]
+    assert stats.outcomes["transport"] == 3

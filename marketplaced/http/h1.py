@@ -20,7 +20,8 @@ What it keeps of aiohttp's behaviour, so that an upstream sees the same client:
   exchange (the fetcher counts one request), as aiohttp resends an idempotent request once;
 - `timeout_s` bounds the whole exchange (connect, send, headers and body), like aiohttp's
   ``ClientTimeout(total=…)``, and raises TimeoutError;
-- no cap on the body size (aiohttp's client has none either);
+- no cap on the body size (aiohttp's client has none either); header lines are capped at
+  `MAX_HEADER_BYTES` in all;
 - every other failure (refused, reset, closed mid-body, a garbage status line, a bad gzip
   stream, TLS) raises an OSError (`H1Error` or the socket's own), which the fetcher maps to a
   transport failure exactly as it maps aiohttp's.
@@ -46,6 +47,9 @@ SCHEMES: Final = frozenset({"http", "https"})
 _DEFAULTS: Final = {"accept": "*/*", "accept-encoding": "gzip, deflate"}
 #: distinct header sets whose encoded block is kept (a platform has one or two)
 _HEAD_CACHE_MAX: Final = 64
+#: an answer's header lines may take this much, no more: a server streaming headers forever
+#: must not grow our memory until the timeout (aiohttp refuses a line over 8 KiB)
+MAX_HEADER_BYTES: Final = 64 * 1024
 
 Response = tuple[int, CIMultiDictProxy[str], bytes]
 
@@ -77,6 +81,7 @@ class _Connection(asyncio.Protocol):
     def _reset(self) -> None:
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
+        self.header_bytes = 0
         self.chunks: list[bytes] = []
         self.received = False
         self.headers_done = False
@@ -100,7 +105,10 @@ class _Connection(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             self._fail(MalformedResponseError("the server switched protocols on a GET"))
         except httptools.HttpParserError as exc:
-            self._fail(MalformedResponseError(f"malformed HTTP response: {exc}"))
+            cause = exc.__context__  # what one of our callbacks raised, if one did
+            if not isinstance(cause, H1Error):
+                cause = MalformedResponseError(f"malformed HTTP response: {exc}")
+            self._fail(cause)
 
     def eof_received(self) -> bool:
         return False  # close our side too; connection_lost settles the exchange
@@ -121,7 +129,11 @@ class _Connection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes | None) -> None:
         if self._extra():
             return
-        self.headers.append((name, value or b""))
+        value = value or b""
+        self.header_bytes += len(name) + len(value)
+        if self.header_bytes > MAX_HEADER_BYTES:
+            raise MalformedResponseError(f"answer headers longer than {MAX_HEADER_BYTES} bytes")
+        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         if self._extra():
