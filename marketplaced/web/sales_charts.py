@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Literal
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from marketplaced.web.charts import nice_ticks, paths
 from marketplaced.web.product_charts import count, money
@@ -137,6 +137,10 @@ def _line(
     for ts, d in zip(noon, line.days, strict=True):
         raw = _value(d, measure)
         pts.append((ts, None if raw is None else float(raw)))
+    # a marker per day (30 days × 5 sellers × 2 charts on a comparison): written as text with
+    # its values escaped, since `Markup.format` runs the pure-Python formatter per field and
+    # was most of the comparison page's server time
+    label = escape(line.label)
     out = [
         Markup('<path class="line {c}" d="{d}" data-series="{s}"/>').format(
             c=cls, d=paths(pts, False, x, y), s=line.label
@@ -146,17 +150,17 @@ def _line(
         when = d.day.strftime("%d.%m.%Y")
         if v is None:
             out.append(
-                Markup(
-                    '<a href="{h}"><rect class="unobserved" x="{x:.1f}" y="{y:.1f}" width="6" '
-                    'height="4"><title>{label} · {when}: not observed (unknown, not zero)'
-                    "</title></rect></a>"
-                ).format(h=HOW_WE_COUNT, x=x(ts) - 3, y=y(0) - 4, label=line.label, when=when)
+                Markup(  # the label is escaped, the rest are numbers and dates
+                    f'<a href="{HOW_WE_COUNT}"><rect class="unobserved" x="{x(ts) - 3:.1f}" '
+                    f'y="{y(0) - 4:.1f}" width="6" height="4"><title>{label} · {when}: not '
+                    "observed (unknown, not zero)</title></rect></a>"
+                )
             )
             continue
         out.append(
-            Markup(
-                '<circle class="pt {c}" cx="{x:.1f}" cy="{y:.1f}" r="3">'
-                "<title>{label} · {when} · {v}</title></circle>"
-            ).format(c=cls, x=x(ts), y=y(v), label=line.label, when=when, v=fmt(v))
+            Markup(  # the label and the value's text are escaped
+                f'<circle class="pt {cls}" cx="{x(ts):.1f}" cy="{y(v):.1f}" r="3">'
+                f"<title>{label} · {when} · {escape(fmt(v))}</title></circle>"
+            )
         )
     return out
