@@ -124,6 +124,31 @@ async def test_a_first_visit_is_no_change_and_busy_products_start_sooner(
     assert policy.min_interval_s <= first_busy < first_quiet / 10
 
 
+async def test_the_prior_takes_the_order_counter_over_order_age(pool: asyncpg.Pool) -> None:
+    """A product's first interval comes from its order counter spread over `order_age_s`: a
+    world whose time runs faster (a benchmark's scaled clock) sees its products as busy as they
+    are. (With a year fixed in wall time, a scaled world's products all looked 365×
+    quieter than they were and were planned at the longest interval.)"""
+    snap = snapshot(2114919)
+    snap = dataclasses.replace(snap, product=dataclasses.replace(snap.product, orders_amount=50))
+    firsts = []
+    async with pool.acquire() as conn:
+        for age_s in (365 * 86400.0, 73 * 86400.0):
+            schedule.use(dataclasses.replace(schedule.Policy(), order_age_s=age_s))
+            await conn.execute("DELETE FROM uzum_schedule")
+            await conn.execute(
+                "INSERT INTO uzum_schedule (product_id, next_due) VALUES (2114919, $1)", T0
+            )
+            firsts.append(await visit(conn, snap, T0))
+            rate = await conn.fetchval("SELECT rate_h FROM uzum_schedule")
+            assert rate == pytest.approx(2 * 50 / (age_s / 3600), rel=1e-6)
+    schedule.use(schedule.Policy())
+    year, fifth = firsts
+    # neither clamped: the interval shrinks with the age as the rate grows
+    assert schedule.Policy().min_interval_s < fifth < year < schedule.Policy().max_interval_s
+    assert year == pytest.approx(5 * fifth, rel=1e-6)
+
+
 async def test_misses_back_off_and_the_frontier_is_probed_again_soon(pool: asyncpg.Pool) -> None:
     from marketplaced.platforms.uzum.records import Missing
 
@@ -206,11 +231,11 @@ async def test_a_backlog_is_claimed_frontier_share_first_then_by_value(
 async def test_a_claim_with_little_due_is_filled_ahead_with_the_most_valuable_ids(
     pool: asyncpg.Pool,
 ) -> None:
-    """Less is due than the claim takes: with `ahead` the rest are the ids of highest
-    change rate, except those checked within the shortest planned revisit (the frontier's
-    among them) and one leased elsewhere; without it the claim holds only what is due.
-    (Claims of only the due ids left the budget idle; filling them in next-due order spent it
-    on quiet products that happened to be due soonest.)"""
+    """Less is due than the claim takes: with `ahead` the rest are the ids of highest change
+    rate, except those checked within the shortest planned revisit, one leased elsewhere and
+    ids whose last visit found no product (the frontier's); without it the claim holds only
+    what is due. (Claims of only the due ids left the budget idle; filling them in next-due
+    order spent it on quiet products that happened to be due soonest.)"""
     cfg = dataclasses.replace(
         scan_config("http://127.0.0.1:1").section(UzumConfig),
         min_interval_s=3000.0,
@@ -230,6 +255,7 @@ async def test_a_claim_with_little_due_is_filled_ahead_with_the_most_valuable_id
         (8, 60.0, 10.0, 1.0),  # leased by another daemon, below
         (9, 240.0, 600.0, 0.2),
         (11, 4.0, 1.0, 1.26),  # the frontier (highest known product: 10), probed 4 min ago
+        (12, 600.0, 300.0, 1.5),  # no product at the last visit: keeps to its back-off
     ]
     await pool.executemany(
         "INSERT INTO uzum_schedule (product_id, checked_at, next_due, rate_h) "
@@ -239,6 +265,7 @@ async def test_a_claim_with_little_due_is_filled_ahead_with_the_most_valuable_id
     await pool.execute(
         "UPDATE uzum_schedule SET lease_until = $1 WHERE product_id = 8", T0 + 10 * minute
     )
+    await pool.execute("UPDATE uzum_schedule SET misses = 1 WHERE product_id IN (11, 12)")
     due_only = await claims.claim(pool, cfg, 5, 60.0, T0, highest=10)
     assert sorted(due_only) == [1, 2]
     await pool.execute("UPDATE uzum_schedule SET lease_until = NULL WHERE product_id <> 8")

@@ -273,6 +273,7 @@ max_interval_s = {s.scaled(MAX_AGE_H * 3600)}
 miss_interval_s = {s.scaled(86400)}
 max_age_s = {s.scaled(MAX_AGE_H * 3600)}
 fresh_within_s = {s.scaled(3600)}
+order_age_s = {s.scaled(365 * 86400)}
 frontier_window = {self.frontier_window}
 frontier_interval_s = {self.frontier_interval_s}
 lease_s = {s.scaled(600, lo=5.0)}
@@ -560,8 +561,33 @@ async def amain(scale: Scale, tmp: Path, baseline: str | None) -> list[Run]:
     ]
     if baseline:
         runs.append(Run(f"adaptive@{baseline}"[:15], "adaptive", 1, scale, export(baseline, tmp)))
-    await asyncio.gather(*(r.execute(tmp) for r in runs))
+    probe = asyncio.create_task(loop_lag(LAGS))
+    try:
+        await asyncio.gather(*(r.execute(tmp) for r in runs))
+    finally:
+        probe.cancel()
     return runs
+
+
+#: the harness's event-loop lags: (wall time, seconds late), sampled while the runs last
+LAGS: list[tuple[float, float]] = []
+
+
+async def loop_lag(out: list[tuple[float, float]], every_s: float = 0.05) -> None:
+    """How late this process's event loop wakes up: the simulators answer every request on
+    it, so a lag of a good share of a request's time would mean the harness caps the rates."""
+    loop = asyncio.get_running_loop()
+    while True:
+        t = loop.time()
+        await asyncio.sleep(every_s)
+        out.append((time.time(), loop.time() - t - every_s))
+
+
+def measured_lags(runs: list[Run]) -> list[float]:
+    """The lags while every run's daemons were scanning (not while databases were made or
+    figures computed, which block the loop on purpose)."""
+    start, end = max(r.started for r in runs), min(r.ended for r in runs)
+    return [lag for t, lag in LAGS if start <= t <= end]
 
 
 def main() -> None:
@@ -585,12 +611,14 @@ def main() -> None:
     # is what caps the achieved rates, its CPU share says so
     harness = time.process_time() - cpu0
     total = sum(int(r.figures["requests"]) for r in runs)  # type: ignore[call-overload]
+    lags = measured_lags(runs)
     report(
         runs,
         scale,
         f"harness: {harness:.1f} CPU s over {time.monotonic() - wall0:.0f} s "
-        f"({1000 * harness / max(1, total):.3f} s/1k requests), load average "
-        + " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        f"({1000 * harness / max(1, total):.3f} s/1k requests), event-loop lag "
+        f"p50 {1000 * quantile(lags, 0.5):.0f} ms p99 {1000 * quantile(lags, 0.99):.0f} ms, "
+        "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()),
     )
 
 

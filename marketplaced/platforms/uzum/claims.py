@@ -21,19 +21,21 @@ Ranking needs every due row's value, so the sort covers the due rows (the backlo
 through the `next_due` index.
 
 4. When less is due than the claim could take, a continuous scan with a request budget fills
-   the rest ahead of time (`ahead=True`, uzum.visit_ahead), by the same value: the ids of
+   the rest ahead of time (`ahead=True`, uzum.visit_ahead), by the same value: the products of
    highest change rate, skipping any checked less than `min_interval_s` ago (the shortest
    revisit planned for a product: a visit sooner catches changes the planned one would still
-   catch in time). The budget is a polite rate the daemon may use anyway, and what the planned
-   visits leave of it is best spent where the changes are: a visit to a product not checked
-   within `fresh_within_s` catches rate × `fresh_within_s` changes in time, so the most
-   valuable spare visits go to the highest rates — the fractional knapsack's greedy, which
-   brings the busiest products back about every `min_interval_s` whatever their planned
-   interval, as far as the budget reaches. Spent in next-due order instead, it shortened every
-   interval by the same factor, and most of it went to quiet products that change about once a
-   week. Ranking by rate alone is exact among rows checked at least `fresh_within_s` ago and
-   lets the claim walk the `rate_h` index (sql/027) from the top, reading about `n` rows plus
-   the busy ones just checked, instead of sorting the table.
+   catch in time). Ids whose last visit found no product (the frontier's among them) keep to
+   their own back-off: the rate stored for them is only what their wait implies, and visiting
+   them early mostly finds nothing again. The budget is a polite rate the daemon may use
+   anyway, and what the planned visits leave of it is best spent where the changes are: a
+   visit to a product not checked within `fresh_within_s` catches rate × `fresh_within_s`
+   changes in time, so the most valuable spare visits go to the highest rates — the fractional
+   knapsack's greedy, which brings the busiest products back about every `min_interval_s`
+   whatever their planned interval, as far as the budget reaches. Spent in next-due order
+   instead, it shortened every interval by the same factor, and most of it went to quiet
+   products that change about once a week. Ranking by rate alone is exact among rows checked
+   at least `fresh_within_s` ago and lets the claim walk the `rate_h` index (sql/027) from the
+   top, reading about `n` rows plus the busy ones just checked, instead of sorting the table.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ RETURNING product_id, {returning}"""
 # the frontier's ids, most overdue first
 _FRONTIER = _LEASE.format(order="next_due", returning="next_due")
 
-# ahead of time: the ids of highest rate not checked within the shortest planned product
+# ahead of time: the products of highest rate not checked within the shortest planned product
 # revisit ($6); the value ($7: fresh_within_s) orders what comes back
 _AHEAD_SQL = """
 UPDATE uzum_schedule SET lease_until = $1 + make_interval(secs => $2)
@@ -70,7 +72,7 @@ WHERE product_id IN (
     SELECT product_id FROM uzum_schedule
     WHERE next_due > $1 AND (lease_until IS NULL OR lease_until < $1)
       AND product_id BETWEEN $4 AND $5
-      AND checked_at <= $1 - make_interval(secs => $6)
+      AND checked_at <= $1 - make_interval(secs => $6) AND misses = 0
     ORDER BY rate_h DESC, next_due LIMIT $3
     FOR UPDATE SKIP LOCKED)
 RETURNING product_id, {value} AS value, next_due"""

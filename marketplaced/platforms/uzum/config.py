@@ -68,6 +68,13 @@ class AdaptiveOptions:
         lo=1,
         hi=10**7,
     )
+    order_age_s: float = option(
+        31536000.0,
+        "adaptive: a product's order counter is taken as this long's sales, for its change rate "
+        "before its visits tell",
+        lo=1,
+        hi=10**10,
+    )
     visit_ahead: bool = option(
         True,
         "adaptive: when less is due than rps allows, visit ahead of time the ids of highest "

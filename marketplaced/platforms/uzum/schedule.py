@@ -58,6 +58,7 @@ class Policy:
     frontier_interval_s: float = 300.0
     frontier_share: float = 0.1
     fresh_within_s: float = 3600.0
+    order_age_s: float = 365 * 86400.0
 
     @classmethod
     def of(cls, cfg: UzumConfig) -> Policy:
@@ -72,6 +73,7 @@ class Policy:
             cfg.frontier_interval_s,
             cfg.frontier_share,
             cfg.fresh_within_s,
+            cfg.order_age_s,
         )
 
 
@@ -92,18 +94,21 @@ def active() -> Policy:
 #: the prior's weight, in changes: half a change of make-believe evidence, so one observed
 #: change (or a few unchanged visits) already counts for more than the assumption
 PRIOR_CHANGES = 0.5
-#: the prior assumes a product's orders were made over about a year (a listing's typical age)
-#: and that each order moved about two stored values (the order counter and a SKU's stock)
-PRIOR_AGE_H = 365 * 24.0
+#: the prior assumes a product's orders were made over `order_age_s` (by default a year, a
+#: listing's typical age) and that each order moved about two stored values (the order counter
+#: and a SKU's stock)
 CHANGES_PER_ORDER = 2.0
-#: the prior of a product that never sold (and of an id without a product): one change in
-#: ten days — quiet, yet checked within days rather than only at the longest interval
-PRIOR_FLOOR_H = 1 / (10 * 24.0)
+#: the prior of a product that never sold: this many changes per `order_age_s` (by default one
+#: in ten days) — quiet, yet checked within days rather than only at the longest interval. One
+#: time base for both, so a faster or slower world (a benchmark's scaled clock) scales them
+#: together with the other knobs instead of leaving the prior a year of wall time behind
+PRIOR_FLOOR_CHANGES = 36.5
 
 
-def prior_rate_h(orders: int | None) -> float:
+def prior_rate_h(orders: int | None, order_age_s: float = 365 * 86400.0) -> float:
     """The change rate (per hour) assumed for a product before its visits say otherwise."""
-    return max(PRIOR_FLOOR_H, CHANGES_PER_ORDER * max(0, orders or 0) / PRIOR_AGE_H)
+    age_h = order_age_s / 3600
+    return max(PRIOR_FLOOR_CHANGES, CHANGES_PER_ORDER * max(0, orders or 0)) / age_h
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +123,7 @@ class State:
 
 
 def found(
-    policy: Policy, st: State, changed: bool, now: datetime, prior_h: float = PRIOR_FLOOR_H
+    policy: Policy, st: State, changed: bool, now: datetime, prior_h: float | None = None
 ) -> tuple[State, float]:
     """The new state and the next interval (seconds) after a visit that found the product.
 
@@ -131,7 +136,8 @@ def found(
         elapsed_h = max(0.0, (now - st.checked_at).total_seconds() / 3600)
         changes = m * st.changes + (1.0 if changed else 0.0)
         span_h = m * st.span_h + elapsed_h
-    rate = rate_h(changes, span_h, prior_h)
+    prior = prior_rate_h(0, policy.order_age_s) if prior_h is None else prior_h
+    rate = rate_h(changes, span_h, prior)
     return State(now, changes, span_h, 0, rate), interval(policy, rate)
 
 
@@ -260,7 +266,7 @@ async def after_visits(
         if pid in missing:
             new, wait = missed(policy, st, now, frontier=pid > highest)
         else:
-            prior = prior_rate_h(r["orders_amount"])
+            prior = prior_rate_h(r["orders_amount"], policy.order_age_s)
             new, wait = found(policy, st, r["outcome"] == "changed", now, prior)
         pids.append(pid)
         dues.append(now + timedelta(seconds=wait))
