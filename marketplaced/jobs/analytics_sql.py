@@ -7,6 +7,7 @@ day (date). Temp tables live for the day's one transaction (ON COMMIT DROP).
 from __future__ import annotations
 
 from marketplaced.jobs.category_sql import closure_table
+from marketplaced.sales.carry_sql import latest_before
 
 ANALYTICS_TABLES = (
     "analytics_sku_daily",
@@ -39,29 +40,35 @@ CREATE TEMP TABLE t_active ON COMMIT DROP AS
 SELECT product_id FROM t_sku_rows UNION SELECT product_id FROM t_stats_rows"""
 
 # Every SKU of an active product that existed that day, with the row in effect at 00:00: the
-# latest one before the day (one backward index probe per SKU on the history's primary key).
-SKU_CARRY = """
+# latest one before the day (backward index probes on the history's primary key, newest month
+# first: carry_sql.py).
+SKU_CARRY = f"""
 CREATE TEMP TABLE t_sku_carry ON COMMIT DROP AS
 SELECT k.id AS sku_id, k.product_id, c.purchase_price, c.full_price, c.available_amount
 FROM t_active a
 JOIN skus k ON k.product_id = a.product_id AND k.first_seen < $2
 JOIN uzum_visits v ON v.product_id = a.product_id AND coalesce(k.last_seen, v.last_seen) >= $1
-CROSS JOIN LATERAL (
-    SELECT h.purchase_price, h.full_price, h.available_amount FROM price_history h
-    WHERE h.sku_id = k.id AND h.observed_at < $1
-    ORDER BY h.observed_at DESC LIMIT 1
-) c"""
+CROSS JOIN LATERAL {
+    latest_before(
+        "price_history",
+        "h.sku_id = k.id",
+        "h.purchase_price, h.full_price, h.available_amount",
+        "$1",
+    )
+} c"""  # noqa: S608 - constant fragments
 
-STATS_CARRY = """
+STATS_CARRY = f"""
 CREATE TEMP TABLE t_stats_carry ON COMMIT DROP AS
 SELECT a.product_id, c.orders_amount, c.reviews_amount, c.rating, c.total_available
 FROM t_active a
-CROSS JOIN LATERAL (
-    SELECT h.orders_amount, h.reviews_amount, h.rating, h.total_available
-    FROM product_stats_history h
-    WHERE h.product_id = a.product_id AND h.observed_at < $1
-    ORDER BY h.observed_at DESC LIMIT 1
-) c"""
+CROSS JOIN LATERAL {
+    latest_before(
+        "product_stats_history",
+        "h.product_id = a.product_id",
+        "h.orders_amount, h.reviews_amount, h.rating, h.total_available",
+        "$1",
+    )
+} c"""  # noqa: S608 - constant fragments
 
 # -- per SKU: the carried row first ('-infinity'), then the day's rows in time order ------------
 # A decrease between two observations is units sold at the price in effect before it; an

@@ -93,14 +93,21 @@ async def compute_day(
 
 async def _recompute_day(conn: Conn, day: date, settings: SalesSettings, now: datetime) -> int:
     start, end = _midnight(day, settings.tz), _midnight(day + timedelta(days=1), settings.tz)
-    for statement in q.DELETE_DAY:
-        await conn.execute(statement, day)
     # a row after the day can reach back into it (its window): look max_span past its end
     pids = [
         r["product_id"] for r in await conn.fetch(q.PRODUCTS_IN, start, end + settings.max_span)
     ]
+    # The same rows as deleting the day and counting it again, but only what differs is
+    # written: the seller and category rows are sums of the product rows, so they move by the
+    # differences (every writer of these tables keeps them so), then lose the rows a count
+    # from scratch would not have.
+    stale = await conn.fetch(q.STALE_PRODUCTS, day, pids)
+    await conn.execute(q.STALE_SKUS, day, pids)
+    await _apply_differences(conn, stale, [])
     today = now.astimezone(settings.tz).date()
     rows = await _recompute(conn, pids, day, day, settings, keep_carry=day >= today)
+    for statement in q.EMPTY_SUMS:
+        await conn.execute(statement, day)
     await _mark_days(conn, [day], settings, now)
     return rows
 
@@ -182,8 +189,6 @@ async def _recompute(
         result.skus.update(part.skus)
     keep = {k: v for k, v in result.products.items() if first <= k[0] <= last}
     skus = {k: v for k, v in result.skus.items() if first <= k[0] <= last}
-    old = await conn.fetch(q.DELETE_PRODUCTS, pids, first, last)
-    await conn.execute(q.DELETE_SKUS, pids, first, last)
     attribution = {
         r["id"]: (r["seller_id"], r["category_id"]) for r in await conn.fetch(q.ATTRIBUTION, pids)
     }
@@ -191,17 +196,41 @@ async def _recompute(
         _product_row(day, pid, attribution.get(pid, (None, None)), v)
         for (day, pid), v in keep.items()
     ]
-    await conn.execute(q.INSERT_PRODUCTS, *_columns(new, 13))
     sku_rows = [
         (day, sku, pid, v.units, v.revenue, v.units_split, v.restocked)
         for (day, sku), (pid, v) in skus.items()
     ]
-    await conn.execute(q.INSERT_SKUS, *_columns(sku_rows, 7))
-    await _apply_differences(conn, old, new)
+    old, written = await _write_changes(conn, q.PRODUCT_TABLE, (pids, first, last), new)
+    await _write_changes(conn, q.SKU_TABLE, (pids, first, last), sku_rows)
+    await _apply_differences(conn, old, written)
     if keep_carry:
         finals = {pid: intervals.final_state(carried[pid], observed.get(pid, ())) for pid in pids}
         await increment.save_carry(conn, finals)
     return len(new)
+
+
+async def _write_changes(
+    conn: Conn, table: q.DayTable, scope: tuple[list[int], date, date], rows: list[tuple[Any, ...]]
+) -> tuple[list[asyncpg.Record], list[tuple[Any, ...]]]:
+    """Make the stored rows of `scope` (products, first and last day) equal `rows`, writing
+    only those that differ: a recomputation mostly finds what the minute job counted already
+    (the nightly one nearly always), and rewriting every row was most of its cost. Returns the
+    stored rows replaced or deleted and the rows written (their difference moves the sums)."""
+    stored = {(r[0], r[1]): r for r in await conn.fetch(table.select, *scope)}
+    replaced: list[asyncpg.Record] = []
+    written: list[tuple[Any, ...]] = []
+    for row in rows:
+        old = stored.pop((row[0], row[1]), None)
+        if old is None or tuple(old) != row:
+            written.append(row)
+            if old is not None:
+                replaced.append(old)
+    gone = list(stored.values())
+    if gone:
+        await conn.execute(table.delete, [r[0] for r in gone], [r[1] for r in gone])
+    if written:
+        await conn.execute(table.upsert, *_columns(written, len(written[0])))
+    return [*replaced, *gone], written
 
 
 def _product_row(

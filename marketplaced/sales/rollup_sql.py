@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from marketplaced.sales.carry_sql import latest_before
+
 TABLES = ("sales_product_daily", "sales_sku_daily", "sales_seller_daily", "sales_category_daily")
 DELETE_DAY = tuple(f"DELETE FROM {t} WHERE day = $1" for t in TABLES)  # noqa: S608 - constants
 
@@ -31,22 +35,28 @@ SELECT n.product_id, n.t, greatest(
      WHERE h.product_id = n.product_id AND h.observed_at < n.t)) AS prev
 FROM n"""
 
-# the values in effect before $2: latest stats row per product, latest row per SKU
-STATS_CARRY = """
+# the values in effect before $2: latest stats row per product, latest row per SKU (newest
+# month first, carry_sql.py)
+STATS_CARRY = f"""
 SELECT p.id AS product_id, c.observed_at, c.orders_amount
 FROM unnest($1::bigint[]) AS p(id)
-CROSS JOIN LATERAL (
-    SELECT observed_at, orders_amount FROM product_stats_history h
-    WHERE h.product_id = p.id AND h.observed_at < $2 ORDER BY observed_at DESC LIMIT 1
-) c"""
-SKU_CARRY = """
+CROSS JOIN LATERAL {
+    latest_before(
+        "product_stats_history", "h.product_id = p.id", "h.observed_at, h.orders_amount", "$2"
+    )
+} c"""  # noqa: S608 - constant fragments
+SKU_CARRY = f"""
 SELECT k.product_id, k.id AS sku_id, c.observed_at, c.purchase_price, c.available_amount
 FROM skus k
-CROSS JOIN LATERAL (
-    SELECT observed_at, purchase_price, available_amount FROM price_history h
-    WHERE h.sku_id = k.id AND h.observed_at < $2 ORDER BY observed_at DESC LIMIT 1
-) c
-WHERE k.product_id = ANY($1::bigint[])"""
+CROSS JOIN LATERAL {
+    latest_before(
+        "price_history",
+        "h.sku_id = k.id",
+        "h.observed_at, h.purchase_price, h.available_amount",
+        "$2",
+    )
+} c
+WHERE k.product_id = ANY($1::bigint[])"""  # noqa: S608 - constant fragments
 
 # the rows in [$2, $3): (product, at, sku or NULL for the stats row, price or orders, stock)
 ROWS = """
@@ -61,11 +71,10 @@ WHERE product_id = ANY($1::bigint[]) AND observed_at >= $2 AND observed_at < $3"
 ATTRIBUTION = "SELECT id, seller_id, category_id FROM products WHERE id = ANY($1::bigint[])"
 
 
-DELETE_PRODUCTS = """
-DELETE FROM sales_product_daily WHERE product_id = ANY($1::bigint[]) AND day >= $2 AND day <= $3
-RETURNING *"""
-DELETE_SKUS = """
-DELETE FROM sales_sku_daily WHERE product_id = ANY($1::bigint[]) AND day >= $2 AND day <= $3"""
+# a day's rows of products other than $2 (none can have rows there: no history reaches it)
+STALE_PRODUCTS = """
+DELETE FROM sales_product_daily WHERE day = $1 AND product_id <> ALL($2::bigint[]) RETURNING *"""
+STALE_SKUS = "DELETE FROM sales_sku_daily WHERE day = $1 AND product_id <> ALL($2::bigint[])"
 
 PRODUCT_FIELDS = (
     "units, revenue, units_orders, units_stock, units_split, revenue_split, restocked, observations"
@@ -117,6 +126,13 @@ GROUP BY 1, 2
 HAVING ({_SUMMED_CAST}) IS DISTINCT FROM ({_ZEROS})
 ON CONFLICT (day, category_id) DO UPDATE SET {_ADD}"""  # noqa: S608 - constant
 
+# seller and category rows of day $1 whose sums came to zero: a day counted from scratch has
+# none (a difference that sums to zero is never added)
+EMPTY_SUMS = tuple(
+    f"DELETE FROM {t} WHERE day = $1 AND ({_SUMS}) = ({_ZEROS})"  # noqa: S608 - constants
+    for t in ("sales_seller_daily", "sales_category_daily")
+)
+
 UPSERT_DAY = """
 INSERT INTO sales_days (day, observed_pct, max_gap_min, complete, final, updated_at)
 VALUES ($1, $2, $3, $4, $5, now())
@@ -152,6 +168,43 @@ _PRODUCT_SET = ", ".join(
 )
 UPSERT_PRODUCTS = f"""{INSERT_PRODUCTS}
 ON CONFLICT (day, product_id) DO UPDATE SET {_PRODUCT_SET}"""
+
+UPSERT_SKUS = f"""{INSERT_SKUS}
+ON CONFLICT (day, sku_id) DO UPDATE SET product_id = EXCLUDED.product_id,
+    units = EXCLUDED.units, revenue = EXCLUDED.revenue, units_split = EXCLUDED.units_split,
+    restocked = EXCLUDED.restocked"""
+
+
+@dataclass(frozen=True, slots=True)
+class DayTable:
+    """A per-day table as a recomputation rewrites it: the stored rows of products $1 for the
+    days $2..$3 in the order of the rollup's row tuples (the key first: day and id), the upsert
+    of new rows and the deletion of rows by key (day[], id[])."""
+
+    select: str
+    upsert: str
+    delete: str
+
+
+PRODUCT_TABLE = DayTable(
+    select=f"""
+SELECT day, product_id, seller_id, category_id, {PRODUCT_FIELDS}, first_seen
+FROM sales_product_daily
+WHERE product_id = ANY($1::bigint[]) AND day >= $2 AND day <= $3""",  # noqa: S608 - constant
+    upsert=UPSERT_PRODUCTS,
+    delete="""
+DELETE FROM sales_product_daily
+WHERE (day, product_id) IN (SELECT * FROM unnest($1::date[], $2::bigint[]))""",
+)
+SKU_TABLE = DayTable(
+    select="""
+SELECT day, sku_id, product_id, units, revenue, units_split, restocked FROM sales_sku_daily
+WHERE product_id = ANY($1::bigint[]) AND day >= $2 AND day <= $3""",
+    upsert=UPSERT_SKUS,
+    delete="""
+DELETE FROM sales_sku_daily
+WHERE (day, sku_id) IN (SELECT * FROM unnest($1::date[], $2::bigint[]))""",
+)
 
 ADD_SKUS = """
 INSERT INTO sales_sku_daily AS t (day, sku_id, product_id, units, revenue, units_split,
