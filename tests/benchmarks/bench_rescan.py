@@ -14,7 +14,10 @@ Per pass it prints products/s, the daemon's CPU-s per 1,000 products, the CPU-s 
 database's PostgreSQL backends per 1,000 (tests/benchmarks/pg_cpu.py), WAL bytes per product
 (`pg_current_wal_lsn` difference: the server's WAL is shared, so other databases' work in the
 same seconds is included — the idle WAL rate measured before the passes is printed beside it),
-the relation size per 1,000 products after the pass and the history rows it added.
+the relation size per 1,000 products after the pass, the history rows it added and the oldest
+transaction open during it that kept this database's dead row versions (in any database when
+it writes: then nothing replaced since it began can be pruned or vacuumed, and the tables grow
+whatever their settings; on a shared server that is other databases' work).
 
 The baseline is the code before this change, run in the same invocation: the commit before the
 one that added marketplaced/platforms/uzum/visits.py, extracted with `git archive` into a
@@ -176,6 +179,9 @@ class Pass:
     idle_wal_rate: float = 0.0
     end_lsn: int = 0
     end_at: float = 0.0
+    #: the oldest transaction that held back what this database may prune and vacuum during the
+    #: pass, in seconds (see _HORIZON)
+    horizon_s: float = 0.0
     #: (table, heap / toast / index name) → bytes after the pass
     relations: dict[tuple[str, str], int] = dataclasses.field(default_factory=dict)
 
@@ -250,11 +256,13 @@ async def measure(label: str, url: str, ids: int, code: Path | None, passes_n: i
                 idle_rate = (lsn - passes[-1].end_lsn) / (time.monotonic() - passes[-1].end_at)
             await pg.sample()
             cpu0, pg0, started = cpu_s(daemon.pid), pg.total_s(), time.monotonic()
+            horizon = 0.0
             while True:
                 await asyncio.sleep(0.2)  # the sampling interval of the backends' CPU
                 if daemon.poll() is not None:
                     raise SystemExit(f"{label} daemon exited; log {tmp / 'daemon.log'}")
                 await pg.sample()
+                horizon = max(horizon, float(await conn.fetchval(_HORIZON)))
                 row = await conn.fetchrow(_CURSOR)
                 # a writer lagging behind the scanner may commit the end of this cycle and the
                 # start of the next between two polls
@@ -280,6 +288,7 @@ async def measure(label: str, url: str, ids: int, code: Path | None, passes_n: i
                 )
             )
             passes[-1].relations = await _relations(conn)
+            passes[-1].horizon_s = horizon
             passes[-1].end_lsn, passes[-1].end_at = lsn2, time.monotonic()
     finally:
         await conn.close()
@@ -295,6 +304,18 @@ async def measure(label: str, url: str, ids: int, code: Path | None, passes_n: i
 
 
 _CURSOR = "SELECT cycle, position FROM scan_cursors WHERE scanner = 'uzum.products'"
+#: the age of the oldest transaction that keeps this database's dead row versions: one holding a
+#: transaction id in ANY database of the server (every snapshot taken meanwhile counts it as
+#: running, so its xmin holds back pruning and vacuum here too), or a snapshot in this one. While
+#: one is open, no row version made dead after it started can be removed: every update needs
+#: new space (a HOT update finds no room on its page), and the tables grow whatever their
+#: fillfactor and autovacuum settings are. On a shared server, other databases' long
+#: transactions are such a cause, and this column tells when they were.
+_HORIZON = """
+SELECT coalesce(extract(epoch FROM max(clock_timestamp() - xact_start)), 0)
+FROM pg_stat_activity
+WHERE pid <> pg_backend_pid()
+  AND (backend_xid IS NOT NULL OR (datname = current_database() AND backend_xmin IS NOT NULL))"""
 
 
 async def _admin_cfg() -> DatabaseConfig:
@@ -361,7 +382,7 @@ def report(label: str, passes: list[Pass], ids: int) -> None:
     print(
         f"{'pass':<14}{'products/s':>11}{'daemon CPU-s/1k':>17}{'PG CPU-s/1k':>13}"
         f"{'WAL B/product':>15}{'others B/p':>12}{'net B/p':>9}{'MB/1k after':>13}"
-        f"{'history +':>11}"
+        f"{'history +':>11}{'oldest xact s':>15}"
     )
     for p in passes[:3]:
         k = max(p.products, 1) / 1000
@@ -371,7 +392,7 @@ def report(label: str, passes: list[Pass], ids: int) -> None:
             f"{p.name:<14}{p.products / p.seconds:>11,.0f}{p.daemon_cpu / k:>17.3f}"
             f"{p.pg_cpu / k:>13.3f}{p.wal / max(p.products, 1):>15,.0f}"
             f"{others:>12,.0f}{max(0.0, p.wal / max(p.products, 1) - others):>9,.0f}"
-            f"{p.size / 1e6 / k:>13.2f}{p.history:>11,}"
+            f"{p.size / 1e6 / k:>13.2f}{p.history:>11,}{p.horizon_s:>15,.0f}"
         )
     tail = passes[3:]
     if tail:
@@ -385,7 +406,8 @@ def report(label: str, passes: list[Pass], ids: int) -> None:
             f"after {len(tail)} more unchanged passes: {last.size / 1e6 / k:.2f} MB/1k "
             f"({(last.size / before - 1) * 100:+.1f} % over the changed pass before them, "
             f"{(last.size / first - 1) * 100:+.1f} % over the first pass), "
-            f"mean daemon CPU {cpu:.3f} s/1k, mean net WAL {wal:,.0f} B/product"
+            f"mean daemon CPU {cpu:.3f} s/1k, mean net WAL {wal:,.0f} B/product; "
+            f"oldest transaction during them {max(p.horizon_s for p in tail):,.0f} s"
         )
     report_relations(passes)
 
