@@ -44,9 +44,10 @@ Figures, from the databases and the ground truth (``catalogue.truth``):
 
 ``--baseline REV`` adds a fourth column, one adaptive daemon running commit REV's code (exported
 with ``git archive``) on the same catalogue and settings: a policy change's before and after
-from the same run.
+from the same run. ``--variant KEY=VALUE`` (repeatable) adds a column of one adaptive daemon
+with that [uzum] setting overriding the benchmark's, to compare knob values in one run.
 
-Usage: python tests/benchmarks/bench_freshness.py [--quick] [--baseline REV]
+Usage: python tests/benchmarks/bench_freshness.py [--quick] [--baseline REV] [--variant K=V]
 Credentials: the environment or .env.test (as the test suite).
 """
 
@@ -250,6 +251,8 @@ class Run:
     scale: Scale
     #: the source tree the daemons run from (None: this one): a baseline commit's, exported
     code: Path | None = None
+    #: [uzum] settings that override the benchmark's policy (a variant's column), TOML lines
+    overrides: tuple[str, ...] = ()
     sim: UzumSimulator = field(init=False)
     log: list[tuple[float, int, str]] = field(default_factory=list)  # (wall time, id, agent)
     db_name: str = field(default_factory=lambda: f"mp_fresh_{uuid.uuid4().hex[:8]}")
@@ -266,6 +269,14 @@ class Run:
 
     def policy_toml(self) -> str:
         s = self.scale
+        settings = self._policy(s)
+        for line in self.overrides:
+            key = line.split("=", 1)[0].strip()
+            settings = "\n".join(x for x in settings.splitlines() if not x.startswith(key + " "))
+            settings += f"\n{line}\n"
+        return settings
+
+    def _policy(self, s: Scale) -> str:
         return f"""
 mode = "{self.mode}"
 min_interval_s = {s.scaled(3000)}
@@ -553,7 +564,7 @@ def export(rev: str, tmp: Path) -> Path:
     return out
 
 
-async def amain(scale: Scale, tmp: Path, baseline: str | None) -> list[Run]:
+async def amain(scale: Scale, tmp: Path, baseline: str | None, variants: list[str]) -> list[Run]:
     runs = [
         Run("roundrobin", "roundrobin", 1, scale),
         Run("adaptive", "adaptive", 1, scale),
@@ -561,6 +572,8 @@ async def amain(scale: Scale, tmp: Path, baseline: str | None) -> list[Run]:
     ]
     if baseline:
         runs.append(Run(f"adaptive@{baseline}"[:15], "adaptive", 1, scale, export(baseline, tmp)))
+    for line in variants:
+        runs.append(Run(line.replace(" ", "")[:15], "adaptive", 1, scale, overrides=(line,)))
     probe = asyncio.create_task(loop_lag(LAGS))
     try:
         await asyncio.gather(*(r.execute(tmp) for r in runs))
@@ -598,6 +611,14 @@ def main() -> None:
         metavar="REV",
         help="also run one adaptive daemon on commit REV's code (the before of a change)",
     )
+    ap.add_argument(
+        "--variant",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="also run one adaptive daemon with this [uzum] setting (TOML), e.g. "
+        "miss_probability=0.3; repeatable, a column each",
+    )
     args = ap.parse_args()
     if args.quick:
         scale = Scale(ids=3000, rps=50.0, hour_s=12.0, hours=12.0)
@@ -606,7 +627,7 @@ def main() -> None:
     tmp = Path(f"/tmp/mp_fresh_{uuid.uuid4().hex[:8]}")
     tmp.mkdir()
     cpu0, wall0 = time.process_time(), time.monotonic()
-    runs = asyncio.run(amain(scale, tmp, args.baseline))
+    runs = asyncio.run(amain(scale, tmp, args.baseline, args.variant))
     # the simulators, their request logs and the figures all run in this one process: if it
     # is what caps the achieved rates, its CPU share says so
     harness = time.process_time() - cpu0
