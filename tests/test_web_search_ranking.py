@@ -5,6 +5,9 @@ and the ones after it. A search's total is counted up to a thousand ("1 000+")."
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import asyncpg
 import pytest
 
@@ -88,3 +91,38 @@ async def test_a_search_total_is_counted_up_to_a_thousand(pool: asyncpg.Pool) ->
     kabel = await search.resolve(pool, search.search_terms("kabel"))  # type: ignore[arg-type]
     count = catalog.product_count(ProductFilter(q=kabel))
     assert await pool.fetchval(count.sql, *count.args) == 39
+
+
+def _products_rows_read(plan: dict[str, Any]) -> int:
+    """Rows a plan read from `products` (returned or filtered out), over all its nodes."""
+    own = 0
+    if plan.get("Relation Name") == "products" and plan.get("Actual Loops", 0):
+        own = (plan["Actual Rows"] + plan.get("Rows Removed by Filter", 0)) * plan["Actual Loops"]
+    return own + sum(_products_rows_read(p) for p in plan.get("Plans", []))
+
+
+async def test_two_common_words_rarely_together_are_read_through_the_word_index(
+    pool: asyncpg.Pool,
+) -> None:
+    """ "alfa" in 1 of 10 titles, "beta" in 1 of 10, both in 1 of 100: the page's rows are
+    among the few hundred holding both, read through the word index, not a walk through the
+    best-selling order that passes 100 products per row of the page."""
+    await pool.execute(
+        "INSERT INTO products (id, title, orders_amount) SELECT g, concat_ws(' ', "
+        "CASE WHEN g % 10 = 0 THEN 'alfa' END, CASE WHEN g / 10 % 10 = 0 THEN 'beta' END, "
+        "'mahsulot', g), (g * 7919) % 30011 FROM generate_series(1, 30000) g"
+    )
+    await pool.execute("VACUUM ANALYZE products")
+    terms = await search.resolve(pool, search.search_terms("alfa beta"))  # type: ignore[arg-type]
+    q = catalog.product_list(ProductFilter(q=terms, sort="relevance", limit=20))
+    explained = await pool.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {q.sql}", *q.args, q.limit + 1)
+    plan = (json.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"]
+    both = await pool.fetchval("SELECT count(*) FROM products WHERE search_words @> '{alfa,beta}'")
+    assert both == 300
+    assert _products_rows_read(plan) <= 2 * both, json.dumps(plan, indent=1)
+    page = await fetch_page(pool, q)
+    expected = await pool.fetch(
+        "SELECT id FROM products WHERE search_words @> '{alfa,beta}' "
+        "ORDER BY orders_amount DESC, id DESC LIMIT 20"
+    )
+    assert [r["id"] for r in page.rows] == [r["id"] for r in expected]

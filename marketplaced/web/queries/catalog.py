@@ -296,7 +296,8 @@ def product_list(f: ProductFilter) -> ListQuery:
 _RELEVANCE = """
 WITH top AS MATERIALIZED (
     SELECT {cols}, {key} AS sort_key, NULL::bigint AS sku_key FROM products p
-    WHERE {common} AND {best}{top_after} ORDER BY p.orders_amount DESC, p.id DESC LIMIT {limit}
+    WHERE {common} AND {best}{top_after} ORDER BY p.orders_amount{walk} DESC, p.id DESC
+    LIMIT {limit}
 )
 SELECT * FROM top WHERE (SELECT count(*) FROM top) = {limit}
 UNION ALL
@@ -316,9 +317,11 @@ def _by_relevance(f: ProductFilter) -> ListQuery:
     candidate all share the top score, so they are the page whenever there are enough of them:
     that part is a walk in best-selling order (products_orders_id) that stops at the page's
     end — for a common word, a few thousand index entries instead of scoring every match (a
-    word in 1 in 30 titles matches 50 000 of 1.5 M products). Only when it cannot fill the page
-    are all matches scored. The candidates are known (`search.resolve`), so the planner sees
-    the real words and their frequency, and reads a rare word through the GIN index instead."""
+    word in 1 in 30 titles matches 50 000 of 1.5 M products). When they are few
+    (`SearchTerms.sparse`: two common words rarely together, a rare word) they are read through
+    the word index and sorted instead — `+ 0` keeps the planner from walking, which it prices
+    too cheaply. Only when they cannot fill the page are all matches scored. The candidates are
+    known (`search.resolve`), so the planner sees the real words and their frequency."""
     assert f.q is not None and f.q.candidates is not None
     w = Where()
     _filters(dataclasses.replace(f, q=None), w, price_inline=False)
@@ -342,7 +345,7 @@ def _by_relevance(f: ProductFilter) -> ListQuery:
             top_after = " AND false"
     inner = _RELEVANCE.format(
         cols=_INNER_COLS, key=key, common=common, best=best, every=every, after=after,
-        top_after=top_after, limit=w.next_mark(),
+        top_after=top_after, limit=w.next_mark(), walk=" + 0" if f.q.sparse(f.limit) else "",
     )  # fmt: skip
     order = "p.sort_key DESC, p.orders_amount DESC, p.id DESC"
     sql = _outer(f, price=_MIN_PRICE, inner=inner, order=order)
