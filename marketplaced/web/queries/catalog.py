@@ -41,6 +41,10 @@ PRODUCT_SORTS = (
 MAX_COUNT = 100_000
 #: a search's total is counted up to this many products (see `product_count`)
 SEARCH_MAX_COUNT = 1_000
+#: a price range's total up to this many: each product counted is a SKU of the range checked
+#: to be its product's cheapest (a range holds a sixth of the catalogue at full scale, and
+#: counting all of it took seconds)
+PRICE_MAX_COUNT = 1_000
 #: and a list ranked by a period's sales up to this many: a seller ranking by 30-day revenue
 #: learns from "10 000+" what 700 000 would tell, for a tenth of the rows read
 SALES_MAX_COUNT = 10_000
@@ -352,14 +356,18 @@ def _by_relevance(f: ProductFilter) -> ListQuery:
     return ListQuery(sql, tuple(w.args), _columns(f), f.limit, keyset=("sort_key", "orders", "id"))
 
 
+#: `k` is its product's cheapest SKU (ties: the lowest id), the one whose price is the product's
+_CHEAPEST = (
+    "NOT EXISTS (SELECT 1 FROM skus k2 WHERE k2.product_id = k.product_id "
+    "AND (k2.purchase_price, k2.id) < (k.purchase_price, k.id))"
+)
+
+
 def _by_price(f: ProductFilter) -> ListQuery:
     """Walk SKUs in price order keeping each product's cheapest one (ties by SKU id)."""
     w = Where()
     _filters(f, w, price_inline=True)
-    w.add(
-        "NOT EXISTS (SELECT 1 FROM skus k2 WHERE k2.product_id = k.product_id "
-        "AND (k2.purchase_price, k2.id) < (k.purchase_price, k.id))"
-    )
+    w.add(_CHEAPEST)
     asc = f.sort == "price_asc"
     cmp, direction = (">", "ASC") if asc else ("<", "DESC")
     if f.cursor is not None:
@@ -429,7 +437,7 @@ def product_count(f: ProductFilter) -> Count:
     """SQL and arguments counting the products the list's filters match (up to its cap + 1;
     with a sales sort: those with sales rows in the period). A search counts up to
     SEARCH_MAX_COUNT: its matches are read through the word index, one table row each, and
-    "1 000+" tells a seller what "50 000" would."""
+    "1 000+" tells a seller what "50 000" would; so does a price range (PRICE_MAX_COUNT)."""
     w = Where()
     source = "products p"
     cap = MAX_COUNT if f.q is None else SEARCH_MAX_COUNT
@@ -440,6 +448,14 @@ def product_count(f: ProductFilter) -> Count:
         if f.sales.precomputed and _only_sales_filters(f):
             source = ranked
         cap = min(cap, SALES_MAX_COUNT)
+    elif f.min_price is not None or f.max_price is not None:
+        # the products whose cheapest SKU is in the range, found from the SKUs in the range
+        # (the price index) as the price sorts find them, instead of every product's cheapest
+        # price worked out to be compared
+        _filters(f, w, price_inline=True)
+        w.add(_CHEAPEST)
+        source = "skus k JOIN products p ON p.id = k.product_id"
+        cap = min(cap, PRICE_MAX_COUNT)
     else:
         _filters(f, w, price_inline=False)
     sql = f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {w.sql} LIMIT {cap + 1}) x"  # noqa: S608 - constant fragments, values are $n parameters
