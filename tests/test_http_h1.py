@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import socket
 import ssl
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -320,3 +322,29 @@ async def test_https_is_verified_and_kept_alive(tmp_path: Path) -> None:
                 await fetcher.get_json(str(server.url()))
             stats = fetcher.stats()[f"127.0.0.1:{server.url().port}"]
     assert stats.outcomes["transport"] == 3
+
+
+async def test_a_name_is_resolved_once_for_many_connections(
+    client: H1Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`localhost` may resolve to ::1 first, where nothing listens: the next address is tried;
+    and a server closing every connection costs one resolution, not one per request."""
+    asked: list[str] = []
+    resolve = socket.getaddrinfo
+
+    def counting(host: str, *args: Any, **kwargs: Any) -> Any:
+        asked.append(host)
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", counting)
+
+    async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answer(b"[%d]" % n, b"Connection: close\r\n"))
+        await reader.read()
+
+    async with RawServer(script) as server:
+        url = server.url().with_host("localhost")
+        bodies = [(await client.get(url, {}, 5.0))[2] for _ in range(3)]
+    assert bodies == [b"[1]", b"[2]", b"[3]"]
+    assert asked == ["localhost"]

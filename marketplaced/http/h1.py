@@ -18,6 +18,8 @@ What it keeps of aiohttp's behaviour, so that an upstream sees the same client:
 - a GET whose connection dies before any byte of the answer arrived (the server closed an idle
   connection just as we reused it) is sent once more on a new connection, inside the same
   exchange (the fetcher counts one request), as aiohttp resends an idempotent request once;
+- connections are opened as aiohttp opens them: names resolved once per `dns_ttl_s`, the
+  addresses tried "happy eyeballs" style (RFC 8305, 0.25 s apart);
 - `timeout_s` bounds the whole exchange (connect, send, headers and body), like aiohttp's
   ``ClientTimeout(total=…)``, and raises TimeoutError;
 - no cap on the body size (aiohttp's client has none either); header lines are capped at
@@ -30,13 +32,16 @@ What it keeps of aiohttp's behaviour, so that an upstream sees the same client:
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 import time
 import zlib
 from collections.abc import Mapping
 from typing import Final, cast
 
+import aiohappyeyeballs
 import httptools
+from aiohappyeyeballs import AddrInfoType
 from aiohttp.http import SERVER_SOFTWARE
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
@@ -50,6 +55,9 @@ _HEAD_CACHE_MAX: Final = 64
 #: an answer's header lines may take this much, no more: a server streaming headers forever
 #: must not grow our memory until the timeout (aiohttp refuses a line over 8 KiB)
 MAX_HEADER_BYTES: Final = 64 * 1024
+#: aiohttp's connection attempt delay: an address family that does not answer (an IPv6 route
+#: that drops packets) costs a quarter second before the next address is tried, not a timeout
+HAPPY_EYEBALLS_DELAY_S: Final = 0.25
 
 Response = tuple[int, CIMultiDictProxy[str], bytes]
 
@@ -208,9 +216,19 @@ class _Connection(asyncio.Protocol):
 class H1Client:
     """Keep-alive GETs over plain TCP or TLS; see the module docstring for what it does."""
 
-    def __init__(self, *, keepalive_s: float, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        keepalive_s: float,
+        dns_ttl_s: float = 300.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self._keepalive_s = keepalive_s
+        self._dns_ttl_s = dns_ttl_s
         self._ssl = ssl_context
+        #: (host, port) → (resolved at, addresses): a server that closes every connection must
+        #: not cost a resolver round trip per request
+        self._dns: dict[tuple[str, int], tuple[float, list[AddrInfoType]]] = {}
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._heads: dict[tuple[tuple[str, str], ...], bytes] = {}
 
@@ -274,14 +292,37 @@ class H1Client:
                 self._ssl = ssl.create_default_context()
             tls = self._ssl
         async with asyncio.timeout_at(deadline):
-            _, conn = await loop.create_connection(
-                lambda: _Connection(loop),
-                host,
-                port,
-                ssl=tls,
-                server_hostname=host if tls is not None else None,
+            addresses = await self._resolve(loop, host, port)
+            sock = await aiohappyeyeballs.start_connection(
+                addresses, happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY_S
             )
+            try:
+                _, conn = await loop.create_connection(
+                    lambda: _Connection(loop),
+                    sock=sock,
+                    ssl=tls,
+                    server_hostname=host if tls is not None else None,
+                )
+            except BaseException:
+                sock.close()
+                raise
         return conn
+
+    async def _resolve(
+        self, loop: asyncio.AbstractEventLoop, host: str, port: int
+    ) -> list[AddrInfoType]:
+        now = time.monotonic()
+        cached = self._dns.get((host, port))
+        if cached is not None and now - cached[0] < self._dns_ttl_s:
+            return cached[1]
+        addresses = _literal(host, port)
+        if addresses is None:
+            found = await loop.getaddrinfo(
+                host, port, type=socket.SOCK_STREAM, flags=socket.AI_ADDRCONFIG
+            )
+            addresses = list(found)
+        self._dns[(host, port)] = (now, addresses)
+        return addresses
 
     def _settle(self, key: tuple[str, str, int], conn: _Connection) -> Response:
         """Hand the finished answer out; pool the connection when it may be reused."""
@@ -326,6 +367,18 @@ class H1Client:
             self._heads[items] = block
         start = f"GET {url.raw_path_qs} HTTP/1.1\r\nHost: {url.host_port_subcomponent}\r\n"
         return start.encode("ascii") + block
+
+
+def _literal(host: str, port: int) -> list[AddrInfoType] | None:
+    """The address of an IP literal without asking the resolver (a thread round trip), as
+    asyncio's own create_connection does; None for a name."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        socket.inet_pton(family, host)
+    except OSError:
+        return None
+    address = (host, port, 0, 0) if family == socket.AF_INET6 else (host, port)
+    return [(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", address)]
 
 
 def _decompress(body: bytes, coding: str) -> bytes:

@@ -27,7 +27,11 @@ class Wire:
 
     def __init__(self, headers: Mapping[str, str], transport: Transport) -> None:
         self._headers = dict(headers)
-        self._lean = H1Client(keepalive_s=KEEPALIVE_S) if transport == "lean" else None
+        self._lean = (
+            H1Client(keepalive_s=KEEPALIVE_S, dns_ttl_s=DNS_CACHE_TTL_S)
+            if transport == "lean"
+            else None
+        )
         self._session: aiohttp.ClientSession | None = None
 
     def open(self) -> None:
