@@ -530,6 +530,11 @@ async def main() -> int:
     parser.add_argument("--export-rows", type=int, default=EXPORT_ROWS, help="0: no export")
     parser.add_argument("--no-nightly", action="store_true", help="skip the nightly analytics")
     parser.add_argument(
+        "--no-periods",
+        action="store_true",
+        help="do not build the 1-, 7- and 30-day sums (pages measured read none of them)",
+    )
+    parser.add_argument(
         "--baseline", metavar="REF", help="first measure the same database served by REF's code"
     )
     parser.add_argument(
@@ -564,7 +569,8 @@ async def main() -> int:
                 _, before = await run_load(name, only, 0, tree)  # the export code is unchanged
                 REQUESTS, WARMUP = args.requests, args.warmup
             print("\n-- this code --")
-        await build_periods(name)
+        if not args.no_periods:
+            await build_periods(name)
         ok, after = await run_load(name, args.only, args.export_rows)
         if before:
             compare(before, after)
