@@ -6,8 +6,10 @@ it runs side by side, each against its own scratch database and its own simulato
 - ``roundrobin``: one real daemon (``marketplaced run``, uzum.mode = "roundrobin"),
 - ``adaptive``: one real daemon, uzum.mode = "adaptive",
 - ``adaptive x2``: two daemons sharing one database, each with half the budget.
-The simulators run in this process (so their clocks and request logs are at hand); the daemons
-are subprocesses whose every URL points at them, with UZEX, jobs and the dashboard off.
+Each run's simulator answers from a process of its own (``freshness_upstream``: one shared
+event loop stalled every run on a loaded machine), which keeps the request log; this process
+keeps an identical simulator for the ground truth. The daemons are subprocesses whose every URL
+points at their run's upstream, with UZEX, jobs and the dashboard off.
 
 The daemons run on wall time and the catalogue on simulated time, so the schedule's knobs are
 the defaults scaled by real seconds per simulated second (1 simulated hour = 36 s; --quick: 12 s),
@@ -66,21 +68,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiohttp import web
+import aiohttp
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from marketplaced import db, platforms  # noqa: E402
 from marketplaced.config import DatabaseConfig  # noqa: E402
-from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator  # noqa: E402
-from marketplaced.simulator.uzum.realism import Realism  # noqa: E402
-from marketplaced.simulator.uzum.routes import build_uzum_app  # noqa: E402
+from marketplaced.simulator.uzum import UzumSimulator  # noqa: E402
 from tests.benchmarks.bench_ingest import admin, off_machine_urls, scratch_db  # noqa: E402
+from tests.benchmarks.freshness_upstream import simulator  # noqa: E402
 from tests.conftest import env_for_tests  # noqa: E402  (loads .env.test)
 from tests.helpers.net import free_port  # noqa: E402
 
 INF = math.inf
+UPSTREAM = Path(__file__).with_name("freshness_upstream.py")
 #: the adaptive runs' maximum age, in simulated hours (see the module docstring)
 MAX_AGE_H = 24
 #: requests in flight per daemon: the live default. Fewer capped every mode below its budget
@@ -234,6 +236,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def start_upstream(s: Scale, port: int, log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, str(UPSTREAM), str(s.seed), str(s.ids), str(s.tick_s), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("wb"),
+    )
+
+
 def start_daemon(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "marketplaced.cli", "run"],
@@ -259,10 +269,12 @@ class Run:
     started: float = 0.0
     ended: float = 0.0
     cpu_s: float = 0.0  # the daemons' CPU (user + system) over the run
+    upstream_cpu_s: float = 0.0  # its upstream process's CPU, up to the end of the run
+    lags: list[float] = field(default_factory=list)  # its upstream's event-loop lags (s)
 
     def __post_init__(self) -> None:
-        cat = UzumCatalogue(self.scale.seed, self.scale.ids, realism=Realism())
-        self.sim = UzumSimulator(cat, tick_seconds=self.scale.tick_s, clock=time.time)
+        # the ground truth's copy; the requests are answered by the run's upstream process
+        self.sim = simulator(self.scale.seed, self.scale.ids, self.scale.tick_s)
 
     def tick(self, wall: float) -> float:
         return (wall - self.sim._started) / self.scale.tick_s
@@ -340,25 +352,30 @@ enabled = false
         return env
 
     async def execute(self, tmp: Path) -> None:
-        run = self
-
-        @web.middleware
-        async def record(request: web.Request, handler: Callable[..., object]) -> object:
-            if request.path.startswith("/api/v2/product/"):
-                try:
-                    pid = int(request.match_info.get("id", request.path.rsplit("/", 1)[1]))
-                    run.log.append((time.time(), pid, request.headers.get("User-Agent", "")))
-                except ValueError:
-                    pass
-            return await handler(request)  # type: ignore[operator]
-
-        app = build_uzum_app(self.sim)
-        app.middlewares.append(record)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
         port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
         url = f"http://127.0.0.1:{port}"
+        upstream = start_upstream(self.scale, port, tmp / f"{self.name}-upstream.log")
+        async with aiohttp.ClientSession() as http:
+            try:
+                await self._steer(http, url, upstream, tmp)
+            finally:
+                upstream.terminate()
+                await asyncio.to_thread(upstream.wait, 30)
+
+    async def _steer(
+        self, http: aiohttp.ClientSession, url: str, upstream: subprocess.Popen[bytes], tmp: Path
+    ) -> None:
+        """The run itself, against its upstream process at ``url``."""
+        for _ in range(600):
+            try:
+                async with http.get(f"{url}/__bench/ping") as resp:
+                    if resp.status == 200:
+                        break
+            except aiohttp.ClientError:
+                pass
+            if upstream.poll() is not None:
+                raise SystemExit(f"{self.name}: the upstream exited; see {tmp}")
+            await asyncio.sleep(0.1)
         envs = [self.daemon_env(tmp, url, k) for k in range(self.daemons)]
         dbcfg = await self._database(envs[0])
         procs: list[subprocess.Popen[bytes]] = []
@@ -371,6 +388,8 @@ enabled = false
                 await self._seed_schedule(dbcfg)
             self.sim._started = time.time()
             self.started = self.sim._started
+            async with http.post(f"{url}/__bench/start", params={"t": repr(self.started)}) as r:
+                r.raise_for_status()
             procs = [start_daemon(env, tmp / f"{self.name}-{k}.log") for k, env in enumerate(envs)]
             deadline = self.started + self.scale.hours * self.scale.hour_s
             while time.time() < deadline:
@@ -384,12 +403,17 @@ enabled = false
                 p.terminate()
             for p in procs:
                 await asyncio.to_thread(p.wait, 60)
+            self.upstream_cpu_s = cpu_seconds(upstream.pid)
+            async with http.get(f"{url}/__bench/log") as r:
+                got = await r.json()
+            self.log = [(t, pid, agent) for t, pid, agent in got["requests"]]
+            window = self.started, self.ended
+            self.lags = [lag for t, lag in got["lags"] if window[0] <= t <= window[1]]
             self.figures = await self.compute(dbcfg)
         finally:
             for p in procs:
                 if p.poll() is None:
                     p.kill()
-            await runner.cleanup()
             await admin(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
 
     async def _database(self, env: dict[str, str]) -> DatabaseConfig:
@@ -574,33 +598,8 @@ async def amain(scale: Scale, tmp: Path, baseline: str | None, variants: list[st
         runs.append(Run(f"adaptive@{baseline}"[:15], "adaptive", 1, scale, export(baseline, tmp)))
     for line in variants:
         runs.append(Run(line.replace(" ", "")[:15], "adaptive", 1, scale, overrides=(line,)))
-    probe = asyncio.create_task(loop_lag(LAGS))
-    try:
-        await asyncio.gather(*(r.execute(tmp) for r in runs))
-    finally:
-        probe.cancel()
+    await asyncio.gather(*(r.execute(tmp) for r in runs))
     return runs
-
-
-#: the harness's event-loop lags: (wall time, seconds late), sampled while the runs last
-LAGS: list[tuple[float, float]] = []
-
-
-async def loop_lag(out: list[tuple[float, float]], every_s: float = 0.05) -> None:
-    """How late this process's event loop wakes up: the simulators answer every request on
-    it, so a lag of a good share of a request's time would mean the harness caps the rates."""
-    loop = asyncio.get_running_loop()
-    while True:
-        t = loop.time()
-        await asyncio.sleep(every_s)
-        out.append((time.time(), loop.time() - t - every_s))
-
-
-def measured_lags(runs: list[Run]) -> list[float]:
-    """The lags while every run's daemons were scanning (not while databases were made or
-    figures computed, which block the loop on purpose)."""
-    start, end = max(r.started for r in runs), min(r.ended for r in runs)
-    return [lag for t, lag in LAGS if start <= t <= end]
 
 
 def main() -> None:
@@ -628,18 +627,20 @@ def main() -> None:
     tmp.mkdir()
     cpu0, wall0 = time.process_time(), time.monotonic()
     runs = asyncio.run(amain(scale, tmp, args.baseline, args.variant))
-    # the simulators, their request logs and the figures all run in this one process: if it
-    # is what caps the achieved rates, its CPU share says so
-    harness = time.process_time() - cpu0
+    # the upstreams answer every request, each run's from a process of its own: if they were
+    # what capped the achieved rates, their CPU and event-loop lags would say so
+    own = time.process_time() - cpu0
+    upstreams = sum(r.upstream_cpu_s for r in runs)
     total = sum(int(r.figures["requests"]) for r in runs)  # type: ignore[call-overload]
-    lags = measured_lags(runs)
+    lags = [lag for r in runs for lag in r.lags]
     report(
         runs,
         scale,
-        f"harness: {harness:.1f} CPU s over {time.monotonic() - wall0:.0f} s "
-        f"({1000 * harness / max(1, total):.3f} s/1k requests), event-loop lag "
-        f"p50 {1000 * quantile(lags, 0.5):.0f} ms p99 {1000 * quantile(lags, 0.99):.0f} ms, "
-        "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        f"harness: upstreams {upstreams:.1f} CPU s ({1000 * upstreams / max(1, total):.3f} s/1k "
+        f"requests), event-loop lag p50 {1000 * quantile(lags, 0.5):.0f} ms "
+        f"p99 {1000 * quantile(lags, 0.99):.0f} ms; benchmark {own:.1f} CPU s; "
+        f"{time.monotonic() - wall0:.0f} s; load average "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg()),
     )
 
 
