@@ -5,12 +5,15 @@ many rows read), not timings; the figures themselves are test_sales_periods.py's
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import asyncpg
 import pytest
 
 from marketplaced.sales import periods
 from marketplaced.web import sales_window as sw
-from marketplaced.web.queries import catalog, sales, trends
+from marketplaced.web.queries import catalog, sales, seller_sales, trends
 from marketplaced.web.queries.catalog import ProductFilter
 from tests.helpers.period_seed import NOW, TZ, seed
 from tests.helpers.plans import explain, rows_read, scans
@@ -60,3 +63,32 @@ async def test_a_built_periods_total_is_counted_from_its_rows_with_sales(
     assert "current" not in scan.get("Filter", ""), scan
     if categories is None:
         assert rows_read(scan) == counted
+
+
+class Recorder:
+    """A connection that keeps the statements sent through it (to explain them)."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        self.sent: list[tuple[str, tuple[Any, ...]]] = []
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        self.sent.append((sql, args))
+        return await self.conn.fetch(sql, *args)
+
+
+async def test_a_sellers_category_mix_over_a_built_period_reads_its_rows_per_product(
+    pool: asyncpg.Pool, built: sw.SalesWindow
+) -> None:
+    live = dataclasses.replace(built, precomputed=False)
+    async with pool.acquire() as conn:
+        for sid in range(10, 17):
+            seen = Recorder(conn)
+            mix = await seller_sales.category_mix(seen, sid, built)  # type: ignore[arg-type]
+            assert mix and mix == await seller_sales.category_mix(conn, sid, live)
+        ((sql, args),) = seen.sent
+        plan = await explain(conn, sql, *args, index_walks=True)
+    # not the seller's product-day rows: its rows of the built period, found by seller
+    assert not scans(plan, "sales_product_daily"), plan
+    (scan,) = scans(plan, "sales_period_market")
+    assert not scan.get("Rows Removed by Filter"), scan

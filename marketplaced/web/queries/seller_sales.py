@@ -1,7 +1,9 @@
 """A seller's sales over a period: units and revenue per day, the share of its revenue in each
 category, and the side-by-side comparison of a few sellers.
 
-Everything is read from the `sales_*_daily` rollups (sql/014_sales.sql), today's row included.
+Everything is read from the `sales_*_daily` rollups (sql/014_sales.sql), today's row included;
+over a built period (yesterday, the last 7 or 30 days) the category mix sums that period's rows
+per product instead (sales/period_market.py), which are the same day rows grouped once.
 A day of the period that was never observed (no scan coverage: `SalesWindow.unobserved`) has
 unknown figures and comes back as None, never as zero; an observed day without a row sold
 nothing. A product's sales count for the seller it was attributed to when its day was computed
@@ -95,6 +97,18 @@ HAVING sum(d.units) > 0 OR sum(d.revenue) > 0
 ORDER BY revenue DESC, units DESC, d.category_id"""
 
 
+# the same sums from a built period's rows per (category, seller, product, band)
+# (sales/period_market.py): they group the same day rows by the keys the mix groups by, so
+# their sums are the mix's — a row per product of the seller instead of one per product-day
+_BUILT_MIX = """
+SELECT m.category_id, c.title, sum(m.units)::bigint AS units, sum(m.revenue)::bigint AS revenue
+FROM sales_period_market m LEFT JOIN categories c ON c.id = m.category_id
+WHERE m.seller_id = $1 AND m.days = $2 AND NOT m.previous
+GROUP BY m.category_id, c.title
+HAVING sum(m.units) > 0 OR sum(m.revenue) > 0
+ORDER BY revenue DESC, units DESC, m.category_id"""
+
+
 def share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 2) if whole else None
 
@@ -102,7 +116,10 @@ def share(part: int, whole: int) -> float | None:
 async def category_mix(conn: Conn, sid: int, w: SalesWindow) -> list[CategoryShare]:
     """The seller's units and revenue per (leaf) category over the period, biggest revenue
     first, with each category's share of the seller's revenue."""
-    rows = await conn.fetch(_MIX, sid, w.period.first, w.period.last)
+    if w.precomputed:
+        rows = await conn.fetch(_BUILT_MIX, sid, w.period.days)
+    else:
+        rows = await conn.fetch(_MIX, sid, w.period.first, w.period.last)
     total = sum(r["revenue"] for r in rows)
     out = [
         CategoryShare(
