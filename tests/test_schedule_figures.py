@@ -19,7 +19,7 @@ from marketplaced.config import Config, DatabaseConfig
 from marketplaced.jobs import triggers
 from marketplaced.platforms.uzum import schedule_figures
 from marketplaced.web.app import WebDeps, create_app
-from marketplaced.web.figures_cache import FIGURES, FIGURES_TTL_S, FiguresCache
+from marketplaced.web.figures_cache import FIGURES, FIGURES_TTL_S, schedule_cache
 from tests.helpers.metrics import sample, scrape
 from tests.helpers.settings import base_config
 from tests.helpers.web import ClientFactory, page, static_status
@@ -264,7 +264,7 @@ async def test_the_status_page_and_metrics_share_one_read_for_a_while(
     try:
         source = static_status()
         app = create_app(WebDeps(pool, adaptive(web_db), source, source, summary_refresh_s=None))
-        app[FIGURES] = FiguresCache(pool, clock=lambda: clock[0])
+        app[FIGURES] = schedule_cache(pool, clock=lambda: clock[0])
         client = await aiohttp_client(app)
         html = await page(client, "/status")
         assert "due now: 5," in html and "figures read 0 s ago" in html

@@ -113,7 +113,9 @@ async def test_two_common_words_rarely_together_are_read_through_the_word_index(
         "'mahsulot', g), (g * 7919) % 30011 FROM generate_series(1, 30000) g"
     )
     await pool.execute("VACUUM ANALYZE products")
-    terms = await search.resolve(pool, search.search_terms("alfa beta"))  # type: ignore[arg-type]
+    query = search.search_terms("alfa beta")
+    assert query is not None
+    terms = await search.resolve(pool, query, await search.word_shares(pool))
     q = catalog.product_list(ProductFilter(q=terms, sort="relevance", limit=20))
     explained = await pool.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {q.sql}", *q.args, q.limit + 1)
     plan = (json.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"]

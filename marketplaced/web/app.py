@@ -27,7 +27,7 @@ from marketplaced.config import Config
 from marketplaced.web import endpoints, localtime, openapi, prometheus, summaries
 from marketplaced.web.daemon_interface import Controls, StatusSource
 from marketplaced.web.export import EXPORT_SUFFIXES, export_format
-from marketplaced.web.figures_cache import FIGURES, FiguresCache
+from marketplaced.web.figures_cache import FIGURES, WORD_SHARES, schedule_cache, word_shares_cache
 from marketplaced.web.listing import RESPONSE_STARTED
 from marketplaced.web.params import ParamError
 from marketplaced.web.peer import Proxies
@@ -98,7 +98,8 @@ def create_app(deps: WebDeps) -> web.Application:
     zone = localtime.zone(deps.config.web.timezone)
     app[STATE] = WebState(guard=guard, zone=zone)
     app[prometheus.METRICS] = prometheus.create_metrics(deps.status)
-    app[FIGURES] = FiguresCache(deps.pool)
+    app[FIGURES] = schedule_cache(deps.pool)
+    app[WORD_SHARES] = word_shares_cache(deps.pool)
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(str(HERE / "templates")),

@@ -44,7 +44,7 @@ from marketplaced.web.daemon_interface import (
     StatusSource,
     WriterStatus,
 )
-from marketplaced.web.figures_cache import FIGURES, AgedFigures, FiguresCache
+from marketplaced.web.figures_cache import FIGURES, Aged, Cached
 from marketplaced.web.queries import failures, jobs
 from marketplaced.web.views.common import CONFIG, POOL
 
@@ -199,10 +199,12 @@ class DatabaseFigures:
     up: bool
     job_runs: Sequence[Mapping[str, Any]] = ()
     dead_letters: Sequence[Mapping[str, Any]] = ()
-    schedule: AgedFigures | None = None  # adaptive mode only
+    schedule: Aged[ScheduleFigures] | None = None  # adaptive mode only
 
 
-async def read_database(pool: asyncpg.Pool, figures: FiguresCache | None = None) -> DatabaseFigures:
+async def read_database(
+    pool: asyncpg.Pool, figures: Cached[ScheduleFigures] | None = None
+) -> DatabaseFigures:
     """Job runs and dead letters, and with `figures` (adaptive mode) the schedule's."""
     try:
         async with asyncio.timeout(DB_READ_TIMEOUT_S):
@@ -215,7 +217,7 @@ async def read_database(pool: asyncpg.Pool, figures: FiguresCache | None = None)
     return DatabaseFigures(True, [dict(r) for r in runs], [dict(r) for r in dead], sched)
 
 
-async def _read_schedule(figures: FiguresCache) -> AgedFigures | None:
+async def _read_schedule(figures: Cached[ScheduleFigures]) -> Aged[ScheduleFigures] | None:
     """The schedule's figures as read at most FIGURES_TTL_S ago (shared with the status page),
     or None (families left out) when a read takes too long: it scans the whole schedule
     (1.5–2.5 s per million ids on a busy machine), and a large schedule must not take the job
@@ -261,7 +263,7 @@ class DatabaseCollector(Collector):
             dead.add_metric([r["scope"], r["kind"]], float(r["n"]))
         yield from (runs, last, dead)
         if f.schedule is not None:
-            yield from _schedule_families(f.schedule.figures)
+            yield from _schedule_families(f.schedule.value)
             yield GaugeMetricFamily(
                 "marketplaced_schedule_figures_age_seconds",
                 "how long ago the schedule figures above were read (they are shared for a while)",

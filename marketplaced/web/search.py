@@ -37,7 +37,7 @@ import asyncpg
 
 from marketplaced.web.listing import Where
 
-__all__ = ["SearchTerms", "fold", "resolve", "search_terms"]
+__all__ = ["SearchTerms", "WordShares", "fold", "resolve", "search_terms", "word_shares"]
 
 #: every apostrophe a Uzbek Latin text uses for oʻ, gʻ and the glottal stop: ' ` ´ ‘ ’ ʹ ʻ ʼ
 APOSTROPHES = "'`\u00b4\u2018\u2019\u02b9\u02bb\u02bc"
@@ -204,49 +204,67 @@ def _real(x: float) -> float:
 # Each word's candidates in one round trip, by the rules of _CANDIDATES: known before the list
 # query is planned, so the planner sees the real words (and their frequency in the GIN index's
 # statistics) instead of a subquery's unknown array.
-# Each candidate comes with its share of products from ANALYZE's statistics of the word array
-# (most common elements and their frequencies; the three entries after them are the minimum,
-# the maximum and the share of empty arrays): a word not among them is rarer than the minimum,
-# and the planner takes half of it, as `frequencies` does.
 _RESOLVE = f"""
-WITH st AS (
-    SELECT s.most_common_elems::text::text[] AS e, s.most_common_elem_freqs AS f
-    FROM pg_stats s WHERE s.schemaname = current_schema() AND s.tablename = 'products'
-        AND s.attname = 'search_words'
-)
-SELECT q.i, v.word, v.sim, (SELECT st.f[array_position(st.e, v.word)] FROM st) AS freq,
-    (SELECT st.f[cardinality(st.e) + 1] FROM st) AS min_freq,
-    (SELECT reltuples FROM pg_class WHERE oid = 'products'::regclass) AS products
-FROM unnest($1::text[]) WITH ORDINALITY AS q(w, i)
+SELECT q.i, v.word, v.sim FROM unnest($1::text[]) WITH ORDINALITY AS q(w, i)
 CROSS JOIN LATERAL (
     SELECT word, similarity(word, q.w) AS sim FROM search_vocabulary
     WHERE word % q.w AND similarity(word, q.w) >= {VOCABULARY_SIMILARITY}
     ORDER BY similarity(word, q.w) DESC, word LIMIT {MAX_CANDIDATES}
 ) v ORDER BY q.i, v.sim DESC, v.word"""  # noqa: S608 - numbers from this module
 
+# ANALYZE's statistics of the word array: the most common words and their shares of products
+# (the three entries after them are the smallest share, the largest and that of empty arrays).
+_WORD_SHARES = """
+SELECT s.most_common_elems::text::text[] AS words, s.most_common_elem_freqs AS shares,
+    (SELECT reltuples FROM pg_class WHERE oid = 'products'::regclass) AS products
+FROM pg_stats s WHERE s.schemaname = current_schema() AND s.tablename = 'products'
+    AND s.attname = 'search_words'"""
 
-async def resolve(pool: asyncpg.Pool, terms: SearchTerms) -> SearchTerms:
+
+@dataclass(frozen=True, slots=True)
+class WordShares:
+    """Which share of products holds a word, as the planner reads it from the statistics."""
+
+    products: float
+    shares: dict[str, float]
+    #: a word not among the common ones is rarer than this; the planner takes half of it
+    rarer_than: float
+
+    def of(self, word: str) -> float:
+        return self.shares.get(word, self.rarer_than / 2)
+
+
+async def word_shares(pool: asyncpg.Pool) -> WordShares | None:
+    """The word statistics of `products`, None before its first ANALYZE."""
+    row = await pool.fetchrow(_WORD_SHARES)
+    if row is None or row["words"] is None or row["shares"] is None:
+        return None
+    words, shares = row["words"], row["shares"]
+    return WordShares(
+        max(float(row["products"]), 0.0),
+        dict(zip(words, map(float, shares), strict=False)),
+        float(shares[len(words)]),
+    )
+
+
+async def resolve(
+    pool: asyncpg.Pool, terms: SearchTerms, shares: WordShares | None = None
+) -> SearchTerms:
     """`terms` with each word's candidates read from the vocabulary. The vocabulary holds every
     title word, so a word outside it matches no title: it stays its own only candidate (as the
-    unresolved filter appends it) and the search finds nothing, as before."""
+    unresolved filter appends it) and the search finds nothing, as before. With `shares`, how
+    many products hold every word's best candidates is estimated as the planner would."""
     found: dict[int, list[tuple[str, float]]] = {i: [] for i in range(len(terms.words))}
-    share: dict[int, float] = {}  # each word's share of products holding a best candidate
-    products, known = 0.0, True
     for r in await pool.fetch(_RESOLVE, list(terms.words)):
-        i = r["i"] - 1
-        found[i].append((r["word"], float(r["sim"])))
-        products = max(float(r["products"]), 0.0)
-        if r["min_freq"] is None:  # never analyzed
-            known = False
-        elif float(r["sim"]) >= found[i][0][1]:  # a best candidate (the rows' top score)
-            freq = r["freq"] if r["freq"] is not None else r["min_freq"] / 2
-            share[i] = min(1.0, share.get(i, 0.0) + float(freq))
+        found[r["i"] - 1].append((r["word"], float(r["sim"])))
     candidates = tuple(tuple(found[i]) or ((word, 1.0),) for i, word in enumerate(terms.words))
-    matches = None
-    if known and products and len(share) == len(terms.words):
-        matches = products * math.prod(share.values())
+    if shares is None or not shares.products:
+        return dataclasses.replace(terms, candidates=candidates)
+    share = 1.0
+    for cands in candidates:  # words independent, a word's best candidates each other's rivals
+        share *= min(1.0, sum(shares.of(c) for c, sim in cands if sim >= cands[0][1]))
     return dataclasses.replace(
-        terms, candidates=candidates, best_matches=matches, products=products
+        terms, candidates=candidates, best_matches=shares.products * share, products=shares.products
     )
 
 

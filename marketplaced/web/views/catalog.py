@@ -16,6 +16,7 @@ from marketplaced.jobs import triggers
 from marketplaced.web import param_spec as ps
 from marketplaced.web import sales_window as sw
 from marketplaced.web import search
+from marketplaced.web.figures_cache import WORD_SHARES
 from marketplaced.web.listing import Count, ListQuery
 from marketplaced.web.param_spec import MAX_CSV_LIMIT, MAX_QUERY_LEN
 from marketplaced.web.params import ParamError, Params, range_check
@@ -120,7 +121,8 @@ def paging(p: Params, sales_sort: bool, kinds: tuple[type, ...]) -> tuple[Any, i
 async def products_filter(request: web.Request, p: Params, *, csv: bool = False) -> ProductFilter:
     terms = query_terms(p)
     if terms is not None:
-        terms = await search.resolve(pool(request), terms)
+        shares = (await request.app[WORD_SHARES].get()).value
+        terms = await search.resolve(pool(request), terms, shares)
     sort = catalog.resolve_sort(p.choice("sort"), terms is not None)
     min_price = p.integer("min_price")
     max_price = p.integer("max_price")

@@ -26,7 +26,7 @@ from marketplaced.platforms.uzum.config import UzumConfig
 from marketplaced.web import param_spec as ps
 from marketplaced.web.charts import Series, line_chart
 from marketplaced.web.daemon_interface import ControlError, StatusSource
-from marketplaced.web.figures_cache import FIGURES, FIGURES_TTL_S, AgedFigures
+from marketplaced.web.figures_cache import FIGURES, FIGURES_TTL_S, Aged
 from marketplaced.web.listing import ListQuery, Page, fetch_page
 from marketplaced.web.params import Params
 from marketplaced.web.queries import db_sizes, failures, jobs
@@ -166,7 +166,7 @@ async def _stored_figures(request: web.Request) -> tuple[dict[str, Any], str | N
         return empty, reason
 
 
-async def _schedule(request: web.Request) -> AgedFigures | None:
+async def _schedule(request: web.Request) -> Aged[schedule_figures.ScheduleFigures] | None:
     """The revisit schedule per class, only in adaptive mode (round-robin has no schedule), as
     read at most FIGURES_TTL_S ago (shared with /metrics: the read scans the whole schedule)."""
     if request.app[CONFIG].section(UzumConfig).mode != "adaptive":
