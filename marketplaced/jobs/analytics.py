@@ -17,6 +17,7 @@ UZEX monthly rollups run in the same job when the UZEX tables exist. SQL: analyt
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -143,13 +144,43 @@ def days_between(first: date, last: date) -> list[date]:
 
 
 async def compute_day(pool: asyncpg.Pool, day: date, settings: AnalyticsSettings) -> DayResult:
-    """(Re)compute one day in one transaction."""
+    """(Re)compute one day: the analytics in one transaction and, beside it on a second
+    connection, the recount of the day's sales rows (late rows included)."""
     started = time.monotonic()
-    start, end = day_bounds(day, settings.tz)
     for table in q.ANALYTICS_TABLES:
         # before the day's long transaction, which would otherwise hold the parent's exclusive
         # lock (and block the dashboard's reads of it) until it commits
         await partitions.ensure_for(pool, table, day)
+    # The two read the same history and write different tables, each in its own transaction
+    # (the recount under the rollup's lock, which the analytics never takes), so neither waits
+    # for the other: side by side the day takes the longer of the two, not their sum.
+    async with asyncio.TaskGroup() as group:
+        sales = group.create_task(_sales_day(pool, day, settings))
+        cov, counts, ms, steps = await _analytics_day(pool, day, settings, started)
+    steps.rows["sales_rollup"], steps.ms["sales_rollup"] = sales.result()
+    products, skus, sellers, categories = counts
+    result = DayResult(
+        day, cov.complete, cov.observed_pct, cov.max_gap_min, *counts, ms, steps.ms, steps.rows
+    )
+    _log.info(
+        "analytics_day_computed",
+        day=day.isoformat(),
+        complete=cov.complete,
+        max_gap_min=cov.max_gap_min,
+        products=products,
+        skus=skus,
+        sellers=sellers,
+        categories=categories,
+        ms=ms,
+        steps_ms=steps.ms,
+    )
+    return result
+
+
+async def _analytics_day(
+    pool: asyncpg.Pool, day: date, settings: AnalyticsSettings, started: float
+) -> tuple[coverage.DayCoverage, tuple[int, int, int, int], int, _Steps]:
+    start, end = day_bounds(day, settings.tz)
     async with pool.acquire() as conn, conn.transaction():
         steps = _Steps(conn)
         # sorts and hashes over a million rows: in memory, not in temp files
@@ -179,27 +210,14 @@ async def compute_day(pool: asyncpg.Pool, day: date, settings: AnalyticsSettings
         counts = (products, skus, sellers, categories)
         coverage_row = (cov.observed_pct, cov.max_gap_min, cov.complete)
         await conn.execute(q.UPSERT_DAY, day, start, end, *coverage_row, *counts, ms)
-    # the sales rollup of the day, recounted too (late rows included); its time is a step
-    rollup_started = time.monotonic()
-    sales_rows = await rollup.compute_day(pool, day, rollup.SalesSettings.from_analytics(settings))
-    steps.ms["sales_rollup"] = round((time.monotonic() - rollup_started) * 1000)
-    steps.rows["sales_rollup"] = sales_rows
-    result = DayResult(
-        day, cov.complete, cov.observed_pct, cov.max_gap_min, *counts, ms, steps.ms, steps.rows
-    )
-    _log.info(
-        "analytics_day_computed",
-        day=day.isoformat(),
-        complete=cov.complete,
-        max_gap_min=cov.max_gap_min,
-        products=products,
-        skus=skus,
-        sellers=sellers,
-        categories=categories,
-        ms=ms,
-        steps_ms=steps.ms,
-    )
-    return result
+    return cov, counts, ms, steps
+
+
+async def _sales_day(pool: asyncpg.Pool, day: date, settings: AnalyticsSettings) -> tuple[int, int]:
+    """The recount of the day's sales rows: (product rows, milliseconds)."""
+    started = time.monotonic()
+    rows = await rollup.compute_day(pool, day, rollup.SalesSettings.from_analytics(settings))
+    return rows, round((time.monotonic() - started) * 1000)
 
 
 _WORK_MEM = "SELECT set_config('work_mem', $1, true)"

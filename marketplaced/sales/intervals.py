@@ -95,6 +95,9 @@ def day_shares(start: datetime, end: datetime, tz: tzinfo) -> list[tuple[date, f
     """(day, share of [start, end) on it) for every local day the window touches."""
     if end <= start:
         return [(end.astimezone(tz).date(), 1.0)]
+    first = start.astimezone(tz).date()
+    if first == end.astimezone(tz).date():  # the common case: inside one day (the loop's share)
+        return [(first, 1.0)]
     total = (end - start).total_seconds()
     out = []
     day = start.astimezone(tz).date()
@@ -189,8 +192,17 @@ def _book(
     revenue: int,
     method: str,
 ) -> None:
+    if len(shares) == 1:  # inside one day: the whole delta, not split (apportion's own result)
+        row = res.products.setdefault((shares[0][0], product_id), ProductDay())
+        row.units += units
+        row.revenue += revenue
+        if method == "orders":
+            row.units_orders += units
+        elif method == "stock":
+            row.units_stock += units
+        return
     fractions = [s for _, s in shares]
-    split = len(shares) > 1
+    split = True
     for (day, _), u, r in zip(
         shares, apportion(units, fractions), apportion(revenue, fractions), strict=True
     ):
@@ -215,8 +227,16 @@ def _book_sku(
     revenue: int,
     restocked: int,
 ) -> None:
+    if len(shares) == 1:  # inside one day, as in _book
+        day = shares[0][0]
+        _, row = res.skus.setdefault((day, sku), (product_id, SkuDay()))
+        row.units += units
+        row.revenue += revenue
+        row.restocked += restocked
+        res.products.setdefault((day, product_id), ProductDay()).restocked += restocked
+        return
     fractions = [s for _, s in shares]
-    split = len(shares) > 1
+    split = True
     parts = zip(
         shares,
         apportion(units, fractions),
