@@ -348,3 +348,14 @@ async def test_a_name_is_resolved_once_for_many_connections(
         bodies = [(await client.get(url, {}, 5.0))[2] for _ in range(3)]
     assert bodies == [b"[1]", b"[2]", b"[3]"]
     assert asked == ["localhost"]
+
+
+async def test_credentials_in_the_url_go_through_aiohttp(aiohttp_server: AiohttpServer) -> None:
+    async def who(request: web.Request, n: int) -> web.StreamResponse:
+        return web.json_response({"auth": request.headers.get("Authorization")})
+
+    upstream = await start(aiohttp_server, {"/who": who})
+    url = URL(upstream.url("/who")).with_user("me").with_password("secret")
+    async with Fetcher(FAST) as fetcher:
+        response = await fetcher.get_json(str(url))
+    assert response.data == {"auth": "Basic bWU6c2VjcmV0"}
