@@ -440,9 +440,11 @@ async def run_load(
 ) -> tuple[bool, Results]:
     port = free_port()
     code = ["--tree", str(tree)] if tree is not None else []
+    # a baseline reads its own config/marketplaced.toml (the defaults of its version: a key
+    # added since would be unknown to it)
     server = await asyncio.create_subprocess_exec(
         sys.executable, __file__, "--serve", name, "--port", str(port), *code,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.PIPE, cwd=tree,
     )  # fmt: skip
     results: Results = {}
     try:
