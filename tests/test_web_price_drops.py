@@ -4,11 +4,13 @@ the reference here)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import dataclasses
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from marketplaced import commit_log
+from marketplaced import commit_log, db
+from marketplaced.config import DatabaseConfig
 from marketplaced.web import price_drops, summaries
 
 # the definition of a drop, as the materialized view computed it over the whole window
@@ -49,14 +51,44 @@ async def _drops(pool: asyncpg.Pool) -> list[tuple[object, ...]]:
     return [(r["sku_id"], r["old_price"], r["new_price"], float(r["drop_pct"])) for r in rows]
 
 
-async def test_price_drops_follow_new_and_late_batches(pool: asyncpg.Pool) -> None:
+async def _old_partition_scans(pool: asyncpg.Pool, old: datetime) -> int:
+    """Index scans so far of the price-history partition holding `old` (statistics as
+    flushed: a pool of one connection, whose next idle moment flushes them)."""
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_stat_force_next_flush()")
+        await conn.execute("SELECT pg_stat_clear_snapshot()")
+        n: int = await conn.fetchval(
+            "SELECT coalesce(sum(idx_scan), 0) FROM pg_stat_user_indexes WHERE relname = $1",
+            f"price_history_y{old:%Y}m{old:%m}",
+        )
+    return n
+
+
+async def test_price_drops_follow_new_and_late_batches(
+    pool: asyncpg.Pool, fresh_db: DatabaseConfig
+) -> None:
     now = datetime.now().astimezone()
     day = timedelta(days=1)
+    # a row 100 days back, two months or more before the window's first: its partition is
+    # not read for a SKU that has a row closer to the window (the probe goes newest month first)
+    old = (now - 100 * day).astimezone(UTC)
+    for back in (100, 60, 20, 0):
+        await pool.execute(
+            "SELECT marketplaced_ensure_partition_for('price_history', $1)",
+            (now - back * day).astimezone(UTC).date(),
+        )
+    await _batch(pool, now - 100 * day, {11: 120_000, 21: 50_000, 31: 9_500})
     await _batch(pool, now - 20 * day, {11: 100_000, 21: 50_000, 31: 9_000})
     await _batch(pool, now - 10 * day, {11: 90_000, 31: 8_000})
     await _batch(pool, now - 5 * day, {11: 95_000})
     await _batch(pool, now - 3 * day, {21: 60_000})
-    await summaries.refresh(pool)  # the first refresh builds the whole window
+    one = await db.create_pool(dataclasses.replace(fresh_db, pool_min=1, pool_max=1))
+    try:
+        scans = await _old_partition_scans(one, old)
+        await summaries.refresh(one)  # the first refresh builds the whole window
+        assert await _old_partition_scans(one, old) == scans
+    finally:
+        await one.close()
     assert await _drops(pool) == [
         (11, 100_000, 90_000, 10.0),  # against a row before the window
         (31, 9_000, 8_000, 11.11),

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from marketplaced import commit_log
 from marketplaced.db import Conn
+from marketplaced.sales.carry_sql import latest_before
 
 NAME = "web_price_drops"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -35,6 +36,10 @@ _FORGET = "DELETE FROM web_price_drops WHERE sku_id = ANY($1::bigint[])"
 # the SKUs of the batches stamped $1, whatever their age: an old row can be the one before a
 # row of the window
 _CHANGED = "SELECT DISTINCT sku_id FROM price_history WHERE observed_at = ANY($1::timestamptz[])"
+# the SKU's price before the window (newest month first, as the analytics' carry-in)
+_BEFORE_WINDOW = latest_before(
+    "price_history", "h.sku_id = w.sku_id", "h.purchase_price", f"({_WINDOW_START})"
+)
 # each window row against the row before it: within the window by lag, the first one of each
 # SKU by one probe (coalesce evaluates it only there; purchase_price is never NULL)
 _INSERT = f"""
@@ -43,10 +48,7 @@ SELECT sku_id, product_id, observed_at, old_price, new_price,
        round(100.0 * (old_price - new_price) / old_price, 2)
 FROM (
     SELECT w.sku_id, w.product_id, w.observed_at, w.purchase_price AS new_price,
-           coalesce(w.prev, (
-               SELECT p.purchase_price FROM price_history p
-               WHERE p.sku_id = w.sku_id AND p.observed_at < {_WINDOW_START}
-               ORDER BY p.observed_at DESC LIMIT 1)) AS old_price
+           coalesce(w.prev, {_BEFORE_WINDOW}) AS old_price
     FROM (
         SELECT sku_id, product_id, observed_at, purchase_price,
                lag(purchase_price) OVER (PARTITION BY sku_id ORDER BY observed_at) AS prev
