@@ -100,6 +100,7 @@ def create_app(deps: WebDeps) -> web.Application:
     app[prometheus.METRICS] = prometheus.create_metrics(deps.status)
     app[FIGURES] = schedule_cache(deps.pool)
     app[WORD_SHARES] = word_shares_cache(deps.pool)
+    app.on_cleanup.append(_close_caches)
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(str(HERE / "templates")),
@@ -116,6 +117,12 @@ def create_app(deps: WebDeps) -> web.Application:
     )
     _routes(app)
     return app
+
+
+async def _close_caches(app: web.Application) -> None:
+    """The caches' background reads end with the app (cancelled, not left running)."""
+    await app[FIGURES].close()
+    await app[WORD_SHARES].close()
 
 
 def _routes(app: web.Application) -> None:

@@ -5,15 +5,16 @@ The schedule's figures are one aggregate over every row of `uzum_schedule` (1.5â
 million ids on a busy machine, see platforms/uzum/schedule_figures.py). Prometheus scrapes
 /metrics every 15 s and an operator reloads the status page; reading them for each request made
 both pages take seconds and kept a core busy with the same scan. A read is kept for `ttl_s` and
-answers every request in that time, from either page, which says how old its figures are. Only
-one read runs at a time: while it runs, requests that have an older read get that one at once
-instead of queueing behind it (a page answers in milliseconds and says its figures are older);
-only the very first requests wait for it.
+answers every request in that time, from either page, which says how old its figures are. A
+request after that gets the last read at once and starts the next one in the background (one
+at a time), so no scrape waits for the scan; only the first request, and one after a long quiet
+spell (a read older than `max_stale_s` is not shown), waits for a read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from typing import Generic, TypeVar
 import asyncpg
 from aiohttp import web
 
+from marketplaced import log
+from marketplaced.db import UNAVAILABLE_ERRORS
 from marketplaced.platforms.uzum import schedule_figures
 from marketplaced.platforms.uzum.schedule_figures import ScheduleFigures
 from marketplaced.web import search
@@ -40,6 +43,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_log = log.get(__name__)
+#: what a background read may fail with: the server gone or hung, or the statement refused
+_UNREADABLE: tuple[type[BaseException], ...] = (*UNAVAILABLE_ERRORS, asyncpg.PostgresError)
 
 #: a read answers for this long: two Prometheus scrapes (15 s apart) share one, and a status
 #: page is at most half a minute behind the schedule, which changes by a few ids a second
@@ -56,33 +62,69 @@ class Aged(Generic[T]):
 
 
 class Cached(Generic[T]):
-    """One value read by `read` and kept `ttl_s`; `clock` is monotonic seconds (tests inject
-    theirs)."""
+    """One value read by `read`, fresh for `ttl_s`, then shown while its successor is read up
+    to `max_stale_s`; `clock` is monotonic seconds (tests inject theirs). The background read
+    is this object's task: `close` (the app's cleanup) cancels it."""
 
     def __init__(
         self,
         read: Callable[[], Awaitable[T]],
         ttl_s: float,
         clock: Callable[[], float] = time.monotonic,
+        max_stale_s: float | None = None,
     ) -> None:
         self._read = read
         self._ttl_s = ttl_s
+        self._max_stale_s = 10 * ttl_s if max_stale_s is None else max_stale_s
         self._clock = clock
         self._lock = asyncio.Lock()
         self._last: tuple[T, float] | None = None  # the value, read at (clock)
+        self._task: asyncio.Task[None] | None = None
 
     async def get(self) -> Aged[T]:
-        """The value, read now or up to `ttl_s` ago. A failed read raises (the callers say the
-        value is unavailable) and leaves the previous read in place for the next one."""
+        """The value, read now or up to `ttl_s` ago (`max_stale_s` while the next read runs).
+        A failed read raises when nothing shown can stand in for it; a failed background read
+        is logged and the next request starts another."""
         last = self._last
-        if last is not None and (self._clock() - last[1] < self._ttl_s or self._lock.locked()):
-            return Aged(last[0], self._clock() - last[1])
+        if last is not None:
+            age = self._clock() - last[1]
+            if age >= self._ttl_s and (self._task is None or self._task.done()):
+                self._task = asyncio.create_task(self._refresh())
+            if age < self._max_stale_s:
+                return Aged(last[0], age)
         async with self._lock:
             last = self._last
-            if last is None or self._clock() - last[1] >= self._ttl_s:
-                value = await self._read()
-                last = self._last = (value, self._clock())
+            if last is None or self._clock() - last[1] >= self._max_stale_s:
+                last = await self._read_now()
         return Aged(last[0], self._clock() - last[1])
+
+    async def _read_now(self) -> tuple[T, float]:
+        value = await self._read()
+        self._last = (value, self._clock())
+        return self._last
+
+    async def _refresh(self) -> None:
+        # no request waits for this read, so it gets a bound of its own: a hung server must not
+        # hold the lock (and the next read) for good
+        try:
+            async with asyncio.timeout(self._ttl_s), self._lock:
+                last = self._last
+                if last is None or self._clock() - last[1] >= self._ttl_s:
+                    await self._read_now()
+        except _UNREADABLE as exc:
+            # the shown value stays; the next request past the TTL starts another read
+            _log.warning("figures_refresh_failed", error=str(exc) or type(exc).__name__)
+
+    async def settled(self) -> None:
+        """Wait for a background read under way (tests, and `close`)."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
 def schedule_cache(
