@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Literal
 
+import asyncpg
+
 from marketplaced.db import Conn
 
 Level = Literal["product", "seller", "category"]
@@ -115,7 +117,17 @@ SELECT day, observed_pct, max_gap_min, final FROM sales_days WHERE day >= $1 AND
 
 async def coverage(conn: Conn, period: Period) -> Coverage:
     """How well the period's days were observed."""
-    rows = {r["day"]: r for r in await conn.fetch(_DAYS, period.first, period.last)}
+    return coverage_of(await conn.fetch(_DAYS, period.first, period.last), period)
+
+
+def coverage_of(found: Sequence[asyncpg.Record], period: Period) -> Coverage:
+    """`coverage` from `sales_days` rows read for a span holding the period (rows of other
+    days are left out)."""
+    rows = {
+        r["day"]: r
+        for r in found
+        if r["day"] is not None and period.first <= r["day"] <= period.last
+    }
     days = [period.first + timedelta(days=i) for i in range(period.days)]
     unobserved = tuple(d for d in days if d not in rows or rows[d]["observed_pct"] <= 0)
     return Coverage(
