@@ -34,7 +34,7 @@ LIVE: frozenset[str] = frozenset(
         "uzex_top_parties coverage_schedule coverage_budget_s alerts_schedule "
         "alerts_budget_s health_schedule health_budget_s vacuum_schedule vacuum_budget_s "
         "retention_schedule retention_budget_s sales_schedule sales_budget_s sales_revisit_min "
-        "sales_max_span_h",
+        "sales_max_span_h periods_schedule periods_budget_s",
     )
     | _keys(
         "alerts",

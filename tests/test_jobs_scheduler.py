@@ -179,6 +179,7 @@ async def test_jobs_service_reschedules_lists_and_checks_health(
         assert set(listed) == {
             "analytics",
             "sales",
+            "periods",
             "coverage",
             "health",
             "vacuum",

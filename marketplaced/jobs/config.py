@@ -59,6 +59,13 @@ class JobsConfig:
         "every 1m", "today's sales rollup (new batches only)" + _SCHEDULE_HELP, pattern=_SCHEDULE
     )
     sales_budget_s: float = option(300.0, "sales rollup run time budget", lo=1, hi=86400)
+    periods_schedule: str = option(
+        "every 1m",
+        "yesterday's, the 7- and 30-day sales sums, built when a day ends" + _SCHEDULE_HELP,
+        pattern=_SCHEDULE,
+    )
+    # 1 h: a 30-day build at 1.5 M products sums tens of millions of day rows for minutes
+    periods_budget_s: float = option(3600.0, "sales periods build run time budget", lo=1, hi=86400)
     # 8 h: a full Uzum cycle at the default 100 requests/s visits every product about this often
     sales_revisit_min: int = option(
         480,

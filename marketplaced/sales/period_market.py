@@ -34,6 +34,7 @@ TOP_SELLERS, TOP_PRODUCTS = 10, 10
 _DELETE = "DELETE FROM sales_period_market WHERE days = $1"
 _DELETE_NODES = "DELETE FROM sales_period_nodes WHERE days = $1"
 _DELETE_SELLERS = "DELETE FROM sales_period_category_sellers WHERE days = $1"
+_ANALYZE = "ANALYZE sales_period_market"
 
 _SUMS = (
     "sum(units)::bigint, sum(revenue)::bigint, sum(units_orders)::bigint, "
@@ -151,17 +152,26 @@ async def build(
     period: tuple[date, date, date, date],
     band_edges: Sequence[int],
     base_units: int,
+    timeout_s: float | None = None,
 ) -> int:
     """Replace the rows of the `days` period; `period`: (first, last, previous first, previous
     last) as periods.bounds gives them; `base_units`: the previous period's units growth
-    needs (periods.MIN_BASE_UNITS). Runs in the caller's transaction; returns the rows."""
+    needs (periods.MIN_BASE_UNITS). Runs in the caller's transaction; returns the rows.
+    `timeout_s` bounds each statement (None: the pool's command timeout)."""
     first, last, prev_first, prev_last = period
-    await conn.execute(_DELETE, days)
-    current = await conn.execute(_CURRENT, days, first, last, list(map(float, band_edges)))
-    previous = await conn.execute(_PREVIOUS, days, prev_first, prev_last)
-    await conn.execute(_DELETE_NODES, days)
-    nodes = await conn.execute(_NODES, days, TOP_SELLERS, TOP_PRODUCTS)
-    await conn.execute(_DELETE_SELLERS, days)
-    sellers = await conn.execute(_SELLERS, days, base_units)
+    t = timeout_s
+    await conn.execute(_DELETE, days, timeout=t)
+    edges = list(map(float, band_edges))
+    current = await conn.execute(_CURRENT, days, first, last, edges, timeout=t)
+    previous = await conn.execute(_PREVIOUS, days, prev_first, prev_last, timeout=t)
+    # The two statements below read the rows just written, which the table's statistics have
+    # never seen (a first 30-day build: "days = 30" estimated at one row). Planned on that,
+    # they joined a million rows by nested loops: over 14 minutes at full scale instead of
+    # seconds. ANALYZE inside the transaction samples its own rows too.
+    await conn.execute(_ANALYZE, timeout=t)
+    await conn.execute(_DELETE_NODES, days, timeout=t)
+    nodes = await conn.execute(_NODES, days, TOP_SELLERS, TOP_PRODUCTS, timeout=t)
+    await conn.execute(_DELETE_SELLERS, days, timeout=t)
+    sellers = await conn.execute(_SELLERS, days, base_units, timeout=t)
     statuses = (current, previous, nodes, sellers)
     return sum(int(status.rsplit(" ", 1)[-1]) for status in statuses)

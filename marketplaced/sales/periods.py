@@ -6,11 +6,23 @@ full scale every request summed millions of rows. The periods that every list of
 the last 7 and the last 30 finished days — are summed here instead, with the previous period of the
 same length, growth and "new product" already worked out, by the same rules as the live sums
 (web/sales_window.py, web/queries/trends.py). They cover finished days only, so they change
-when a day ends — built then, by the minute job — and when a finished day of theirs is
+when a day ends — built then, by the `periods` job — and when a finished day of theirs is
 recounted (a late batch, the nightly recomputation): rebuilt then, at most once per
 `REBUILD_EVERY` so that a morning of late rows does not rebuild every minute. Today's figures
 are never taken from here. One transaction replaces a period's rows (readers see the old rows
-until it commits), under the rollup's lock, so no fold changes day rows while they are summed.
+until it commits).
+
+The builds are a job of their own (`periods`), not a step of the minute rollup, and they do not
+take the rollup's lock: at full scale a 30-day build sums tens of millions of day rows for
+minutes, and under the rollup's lock today's figures stood still that long (and, past the
+rollup's budget, the build was cancelled every minute and never finished). A build holds the
+rollup's lock only while it takes its REPEATABLE READ snapshot: every fold or recount that
+committed before is in it, none is half in it, and one that commits later marks the finished
+days it changed (`sales_days.updated_at`, its transaction's start) after the build's
+`built_at`, which rebuilds the period later as any late row does — `built_at` is moved back to
+the start of any transaction already waiting for the lock, whose changes the snapshot cannot
+see. Builders exclude each other with a lock of their own, taken without waiting: a daemon that
+finds another one building leaves the period to it.
 The same transaction builds the period's market rows (sales/period_market.py) by the configured
 price bands, and a change of those bands rebuilds it too.
 """
@@ -37,6 +49,15 @@ REBUILD_EVERY = timedelta(hours=1)
 #: growth needs this many units in the previous period (web/sales_window.py MIN_BASE_UNITS)
 MIN_BASE_UNITS = 5
 
+#: builders of periods exclude each other (not the rollup): 'peri'
+_TRY_LOCK = "SELECT pg_try_advisory_xact_lock(1885696617)"
+_ROLLUP_WAIT = f"SELECT pg_advisory_lock({rollup_sql.LOCK_KEY})"
+_ROLLUP_RELEASE = f"SELECT pg_advisory_unlock({rollup_sql.LOCK_KEY})"
+# the transactions queued behind the rollup's lock (one bigint key: classid 0, objsubid 1)
+_WAITING_SINCE = f"""
+SELECT min(a.xact_start) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND NOT l.granted AND l.classid = 0
+  AND l.objid = {rollup_sql.LOCK_KEY} AND l.objsubid = 1"""  # noqa: S608 - constant
 _BUILT = "SELECT days, last_day, built_at, band_edges FROM sales_period_builds"
 _CHANGED = "SELECT max(updated_at) FROM sales_days WHERE day >= $1 AND day <= $2"
 _DELETE = "DELETE FROM sales_periods WHERE days = $1"
@@ -105,18 +126,24 @@ def bounds(days: int, last_day: date) -> tuple[date, date, date, date]:
 
 
 async def build(
-    conn: Conn, days: int, last_day: date, now: datetime, band_edges: Sequence[int] = ()
+    conn: Conn,
+    days: int,
+    last_day: date,
+    now: datetime,
+    band_edges: Sequence[int] = (),
+    timeout_s: float | None = None,
 ) -> int:
     """Replace the rows of the `days` period ending `last_day` (and its market rows by
-    `band_edges`); returns the rows written. Runs in the caller's transaction."""
+    `band_edges`); returns the rows written. Runs in the caller's transaction; `timeout_s`
+    bounds each statement (None: the pool's command timeout)."""
     started = time.monotonic()
-    await conn.execute(_DELETE, days)
+    await conn.execute(_DELETE, days, timeout=timeout_s)
     rows = 0
     for sql in BUILDS.values():
-        status = await conn.execute(sql, days, *bounds(days, last_day))
+        status = await conn.execute(sql, days, *bounds(days, last_day), timeout=timeout_s)
         rows += int(status.rsplit(" ", 1)[-1])
     period = bounds(days, last_day)
-    rows += await period_market.build(conn, days, period, band_edges, MIN_BASE_UNITS)
+    rows += await period_market.build(conn, days, period, band_edges, MIN_BASE_UNITS, timeout_s)
     ms = round((time.monotonic() - started) * 1000)
     await conn.execute(_SAVE, days, last_day, now, ms, list(band_edges))
     _log.info("sales_period_built", days=days, last_day=last_day.isoformat(), rows=rows, ms=ms)
@@ -129,25 +156,61 @@ async def refresh(
     now: datetime,
     work_mem_mb: int,
     band_edges: Sequence[int] = (),
+    timeout_s: float | None = None,
 ) -> int:
     """Build each period that ended yesterday and is not built yet, was built by other price
     bands than `band_edges`, or whose days were recounted since it was built (at most once per
-    REBUILD_EVERY); returns the rows written."""
+    REBUILD_EVERY); returns the rows written (0 for a period another builder holds)."""
     yesterday = now.astimezone(tz).date() - timedelta(days=1)
-    built = {r["days"]: r for r in await pool.fetch(_BUILT)}
     rows = 0
     for days in DAYS:
-        b = built.get(days)
-        if b is not None and b["last_day"] == yesterday and b["band_edges"] == list(band_edges):
-            if now - b["built_at"] < REBUILD_EVERY:
-                continue
-            _, _, prev_first, _ = bounds(days, yesterday)
-            changed = await pool.fetchval(_CHANGED, prev_first, yesterday)
-            if changed is None or changed <= b["built_at"]:
-                continue
-        async with pool.acquire() as conn, conn.transaction():
-            await conn.execute(rollup_sql.LOCK)
+        async with pool.acquire() as conn:
+            rows += await _refresh_one(
+                conn, days, yesterday, now, work_mem_mb, band_edges, timeout_s
+            )
+    return rows
+
+
+async def _refresh_one(
+    conn: Conn,
+    days: int,
+    yesterday: date,
+    now: datetime,
+    work_mem_mb: int,
+    band_edges: Sequence[int],
+    timeout_s: float | None,
+) -> int:
+    # a session lock, taken before the transaction: the snapshot is then taken after every
+    # fold that held it committed, and released as soon as it is taken
+    await conn.execute(_ROLLUP_WAIT, timeout=timeout_s)
+    held = True
+    try:
+        async with conn.transaction(isolation="repeatable_read"):
+            if not await conn.fetchval(_TRY_LOCK):  # the snapshot's first statement
+                _log.info("sales_period_skipped", days=days, reason="another build runs")
+                return 0
+            waiting_since = await conn.fetchval(_WAITING_SINCE)
+            await conn.execute(_ROLLUP_RELEASE)
+            held = False
+            if not await _due(conn, days, yesterday, now, band_edges):
+                return 0
+            built_at = now if waiting_since is None else min(now, waiting_since)
             # sums over millions of rows: in memory, not in temporary files
             await conn.execute("SELECT set_config('work_mem', $1, true)", f"{work_mem_mb}MB")
-            rows += await build(conn, days, yesterday, now, band_edges)
-    return rows
+            return await build(conn, days, yesterday, built_at, band_edges, timeout_s)
+    finally:
+        if held:
+            await conn.execute(_ROLLUP_RELEASE)
+
+
+async def _due(
+    conn: Conn, days: int, yesterday: date, now: datetime, band_edges: Sequence[int]
+) -> bool:
+    b = await conn.fetchrow(_BUILT + " WHERE days = $1", days)
+    if b is None or b["last_day"] != yesterday or b["band_edges"] != list(band_edges):
+        return True
+    if now - b["built_at"] < REBUILD_EVERY:
+        return False
+    _, _, prev_first, _ = bounds(days, yesterday)
+    changed = await conn.fetchval(_CHANGED, prev_first, yesterday)
+    return changed is not None and changed > b["built_at"]

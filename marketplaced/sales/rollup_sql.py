@@ -10,7 +10,8 @@ TABLES = ("sales_product_daily", "sales_sku_daily", "sales_seller_daily", "sales
 DELETE_DAY = tuple(f"DELETE FROM {t} WHERE day = $1" for t in TABLES)  # noqa: S608 - constants
 
 #: one transaction at a time writes the rollup: the minute job and a day's recomputation
-LOCK = "SELECT pg_advisory_xact_lock(1935764851)"  # 'sale'
+LOCK_KEY = 1935764851  # 'sale'
+LOCK = f"SELECT pg_advisory_xact_lock({LOCK_KEY})"
 
 # products with history in [$1, $2): the ones whose figures a day's recomputation needs
 PRODUCTS_IN = """
