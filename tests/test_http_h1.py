@@ -8,7 +8,6 @@ import asyncio
 import gzip
 import socket
 import ssl
-import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from marketplaced.http.h1 import (
     MalformedResponseError,
 )
 from tests.helpers.http import FAST, host_stats, policy, start
+from tests.helpers.tls import self_signed
 
 #: (reader, writer, connection number from 1) -> None; the server closes when it returns
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[None]]
@@ -286,24 +286,8 @@ async def test_headers_past_the_cap_are_refused(client: H1Client) -> None:
             await client.get(server.url(), {}, 5.0)
 
 
-def _self_signed(tmp_path: Path) -> tuple[ssl.SSLContext, Path]:
-    """A server context for 127.0.0.1 and the certificate a client must trust for it."""
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    args = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=x"]
-    args += ["-addext", "subjectAltName=IP:127.0.0.1"]
-    subprocess.run(
-        ["openssl", *args, "-keyout", str(key), "-out", str(cert)],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(cert, key)
-    return ctx, cert
-
-
 async def test_https_is_verified_and_kept_alive(tmp_path: Path) -> None:
-    server_tls, cert = _self_signed(tmp_path)
+    server_tls, cert = self_signed(tmp_path)
     box: list[RawServer] = []
     async with RawServer(keep_answering(box, b'{"tls":1}'), server_tls) as server:
         box.append(server)

@@ -18,9 +18,8 @@ from marketplaced.platforms.uzum.config import UzumConfig
 from .conftest import env_for_tests
 
 
-async def test_platforms_sharing_one_origin_send_only_their_own_headers(
-    aiohttp_server: Any,
-) -> None:
+async def _echo_server(aiohttp_server: Any) -> tuple[Any, list[Mapping[str, str]]]:
+    """A server answering /x, and the headers of every request it got."""
     seen: list[Mapping[str, str]] = []
 
     async def echo(request: web.Request) -> web.Response:
@@ -29,7 +28,13 @@ async def test_platforms_sharing_one_origin_send_only_their_own_headers(
 
     app = web.Application()
     app.router.add_get("/x", echo)
-    server = await aiohttp_server(app)
+    return await aiohttp_server(app), seen
+
+
+async def test_platforms_sharing_one_origin_send_only_their_own_headers(
+    aiohttp_server: Any,
+) -> None:
+    server, seen = await _echo_server(aiohttp_server)
     host = f"127.0.0.1:{server.port}"
     a = Route(HostPolicy(rps=0.0, concurrency=3), {"User-Agent": "a/1", "X-Only-A": "1"})
     b = Route(HostPolicy(rps=0.0, concurrency=5), {"User-Agent": "b/1"})
@@ -48,15 +53,7 @@ async def test_reloaded_routes_change_the_next_requests_headers_and_limits(
 ) -> None:
     """A route is resolved once per platform and host, not per request: a reload must still
     reach the very next request, even one to a host already seen."""
-    seen: list[Mapping[str, str]] = []
-
-    async def echo(request: web.Request) -> web.Response:
-        seen.append(dict(request.headers))
-        return web.json_response({"ok": True})
-
-    app = web.Application()
-    app.router.add_get("/x", echo)
-    server = await aiohttp_server(app)
+    server, seen = await _echo_server(aiohttp_server)
     host = f"127.0.0.1:{server.port}"
     old = Route(HostPolicy(rps=0.0, concurrency=3), {"User-Agent": "old/1"})
     new = Route(HostPolicy(rps=0.0, concurrency=7), {"User-Agent": "new/2"})

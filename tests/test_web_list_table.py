@@ -5,9 +5,7 @@ because the table of a 50-row list was most of the server's time per list page."
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC
-from types import FrameType
 from typing import Any
 
 import jinja2
@@ -16,6 +14,7 @@ from marketplaced.web.app import HERE
 from marketplaced.web.listing import Page
 from marketplaced.web.queries.catalog import PRODUCT_SALES_COLUMNS
 from marketplaced.web.views.common import template_globals
+from tests.helpers.calls import calls_during
 
 TEMPLATE = "{% from '_macros.html' import table %}{{ table(page, 'products', select=select) }}"
 HOSTILE = '<script>alert("x")</script> & "quotes"'
@@ -75,22 +74,6 @@ def test_compare_checkboxes_and_the_empty_list() -> None:
     empty = render([], select="compare-sellers")
     span = len(PRODUCT_SALES_COLUMNS) + 1
     assert f'<tr><td colspan="{span}" class="empty">nothing matches</td></tr>' in empty
-
-
-def calls_during(fn: Any) -> int:
-    count = 0
-
-    def profile(frame: FrameType, event: str, arg: object) -> None:
-        nonlocal count
-        if event in ("call", "c_call"):
-            count += 1
-
-    sys.setprofile(profile)
-    try:
-        fn()
-    finally:
-        sys.setprofile(None)
-    return count
 
 
 def test_a_page_costs_a_few_calls_per_cell() -> None:

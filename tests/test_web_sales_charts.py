@@ -5,13 +5,12 @@ five sellers over 30 days are 300 markers a page, which were most of its server 
 
 from __future__ import annotations
 
-import sys
 from datetime import date, timedelta
-from types import FrameType
 from zoneinfo import ZoneInfo
 
 from marketplaced.web.queries.seller_sales import Day
 from marketplaced.web.sales_charts import DayLine, day_lines
+from tests.helpers.calls import calls_during
 
 TZ = ZoneInfo("Asia/Tashkent")
 DAYS = [date(2026, 11, 1) + timedelta(days=i) for i in range(30)]
@@ -44,18 +43,7 @@ def test_markers_say_the_day_its_value_or_that_it_was_never_observed() -> None:
 
 def test_a_days_marker_costs_a_bounded_number_of_calls() -> None:
     drawn = lines(5)
-    count = 0
-
-    def profile(frame: FrameType, event: str, arg: object) -> None:
-        nonlocal count
-        if event in ("call", "c_call"):
-            count += 1
-
-    sys.setprofile(profile)
-    try:
-        day_lines(drawn, "revenue", title="Revenue per day, so'm", tz=TZ)
-    finally:
-        sys.setprofile(None)
+    count = calls_during(lambda: day_lines(drawn, "revenue", title="Revenue per day, so'm", tz=TZ))
     points = 5 * len(DAYS)
     # with a `Markup.format` per marker: 204 calls a day drawn (the formatter runs in Python)
     assert count / points < 100, f"{count} calls for {points} days drawn"

@@ -6,8 +6,6 @@ Shares the seeded database and the client factory of tests/helpers/web.py."""
 from __future__ import annotations
 
 import dataclasses
-import ssl
-import subprocess
 import time
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from marketplaced.web.security import SESSION_COOKIE
 from marketplaced.web.sessions import SessionStore
 from tests.conftest import base_config
 from tests.helpers.net import free_port
+from tests.helpers.tls import self_signed
 from tests.helpers.web import ClientFactory, csrf_of, page, static_status
 
 TOKEN = "4e1f0b9a7c3d5e2f8a6b0c4d1e9f7a3b"
@@ -135,20 +134,6 @@ async def test_session_cookie_is_secure_only_behind_tls(make_client: ClientFacto
     assert "Secure" not in cookie  # plain HTTP through the proxy: the browser would drop it
 
 
-def _self_signed(tmp_path: Path) -> ssl.SSLContext:
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    args = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=x"]
-    subprocess.run(
-        ["openssl", *args, "-keyout", str(key), "-out", str(cert)],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ctx.load_cert_chain(cert, key)
-    return ctx
-
-
 async def test_session_cookie_is_secure_over_direct_tls(
     web_db: DatabaseConfig, tmp_path: Path
 ) -> None:
@@ -158,7 +143,7 @@ async def test_session_cookie_is_secure_over_direct_tls(
     runner = web.AppRunner(create_app(WebDeps(pool, cfg, status, status, summary_refresh_s=None)))
     await runner.setup()
     port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port, ssl_context=_self_signed(tmp_path)).start()
+    await web.TCPSite(runner, "127.0.0.1", port, ssl_context=self_signed(tmp_path)[0]).start()
     base = f"https://127.0.0.1:{port}"
     try:
         jar = aiohttp.CookieJar(unsafe=True)  # cookies for an IP address host

@@ -194,12 +194,7 @@ def _book(
 ) -> None:
     if len(shares) == 1:  # inside one day: the whole delta, not split (apportion's own result)
         row = res.products.setdefault((shares[0][0], product_id), ProductDay())
-        row.units += units
-        row.revenue += revenue
-        if method == "orders":
-            row.units_orders += units
-        elif method == "stock":
-            row.units_stock += units
+        _add(row, units, revenue, method)
         return
     fractions = [s for _, s in shares]
     split = True
@@ -207,15 +202,19 @@ def _book(
         shares, apportion(units, fractions), apportion(revenue, fractions), strict=True
     ):
         row = res.products.setdefault((day, product_id), ProductDay())
-        row.units += u
-        row.revenue += r
-        if method == "orders":
-            row.units_orders += u
-        elif method == "stock":
-            row.units_stock += u
+        _add(row, u, r, method)
         if split:
             row.units_split += u
             row.revenue_split += r
+
+
+def _add(row: ProductDay, units: int, revenue: int, method: str) -> None:
+    row.units += units
+    row.revenue += revenue
+    if method == "orders":
+        row.units_orders += units
+    elif method == "stock":
+        row.units_stock += units
 
 
 def _book_sku(

@@ -16,10 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import uvloop
@@ -29,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from marketplaced.http import Fetcher, HostPolicy  # noqa: E402
+from tests.benchmarks.bench_rescan import start_upstream  # noqa: E402
 from tests.helpers.net import free_port  # noqa: E402
 
 VARIANTS = ("aiohttp", "lean")
@@ -65,15 +64,8 @@ def main() -> None:
     variants = args.variants.split(",")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    bench = ROOT / "tests" / "benchmarks" / "bench_rescan.py"
-    upstream = subprocess.Popen([sys.executable, str(bench), "--serve", str(port)])
+    upstream = start_upstream(port)
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(url + "/__ready", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
         results: dict[str, list[tuple[float, float]]] = {v: [] for v in variants}
         for _ in range(args.rounds):
             for variant in variants:

@@ -427,6 +427,19 @@ def report_relations(passes: list[Pass]) -> None:
         print(f"  {table + ' ' + part:<50}{cells}")
 
 
+def start_upstream(port: int) -> subprocess.Popen[bytes]:
+    """This benchmark's upstream (the recorded fixtures) in a process of its own, answering."""
+    script = str(Path(__file__).resolve())
+    upstream = subprocess.Popen([sys.executable, script, "--serve", str(port)])
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/__ready", timeout=1).read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    return upstream
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--ids", type=int, default=30_000)
@@ -443,15 +456,9 @@ def main() -> None:
     extra = args.passes if args.passes is not None else 3 if args.quick else UNCHANGED_PASSES
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    upstream = subprocess.Popen([sys.executable, __file__, "--serve", str(port)])
+    upstream = start_upstream(port)
     work = Path(tempfile.mkdtemp(prefix="mp_rescan_code"))
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(url + "/__ready", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
         runs = [("this code", None)]
         if not args.no_baseline:
             code, sha = baseline_code(work, args.baseline)
