@@ -4,48 +4,17 @@ is the same as counting the day from nothing."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-
 import asyncpg
 import pytest
 
 from marketplaced.jobs import analytics
 from marketplaced.sales import rollup
 from tests.conftest import base_config
-from tests.helpers.sales_scenario import Scenario, at
-
-D0 = date(2026, 11, 2)
-D1, D2, D3 = (D0 + timedelta(days=i) for i in (1, 2, 3))
-EVE = D0 - timedelta(days=1)
+from tests.helpers.sales_scenario import D0, D1, D2, D3, Scenario, at, three_products
 
 
 async def build(pool: asyncpg.Pool) -> Scenario:
-    """Three products over four days with a scan gap; the minute job after every batch."""
-    settings = rollup.SalesSettings.from_config(base_config().jobs)
-    sc = Scenario(pool)
-    await sc.catalogue({1: None, 2: 1, 3: None}, [100, 200])
-    sc.product(1, 100, 2, orders=100, skus={11: (100_000, 50)})
-    sc.product(2, 100, 3, orders=40, skus={21: (50_000, 10)})
-    sc.product(3, 200, 2, orders=5, skus={31: (30_000, 20)})
-    await sc.cover(at(EVE, 21), at(D1, 10), timedelta(hours=1))
-    await sc.cover(at(D3, 2), at(D3 + timedelta(days=1), 0), timedelta(hours=1))
-    steps: list[tuple[datetime, int, dict[str, object]]] = [
-        (at(EVE, 22), 1, {}),
-        (at(EVE, 22), 2, {}),
-        (at(D0, 9), 2, {"orders": 43, "skus": {21: (50_000, 7)}}),
-        (at(D0, 10), 1, {"orders": 110}),
-        (at(D0, 11), 3, {}),
-        (at(D0, 12), 1, {"skus": {11: (120_000, 50)}}),
-        (at(D0, 13), 2, {"skus": {21: (50_000, 30)}}),
-        (at(D0, 15), 3, {"orders": 8}),
-        (at(D0, 18), 2, {"orders": 2, "skus": {21: (50_000, 26)}}),
-        (at(D1, 9), 1, {"orders": 130}),
-        (at(D3, 2), 1, {"orders": 170}),
-    ]
-    for when, pid, change in steps:
-        await sc.observe(when, pid, **change)  # type: ignore[arg-type]
-        await rollup.catch_up(pool, settings, when + timedelta(minutes=1))
-    return sc
+    return await three_products(pool, rollup.SalesSettings.from_config(base_config().jobs))
 
 
 pytestmark = pytest.mark.timeout(90)

@@ -5,7 +5,7 @@ a late batch; sellers and categories (a parent includes its subcategory) add up;
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import asyncpg
 import pytest
@@ -14,11 +14,7 @@ from marketplaced.jobs import analytics
 from marketplaced.sales import rollup
 from marketplaced.web.queries import sales
 from tests.conftest import base_config
-from tests.helpers.sales_scenario import TZ, Scenario, at
-
-D0 = date(2026, 11, 2)
-D1, D2, D3 = (D0 + timedelta(days=i) for i in (1, 2, 3))
-EVE = D0 - timedelta(days=1)
+from tests.helpers.sales_scenario import D0, D1, D2, D3, TZ, Scenario, at, three_products
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -28,33 +24,7 @@ def settings() -> rollup.SalesSettings:
 
 
 async def build(pool: asyncpg.Pool) -> Scenario:
-    """The scenario; the minute job runs after every batch, as in the daemon."""
-    sc = Scenario(pool)
-    await sc.catalogue({1: None, 2: 1, 3: None}, [100, 200])
-    sc.product(1, 100, 2, orders=100, skus={11: (100_000, 50)})
-    sc.product(2, 100, 3, orders=40, skus={21: (50_000, 10)})
-    sc.product(3, 200, 2, orders=5, skus={31: (30_000, 20)})
-    # the scanner runs from the evening before D0 until D1 10:00, then not until D3 02:00
-    await sc.cover(at(EVE, 21), at(D1, 10), timedelta(hours=1))
-    await sc.cover(at(D3, 2), at(D3 + timedelta(days=1), 0), timedelta(hours=1))
-    steps: list[tuple[datetime, int, dict[str, object]]] = [
-        (at(EVE, 22), 1, {}),
-        (at(EVE, 22), 2, {}),
-        (at(D0, 9), 2, {"orders": 43, "skus": {21: (50_000, 7)}}),  # 3 sold
-        (at(D0, 10), 1, {"orders": 110}),  # 10 at 100 000
-        (at(D0, 11), 3, {}),  # first seen
-        (at(D0, 12), 1, {"skus": {11: (120_000, 50)}}),  # price only, no stock moved
-        (at(D0, 13), 2, {"skus": {21: (50_000, 30)}}),  # restock +23
-        (at(D0, 15), 3, {"orders": 8}),  # 3 at 30 000
-        (at(D0, 16), 1, {"orders": 125}),  # 15 at 120 000
-        (at(D0, 18), 2, {"orders": 2, "skus": {21: (50_000, 26)}}),  # reset: 4 by stock
-        (at(D1, 9), 1, {"orders": 130}),  # 5 at 120 000
-        (at(D3, 2), 1, {"orders": 170}),  # 40 over the gap: D1 09:00 .. D3 02:00
-    ]
-    for when, pid, change in steps:
-        await sc.observe(when, pid, **change)  # type: ignore[arg-type]
-        await rollup.catch_up(pool, settings(), when + timedelta(minutes=1))
-    return sc
+    return await three_products(pool, settings())
 
 
 async def product_day(pool: asyncpg.Pool, day: date, pid: int) -> dict[str, object]:

@@ -19,8 +19,13 @@ import asyncpg
 
 from marketplaced import commit_log
 from marketplaced.jobs import coverage
+from marketplaced.sales import rollup
 
 TZ = ZoneInfo("Asia/Tashkent")
+#: the days of `three_products`
+D0 = date(2026, 11, 2)
+D1, D2, D3 = (D0 + timedelta(days=i) for i in (1, 2, 3))
+EVE = D0 - timedelta(days=1)
 
 
 def at(day: date, hour: float) -> datetime:
@@ -155,3 +160,36 @@ class Scenario:
                 nxt,
             )
             t = nxt
+
+
+async def three_products(pool: asyncpg.Pool, settings: rollup.SalesSettings) -> Scenario:
+    """Three products over four days (D0 … D3) with a scan gap, the minute job folding after
+    every batch as in the daemon: a price change mid-day without stock moving, a restock, a
+    counter reset, a first-seen product and a delta spanning the gap. The hand-computed
+    figures are in tests/test_sales_rollup.py."""
+    sc = Scenario(pool)
+    await sc.catalogue({1: None, 2: 1, 3: None}, [100, 200])
+    sc.product(1, 100, 2, orders=100, skus={11: (100_000, 50)})
+    sc.product(2, 100, 3, orders=40, skus={21: (50_000, 10)})
+    sc.product(3, 200, 2, orders=5, skus={31: (30_000, 20)})
+    # the scanner runs from the evening before D0 until D1 10:00, then not until D3 02:00
+    await sc.cover(at(EVE, 21), at(D1, 10), timedelta(hours=1))
+    await sc.cover(at(D3, 2), at(D3 + timedelta(days=1), 0), timedelta(hours=1))
+    steps: list[tuple[datetime, int, dict[str, object]]] = [
+        (at(EVE, 22), 1, {}),
+        (at(EVE, 22), 2, {}),
+        (at(D0, 9), 2, {"orders": 43, "skus": {21: (50_000, 7)}}),  # 3 sold
+        (at(D0, 10), 1, {"orders": 110}),  # 10 at 100 000
+        (at(D0, 11), 3, {}),  # first seen
+        (at(D0, 12), 1, {"skus": {11: (120_000, 50)}}),  # price only, no stock moved
+        (at(D0, 13), 2, {"skus": {21: (50_000, 30)}}),  # restock +23
+        (at(D0, 15), 3, {"orders": 8}),  # 3 at 30 000
+        (at(D0, 16), 1, {"orders": 125}),  # 15 at 120 000
+        (at(D0, 18), 2, {"orders": 2, "skus": {21: (50_000, 26)}}),  # reset: 4 by stock
+        (at(D1, 9), 1, {"orders": 130}),  # 5 at 120 000
+        (at(D3, 2), 1, {"orders": 170}),  # 40 over the gap: D1 09:00 .. D3 02:00
+    ]
+    for when, pid, change in steps:
+        await sc.observe(when, pid, **change)  # type: ignore[arg-type]
+        await rollup.catch_up(pool, settings, when + timedelta(minutes=1))
+    return sc
