@@ -106,6 +106,9 @@ def create_app(deps: WebDeps) -> web.Application:
         loader=jinja2.FileSystemLoader(str(HERE / "templates")),
         autoescape=True,  # titles, seller names, lot items: all written by strangers
         undefined=jinja2.StrictUndefined,
+        # the templates are the installed package's: checking each one's file on every page
+        # (three stat calls a list page) would only ever find them unchanged
+        auto_reload=False,
     )
     env.globals.update(template_globals(zone))
     app.on_response_prepare.append(add_security_headers)
@@ -116,7 +119,21 @@ def create_app(deps: WebDeps) -> web.Application:
         ).ctx
     )
     _routes(app)
+    env.globals["asset"] = _asset_urls(app)
     return app
+
+
+def _asset_urls(app: web.Application) -> Callable[[str], str]:
+    """A static file's URL with its content's hash (`?v=`, so a browser may keep it for good),
+    worked out once: aiohttp reads and hashes the file for each URL it builds, three files a
+    page. The files are the installed package's and change only with it (and a restart)."""
+    static = app.router["static"]
+    urls = {
+        path.name: str(static.url_for(filename=path.name))
+        for path in (HERE / "static").iterdir()
+        if path.is_file()
+    }
+    return urls.__getitem__  # a file that is not there fails the page, not a silent 404
 
 
 async def _close_caches(app: web.Application) -> None:

@@ -14,12 +14,18 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 import asyncpg
 from aiohttp import web
 
+from marketplaced import db
 from marketplaced.web.params import encode_cursor
+
+#: what a page's statements run on: the pool (a connection each), or one connection a page
+#: holds for all of them (each statement through the pool also pays the pool's reset of the
+#: connection, one more round trip, when it is handed back)
+Reader: TypeAlias = asyncpg.Pool | db.Conn
 
 #: rows fetched per round trip of the export cursor: large enough to amortise the round trip,
 #: small enough that memory stays flat (1000 rows ≈ 200 KB)
@@ -103,7 +109,7 @@ class Where:
         return f"${len(self.args) + 1}"
 
 
-async def fetch_page(conn: asyncpg.Pool | asyncpg.Connection, q: ListQuery) -> Page:
+async def fetch_page(conn: Reader, q: ListQuery) -> Page:
     records = await conn.fetch(q.sql, *q.args, q.limit + 1)
     rows = [dict(r) for r in records[: q.limit]]
     page = Page(rows, columns=q.columns)

@@ -20,10 +20,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-import asyncpg
-
 from marketplaced.web import param_spec as ps
-from marketplaced.web.listing import Column
+from marketplaced.web.listing import Column, Reader
 from marketplaced.web.params import ParamError, Params
 from marketplaced.web.queries import sales
 from marketplaced.web.queries.sales import Period
@@ -124,9 +122,9 @@ SELECT d.day, d.observed_pct, d.max_gap_min, d.final,
 FROM (SELECT 1) one LEFT JOIN sales_days d ON d.day >= $1 AND d.day <= $2"""
 
 
-async def window(pool: asyncpg.Pool, period: Period) -> SalesWindow:
+async def window(db: Reader, period: Period) -> SalesWindow:
     prev = period.previous()
-    rows = await pool.fetch(_WINDOW, prev.first, period.last, period.days, period.last)
+    rows = await db.fetch(_WINDOW, prev.first, period.last, period.days, period.last)
     cov = sales.coverage_of(rows, period)
     prev_cov = sales.coverage_of(rows, prev)
     return SalesWindow(

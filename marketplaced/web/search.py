@@ -33,9 +33,7 @@ import re
 import struct
 from dataclasses import dataclass
 
-import asyncpg
-
-from marketplaced.web.listing import Where
+from marketplaced.web.listing import Reader, Where
 
 __all__ = ["SearchTerms", "WordShares", "fold", "resolve", "search_terms", "word_shares"]
 
@@ -234,9 +232,9 @@ class WordShares:
         return self.shares.get(word, self.rarer_than / 2)
 
 
-async def word_shares(pool: asyncpg.Pool) -> WordShares | None:
+async def word_shares(db: Reader) -> WordShares | None:
     """The word statistics of `products`, None before its first ANALYZE."""
-    row = await pool.fetchrow(_WORD_SHARES)
+    row = await db.fetchrow(_WORD_SHARES)
     if row is None or row["words"] is None or row["shares"] is None:
         return None
     words, shares = row["words"], row["shares"]
@@ -247,15 +245,13 @@ async def word_shares(pool: asyncpg.Pool) -> WordShares | None:
     )
 
 
-async def resolve(
-    pool: asyncpg.Pool, terms: SearchTerms, shares: WordShares | None = None
-) -> SearchTerms:
+async def resolve(db: Reader, terms: SearchTerms, shares: WordShares | None = None) -> SearchTerms:
     """`terms` with each word's candidates read from the vocabulary. The vocabulary holds every
     title word, so a word outside it matches no title: it stays its own only candidate (as the
     unresolved filter appends it) and the search finds nothing, as before. With `shares`, how
     many products hold every word's best candidates is estimated as the planner would."""
     found: dict[int, list[tuple[str, float]]] = {i: [] for i in range(len(terms.words))}
-    for r in await pool.fetch(_RESOLVE, list(terms.words)):
+    for r in await db.fetch(_RESOLVE, list(terms.words)):
         found[r["i"] - 1].append((r["word"], float(r["sim"])))
     candidates = tuple(tuple(found[i]) or ((word, 1.0),) for i, word in enumerate(terms.words))
     if shares is None or not shares.products:

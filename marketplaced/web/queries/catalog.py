@@ -94,6 +94,8 @@ class CategoryTree:
     loaded_at: float
     #: `options()`, built once per loaded tree
     flat: list[TreeOption] | None = None
+    #: `roots()`, found once per loaded tree (every list page's filter starts with them)
+    top: list[Category] | None = None
 
     def options(self) -> list[TreeOption]:
         """Every category depth-first, each level by title: the whole tree filter (a category
@@ -143,12 +145,14 @@ class CategoryTree:
         return out[::-1]
 
     def roots(self) -> list[Category]:
-        ids = [
-            c.id
-            for c in self.by_id.values()
-            if c.parent_id is None or c.parent_id not in self.by_id
-        ]
-        return sorted((self.by_id[i] for i in ids), key=lambda c: c.title)
+        if self.top is None:
+            ids = [
+                c.id
+                for c in self.by_id.values()
+                if c.parent_id is None or c.parent_id not in self.by_id
+            ]
+            self.top = sorted((self.by_id[i] for i in ids), key=lambda c: c.title)
+        return list(self.top)
 
     def kids(self, cid: int) -> list[Category]:
         return sorted((self.by_id[i] for i in self.children.get(cid, ())), key=lambda c: c.title)

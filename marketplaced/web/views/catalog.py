@@ -13,11 +13,11 @@ from typing import Any
 from aiohttp import web
 
 from marketplaced.jobs import triggers
+from marketplaced.web import export, listing, search
 from marketplaced.web import param_spec as ps
 from marketplaced.web import sales_window as sw
-from marketplaced.web import search
 from marketplaced.web.figures_cache import WORD_SHARES
-from marketplaced.web.listing import Count, ListQuery
+from marketplaced.web.listing import Count, ListQuery, Reader
 from marketplaced.web.param_spec import MAX_CSV_LIMIT, MAX_QUERY_LEN
 from marketplaced.web.params import ParamError, Params, range_check
 from marketplaced.web.queries import catalog, seller_sales, sellers
@@ -31,8 +31,10 @@ from marketplaced.web.views.common import (
     fmt,
     is_export,
     list_response,
+    page_response,
     params,
     pool,
+    zone,
 )
 
 #: history shown on a product page by default, and the longest a user may ask for
@@ -100,11 +102,11 @@ def category_ids(tree: CategoryTree, category: int | None) -> list[int] | None:
     return None if category is None else tree.subtree(category)
 
 
-async def sales_window(request: web.Request, p: Params) -> SalesWindow:
+async def sales_window(request: web.Request, p: Params, db: Reader | None = None) -> SalesWindow:
     """The sales period the query asks for, in the analytics days' zone (`jobs.timezone`)."""
     tz = triggers.timezone(request.app[CONFIG].jobs.timezone)
     period = sw.period_of(p, datetime.now(UTC), tz)
-    return await sw.window(pool(request), period)
+    return await sw.window(pool(request) if db is None else db, period)
 
 
 def paging(p: Params, sales_sort: bool, kinds: tuple[type, ...]) -> tuple[Any, int]:
@@ -118,11 +120,16 @@ def paging(p: Params, sales_sort: bool, kinds: tuple[type, ...]) -> tuple[Any, i
     return p.cursor(kinds), 0
 
 
-async def products_filter(request: web.Request, p: Params, *, csv: bool = False) -> ProductFilter:
+async def products_filter(
+    request: web.Request, p: Params, *, csv: bool = False, db: Reader | None = None
+) -> ProductFilter:
+    """The list's filter; its statements (the search words, the sales period) run on `db`
+    (default: the pool)."""
+    db = pool(request) if db is None else db
     terms = query_terms(p)
     if terms is not None:
         shares = (await request.app[WORD_SHARES].get()).value
-        terms = await search.resolve(pool(request), terms, shares)
+        terms = await search.resolve(db, terms, shares)
     sort = catalog.resolve_sort(p.choice("sort"), terms is not None)
     min_price = p.integer("min_price")
     max_price = p.integer("max_price")
@@ -142,22 +149,31 @@ async def products_filter(request: web.Request, p: Params, *, csv: bool = False)
         sort=sort,
         cursor=cursor,
         limit=p.limit(csv=csv),
-        sales=await sales_window(request, p),
+        sales=await sales_window(request, p, db),
         offset=offset,
     )
 
 
-async def count_of(request: web.Request, count: Count) -> str:
+async def count_of(db: Reader, count: Count) -> str:
     """ "1 234 products"-style total text (a count at the cap reads "100 000+")."""
-    n = await pool(request).fetchval(count.sql, *count.args)
+    n = await db.fetchval(count.sql, *count.args)
     return f"{fmt(min(n, count.cap), 'int')}{'+' if n > count.cap else ''}"
 
 
 async def products_page(request: web.Request) -> web.StreamResponse:
     csv = is_export(request)
     p = params(request, PRODUCT_PARAMS)
-    f = await products_filter(request, p, csv=csv)
-    q = catalog.product_list(f)
+    if csv:
+        f = await products_filter(request, p, csv=True)
+        q = catalog.product_list(f)
+        return await export.stream_export(request, pool(request), q, "products.csv", zone(request))
+    # the page's four statements on one connection: through the pool, each would also wait for
+    # the connection's reset when handed back (a round trip and a few statements of the
+    # server's time each), and the search page is the one most run
+    async with pool(request).acquire() as conn:
+        f = await products_filter(request, p, db=conn)
+        total = await count_of(conn, catalog.product_count(f))
+        page = await listing.fetch_page(conn, catalog.product_list(f))
     tree = await category_tree(request)
     category = p.integer("category")
     ctx = {
@@ -169,12 +185,12 @@ async def products_page(request: web.Request) -> web.StreamResponse:
         "chain": tree.chain(category),
         "children": tree.kids(category) if category is not None else [],
         "csv_all": csv_all_link(request, MAX_CSV_LIMIT),
-        "total": None if csv else await count_of(request, catalog.product_count(f)),
+        "total": total,
         "sales": f.sales,
         "periods": sw.PERIODS,
         "min_base": sw.MIN_BASE_UNITS,
     }
-    return await list_response(request, q, "products.html", ctx, "products.csv")
+    return await page_response(request, page, "products.html", ctx)
 
 
 def path_id(request: web.Request, name: str) -> int:
@@ -223,7 +239,7 @@ async def sellers_page(request: web.Request) -> web.StreamResponse:
         "sorts": sellers.SELLER_SORTS,
         "sort": catalog.resolve_sort(p.choice("sort"), p.text("q") is not None),
         "csv_all": csv_all_link(request, MAX_CSV_LIMIT),
-        "total": None if csv else await count_of(request, count),
+        "total": None if csv else await count_of(pool(request), count),
         "sales": window,
         "periods": sw.PERIODS,
         "min_base": sw.MIN_BASE_UNITS,

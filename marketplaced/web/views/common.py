@@ -101,7 +101,15 @@ async def list_response(
     """The page, or its export twin (`.csv`, `.semicolon.csv`, `.xlsx`: same query, same rows)."""
     if is_export(request):
         return await export.stream_export(request, pool(request), q, filename, state(request).zone)
-    page = await listing.fetch_page(pool(request), q)
+    return await page_response(
+        request, await listing.fetch_page(pool(request), q), template, context
+    )
+
+
+async def page_response(
+    request: web.Request, page: Page, template: str, context: Mapping[str, Any]
+) -> web.Response:
+    """A list's page of rows, already read, with its links."""
     return await render(
         request, template, {**context, "page": page, "links": page_links(request, page)}
     )
@@ -153,7 +161,17 @@ def csv_all_link(request: web.Request, limit: int) -> list[tuple[str, str]]:
 # -- formatting -----------------------------------------------------------------------------------
 
 
+#: the whole numbers a float holds exactly: below this, an integer is written as it is
+_EXACT_INT = 2**53
+
+
 def fmt(value: Any, kind: str = "text", *, tz: tzinfo = UTC) -> str:
+    # the two cells a list is mostly made of first, written as the general rules below write
+    # them (a list page formats some 650 values)
+    if type(value) is str:
+        return value
+    if type(value) is int and kind in ("int", "money") and -_EXACT_INT < value < _EXACT_INT:
+        return f"{value:,}".replace(",", " ")
     if value is None or listing.is_infinite(value):
         return "—"
     if kind in ("int", "money") and isinstance(value, int | float | Decimal):
