@@ -67,12 +67,15 @@ async def _list(request: web.Request, table: tuple[Param, ...], build: Builder) 
     )
 
 
-async def _counted(request: web.Request, q: ListQuery, count: Count) -> web.Response:
+async def _counted(
+    request: web.Request, q: ListQuery, count: Count, total: int | None = None
+) -> web.Response:
     """A list answer with `total`: how many rows the filters match, up to the count's cap
-    (`total_capped` says the true number is larger)."""
+    (`total_capped` says the true number is larger); counted now unless given."""
     page = await fetch_page(pool(request), q)
     items = [{k: json_value(v) for k, v in row.items() if k not in _INTERNAL} for row in page.rows]
-    total = await pool(request).fetchval(count.sql, *count.args)
+    if total is None:
+        total = await pool(request).fetchval(count.sql, *count.args)
     return _json(
         {
             "items": items,
@@ -88,7 +91,9 @@ async def _counted(request: web.Request, q: ListQuery, count: Count) -> web.Resp
 async def products(request: web.Request) -> web.Response:
     p = params(request, catalog_views.PRODUCT_PARAMS)
     f = await catalog_views.products_filter(request, p)
-    return await _counted(request, catalog.product_list(f), catalog.product_count(f))
+    count = catalog.product_count(f)
+    total = await catalog_views.product_total(request, pool(request), f, count)
+    return await _counted(request, catalog.product_list(f), count, total)
 
 
 #: row columns the API leaves out: the search skeleton is the database's means, not data, and

@@ -34,6 +34,7 @@ from marketplaced.web.views.common import (
     page_response,
     params,
     pool,
+    state,
     zone,
 )
 
@@ -156,7 +157,10 @@ async def products_filter(
 
 async def count_of(db: Reader, count: Count) -> str:
     """ "1 234 products"-style total text (a count at the cap reads "100 000+")."""
-    n = await db.fetchval(count.sql, *count.args)
+    return total_text(await db.fetchval(count.sql, *count.args), count)
+
+
+def total_text(n: int, count: Count) -> str:
     return f"{fmt(min(n, count.cap), 'int')}{'+' if n > count.cap else ''}"
 
 
@@ -172,7 +176,8 @@ async def products_page(request: web.Request) -> web.StreamResponse:
     # server's time each), and the search page is the one most run
     async with pool(request).acquire() as conn:
         f = await products_filter(request, p, db=conn)
-        total = await count_of(conn, catalog.product_count(f))
+        count = catalog.product_count(f)
+        total = total_text(await product_total(request, conn, f, count), count)
         page = await listing.fetch_page(conn, catalog.product_list(f))
     tree = await category_tree(request)
     category = p.integer("category")
@@ -191,6 +196,14 @@ async def products_page(request: web.Request) -> web.StreamResponse:
         "min_base": sw.MIN_BASE_UNITS,
     }
     return await page_response(request, page, "products.html", ctx)
+
+
+async def product_total(request: web.Request, db: Reader, f: ProductFilter, count: Count) -> int:
+    """How many products `f` matches (up to the count's cap + 1); a search's total may be up
+    to a minute old (web/count_cache.py), any other is counted now."""
+    if f.q is None:
+        return int(await db.fetchval(count.sql, *count.args))
+    return await state(request).search_counts.count(db, count)
 
 
 def path_id(request: web.Request, name: str) -> int:

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from marketplaced.config import Config
 from marketplaced.web import export, list_table, listing, localtime
+from marketplaced.web.count_cache import CountCache
 from marketplaced.web.daemon_interface import Controls, StatusSource
 from marketplaced.web.listing import ListQuery, Page
 from marketplaced.web.param_spec import Param
@@ -50,6 +51,8 @@ class WebState:
 
     guard: Guard
     categories: CategoryCache = field(default_factory=CategoryCache)
+    #: product searches' totals (the page and the API), kept for a minute
+    search_counts: CountCache = field(default_factory=CountCache)
     #: (wall clock, {scanner: rate}) samples for the status page's rate chart
     rates: deque[tuple[float, dict[str, float]]] = field(default_factory=lambda: deque(maxlen=360))
     #: the zone pages show times in (`[web] timezone`)
