@@ -9,8 +9,12 @@ every batch (the worst case: one batch a minute); even hours fold as the minute 
 the writer is busy, `--per-minute` batches at once, and the fold's time is divided by them.
 Also prints one nightly recomputation of a whole day.
 
+`--baseline REV` measures commit REV's code first (its package and migrations exported with
+`git archive`, run in a subprocess on a database of its own), then this tree's the same way, and
+prints both side by side with the load average: the before and after of a change from one run.
+
 Usage: python tests/benchmarks/bench_rollup.py [--ids 3000] [--batch 500] [--hours 6]
-    [--per-minute 6]
+    [--per-minute 6] [--realistic] [--baseline REV]
 """
 
 from __future__ import annotations
@@ -19,15 +23,20 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import math
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+# after $PYTHONPATH: a baseline's exported package put there is the one imported
+sys.path.append(str(ROOT))
 
 from marketplaced import commit_log, db  # noqa: E402
 from marketplaced.platforms.uzum.parser import parse_product  # noqa: E402
@@ -42,7 +51,7 @@ from tests.helpers.sales_scenario import TZ  # noqa: E402
 DAY = date(2026, 11, 2)
 
 
-async def run() -> None:
+def arguments() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--ids", type=int, default=3000, help="product ids of the catalogue")
     ap.add_argument("--batch", type=int, default=500, help="products per writer batch")
@@ -55,7 +64,15 @@ async def run() -> None:
         action="store_true",
         help="the simulator's realistic dynamics (a long tail: most visits find no change)",
     )
-    args = ap.parse_args()
+    ap.add_argument(
+        "--baseline", metavar="REV", help="also measure commit REV's code, first (the before)"
+    )
+    ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # a measuring child
+    return ap.parse_args()
+
+
+async def run(args: argparse.Namespace) -> dict[str, float]:
+    """One measurement with the imported code; returns its figures (ms, rows)."""
     base = base_config()
     name = f"mp_benchr_{uuid.uuid4().hex[:8]}"
     admin = await db.connect(dataclasses.replace(base.database, name="postgres"))
@@ -106,30 +123,93 @@ async def run() -> None:
                         (rollup_ms if every else minute_ms).append((t2 - t1) * 1000 / pending)
                 if fold:
                     pending = 0
-        w, r = statistics.median(writer_ms), statistics.median(rollup_ms)
-        dynamics = "realistic" if args.realistic else "uniform"
-        print(
-            f"{len(ids)} products ({dynamics} dynamics), batches of {args.batch}, "
-            f"{len(writer_ms)} batches measured"
-        )
-        print(f"writer per batch:  median {w:8.1f} ms")
-        print(f"rollup per batch:  median {r:8.1f} ms  ({100 * r / w:.1f} % of the writer's)")
-        if minute_ms:
-            m = statistics.median(minute_ms)
-            print(
-                f"minute job, {args.per_minute} batches a fold: median {m:8.1f} ms per batch "
-                f"({100 * m / w:.1f} % of the writer's)"
-            )
+        figures = {
+            "products": len(ids),
+            "batches": len(writer_ms),
+            "writer": statistics.median(writer_ms),
+            "rollup": statistics.median(rollup_ms),
+            "minute": statistics.median(minute_ms) if minute_ms else math.nan,
+        }
         t0 = time.perf_counter()
-        rows = await rollup.compute_day(pool, DAY, settings)
-        print(
-            f"nightly recount of the day: {rows} product rows in {time.perf_counter() - t0:.2f} s"
-        )
+        figures["recount_rows"] = await rollup.compute_day(pool, DAY, settings)
+        figures["recount_s"] = time.perf_counter() - t0
         await pool.close()
+        return figures
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 
 
+def report(args: argparse.Namespace, columns: dict[str, dict[str, float]]) -> None:
+    first = next(iter(columns.values()))
+    dynamics = "realistic" if args.realistic else "uniform"
+    print(
+        f"{int(first['products'])} products ({dynamics} dynamics), batches of {args.batch}, "
+        f"{int(first['batches'])} batches measured; load average "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
+    )
+    print(f"{'':44}" + "".join(f"{name:>22}" for name in columns))
+
+    def line(label: str, key: str, share: bool = True) -> None:
+        cells = []
+        for f in columns.values():
+            pct = f"({100 * f[key] / f['writer']:.1f} %)" if share else ""
+            cells.append(f"{f[key]:8.1f} ms {pct:>10}")
+        print(f"{label:44}" + "".join(f"{c:>22}" for c in cells))
+
+    line("writer per batch (median)", "writer", share=False)
+    line("rollup per batch, folded after each", "rollup")
+    line(f"minute job per batch, {args.per_minute} batches a fold", "minute")
+    recounts = [
+        f"{int(f['recount_rows'])} rows in {f['recount_s']:.2f} s" for f in columns.values()
+    ]
+    print(f"{'nightly recount of the day':44}" + "".join(f"{c:>22}" for c in recounts))
+
+
+def export(rev: str, tmp: Path) -> Path:
+    """The package and migrations of commit `rev`, under `tmp`."""
+    out = tmp / "baseline"
+    out.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "marketplaced", "sql"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(out)], input=archive, check=True)
+    return out
+
+
+def measure(args: argparse.Namespace, code: Path | None) -> dict[str, float]:
+    """This script run as a child on `code` (None: this tree) with the same sizes; its
+    figures."""
+    argv = ["--ids", str(args.ids), "--batch", str(args.batch), "--hours", str(args.hours)]
+    argv += ["--per-minute", str(args.per_minute), "--json"]
+    if args.realistic:
+        argv.append("--realistic")
+    env = dict(os.environ)
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
+    done = subprocess.run([sys.executable, __file__, *argv], env=env, capture_output=True)
+    if done.returncode != 0:
+        sys.exit(f"the measurement on {code or 'this tree'} failed:\n{done.stderr.decode()}")
+    figures: dict[str, float] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    return figures
+
+
+def main() -> None:
+    args = arguments()
+    if args.json:
+        print(json.dumps(asyncio.run(run(args))))
+        return
+    columns = {}
+    if args.baseline:
+        with tempfile.TemporaryDirectory() as tmp:
+            columns[f"baseline {args.baseline}"] = measure(args, export(args.baseline, Path(tmp)))
+        columns["this tree"] = measure(args, None)
+    else:
+        columns["this tree"] = asyncio.run(run(args))
+    report(args, columns)
+
+
 if __name__ == "__main__":
-    asyncio.run(run())
+    main()
