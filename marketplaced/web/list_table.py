@@ -8,7 +8,8 @@ their sales figures), and that was most of the server's time per list — under 
 shared core it set the lists' p95, not the database. Here each cell is a format and an escape
 of its value, and what cells share is worked out once: a column's opening tag and the escaped
 fixed parts of its link once per table, a row's hover text once per row (a product's three
-figures share one), and a link's value needs no escape once URL-quoted. Every value is escaped
+figures share one), a link's value needs no escape once URL-quoted and a number `fmt` wrote
+none (digits, signs, points, spaces). Every other value is escaped
 as the template's autoescaping does (`markupsafe.escape`, byte for byte; a `Markup` value, such
 as a local time, stays as it is): titles and names are written by strangers.
 """
@@ -62,6 +63,8 @@ class _Cell:
     #: more entry than `names`); no link: None
     parts: tuple[str, ...] | None
     names: tuple[str, ...]
+    #: `fmt` writes this column's numbers with nothing to escape
+    numeric: bool
 
     @classmethod
     def of(cls, c: Column) -> _Cell:
@@ -79,7 +82,7 @@ class _Cell:
                 parts.append("")
         return cls(
             c.key, c.kind, c.hint, f'<td class="{_escape(c.kind)}"',
-            None if parts is None else tuple(parts), tuple(names),
+            None if parts is None else tuple(parts), tuple(names), c.kind in _NUMERIC,
         )  # fmt: skip
 
     def href(self, row: Mapping[str, Any]) -> str | None:
@@ -121,27 +124,35 @@ def render(page: Page, table_id: str, select: str | None, fmt: Format) -> Markup
     return Markup("\n".join(out))  # every value in it went through _escape()
 
 
+#: kinds whose numbers `fmt` writes with digits, signs, points, spaces and "%" only
+_NUMERIC = frozenset({"int", "money", "pct", "rating"})
+
+
 def _row(row: Mapping[str, Any], cells: list[_Cell], form: str | None, fmt: Format) -> str:
-    out = ["<tr>"]
+    out = "<tr>"
     titles: dict[str, str] = {}  # hint key → its ` title="…"` (figures of a row share one)
     for c in cells:
-        text = _escape(fmt(row[c.key], c.kind))
+        value = row[c.key]
+        text = fmt(value, c.kind)
+        # an int or float of a numeric column needs no escape (bools are ints: not skipped)
+        if not (c.numeric and (type(value) is int or type(value) is float)):
+            text = _escape(text)
         title = ""
         if c.hint is not None:
-            title = titles.get(c.hint, "")
-            if not title and c.hint not in titles:
+            if c.hint in titles:
+                title = titles[c.hint]
+            else:
                 hint = row[c.hint]
                 title = titles[c.hint] = f' title="{_escape(hint)}"' if hint else ""
         href = c.href(row) if c.parts is not None else None
         if href:
-            out.append(f'{c.opening}{title}><a href="{href}">{text}</a></td>')
+            out += f'{c.opening}{title}><a href="{href}">{text}</a></td>'
         else:
-            out.append(f"{c.opening}{title}>{text}</td>")
+            out += f"{c.opening}{title}>{text}</td>"
     if form is not None:
         rid = _escape(row["id"])
-        out.append(
+        out += (
             f'<td><input type="checkbox" name="ids" value="{rid}" form="{form}" '
             f'aria-label="compare {rid}"></td>'
         )
-    out.append("</tr>")
-    return "".join(out)
+    return out + "</tr>"
