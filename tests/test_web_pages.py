@@ -3,13 +3,17 @@ and the client factory are in tests/helpers/web.py)."""
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
 import re
+from urllib.parse import quote
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from marketplaced.web.app import HERE
 from tests.helpers.web import XSS_TITLE, ClientFactory, csrf_of, page, table_ids
 
 # -- status ---------------------------------------------------------------------------------------
@@ -45,6 +49,17 @@ async def test_status_security_headers(client: TestClient) -> None:
     assert "<script>" not in html and " style=" not in html  # nothing inline for the CSP
     static = await client.get("/static/style.css")
     assert static.status == 200 and static.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_pages_link_static_files_by_their_content_hash(client: TestClient) -> None:
+    html = await page(client, "/products")
+    for name in ("style.css", "app.js", "favicon.svg"):
+        body = (HERE / "static" / name).read_bytes()
+        digest = base64.urlsafe_b64encode(hashlib.sha256(body).digest()).decode()
+        url = f"/static/{name}?v={quote(digest, safe='')}"
+        assert f'="{url}"' in html, name
+        served = await client.get(url)
+        assert served.status == 200 and await served.read() == body
 
 
 async def test_pause_requires_csrf_and_then_pauses(make_client: ClientFactory) -> None:

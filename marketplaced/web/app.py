@@ -127,12 +127,9 @@ def _asset_urls(app: web.Application) -> Callable[[str], str]:
     """A static file's URL with its content's hash (`?v=`, so a browser may keep it for good),
     worked out once: aiohttp reads and hashes the file for each URL it builds, three files a
     page. The files are the installed package's and change only with it (and a restart)."""
-    static = app.router["static"]
-    urls = {
-        path.name: str(static.url_for(filename=path.name))
-        for path in (HERE / "static").iterdir()
-        if path.is_file()
-    }
+    static, root = app.router["static"], HERE / "static"
+    names = [path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()]
+    urls = {name: str(static.url_for(filename=name)) for name in names}
     return urls.__getitem__  # a file that is not there fails the page, not a silent 404
 
 
