@@ -28,7 +28,7 @@ import orjson
 
 from marketplaced.db import Conn
 from marketplaced.jobs import coverage
-from marketplaced.sales import intervals
+from marketplaced.sales import intervals, sums
 from marketplaced.sales import rollup_sql as q
 
 #: a product row's tuple (rollup._product_row): day, product, seller, category, then these
@@ -72,18 +72,32 @@ def midnight(day: date, tz: tzinfo) -> datetime:
 async def split(conn: Conn, stamps: list[datetime]) -> tuple[dict[int, Batch], list[int]]:
     """The products of the batches stamped `stamps`: those an addition can count (with their
     rows and carry) and those to recompute."""
-    observed = intervals.group_rows(tuple(r) for r in await conn.fetch(q.BATCH_ROWS, stamps))
     batches: dict[int, Batch] = {}
     recompute = []
-    for r in await conn.fetch(q.CARRY_OF, list(observed)):
-        pid, obs = r["product_id"], observed[r["product_id"]]
-        if r["observed_at"] is None or obs[0].at <= r["observed_at"]:
+    rows = await conn.fetch(q.BATCH, stamps)
+    for i, (pid, at, orders, ids, prices, stocks, *carry) in enumerate(rows):
+        obs = intervals.Observation(at, orders, _skus(ids, prices, stocks))
+        if i and rows[i - 1][0] == pid:  # a later observation of the same product
+            if pid in batches:
+                batches[pid].observations.append(obs)
+            continue
+        carried_at, carried_orders, carried_ids, carried_prices, carried_stocks = carry[:5]
+        if carried_at is None or at <= carried_at:  # rows in time order: `at` is the first
             recompute.append(pid)
             continue
-        skus = dict(zip(r["sku_ids"], zip(r["prices"], r["stocks"], strict=True), strict=True))
-        carried = intervals.Carried(r["observed_at"], r["orders"], skus)
-        batches[pid] = Batch(pid, obs, carried, (r["seller_id"], r["category_id"]))
+        skus = _skus(carried_ids, carried_prices, carried_stocks)
+        carried = intervals.Carried(carried_at, carried_orders, skus)
+        batches[pid] = Batch(pid, [obs], carried, (carry[5], carry[6]))
     return batches, recompute
+
+
+def _skus(
+    ids: list[int] | None, prices: list[int] | None, stocks: list[int] | None
+) -> dict[int, tuple[int, int]]:
+    if not ids:
+        return {}
+    assert prices is not None and stocks is not None
+    return dict(zip(ids, zip(prices, stocks, strict=True), strict=True))
 
 
 async def old_rows(
@@ -120,9 +134,10 @@ async def add(
     old: dict[tuple[date, int], asyncpg.Record],
     settings: Settings,
     today: date,
-) -> tuple[list[asyncpg.Record], list[tuple[Any, ...]]]:
+) -> tuple[int, sums.Differences]:
     """Count the batches and write old + counted into the product and SKU rows; returns the
-    old and new product rows (their difference moves the seller and category rows)."""
+    product rows written and what the seller and category rows move by: what was counted
+    (the old rows have the product's attribution, `reattributed` saw to it)."""
     # the scan gaps a recomputation from the first day reached would see
     first = days_reached(batches.values(), settings, today)
     begin = midnight(first, settings.tz) - settings.max_span
@@ -130,18 +145,24 @@ async def add(
     gaps = await coverage.unobserved(conn, begin, end, settings.gap)
     rules = intervals.Rules(settings.tz, settings.revisit, settings.max_span, tuple(gaps))
     counted = count(batches.values(), rules)
-    before, after = [], []
+    rows = []
+    differences = sums.Differences()
     for (day, pid), v in counted.products.items():
         seller, category = batches[pid].attribution
+        values = [getattr(v, f) for f in _FIELDS]
         prev = old.get((day, pid))
-        row = [day, pid, seller, category, *(getattr(v, f) for f in _FIELDS), v.first_seen]
+        had_sales, first_seen = False, v.first_seen
         if prev is not None:
-            before.append(prev)
-            for i, f in enumerate(_FIELDS, start=4):
-                row[i] += prev[f]
-            row[12] = row[12] or prev["first_seen"]
-        after.append(tuple(row))
-    await conn.execute(q.UPSERT_PRODUCTS, *_columns(after, 13))
+            had_sales, first_seen = prev["units"] > 0, v.first_seen or prev["first_seen"]
+            values = [a + prev[f] for a, f in zip(values, _FIELDS, strict=True)]
+        rows.append((day, pid, seller, category, *values, first_seen))
+        # new minus old is what was counted (restocked is not summed), and the product has
+        # sales that day now or not, as it had before or not
+        differences.add(day, seller, category, (
+            v.units, v.revenue, v.units_orders, v.units_stock, v.units_split, v.revenue_split,
+            v.observations, int(values[0] > 0) - int(had_sales),
+        ))  # fmt: skip
+    await conn.execute(q.UPSERT_PRODUCTS, *_columns(rows, 13))
     skus = [
         (day, sku, pid, v.units, v.revenue, v.units_split, v.restocked)
         for (day, sku), (pid, v) in counted.skus.items()
@@ -149,7 +170,7 @@ async def add(
     await conn.execute(q.ADD_SKUS, *_columns(skus, 7))
     finals = {pid: intervals.final_state(b.carried, b.observations) for pid, b in batches.items()}
     await save_carry(conn, finals)
-    return before, after
+    return len(rows), differences
 
 
 async def save_carry(conn: Conn, finals: dict[int, intervals.Carried]) -> None:

@@ -131,21 +131,27 @@ def count(
 ) -> Result:
     """Units and revenue per (day, product) and (day, sku) of one product's observations."""
     res = Result()
+    products, tz = res.products, rules.tz
     prev_at, orders, skus = carried.at, carried.orders, dict(carried.skus)
     for obs in observations:
-        day = obs.at.astimezone(rules.tz).date()
-        pday = res.products.setdefault((day, product_id), ProductDay())
+        at = obs.at
+        day = at.astimezone(tz).date()
+        pday = products.get((day, product_id))
+        if pday is None:
+            pday = products[(day, product_id)] = ProductDay()
         pday.observations += 1
         if prev_at is None:
             pday.first_seen = True
         sku_units: dict[int, tuple[int, int, int]] = {}  # sku -> (units, revenue, restocked)
+        sold_units = sold_revenue = 0
         for sku, (_price, stock) in obs.skus.items():
-            if sku in skus:
-                old_price, old_stock = skus[sku]
+            before = skus.get(sku)
+            if before is not None:
+                old_price, old_stock = before
                 sold = max(old_stock - stock, 0)
                 sku_units[sku] = (sold, sold * old_price, max(stock - old_stock, 0))
-        sold_units = sum(u for u, _, _ in sku_units.values())
-        sold_revenue = sum(r for _, r, _ in sku_units.values())
+                sold_units += sold
+                sold_revenue += sold * old_price
         units = revenue = 0
         method = ""
         if obs.orders is not None and orders is not None:
@@ -160,12 +166,19 @@ def count(
             else:  # the counter went back (a reset): the stock decreases stand in
                 units, revenue, method = sold_units, sold_revenue, "stock"
         if prev_at is not None and (units or sku_units):
-            start = window_start(prev_at, obs.at, rules)
-            shares = day_shares(start, obs.at, rules.tz)
-            _book(res, product_id, shares, units, revenue, method)
-            for sku, (u, r, restock) in sku_units.items():
-                _book_sku(res, product_id, sku, shares, u, r, restock)
-        prev_at = obs.at
+            start = window_start(prev_at, at, rules)
+            if start >= at or start.astimezone(tz).date() == day:
+                # the common case, a window inside the observation's day: day_shares would
+                # give that day alone, and booking its whole delta there is all _book does
+                _add(pday, units, revenue, method)
+                for sku, (u, r, restock) in sku_units.items():
+                    _book_sku_day(res, product_id, sku, day, pday, u, r, restock)
+            else:
+                shares = day_shares(start, at, tz)
+                _book(res, product_id, shares, units, revenue, method)
+                for sku, (u, r, restock) in sku_units.items():
+                    _book_sku(res, product_id, sku, shares, u, r, restock)
+        prev_at = at
         if obs.orders is not None:
             orders = obs.orders
         skus.update(obs.skus)
@@ -228,11 +241,8 @@ def _book_sku(
 ) -> None:
     if len(shares) == 1:  # inside one day, as in _book
         day = shares[0][0]
-        _, row = res.skus.setdefault((day, sku), (product_id, SkuDay()))
-        row.units += units
-        row.revenue += revenue
-        row.restocked += restocked
-        res.products.setdefault((day, product_id), ProductDay()).restocked += restocked
+        pday = res.products.setdefault((day, product_id), ProductDay())
+        _book_sku_day(res, product_id, sku, day, pday, units, revenue, restocked)
         return
     fractions = [s for _, s in shares]
     split = True
@@ -252,6 +262,27 @@ def _book_sku(
             row.units_split += u
         prow = res.products.setdefault((day, product_id), ProductDay())
         prow.restocked += k
+
+
+def _book_sku_day(
+    res: Result,
+    product_id: int,
+    sku: int,
+    day: date,
+    pday: ProductDay,
+    units: int,
+    revenue: int,
+    restocked: int,
+) -> None:
+    """A SKU's whole delta on one day; `pday`: the product's row of that day."""
+    held = res.skus.get((day, sku))
+    if held is None:
+        held = res.skus[(day, sku)] = (product_id, SkuDay())
+    row = held[1]
+    row.units += units
+    row.revenue += revenue
+    row.restocked += restocked
+    pday.restocked += restocked
 
 
 def group_rows(

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -30,7 +29,7 @@ from marketplaced.db import Conn
 from marketplaced.jobs import coverage, triggers
 from marketplaced.jobs.config import JobsConfig
 from marketplaced.jobs.state import load_state, save_state
-from marketplaced.sales import increment, intervals
+from marketplaced.sales import increment, intervals, sums
 from marketplaced.sales import rollup_sql as q
 
 _log = log.get(__name__)
@@ -69,7 +68,7 @@ async def catch_up(pool: asyncpg.Pool, settings: SalesSettings, now: datetime) -
     returns the product rows written. The first run computes today whole."""
     today = now.astimezone(settings.tz).date()
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(q.LOCK)
+        await conn.execute(q.LOCK_FOLD)
         state = await load_state(conn, _STATE)
         upto = await commit_log.top(conn)
         if "seq" not in state:
@@ -103,7 +102,7 @@ async def _recompute_day(conn: Conn, day: date, settings: SalesSettings, now: da
     # from scratch would not have.
     stale = await conn.fetch(q.STALE_PRODUCTS, day, pids)
     await conn.execute(q.STALE_SKUS, day, pids)
-    await _apply_differences(conn, stale, [])
+    await sums.write(conn, sums.of_rows(stale, []))
     today = now.astimezone(settings.tz).date()
     rows = await _recompute(conn, pids, day, day, settings, keep_carry=day >= today)
     for statement in q.EMPTY_SUMS:
@@ -136,9 +135,9 @@ async def _fold(
         rows += await _recompute(conn, pids, first, today, settings, keep_carry=True)
     reached = list(groups)
     if batches:
-        before, after = await increment.add(conn, batches, old, settings, today)
-        await _apply_differences(conn, before, after)
-        rows += len(after)
+        added, differences = await increment.add(conn, batches, old, settings, today)
+        await sums.write(conn, differences)
+        rows += added
         reached.append(increment.days_reached(batches.values(), settings, today))
     # every day whose rows changed, and the days since (one may have ended since the last run)
     first_day = min([*reached, *(min(s.astimezone(settings.tz).date(), today) for s in stamps)])
@@ -202,7 +201,7 @@ async def _recompute(
     ]
     old, written = await _write_changes(conn, q.PRODUCT_TABLE, (pids, first, last), new)
     await _write_changes(conn, q.SKU_TABLE, (pids, first, last), sku_rows)
-    await _apply_differences(conn, old, written)
+    await sums.write(conn, sums.of_rows(old, written))
     if keep_carry:
         finals = {pid: intervals.final_state(carried[pid], observed.get(pid, ())) for pid in pids}
         await increment.save_carry(conn, finals)
@@ -249,44 +248,6 @@ def _days(first: date, last: date) -> list[date]:
 
 def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
     return [[row[i] for row in rows] for i in range(width)]
-
-
-#: the summed fields of a product row, in its tuple (see _product_row)
-_SUMMED = (4, 5, 6, 7, 8, 9, 11)
-
-
-async def _apply_differences(
-    conn: Conn, old: Iterable[asyncpg.Record], new: list[tuple[Any, ...]]
-) -> None:
-    sellers: dict[tuple[date, int], list[int]] = defaultdict(lambda: [0] * 8)
-    leaves: dict[tuple[date, int], list[int]] = defaultdict(lambda: [0] * 8)
-
-    def add(row: tuple[Any, ...], sign: int) -> None:
-        values = [sign * row[i] for i in _SUMMED] + [sign * int(row[4] > 0)]
-        for target, key in ((sellers, row[2]), (leaves, row[3])):
-            if key is not None:
-                acc = target[(row[0], key)]
-                for i, v in enumerate(values):
-                    acc[i] += v
-
-    for rec in old:
-        add(
-            (rec["day"], rec["product_id"], rec["seller_id"], rec["category_id"], rec["units"],
-             rec["revenue"], rec["units_orders"], rec["units_stock"], rec["units_split"],
-             rec["revenue_split"], rec["restocked"], rec["observations"]),
-            -1,
-        )  # fmt: skip
-    for row in new:
-        add(row, 1)
-    await _add(conn, q.ADD_SELLERS, sellers)
-    # the statement adds each leaf's difference to the leaf and every category above it
-    await _add(conn, q.ADD_CATEGORIES, leaves)
-
-
-async def _add(conn: Conn, sql: str, sums: dict[tuple[date, int], list[int]]) -> None:
-    rows = [(day, key, *values) for (day, key), values in sums.items() if any(values)]
-    if rows:
-        await conn.execute(sql, *_columns(rows, 10))
 
 
 async def _mark_days(conn: Conn, days: list[date], settings: SalesSettings, now: datetime) -> None:

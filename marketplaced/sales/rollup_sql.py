@@ -12,6 +12,11 @@ DELETE_DAY = tuple(f"DELETE FROM {t} WHERE day = $1" for t in TABLES)  # noqa: S
 #: one transaction at a time writes the rollup: the minute job and a day's recomputation
 LOCK_KEY = 1935764851  # 'sale'
 LOCK = f"SELECT pg_advisory_xact_lock({LOCK_KEY})"
+# the minute job's transaction commits without waiting for its WAL flush: its rows are derived
+# from history (committed durably by the writer) and its watermark commits with them, so a
+# crash can only lose a whole fold, which the next run redoes from the older watermark
+LOCK_FOLD = f"""
+SELECT pg_advisory_xact_lock({LOCK_KEY}), set_config('synchronous_commit', 'off', true)"""
 
 # products with history in [$1, $2): the ones whose figures a day's recomputation needs
 PRODUCTS_IN = """
@@ -143,22 +148,31 @@ ON CONFLICT (day) DO UPDATE SET observed_pct = EXCLUDED.observed_pct,
 
 # -- the incremental fold (increment.py) ------------------------------------------------------
 
-# the rows of the batches stamped $1, shaped as ROWS
-BATCH_ROWS = """
-SELECT product_id, observed_at, NULL::bigint AS sku_id, orders_amount AS value,
-       NULL::bigint AS stock
-FROM product_stats_history WHERE observed_at = ANY($1::timestamptz[])
-UNION ALL
-SELECT product_id, observed_at, sku_id, purchase_price, available_amount FROM price_history
-WHERE observed_at = ANY($1::timestamptz[])"""
-
-# per product $1: what it was last counted against (NULLs: nothing yet), and its attribution
-CARRY_OF = """
-SELECT p.id AS product_id, c.observed_at, c.orders, c.sku_ids, c.prices, c.stocks,
-       pr.seller_id, pr.category_id
-FROM unnest($1::bigint[]) AS p(id)
-LEFT JOIN sales_carry c ON c.product_id = p.id
-LEFT JOIN products pr ON pr.id = p.id"""
+# per product and instant of the batches stamped $1, in that order: the observation (the order
+# counter of its stats row, NULL without one; its SKU rows as arrays, NULL without any), what
+# the product was last counted against (NULLs: nothing yet) and its attribution — the batch
+# in one round trip, a row per observation rather than per history row
+BATCH = """
+WITH r AS (
+    SELECT product_id, observed_at, NULL::bigint AS sku_id, orders_amount AS value,
+           NULL::bigint AS stock
+    FROM product_stats_history WHERE observed_at = ANY($1::timestamptz[])
+    UNION ALL
+    SELECT product_id, observed_at, sku_id, purchase_price, available_amount FROM price_history
+    WHERE observed_at = ANY($1::timestamptz[])
+), o AS (
+    SELECT product_id, observed_at, max(value) FILTER (WHERE sku_id IS NULL) AS orders,
+           array_agg(sku_id) FILTER (WHERE sku_id IS NOT NULL) AS sku_ids,
+           array_agg(value) FILTER (WHERE sku_id IS NOT NULL) AS prices,
+           array_agg(stock) FILTER (WHERE sku_id IS NOT NULL) AS stocks
+    FROM r GROUP BY product_id, observed_at
+)
+SELECT o.product_id, o.observed_at, o.orders, o.sku_ids, o.prices, o.stocks,
+       c.observed_at, c.orders, c.sku_ids, c.prices, c.stocks, pr.seller_id, pr.category_id
+FROM o
+LEFT JOIN sales_carry c ON c.product_id = o.product_id
+LEFT JOIN products pr ON pr.id = o.product_id
+ORDER BY o.product_id, o.observed_at"""
 
 PRODUCT_ROWS_FROM = """
 SELECT * FROM sales_product_daily WHERE product_id = ANY($1::bigint[]) AND day >= $2"""
@@ -215,13 +229,17 @@ SELECT * FROM unnest($1::date[], $2::bigint[], $3::bigint[], $4::bigint[], $5::b
 ON CONFLICT (day, sku_id) DO UPDATE SET product_id = EXCLUDED.product_id,
     units = t.units + EXCLUDED.units, revenue = t.revenue + EXCLUDED.revenue,
     units_split = t.units_split + EXCLUDED.units_split,
-    restocked = t.restocked + EXCLUDED.restocked"""
+    restocked = t.restocked + EXCLUDED.restocked
+-- adding nothing leaves the row as it is, unwritten (a third of a batch's SKU rows: a price
+-- moved, no stock did)
+WHERE (EXCLUDED.units, EXCLUDED.revenue, EXCLUDED.units_split, EXCLUDED.restocked,
+       EXCLUDED.product_id) IS DISTINCT FROM (0, 0, 0, 0, t.product_id)"""
 
 # per product: the last observation and the values in effect after it ($1: a JSON array)
 UPSERT_CARRY = """
 INSERT INTO sales_carry (product_id, observed_at, orders, sku_ids, prices, stocks)
 SELECT id, at, orders, skus, prices, stocks
-FROM jsonb_to_recordset($1::jsonb) AS u(id bigint, at timestamptz, orders bigint,
+FROM json_to_recordset($1::json) AS u(id bigint, at timestamptz, orders bigint,
     skus bigint[], prices bigint[], stocks bigint[])
 ON CONFLICT (product_id) DO UPDATE SET observed_at = EXCLUDED.observed_at,
     orders = EXCLUDED.orders, sku_ids = EXCLUDED.sku_ids, prices = EXCLUDED.prices,

@@ -7,7 +7,9 @@ history, the commit-log stamp) and timed; then the minute job folds it into the 
 is timed too. Target: rollup ≤ 10 % of the writer's time per batch. Odd hours fold after
 every batch (the worst case: one batch a minute); even hours fold as the minute job does when
 the writer is busy, `--per-minute` batches at once, and the fold's time is divided by them.
-Also prints one nightly recomputation of a whole day.
+Also prints one nightly recomputation of a whole day. Each step's median is printed as wall
+time and as CPU time (this process's and its server processes', read from /proc): on a shared,
+loaded machine the wall time also counts the waits for a core, the CPU time only the work.
 
 `--baseline REV` measures commit REV's code first (its package and migrations exported with
 `git archive`, run in a subprocess on a database of its own), then this tree's the same way, and
@@ -37,6 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # after $PYTHONPATH: a baseline's exported package put there is the one imported
 sys.path.append(str(ROOT))
+
+import asyncpg  # noqa: E402
 
 from marketplaced import commit_log, db  # noqa: E402
 from marketplaced.platforms.uzum.parser import parse_product  # noqa: E402
@@ -71,6 +75,32 @@ def arguments() -> argparse.Namespace:
     return ap.parse_args()
 
 
+class CpuClock:
+    """CPU time spent by this process and by the pool's server processes, in ms: on a shared,
+    loaded machine what a step costs, where its wall time also counts the waits for a core.
+    Read from /proc (a server on this host); NaN where it cannot be read."""
+
+    def __init__(self, backends: list[int]) -> None:
+        self.backends = backends
+
+    def now(self) -> float:
+        total = time.process_time_ns()
+        try:
+            for pid in self.backends:
+                total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return math.nan
+        return total / 1e6
+
+
+async def cpu_clock(pool: asyncpg.Pool) -> CpuClock:
+    held = [await pool.acquire() for _ in range(pool.get_max_size())]
+    pids = [await c.fetchval("SELECT pg_backend_pid()") for c in held]
+    for c in held:
+        await pool.release(c)
+    return CpuClock(pids)
+
+
 async def run(args: argparse.Namespace) -> dict[str, float]:
     """One measurement with the imported code; returns its figures (ms, rows)."""
     base = base_config()
@@ -90,9 +120,10 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         ids = [i for i in range(1, args.ids + 1) if cat.product_payload(i, 0) is not None]
         sink = UzumSink()
         start = datetime.combine(DAY, datetime.min.time(), TZ) + timedelta(hours=1)
-        writer_ms: list[float] = []
-        rollup_ms: list[float] = []
-        minute_ms: list[float] = []  # per batch, folded `per_minute` at a time
+        clock = await cpu_clock(pool)
+        # wall times, then CPU times ("…_cpu"), per batch
+        ms: dict[str, list[float]] = {k: [] for k in ("writer", "rollup", "minute")}
+        cpu: dict[str, list[float]] = {k: [] for k in ("writer", "rollup", "minute")}
         pending = 0
         for hour in range(args.hours):
             for k in range(0, len(ids), args.batch):
@@ -106,30 +137,30 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                     assert isinstance(snap, ProductSnapshot)
                     snaps.append(snap)
                 now = start + timedelta(hours=hour, seconds=k)
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), clock.now()
                 async with pool.acquire() as c, c.transaction():
                     await sink.write(c, {ProductSnapshot: snaps}, now)
                     await commit_log.stamp(c, now)
-                t1 = time.perf_counter()
+                t1, c1 = time.perf_counter(), clock.now()
                 pending += 1
                 every = hour == 0 or hour % 2 == 1
                 fold = every or pending == args.per_minute or k + args.batch >= len(ids)
                 if fold:
                     await rollup.catch_up(pool, settings, now + timedelta(seconds=1))
-                t2 = time.perf_counter()
+                t2, c2 = time.perf_counter(), clock.now()
                 if hour > 0:  # the first pass writes every product new: not the steady state
-                    writer_ms.append((t1 - t0) * 1000)
+                    ms["writer"].append((t1 - t0) * 1000)
+                    cpu["writer"].append(c1 - c0)
                     if fold:
-                        (rollup_ms if every else minute_ms).append((t2 - t1) * 1000 / pending)
+                        kind = "rollup" if every else "minute"
+                        ms[kind].append((t2 - t1) * 1000 / pending)
+                        cpu[kind].append((c2 - c1) / pending)
                 if fold:
                     pending = 0
-        figures = {
-            "products": len(ids),
-            "batches": len(writer_ms),
-            "writer": statistics.median(writer_ms),
-            "rollup": statistics.median(rollup_ms),
-            "minute": statistics.median(minute_ms) if minute_ms else math.nan,
-        }
+        figures = {"products": len(ids), "batches": len(ms["writer"])}
+        for kind in ms:
+            figures[kind] = statistics.median(ms[kind]) if ms[kind] else math.nan
+            figures[f"{kind}_cpu"] = statistics.median(cpu[kind]) if cpu[kind] else math.nan
         t0 = time.perf_counter()
         figures["recount_rows"] = await rollup.compute_day(pool, DAY, settings)
         figures["recount_s"] = time.perf_counter() - t0
@@ -150,16 +181,19 @@ def report(args: argparse.Namespace, columns: dict[str, dict[str, float]]) -> No
     )
     print(f"{'':44}" + "".join(f"{name:>22}" for name in columns))
 
-    def line(label: str, key: str, share: bool = True) -> None:
+    def line(label: str, key: str) -> None:
         cells = []
         for f in columns.values():
-            pct = f"({100 * f[key] / f['writer']:.1f} %)" if share else ""
+            writer = f["writer_cpu" if key.endswith("_cpu") else "writer"]
+            pct = f"({100 * f[key] / writer:.1f} %)" if not key.startswith("writer") else ""
             cells.append(f"{f[key]:8.1f} ms {pct:>10}")
         print(f"{label:44}" + "".join(f"{c:>22}" for c in cells))
 
-    line("writer per batch (median)", "writer", share=False)
-    line("rollup per batch, folded after each", "rollup")
-    line(f"minute job per batch, {args.per_minute} batches a fold", "minute")
+    for suffix, what in (("", "wall time"), ("_cpu", "CPU, client + server")):
+        print(f"median per batch, {what}:")
+        line("  writer", f"writer{suffix}")
+        line("  rollup, folded after each batch", f"rollup{suffix}")
+        line(f"  minute job, {args.per_minute} batches a fold", f"minute{suffix}")
     recounts = [
         f"{int(f['recount_rows'])} rows in {f['recount_s']:.2f} s" for f in columns.values()
     ]
