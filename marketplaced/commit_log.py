@@ -30,6 +30,13 @@ WHERE seq > $1 AND seq <= $2 AND observed_at >= $3 ORDER BY observed_at"""
 _SINCE = """
 SELECT DISTINCT observed_at FROM writer_commits
 WHERE seq <= $1 AND observed_at > $2 ORDER BY observed_at"""
+# the highest number and the stamps above `$1` up to it, from one snapshot: one round trip
+_PENDING = """
+WITH t AS (SELECT coalesce(max(seq), 0) AS upto FROM writer_commits)
+SELECT t.upto, ARRAY(
+    SELECT DISTINCT observed_at FROM writer_commits
+    WHERE seq > $1 AND seq <= t.upto AND observed_at >= $2 ORDER BY observed_at) AS stamps
+FROM t"""
 _DAYS_AFTER = """
 SELECT DISTINCT (observed_at AT TIME ZONE $3)::date AS day FROM writer_commits
 WHERE seq > $1 AND seq <= $2 ORDER BY day"""
@@ -50,6 +57,12 @@ async def top(conn: Any) -> int:
 async def stamps_after(conn: Any, seq: int, upto: int, not_before: datetime) -> list[datetime]:
     """Stamps of the batches numbered in (seq, upto] stamped at or after `not_before`."""
     return [r["observed_at"] for r in await conn.fetch(_AFTER, seq, upto, not_before)]
+
+
+async def pending(conn: Any, seq: int, not_before: datetime) -> tuple[int, list[datetime]]:
+    """`top` and the `stamps_after(seq, top, not_before)` in one statement."""
+    row = await conn.fetchrow(_PENDING, seq, not_before)
+    return int(row["upto"]), list(row["stamps"])
 
 
 async def stamps_since(conn: Any, upto: int, after: datetime) -> list[datetime]:

@@ -1,15 +1,19 @@
 """The minute rollup writes only the day rows a batch changes: a SKU row the batch adds nothing
 to (its price moved, its stock did not) is left as it is, not written again with the same
 figures — a third of a batch's SKU rows under a catalogue where most products change every
-hour. The figures stay those of the nightly recomputation."""
+hour. And a run makes a fixed, small number of round trips, whatever its batches hold. The
+figures stay those of the nightly recomputation."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import asyncpg
 import pytest
 
+from marketplaced import db
+from marketplaced.config import DatabaseConfig
 from marketplaced.jobs import analytics
 from marketplaced.sales import rollup
 from tests.conftest import base_config
@@ -67,3 +71,53 @@ async def test_a_sku_row_the_batch_adds_nothing_to_is_not_written(pool: asyncpg.
     await analytics.compute_day(pool, DAY, a_settings)
     after = {t: [tuple(r) for r in await pool.fetch(query.format(t))] for t in tables}
     assert after == before
+
+
+class CountingConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A connection that counts the statements it sends (each one a round trip)."""
+
+    statements = 0
+
+    async def execute(self, query: str, *args: Any, **kw: Any) -> Any:
+        CountingConnection.statements += 1
+        return await super().execute(query, *args, **kw)
+
+    async def fetch(self, query: str, *args: Any, **kw: Any) -> Any:
+        CountingConnection.statements += 1
+        return await super().fetch(query, *args, **kw)
+
+    async def fetchrow(self, query: str, *args: Any, **kw: Any) -> Any:
+        CountingConnection.statements += 1
+        return await super().fetchrow(query, *args, **kw)
+
+    async def fetchval(self, query: str, *args: Any, **kw: Any) -> Any:
+        CountingConnection.statements += 1
+        return await super().fetchval(query, *args, **kw)
+
+
+async def test_a_run_makes_few_round_trips(pool: asyncpg.Pool, fresh_db: DatabaseConfig) -> None:
+    sc = Scenario(pool)
+    await sc.catalogue({1: None, 2: 1}, [100])
+    sc.product(1, 100, 2, orders=100, skus={11: (100_000, 50), 12: (90_000, 20)})
+    await sc.cover(at(EVE, 21), at(DAY, 23), timedelta(hours=1))
+    await sc.observe(at(DAY, 1), 1)
+    settings = rollup.SalesSettings.from_config(base_config().jobs)
+    await rollup.catch_up(pool, settings, at(DAY, 1) + timedelta(minutes=1))
+    await sc.observe(at(DAY, 9), 1, orders=105, skus={11: (100_000, 45), 12: (95_000, 20)})
+    counting = await asyncpg.create_pool(
+        **db.connect_kwargs(fresh_db), min_size=1, max_size=1, connection_class=CountingConnection
+    )
+    try:
+        CountingConnection.statements = 0
+        await rollup.catch_up(counting, settings, at(DAY, 9) + timedelta(minutes=1))
+        # begin, lock, watermark, new stamps, the batch, the product's day rows, scan gaps,
+        # the product/SKU/carry writes, the seller and category sums, the day's coverage and
+        # its row (one day reached), the new watermark, commit, the pool's reset of the
+        # connection
+        assert CountingConnection.statements <= 14
+    finally:
+        await counting.close()
+    row = await pool.fetchrow(
+        "SELECT units, revenue FROM sales_product_daily WHERE day = $1 AND product_id = 1", DAY
+    )
+    assert row is not None and tuple(row) == (5, 5 * 100_000)

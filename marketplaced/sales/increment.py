@@ -162,18 +162,24 @@ async def add(
             v.units, v.revenue, v.units_orders, v.units_stock, v.units_split, v.revenue_split,
             v.observations, int(values[0] > 0) - int(had_sales),
         ))  # fmt: skip
-    await conn.execute(q.UPSERT_PRODUCTS, *_columns(rows, 13))
     skus = [
         (day, sku, pid, v.units, v.revenue, v.units_split, v.restocked)
         for (day, sku), (pid, v) in counted.skus.items()
     ]
-    await conn.execute(q.ADD_SKUS, *_columns(skus, 7))
     finals = {pid: intervals.final_state(b.carried, b.observations) for pid, b in batches.items()}
-    await save_carry(conn, finals)
+    # the product rows, the SKU rows and the carry in one round trip
+    await conn.execute(
+        q.FOLD_WRITES, *_columns(rows, 13), *_columns(skus, 7), _carry_document(finals)
+    )
     return len(rows), differences
 
 
 async def save_carry(conn: Conn, finals: dict[int, intervals.Carried]) -> None:
+    if any(c.at is not None for c in finals.values()):
+        await conn.execute(q.UPSERT_CARRY, _carry_document(finals))
+
+
+def _carry_document(finals: dict[int, intervals.Carried]) -> str:
     # one JSON document for the whole batch: an array per product of varying length does not
     # fit a parameter of arrays, and encoding one document is cheaper than 3 × 500 literals
     rows = [
@@ -181,8 +187,7 @@ async def save_carry(conn: Conn, finals: dict[int, intervals.Carried]) -> None:
          "prices": [p for p, _ in c.skus.values()], "stocks": [s for _, s in c.skus.values()]}
         for pid, c in finals.items() if c.at is not None
     ]  # fmt: skip
-    if rows:
-        await conn.execute(q.UPSERT_CARRY, orjson.dumps(rows).decode())
+    return orjson.dumps(rows).decode()
 
 
 def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:

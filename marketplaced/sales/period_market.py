@@ -62,7 +62,7 @@ FROM sales_product_daily WHERE day >= $2 AND day <= $3
 GROUP BY 3, 4 ORDER BY 3"""  # noqa: S608 - constant fragments
 
 # every category a product row counts in (its own and each one above it), as the rollup walks
-# the tree (sales/rollup_sql.py ADD_CATEGORIES)
+# the tree (sales/rollup_sql.py ADD_SUMS)
 _CLOSURE = """leaves AS (
     SELECT DISTINCT category_id AS leaf FROM sales_period_market
     WHERE days = $1 AND category_id IS NOT NULL

@@ -70,11 +70,11 @@ async def catch_up(pool: asyncpg.Pool, settings: SalesSettings, now: datetime) -
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(q.LOCK_FOLD)
         state = await load_state(conn, _STATE)
-        upto = await commit_log.top(conn)
         if "seq" not in state:
+            upto = await commit_log.top(conn)
             rows = await _recompute_day(conn, today, settings, now)
         else:
-            stamps = await commit_log.stamps_after(conn, int(state["seq"]), upto, _EPOCH)
+            upto, stamps = await commit_log.pending(conn, int(state["seq"]), _EPOCH)
             rows = await _fold(conn, stamps, today, settings, now) if stamps else 0
         await save_state(conn, _STATE, {"seq": upto})
     return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from marketplaced.sales.carry_sql import latest_before
@@ -96,28 +97,36 @@ INSERT INTO sales_sku_daily (day, sku_id, product_id, units, revenue, units_spli
 SELECT * FROM unnest($1::date[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
     $6::bigint[], $7::bigint[])"""
 
-# differences of product rows added to the seller / category rows ($2: seller or category id)
+# differences of product rows added to the seller / category rows
 _SUMS = (
     "units, revenue, units_orders, units_stock, units_split, revenue_split, observations, "
     "products_with_sales"
 )
 _ADD = ", ".join(f"{c} = t.{c} + EXCLUDED.{c}" for c in _SUMS.split(", "))
-_UNNEST = """SELECT * FROM unnest($1::date[], $2::{key_type}[], $3::bigint[], $4::bigint[],
-    $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::integer[])"""
 _SUMMED_CAST = ", ".join(
     f"sum(d.{c})::{'integer' if c == 'products_with_sales' else 'bigint'}"
     for c in _SUMS.split(", ")
 )
 _ZEROS = ", ".join("0" for _ in _SUMS.split(", "))
-ADD_SELLERS = f"""
-INSERT INTO sales_seller_daily AS t (day, seller_id, {_SUMS})
-{_UNNEST.format(key_type="bigint")}
-ON CONFLICT (day, seller_id) DO UPDATE SET {_ADD}"""
-# $2: the leaf (a product's own category); each difference goes to it and every category above
-# it (a category includes its subcategories), the tree walked from these leaves only
-ADD_CATEGORIES = f"""
-WITH RECURSIVE d (day, leaf, {_SUMS}) AS (
-    {_UNNEST.format(key_type="integer")}
+
+
+def _differences(key_type: str, first: int) -> str:
+    """The rows of 10 array parameters from ${first} on: day, key, then the 8 sums."""
+    types = ["date", key_type, *["bigint"] * 7, "integer"]
+    arrays = ", ".join(f"${first + i}::{t}[]" for i, t in enumerate(types))
+    return f"SELECT * FROM unnest({arrays})"  # noqa: S608 - constant fragments
+
+
+# $1..$10: day, seller id and the sums; $11..$20: day, leaf category (a product's own) and the
+# sums. Each leaf's difference goes to it and every category above it (a category includes its
+# subcategories), the tree walked from these leaves only. One statement: one round trip.
+ADD_SUMS = f"""
+WITH RECURSIVE sellers AS (
+    INSERT INTO sales_seller_daily AS t (day, seller_id, {_SUMS})
+    {_differences("bigint", 1)}
+    ON CONFLICT (day, seller_id) DO UPDATE SET {_ADD}
+), d (day, leaf, {_SUMS}) AS (
+    {_differences("integer", 11)}
 ), up (leaf, cat, parent, depth) AS (
     SELECT l.leaf, l.leaf, c.parent_id, 0
     FROM (SELECT DISTINCT leaf FROM d) l LEFT JOIN categories c ON c.id = l.leaf
@@ -244,3 +253,17 @@ FROM json_to_recordset($1::json) AS u(id bigint, at timestamptz, orders bigint,
 ON CONFLICT (product_id) DO UPDATE SET observed_at = EXCLUDED.observed_at,
     orders = EXCLUDED.orders, sku_ids = EXCLUDED.sku_ids, prices = EXCLUDED.prices,
     stocks = EXCLUDED.stocks"""
+
+
+def _renumbered(statement: str, first: int) -> str:
+    """`statement` with its parameters $1, $2 … renumbered $first, $first + 1 …"""
+    return re.sub(r"\$(\d+)", lambda m: f"${int(m[1]) + first - 1}", statement)
+
+
+# the minute job's writes of one fold in one statement (one round trip): the product rows
+# ($1..$13, UPSERT_PRODUCTS), the SKU rows added to ($14..$20, ADD_SKUS) and each product's
+# carry ($21, UPSERT_CARRY); three tables, so no statement sees another's rows
+FOLD_WRITES = f"""
+WITH product_rows AS ({UPSERT_PRODUCTS}
+), sku_rows AS ({_renumbered(ADD_SKUS, 14)}
+){_renumbered(UPSERT_CARRY, 21)}"""

@@ -67,12 +67,14 @@ def of_rows(old: Iterable[asyncpg.Record], new: Iterable[tuple[Any, ...]]) -> Di
 
 
 async def write(conn: Conn, differences: Differences) -> None:
-    await _add(conn, q.ADD_SELLERS, differences.sellers)
-    # the statement adds each leaf's difference to the leaf and every category above it
-    await _add(conn, q.ADD_CATEGORIES, differences.leaves)
+    sellers, leaves = _rows(differences.sellers), _rows(differences.leaves)
+    if sellers or leaves:
+        await conn.execute(q.ADD_SUMS, *_columns(sellers), *_columns(leaves))
 
 
-async def _add(conn: Conn, sql: str, sums: dict[tuple[date, int], list[int]]) -> None:
-    rows = [(day, key, *values) for (day, key), values in sums.items() if any(values)]
-    if rows:
-        await conn.execute(sql, *[[row[i] for row in rows] for i in range(10)])
+def _rows(sums: dict[tuple[date, int], list[int]]) -> list[tuple[Any, ...]]:
+    return [(day, key, *values) for (day, key), values in sums.items() if any(values)]
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    return [[row[i] for row in rows] for i in range(10)]

@@ -7,16 +7,19 @@ history, the commit-log stamp) and timed; then the minute job folds it into the 
 is timed too. Target: rollup ≤ 10 % of the writer's time per batch. Odd hours fold after
 every batch (the worst case: one batch a minute); even hours fold as the minute job does when
 the writer is busy, `--per-minute` batches at once, and the fold's time is divided by them.
-Also prints one nightly recomputation of a whole day. Each step's median is printed as wall
-time and as CPU time (this process's and its server processes', read from /proc): on a shared,
-loaded machine the wall time also counts the waits for a core, the CPU time only the work.
+Also prints one nightly recomputation of a whole day. The process runs under the daemon's
+garbage-collector policy (gc_policy.py), as the writer and the minute job do there. Each
+step's median is printed as wall time and as CPU time (this process's and its server
+processes', read from /proc): on a shared, loaded machine the wall time also counts the waits
+for a core, the CPU time only the work.
 
 `--baseline REV` measures commit REV's code first (its package and migrations exported with
 `git archive`, run in a subprocess on a database of its own), then this tree's the same way, and
 prints both side by side with the load average: the before and after of a change from one run.
+`--rounds N` alternates N measurements of each and prints each figure's median.
 
 Usage: python tests/benchmarks/bench_rollup.py [--ids 3000] [--batch 500] [--hours 6]
-    [--per-minute 6] [--realistic] [--baseline REV]
+    [--per-minute 6] [--realistic] [--baseline REV [--rounds 1]]
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ sys.path.append(str(ROOT))
 
 import asyncpg  # noqa: E402
 
-from marketplaced import commit_log, db  # noqa: E402
+from marketplaced import commit_log, db, gc_policy  # noqa: E402
 from marketplaced.platforms.uzum.parser import parse_product  # noqa: E402
 from marketplaced.platforms.uzum.records import ProductSnapshot  # noqa: E402
 from marketplaced.platforms.uzum.storage import UzumSink  # noqa: E402
@@ -70,6 +73,9 @@ def arguments() -> argparse.Namespace:
     )
     ap.add_argument(
         "--baseline", metavar="REV", help="also measure commit REV's code, first (the before)"
+    )
+    ap.add_argument(
+        "--rounds", type=int, default=1, help="with --baseline: measurements of each, alternated"
     )
     ap.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # a measuring child
     return ap.parse_args()
@@ -118,6 +124,8 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         realism = Realism(tick_ms=3_600_000) if args.realistic else None
         cat = UzumCatalogue(7, args.ids, realism=realism)
         ids = [i for i in range(1, args.ids + 1) if cat.product_payload(i, 0) is not None]
+        # the daemon's collector policy: the writer and the minute job run in its process
+        gc_policy.apply(base.daemon)
         sink = UzumSink()
         start = datetime.combine(DAY, datetime.min.time(), TZ) + timedelta(hours=1)
         clock = await cpu_clock(pool)
@@ -235,14 +243,25 @@ def main() -> None:
     if args.json:
         print(json.dumps(asyncio.run(run(args))))
         return
-    columns = {}
-    if args.baseline:
-        with tempfile.TemporaryDirectory() as tmp:
-            columns[f"baseline {args.baseline}"] = measure(args, export(args.baseline, Path(tmp)))
-        columns["this tree"] = measure(args, None)
-    else:
-        columns["this tree"] = asyncio.run(run(args))
-    report(args, columns)
+    if not args.baseline:
+        report(args, {"this tree": asyncio.run(run(args))})
+        return
+    runs: dict[str, list[dict[str, float]]] = {f"baseline {args.baseline}": [], "this tree": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        code = {f"baseline {args.baseline}": export(args.baseline, Path(tmp)), "this tree": None}
+        for i in range(args.rounds):
+            # baseline first in even rounds, this tree first in odd ones: a load that drifts
+            # during the run weighs on both alike
+            for name in list(runs) if i % 2 == 0 else list(runs)[::-1]:
+                runs[name].append(measure(args, code[name]))
+    # each figure's median over the rounds
+    report(
+        args,
+        {
+            name: {k: statistics.median(f[k] for f in fs) for k in fs[0]}
+            for name, fs in runs.items()
+        },
+    )
 
 
 if __name__ == "__main__":
