@@ -133,13 +133,14 @@ async def add(
     batches: dict[int, Batch],
     old: dict[tuple[date, int], asyncpg.Record],
     settings: Settings,
-    today: date,
+    days: tuple[date, date],
 ) -> tuple[int, sums.Differences]:
     """Count the batches and write old + counted into the product and SKU rows; returns the
     product rows written and what the seller and category rows move by: what was counted
-    (the old rows have the product's attribution, `reattributed` saw to it)."""
+    (the old rows have the product's attribution, `reattributed` saw to it). `days`: the
+    first day reached (`days_reached`) and today."""
+    first, today = days
     # the scan gaps a recomputation from the first day reached would see
-    first = days_reached(batches.values(), settings, today)
     begin = midnight(first, settings.tz) - settings.max_span
     end = midnight(today + timedelta(days=1), settings.tz) + settings.max_span
     gaps = await coverage.unobserved(conn, begin, end, settings.gap)
@@ -149,12 +150,13 @@ async def add(
     differences = sums.Differences()
     for (day, pid), v in counted.products.items():
         seller, category = batches[pid].attribution
-        values = [getattr(v, f) for f in _FIELDS]
+        values = (v.units, v.revenue, v.units_orders, v.units_stock, v.units_split,
+                  v.revenue_split, v.restocked, v.observations)  # fmt: skip
         prev = old.get((day, pid))
         had_sales, first_seen = False, v.first_seen
         if prev is not None:
             had_sales, first_seen = prev["units"] > 0, v.first_seen or prev["first_seen"]
-            values = [a + prev[f] for a, f in zip(values, _FIELDS, strict=True)]
+            values = tuple(a + prev[f] for a, f in zip(values, _FIELDS, strict=True))
         rows.append((day, pid, seller, category, *values, first_seen))
         # new minus old is what was counted (restocked is not summed), and the product has
         # sales that day now or not, as it had before or not

@@ -117,13 +117,17 @@ async def _fold(
     started = time.monotonic()
     batches, recompute = await increment.split(conn, stamps)
     old: dict[tuple[date, int], asyncpg.Record] = {}
+    reach = today  # the first day the added intervals touch (worked out once: it is per row)
     if batches:
-        old = await increment.old_rows(conn, batches, increment.days_reached(
-            batches.values(), settings, today))  # fmt: skip
-        for pid in increment.reattributed(batches, old):
+        reach = increment.days_reached(batches.values(), settings, today)
+        old = await increment.old_rows(conn, batches, reach)
+        moved = increment.reattributed(batches, old)
+        for pid in moved:
             del batches[pid]
             recompute.append(pid)
         old = {k: v for k, v in old.items() if k[1] in batches}
+        if moved and batches:
+            reach = increment.days_reached(batches.values(), settings, today)
     groups: dict[date, list[int]] = defaultdict(list)
     if recompute:
         for r in await conn.fetch(q.NEW_PRODUCTS, stamps, recompute):
@@ -135,10 +139,10 @@ async def _fold(
         rows += await _recompute(conn, pids, first, today, settings, keep_carry=True)
     reached = list(groups)
     if batches:
-        added, differences = await increment.add(conn, batches, old, settings, today)
+        added, differences = await increment.add(conn, batches, old, settings, (reach, today))
         await sums.write(conn, differences)
         rows += added
-        reached.append(increment.days_reached(batches.values(), settings, today))
+        reached.append(reach)
     # every day whose rows changed, and the days since (one may have ended since the last run)
     first_day = min([*reached, *(min(s.astimezone(settings.tz).date(), today) for s in stamps)])
     await _mark_days(conn, _days(first_day, today), settings, now)
