@@ -15,6 +15,7 @@ from tests.benchmarks.bench_freshness import (
     oracle_within_1h,
     quantile,
 )
+from tests.benchmarks.freshness_diagnostics import rate_bands, request_split
 
 
 def test_detection_latency_and_share_within_an_hour_by_class() -> None:
@@ -74,3 +75,33 @@ def test_the_oracle_visits_the_highest_rates_hourly_until_the_budget_is_spent() 
     # more than enough: everything is seen within the hour, the surplus is worth nothing
     assert oracle_within_1h(rates, 100.0, base) == pytest.approx(1.0)
     assert math.isnan(oracle_within_1h([], 5.0, base))
+
+
+def test_request_split_counts_each_kind_of_request() -> None:
+    # ids 1..4 are the initial catalogue: 1 active, 2 quiet, 3 without a product at tick 5;
+    # id 9 is above it (a frontier probe), whatever it holds
+    exists = {(1, 0), (2, 0), (3, 0), (9, 5)}
+    requests = [(0.0, 1), (0.0, 2), (5.0, 3), (5.0, 9), (0.0, 1)]
+    split = request_split(
+        requests,
+        4,
+        lambda pid, t: (pid, t) in exists,
+        lambda pid: "active" if pid == 1 else "quiet",
+    )
+    assert split == {"active": 0.4, "quiet": 0.2, "no product": 0.2, "above start": 0.2}
+
+
+def test_rate_bands_cut_by_price_weight_busiest_first() -> None:
+    # price rates 4, 2, 1, 1 per hour: two bands of weight 4 each → {1} and {2, 3, 4}
+    price = {1: 4.0, 2: 2.0, 3: 1.0, 4: 1.0}
+    total = {1: 8.0, 2: 4.0, 3: 2.0, 4: 1.0}
+    lat = {1: [10.0, 70.0], 2: [30.0], 3: [200.0], 4: []}
+    visits = {1: 20, 2: 10, 3: 2}
+    est = {1: 4.0, 2: 4.0, 3: 1.0}  # ratios 0.5 | 1.0, 0.5 (4 not estimated)
+    bands = rate_bands(price, total, lat, visits, est, 10.0, 60.0, bands=2)
+    assert [b.products for b in bands] == [1, 3]
+    assert bands[0].changes == 2 and bands[0].within_1h == 0.5
+    assert bands[0].visits_per_h == 2.0 and bands[0].estimate_ratio == 0.5
+    assert bands[1].changes == 2 and bands[1].within_1h == 0.5
+    assert bands[1].visits_per_h == 12 / 3 / 10
+    assert bands[1].estimate_ratio == 1.0  # the median of [0.5, 1.0] by upper middle

@@ -44,6 +44,14 @@ Figures, from the databases and the ground truth (``catalogue.truth``):
   than half a frontier interval (the shortest revisit the policy schedules) after the other
   daemon fetched it — a lease that did not keep them apart.
 
+Diagnostics (``freshness_diagnostics``), to see why changes are late: where the requests went
+after the warm-up (active products, quiet ones, ids without a product, ids above the initial
+catalogue), the active products in four bands of equal price-change weight (within 1 h, visits
+per product-hour, the schedule's estimated change rate against the true one) and a timeline
+of the run in ten windows (within 1 h and where the requests went, per window: visits that
+bunch up show there). ``freshness_model.py`` replays the same world offline in about a minute
+with the schedule's own policy functions, to try a policy before a 20-minute run.
+
 ``--baseline REV`` adds a fourth column, one adaptive daemon running commit REV's code (exported
 with ``git archive``) on the same catalogue and settings: a policy change's before and after
 from the same run. ``--variant KEY=VALUE`` (repeatable) adds a column of one adaptive daemon
@@ -69,6 +77,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import asyncpg
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -77,6 +86,12 @@ from marketplaced import db, platforms  # noqa: E402
 from marketplaced.config import DatabaseConfig  # noqa: E402
 from marketplaced.simulator.uzum import UzumSimulator  # noqa: E402
 from tests.benchmarks.bench_ingest import admin, off_machine_urls, scratch_db  # noqa: E402
+from tests.benchmarks.freshness_diagnostics import (  # noqa: E402
+    REQUEST_KINDS,
+    rate_bands,
+    request_split,
+    timeline,
+)
 from tests.benchmarks.freshness_upstream import simulator  # noqa: E402
 from tests.conftest import env_for_tests  # noqa: E402  (loads .env.test)
 from tests.helpers.net import free_port  # noqa: E402
@@ -89,6 +104,8 @@ MAX_AGE_H = 24
 #: on a loaded machine (16 in flight at ≈ 0.3 s per request there is ≈ 53 req/s, whatever the
 #: schedule), and the figures are meant to compare schedules at the budget, not the bench host
 CONCURRENCY = 50
+#: windows of the run the timeline diagnostic is cut into
+TIMELINE_WINDOWS = 10
 
 
 # ---- the figures (pure: checked on a toy case by tests/test_bench_freshness.py) -------------
@@ -244,10 +261,13 @@ def start_upstream(s: Scale, port: int, log: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def start_daemon(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_daemon(env: dict[str, str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
+    # `python -m` puts the working directory first on the path, ahead of $PYTHONPATH: a
+    # baseline's daemon must start in its exported tree, or it imports this tree's package
     return subprocess.Popen(
         [sys.executable, "-m", "marketplaced.cli", "run"],
         env=env,
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=log.open("wb"),
     )
@@ -276,6 +296,11 @@ class Run:
         # the ground truth's copy; the requests are answered by the run's upstream process
         self.sim = simulator(self.scale.seed, self.scale.ids, self.scale.tick_s)
 
+    @property
+    def tree(self) -> Path:
+        """The source tree its daemons start in (and import their package from)."""
+        return self.code or ROOT
+
     def tick(self, wall: float) -> float:
         return (wall - self.sim._started) / self.scale.tick_s
 
@@ -291,7 +316,7 @@ class Run:
     def _policy(self, s: Scale) -> str:
         return f"""
 mode = "{self.mode}"
-min_interval_s = {s.scaled(3000)}
+min_interval_s = {s.scaled(3300)}
 max_interval_s = {s.scaled(MAX_AGE_H * 3600)}
 miss_interval_s = {s.scaled(86400)}
 max_age_s = {s.scaled(MAX_AGE_H * 3600)}
@@ -390,7 +415,10 @@ enabled = false
             self.started = self.sim._started
             async with http.post(f"{url}/__bench/start", params={"t": repr(self.started)}) as r:
                 r.raise_for_status()
-            procs = [start_daemon(env, tmp / f"{self.name}-{k}.log") for k, env in enumerate(envs)]
+            procs = [
+                start_daemon(env, tmp / f"{self.name}-{k}.log", self.tree)
+                for k, env in enumerate(envs)
+            ]
             deadline = self.started + self.scale.hours * self.scale.hour_s
             while time.time() < deadline:
                 await asyncio.sleep(1.0)
@@ -414,7 +442,7 @@ enabled = false
             for p in procs:
                 if p.poll() is None:
                     p.kill()
-            await admin(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+            await drop(self.db_name)
 
     async def _database(self, env: dict[str, str]) -> DatabaseConfig:
         """The run's scratch database, migrated by the code its daemons run (a baseline's
@@ -423,7 +451,9 @@ enabled = false
             return await scratch_db(self.db_name)
         await admin(f'CREATE DATABASE "{self.db_name}"')
         cmd = [sys.executable, "-m", "marketplaced.cli", "migrate"]
-        done = await asyncio.to_thread(subprocess.run, cmd, env=env, capture_output=True)
+        done = await asyncio.to_thread(
+            subprocess.run, cmd, env=env, cwd=self.tree, capture_output=True
+        )
         if done.returncode != 0:
             raise SystemExit(f"{self.name}: migrating failed: {done.stderr.decode()[-2000:]}")
         return dataclasses.replace(platforms.load_config(env).database, name=self.db_name)
@@ -475,6 +505,10 @@ enabled = false
                 "SELECT product_id, min(observed_at) AS t FROM product_stats_history "
                 "GROUP BY product_id"
             )
+            estimated = await conn.fetch(
+                "SELECT product_id, rate_h FROM uzum_schedule "
+                "WHERE misses = 0 AND checked_at IS NOT NULL"
+            )
         finally:
             await conn.close()
         observed: dict[int, list[float]] = {}
@@ -485,7 +519,8 @@ enabled = false
             for pid in range(1, top + 1)
             if (ticks := truth.change_ticks(pid, "price", int(warm), last))
         }
-        det = by_class(latencies(changes, observed), truth.activity_class, tph, tpm)
+        lat = latencies(changes, observed)
+        det = by_class(lat, truth.activity_class, tph, tpm)
         first_seen = {r["product_id"]: self.tick(r["t"].timestamp()) for r in firsts}
         new_lat = []
         for pid in range(s.ids + 1, top + 1):
@@ -505,7 +540,40 @@ enabled = false
             return born is not None and born <= tick and not truth.exists(pid, tick)
 
         achieved = len(requests) / (self.ended - self.started)
+        # the diagnostics: over the measured window, the initial catalogue's active products
+        visits: dict[int, int] = {}
+        for t, pid in requests:
+            if warm <= t <= end:
+                visits[pid] = visits.get(pid, 0) + 1
+        active = [pid for pid in range(1, s.ids + 1) if truth.activity_class(pid) == "active"]
+        price = {pid: truth.change_rate(pid, "price") * tph for pid in active}
+        every = {
+            pid: tph * sum(truth.change_rate(pid, k) for k in ("price", "stock", "orders"))
+            for pid in active
+        }
+        # the schedule's rates are per hour of wall time: per simulated hour they are smaller
+        est = {r["product_id"]: r["rate_h"] * s.factor for r in estimated}
+        bands = rate_bands(price, every, lat, visits, est, (end - warm) / tph, tph)
         return {
+            "split": request_split(
+                [(t, pid) for t, pid in requests if warm <= t <= end],
+                s.ids,
+                truth.exists,
+                truth.activity_class,
+            ),
+            "bands": bands,
+            "timeline": timeline(
+                changes,
+                lat,
+                requests,
+                s.ids,
+                truth.exists,
+                truth.activity_class,
+                0.0,
+                end,
+                TIMELINE_WINDOWS,
+                tph,
+            ),
             "oracle": self.oracle(top, s.rps),
             "oracle_achieved": self.oracle(top, achieved),
             "det": det,
@@ -519,6 +587,20 @@ enabled = false
             "cpu_per_1k": 1000 * self.cpu_s / len(requests) if requests else math.nan,
             "duplicate": duplicate_rate(self.log, window) if self.daemons > 1 else math.nan,
         }
+
+
+async def drop(name: str) -> None:
+    """Drop a run's scratch database without losing the figures already computed: another
+    role's session on it (a monitoring query, say) refuses FORCE, so wait for it and retry,
+    and in the end leave the database with a warning rather than fail the whole benchmark."""
+    for attempt in range(10):
+        try:
+            await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except asyncpg.PostgresError as e:
+            last = e
+            await asyncio.sleep(1 + attempt)
+    print(f"warning: scratch database {name} left behind: {last}", file=sys.stderr)
 
 
 def fmt(v: float, spec: str = ".2f") -> str:
@@ -556,6 +638,38 @@ def report(runs: list[Run], scale: Scale, harness: str) -> None:
     row("max age min", lambda f: fmt(f["max_age_min"], ".0f"))  # type: ignore[arg-type]
     row("daemon CPU s/1k requests", lambda f: fmt(f["cpu_per_1k"], ".3f"))  # type: ignore[arg-type]
     row("duplicate fetch", lambda f: fmt(f["duplicate"], ".4f"))  # type: ignore[arg-type]
+    print("where the requests went after the warm-up (share of requests):")
+    for kind in REQUEST_KINDS:
+        row(f"  {kind}", lambda f, k=kind: fmt(f["split"][k]))  # type: ignore[index]
+    print(
+        "active products in bands of equal price-change weight, busiest first: "
+        "within 1 h / visits per product-hour / estimated ÷ true change rate (median)"
+    )
+    for b in range(4):
+
+        def band(f: dict[str, object], b: int = b) -> str:
+            bands = f["bands"]
+            if b >= len(bands):  # type: ignore[arg-type]
+                return "-"
+            x = bands[b]  # type: ignore[index]
+            return f"{fmt(x.within_1h)}/{fmt(x.visits_per_h)}/{fmt(x.estimate_ratio, '.1f')}"
+
+        first = runs[0].figures["bands"]
+        n = first[b].products if b < len(first) else 0  # type: ignore[arg-type,index]
+        row(f"  band {b + 1} ({n} products)", band)
+    print(
+        "over time, from the start: active within 1 h / share of requests to active, quiet, "
+        "no product, above start"
+    )
+    for w in range(TIMELINE_WINDOWS):
+
+        def window(f: dict[str, object], w: int = w) -> str:
+            x = f["timeline"][w]  # type: ignore[index]
+            shares = ",".join(f"{100 * x.split[k]:.0f}" for k in REQUEST_KINDS)
+            return f"{fmt(x.within_1h)}/{shares}"
+
+        start_h = runs[0].figures["timeline"][w].start / 60  # type: ignore[index]
+        row(f"  from {start_h:.1f} h", window)
     print(harness)
     rr, ad, two = (r.figures for r in runs[:3])
     limit_min = MAX_AGE_H * 60 + 60  # the configured maximum age, plus an hour of slack
