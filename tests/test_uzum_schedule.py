@@ -30,7 +30,7 @@ from marketplaced.platforms.uzum.storage import UzumSink
 from marketplaced.simulator.uzum import UzumCatalogue, UzumSimulator, build_uzum_app
 from marketplaced.writer import Writer
 from tests.helpers.uzum import expected_state, pipeline, scan_config, stored_state
-from tests.helpers.writer import snapshot, with_price
+from tests.helpers.writer import renumbered, snapshot, with_price
 
 ServerFactory = Callable[..., Awaitable[TestServer]]
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -178,6 +178,41 @@ async def test_misses_back_off_and_the_frontier_is_probed_again_soon(pool: async
     assert all(w[1] == policy.frontier_interval_s for w in waits)
 
 
+async def test_misses_the_frontier_passed_back_off_as_misses_below_it(pool: asyncpg.Pool) -> None:
+    """An id above the highest product that answers nothing is probed again within minutes: it
+    may be a product not listed yet. Once a product is found above it, it is an id below the
+    frontier like any other and waits its miss back-off from its last visit. Before, it kept
+    the frontier's short wait, so a first pass over the id space visited every id that held
+    no product twice, the second time at the top of the backlog (its wait implied a high
+    rate)."""
+    from marketplaced.platforms.uzum.records import Missing
+
+    schedule.use(schedule.Policy())
+    policy = schedule.active()
+    base = snapshot(2114919)
+    await pool.execute(
+        "INSERT INTO uzum_schedule (product_id, next_due) "
+        "SELECT g, $1 FROM generate_series(1, 12) g",
+        T0,
+    )
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            await UzumSink().write(conn, {ProductSnapshot: [renumbered(base, 3)]}, T0)
+        async with conn.transaction():
+            await UzumSink().write(conn, {Missing: [Missing(5, "not_found")]}, T0)
+        # above the highest product (3): probed again soon
+        due = await conn.fetchval("SELECT next_due FROM uzum_schedule WHERE product_id = 5")
+        assert (due - T0).total_seconds() == policy.frontier_interval_s
+        later = T0 + timedelta(seconds=60)
+        async with conn.transaction():
+            await UzumSink().write(conn, {ProductSnapshot: [renumbered(base, 9)]}, later)
+        row = await conn.fetchrow("SELECT next_due, rate_h FROM uzum_schedule WHERE product_id = 5")
+    assert (row["next_due"] - T0).total_seconds() == policy.miss_interval_s
+    implied, wait = schedule.missed(policy, schedule.State(None, 0.0, 0.0, 0), T0, frontier=False)
+    assert wait == policy.miss_interval_s
+    assert row["rate_h"] == pytest.approx(implied.rate_h, rel=1e-6)
+
+
 async def test_an_expired_lease_is_claimed_again(pool: asyncpg.Pool) -> None:
     cfg = scan_config("http://127.0.0.1:1").section(UzumConfig)
     await pool.execute(
@@ -226,6 +261,60 @@ async def test_a_backlog_is_claimed_frontier_share_first_then_by_value(
     # with no backlog of the frontier, its share goes to the rest
     rest = await claims.claim(pool, cfg, 30, 60.0, T0, highest=100)
     assert sorted(rest) == sorted((set(range(1, 21)) | set(range(101, 106))) - set(got))
+
+
+def test_the_leveling_rate_is_the_most_ids_due_by_any_horizon_over_that_horizon() -> None:
+    # buckets of 60 s: 10 ids reach their guard within a minute, 100 more 9–10 minutes ahead
+    # → max(10 / 60, 110 / 600) = 0.1833 ids/s; ids already past it (bucket < 0) are urgent
+    # anyway (claims step 2) and not counted
+    assert claims.level_rate({0: 10, 9: 100, -3: 50}, 60.0) == pytest.approx(110 / 600)
+    # one crowd far ahead is spread over all the time before it: 600 ids 50 minutes ahead
+    assert claims.level_rate({49: 600}, 60.0) == pytest.approx(600 / 3000)
+    assert claims.level_rate({}, 60.0) == 0.0
+
+
+async def test_ids_checked_longest_ago_are_claimed_first_within_the_leveling_share(
+    pool: asyncpg.Pool,
+) -> None:
+    """A crowd of ids checked together (a first pass) reaches the maximum age together; a
+    share of each claim takes the oldest early, oldest first, if older than `level_from` of
+    the maximum age — due or not — and the rest of the claim is claimed as before. The load
+    ahead counts the ids by the time left to their guard. (Left to the guard, the crowd took
+    the whole budget for hours while busy products waited.)"""
+    cfg = dataclasses.replace(
+        scan_config("http://127.0.0.1:1").section(UzumConfig),
+        frontier_share=0.0,
+        max_age_s=100 * 3600.0,
+        level_from=0.5,
+    )
+    hour = timedelta(hours=1)
+    rows = [
+        # (id, checked hours ago, due in hours, rate per hour)
+        (1, 70.0, 10.0, 0.001),  # old (> 50 h), not due
+        (2, 80.0, 5.0, 0.001),  # older
+        (3, 60.0, 20.0, 0.001),  # old
+        (4, 40.0, 10.0, 0.001),  # not old enough
+        *((pid, 1.0, -0.5, 0.5) for pid in range(10, 16)),  # busy, due
+    ]
+    await pool.executemany(
+        "INSERT INTO uzum_schedule (product_id, checked_at, next_due, rate_h) "
+        "VALUES ($1, $2, $3, $4)",
+        [(pid, T0 - ago * hour, T0 + due * hour, rate) for pid, ago, due, rate in rows],
+    )
+    # guard = 90 h; buckets of (0.9 - 0.5) × 100 h / 48 = 0.8333 h: id 2's guard is 10 h
+    # ahead (bucket 12), id 1's 20 h (24), id 3's 30 h (36); id 4 is younger than the cut
+    width = claims.level_width_s(cfg)
+    assert width == pytest.approx(0.4 * 100 * 3600 / claims.LEVEL_BUCKETS)
+    rate = await claims.load_ahead(pool, cfg, T0)
+    assert rate == pytest.approx(max(1 / (13 * width), 2 / (25 * width), 3 / (37 * width)))
+    got = await claims.claim(pool, cfg, 5, 60.0, T0, highest=20, oldest=2)
+    assert got[:2] == [2, 1]
+    assert set(got[2:]) <= set(range(10, 16)) and len(got) == 5
+    # leveling off: only what is due
+    off = dataclasses.replace(cfg, level_from=0.0)
+    assert await claims.load_ahead(pool, off, T0) == 0.0
+    rest = await claims.claim(pool, off, 10, 60.0, T0, highest=20, oldest=3)
+    assert sorted(rest) == sorted(set(range(10, 16)) - set(got))
 
 
 async def test_a_claim_with_little_due_is_filled_ahead_with_the_most_valuable_ids(

@@ -43,6 +43,11 @@ class AdaptiveScanner(UzumScanner):
 
     #: the frontier window whose schedule rows this scanner last made (None: not yet)
     _window: tuple[int, int] | None = None
+    #: the leveling rate (ids/s, `claims.load_ahead`), when it was counted (monotonic), and the
+    #: fraction of an id the claims so far owe to it
+    _level_rate: float = 0.0
+    _level_at: float | None = None
+    _level_owed: float = 0.0
 
     def claim_size(self) -> int:
         """Ids per claim: what the configured rate fetches in one claim interval."""
@@ -116,6 +121,23 @@ class AdaptiveScanner(UzumScanner):
             self.stats.highest_seen, await schedule.highest_known(self._pool)
         )
 
+    async def _oldest(self, n: int, now: datetime) -> int:
+        """How many of a claim of `n` go to the ids checked longest ago (claims step 1b): the
+        leveling rate's share of this daemon's budget, recounted every half bucket (at most a
+        minute), a fraction carried to the next claim."""
+        cfg = self.cfg
+        width = claims.level_width_s(cfg)
+        if width <= 0 or cfg.rps <= 0:
+            return 0
+        mono = time.monotonic()
+        if self._level_at is None or mono - self._level_at >= min(60.0, width / 2):
+            self._level_rate = await claims.load_ahead(self._pool, cfg, now)
+            self._level_at = mono
+        self._level_owed += n * min(1.0, self._level_rate / cfg.rps)
+        k = int(self._level_owed)
+        self._level_owed -= k
+        return k
+
     async def _claim(self) -> list[tuple[int, int | None]]:
         """The next claim's ids, each with the fingerprint of its stored body (or None)."""
         schedule.use(schedule.Policy.of(self.cfg))  # the knobs are live: take them each claim
@@ -131,14 +153,16 @@ class AdaptiveScanner(UzumScanner):
                 self._window = window
             self.stats.frontier = window[1]
             self.stats.highest_seen = max(self.stats.highest_seen, highest)
+            n = self.claim_size()
             return await claims.claim(
                 self._pool,
                 self.cfg,
-                self.claim_size(),
+                n,
                 self.cfg.lease_s,
                 now,
                 highest=highest,
                 ahead=self._ahead(),
+                oldest=await self._oldest(n, now),
             )
 
         ids = await self._db("schedule_claim", claim)

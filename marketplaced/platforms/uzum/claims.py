@@ -9,6 +9,17 @@ decides what a backlog delays, in three steps:
    highest known product, most overdue first. New products appear there, and without a reserve
    they would wait behind any backlog of known ids; a share the frontier does not need goes to
    the rest of the claim.
+1b. Then, within a share of the claim sized by the load ahead (`level_rate`), the ids checked
+   longest ago, if checked more than `level_from` × `max_age_s` ago. Every id must be visited
+   within the maximum age, and ids visited together (a first pass over the id space, a
+   backlog) reach it together: left to step 2 they arrive as one crowd that takes the whole
+   budget for hours while busy products wait. Taken oldest first at the steadiest rate that
+   still visits each before its guard — the fluid "earliest deadline first" rate, the most ids
+   due by any horizon divided by that horizon — the same visits are spread over the time
+   before they are due; with ids of every age evenly spread this rate is the one the maximum
+   age costs anyway, so nothing is visited more often than it must be. Daemons sharing the
+   schedule each reserve the rate against their own `rps`, so several take it faster
+   than needed: the ids are then checked somewhat younger, never younger than `level_from`.
 2. Then ids that must not wait any longer: never visited, or last visited more than
    `GUARD_SHARE` of `max_age_s` ago — the maximum age holds however valuable the rest is.
 3. Then by value, the changes a visit is expected to catch while they are still fresh:
@@ -41,7 +52,7 @@ through the `next_due` index.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 
@@ -64,6 +75,30 @@ RETURNING product_id, {returning}"""
 # the frontier's ids, most overdue first
 _FRONTIER = _LEASE.format(order="next_due", returning="next_due")
 
+# the ids checked longest ago, checked at least $6 seconds ago, due or not (sql/036's index)
+_OLDEST = """
+UPDATE uzum_schedule SET lease_until = $1::timestamptz + make_interval(secs => $2)
+WHERE product_id IN (
+    SELECT product_id FROM uzum_schedule
+    WHERE checked_at <= $1::timestamptz - make_interval(secs => $6)
+      AND (lease_until IS NULL OR lease_until < $1)
+      AND product_id BETWEEN $4 AND $5
+    ORDER BY checked_at LIMIT $3
+    FOR UPDATE SKIP LOCKED)
+RETURNING product_id, checked_at"""
+
+#: buckets the ages between `level_from` and the guard are counted in (`load_ahead`)
+LEVEL_BUCKETS = 48
+
+# how many ids reach their guard in each bucket of time ahead: bucket b holds the ids whose
+# guard falls between b and b + 1 bucket widths from now ($1: now - guard, $2: the width)
+_LOAD_AHEAD = """
+SELECT floor(extract(epoch FROM checked_at - $1::timestamptz) / $2::float8)::int AS bucket,
+    count(*) AS n
+FROM uzum_schedule
+WHERE checked_at > $1 AND checked_at <= $3::timestamptz
+GROUP BY 1"""
+
 # ahead of time: the products of highest rate not checked within the shortest planned product
 # revisit ($6); the value ($7: fresh_within_s) orders what comes back
 _AHEAD_SQL = """
@@ -85,6 +120,38 @@ _BY_VALUE = _LEASE.format(
 )
 
 
+def level_rate(counts: dict[int, int], width_s: float) -> float:
+    """The steadiest visit rate (ids per second) that reaches every id before its guard, from
+    `counts` (bucket → ids whose guard is between bucket and bucket + 1 widths from now): the
+    most ids due by the end of any bucket, over the time to that end."""
+    rate, due = 0.0, 0
+    for bucket in sorted(counts):
+        if bucket < 0:
+            continue
+        due += counts[bucket]
+        rate = max(rate, due / ((bucket + 1) * width_s))
+    return rate
+
+
+def level_width_s(cfg: UzumConfig) -> float:
+    """The width of a `load_ahead` bucket (seconds; 0 when leveling is off)."""
+    if cfg.level_from <= 0:
+        return 0.0
+    return max(0.0, (GUARD_SHARE - cfg.level_from) * cfg.max_age_s / LEVEL_BUCKETS)
+
+
+async def load_ahead(pool: asyncpg.Pool, cfg: UzumConfig, now: datetime) -> float:
+    """The leveling rate now (`level_rate`, ids per second; 0 when off): one count over the
+    ids checked between the guard and `level_from` of the maximum age ago."""
+    width = level_width_s(cfg)
+    if width <= 0:
+        return 0.0
+    guard = now - timedelta(seconds=GUARD_SHARE * cfg.max_age_s)
+    cut = now - timedelta(seconds=cfg.level_from * cfg.max_age_s)
+    rows = await pool.fetch(_LOAD_AHEAD, guard, width, cut)
+    return level_rate({r["bucket"]: r["n"] for r in rows}, width)
+
+
 async def claim(
     pool: asyncpg.Pool,
     cfg: UzumConfig,
@@ -94,16 +161,24 @@ async def claim(
     *,
     highest: int,
     ahead: bool = False,
+    oldest: int = 0,
 ) -> list[int]:
     """Up to `n` due ids leased to the caller for `lease_s`, in the order above (the order
-    they should be fetched in); `highest` is the highest id known to hold a product. With
-    `ahead`, what the due ids leave of `n` is filled with the ids of highest rate (step 4)."""
+    they should be fetched in); `highest` is the highest id known to hold a product. `oldest`
+    of them (at most) go to the ids checked longest ago (step 1b). With `ahead`, what the due
+    ids leave of `n` is filled with the ids of highest rate (step 4)."""
     lo, hi = cfg.first_id, cfg.max_id
     ids: list[int] = []
     reserve = min(n, math.ceil(n * cfg.frontier_share))
     if reserve > 0 and highest < hi:
         rows = await pool.fetch(_FRONTIER, now, lease_s, reserve, max(lo, highest + 1), hi)
         ids = [r["product_id"] for r in sorted(rows, key=lambda r: r["next_due"])]
+    oldest = min(oldest, n - len(ids))
+    if oldest > 0 and cfg.level_from > 0:
+        top = min(hi, highest)
+        old_s = cfg.level_from * cfg.max_age_s
+        rows = await pool.fetch(_OLDEST, now, lease_s, oldest, lo, top, old_s)
+        ids.extend(r["product_id"] for r in sorted(rows, key=lambda r: r["checked_at"]))
     if len(ids) < n:
         guard_s = GUARD_SHARE * cfg.max_age_s
         rows = await pool.fetch(

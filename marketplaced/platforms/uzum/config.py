@@ -29,10 +29,11 @@ class AdaptiveOptions:
         lo=0.001,
         hi=0.99,
     )
-    # 50 min, not an hour: a check every 60 min plus claim and commit lag would see a change
-    # just after the hour it is meant to be seen within (`fresh_within_s`)
+    # 55 min, not an hour: a check every 60 min plus claim and commit lag would see a change
+    # just after the hour it is meant to be seen within (`fresh_within_s`); not 50 either,
+    # which spent a sixth more visits on the busiest products for the same changes in time
     min_interval_s: float = option(
-        3000.0, "adaptive: shortest revisit interval of a product", lo=1, hi=10**7
+        3300.0, "adaptive: shortest revisit interval of a product", lo=1, hi=10**7
     )
     max_interval_s: float = option(
         604800.0, "adaptive: longest revisit interval of a product", lo=1, hi=10**8
@@ -74,6 +75,14 @@ class AdaptiveOptions:
         "before its visits tell",
         lo=1,
         hi=10**10,
+    )
+    level_from: float = option(
+        0.5,
+        "adaptive: share of max_age_s after which an id may be checked early, at a steady "
+        "rate, so that ids reaching the maximum age together do not crowd out busy products "
+        "(0: off)",
+        lo=0,
+        hi=0.9,
     )
     visit_ahead: bool = option(
         True,

@@ -13,13 +13,15 @@ assumption. Treating changes as a Poisson process, the chance that a product cha
 two visits an interval I apart is 1 - exp(-rate·I); the next interval is the one that keeps it at
 `miss_probability`: I = -ln(1 - p) / rate, clamped to [min_interval_s, max_interval_s]. An id that
 answered "no product" waits `miss_interval_s` after its first miss, twice as long after each
-further consecutive miss. No wait is planned longer than `GUARD_SHARE` of `max_age_s` (a longer
-`max_interval_s` or back-off stops there), so quiet products may stretch to nearly the maximum
-age while every id is still visited within it. Ids above the highest id that ever held
-a product (up to `frontier_window` of them) are re-probed every `frontier_interval_s`. This is
-Cho & Garcia-Molina's "revisit proportionally to the change rate" made concrete with a target
-miss probability. The rate is stored with the row (`rate_h`): it orders the claims when more is
-due than the budget allows (`claims`).
+further consecutive miss (an id above the highest product is probed again every
+`frontier_interval_s` instead, until a product is found above it). No wait is planned longer
+than `GUARD_SHARE` of `max_age_s` (a longer `max_interval_s` or back-off stops there), so quiet
+products may stretch to nearly the maximum age while every id is still visited within it. Ids
+above the highest id that ever held a product (up to `frontier_window` of them) are re-probed
+every `frontier_interval_s`. This is Cho & Garcia-Molina's "revisit proportionally to the change
+rate" made concrete with a target miss probability. The rate is stored with the row (`rate_h`):
+it orders the claims when more is due than the budget allows (`claims`), whose leveling spreads
+the visits the maximum age requires instead of letting ids visited together come due together.
 
 Crash safety: the next due time is written by the Uzum sink in the writer transaction that
 stores the visit's data (`after_visits`), so a crash before the commit leaves the id's schedule
@@ -202,6 +204,20 @@ FROM unnest($1::bigint[], $2::timestamptz[], $3::real[], $4::real[], $5::int[], 
 WHERE s.product_id = t.id"""
 
 
+# ids the frontier passed: misses (on the frontier's short wait) below the highest product now
+# wait their back-off from their last visit instead (the wait `missed` gives a miss below the
+# frontier: $5 · 2^(misses - 1), at most $4), with the rate that wait implies
+_PASSED = """
+UPDATE uzum_schedule SET
+    next_due = checked_at
+        + make_interval(secs => least($4::float8, $5::float8 * 2.0 ^ least(misses - 1, 60))),
+    rate_h = -ln(1 - $3::float8) / least($4::float8, $5::float8 * 2.0 ^ least(misses - 1, 60))
+        * 3600
+WHERE product_id > $1 AND product_id < $2 AND misses > 0 AND checked_at IS NOT NULL
+  AND next_due < checked_at
+        + make_interval(secs => least($4::float8, $5::float8 * 2.0 ^ least(misses - 1, 60)))"""
+
+
 async def highest_known(conn: asyncpg.Connection | asyncpg.Pool) -> int:
     """The highest id that ever held a product."""
     return int(await conn.fetchval(_HIGHEST))
@@ -275,6 +291,18 @@ async def after_visits(
         misses.append(new.misses)
         rates.append(new.rate_h)
     await conn.execute(_STORE, pids, dues, changes, spans, misses, rates, now)
+    if found_ids and max(found_ids) >= highest:
+        # this batch moved the frontier (or found its top): the misses it passed are below it
+        # now. They lie within one window under the new highest, so the update reads at most
+        # `frontier_window` rows of the primary key
+        await conn.execute(
+            _PASSED,
+            highest - policy.frontier_window,
+            highest,
+            policy.miss_probability,
+            longest_wait(policy),
+            policy.miss_interval_s,
+        )
     return len(rows)
 
 
