@@ -85,6 +85,7 @@ sys.path.insert(0, str(ROOT))
 from marketplaced import db, platforms  # noqa: E402
 from marketplaced.config import DatabaseConfig  # noqa: E402
 from marketplaced.simulator.uzum import UzumSimulator  # noqa: E402
+from tests.benchmarks import baseline_tree  # noqa: E402
 from tests.benchmarks.bench_ingest import admin, off_machine_urls, scratch_db  # noqa: E402
 from tests.benchmarks.freshness_diagnostics import (  # noqa: E402
     REQUEST_KINDS,
@@ -690,16 +691,8 @@ def report(runs: list[Run], scale: Scale, harness: str) -> None:
 
 
 def export(rev: str, tmp: Path) -> Path:
-    """The source tree of commit ``rev`` (its package and migrations), under ``tmp``."""
-    out = tmp / f"base-{rev}"
-    out.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", rev, "marketplaced", "sql"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(out)], input=archive, check=True)
-    return out
+    """The package and migrations of commit ``rev``, under ``tmp``."""
+    return baseline_tree.export(rev, tmp / f"base-{rev}")
 
 
 async def amain(scale: Scale, tmp: Path, baseline: str | None, variants: list[str]) -> list[Run]:

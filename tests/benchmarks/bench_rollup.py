@@ -52,6 +52,7 @@ from marketplaced.platforms.uzum.storage import UzumSink  # noqa: E402
 from marketplaced.sales import rollup  # noqa: E402
 from marketplaced.simulator.uzum import UzumCatalogue  # noqa: E402
 from marketplaced.simulator.uzum.realism import Realism  # noqa: E402
+from tests.benchmarks import baseline_tree  # noqa: E402
 from tests.conftest import base_config  # noqa: E402  (loads .env.test)
 from tests.helpers.sales_scenario import TZ  # noqa: E402
 
@@ -209,16 +210,8 @@ def report(args: argparse.Namespace, columns: dict[str, dict[str, float]]) -> No
 
 
 def export(rev: str, tmp: Path) -> Path:
-    """The package and migrations of commit `rev`, under `tmp`."""
-    out = tmp / "baseline"
-    out.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", rev, "marketplaced", "sql"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(out)], input=archive, check=True)
-    return out
+    """The package and migrations of commit ``rev``, under ``tmp``."""
+    return baseline_tree.export(rev, tmp / "baseline")
 
 
 def measure(args: argparse.Namespace, code: Path | None) -> dict[str, float]:
