@@ -132,8 +132,8 @@ async def _fold(
     if recompute:
         for r in await conn.fetch(q.NEW_PRODUCTS, stamps, recompute):
             t, prev = r["t"], r["prev"]
-            reach = t if prev is None else max(prev, t - settings.max_span)
-            groups[min(reach.astimezone(settings.tz).date(), today)].append(r["product_id"])
+            since = t if prev is None else max(prev, t - settings.max_span)
+            groups[min(since.astimezone(settings.tz).date(), today)].append(r["product_id"])
     rows = 0
     for first, pids in sorted(groups.items()):
         rows += await _recompute(conn, pids, first, today, settings, keep_carry=True)
