@@ -207,10 +207,8 @@ def run(
                     for q in range(highest + 1, pid):
                         m = st[q]
                         if m.misses and m.checked_at is not None:
-                            back = min(
-                                schedule.longest_wait(pol),
-                                pol.miss_interval_s * 2.0 ** (m.misses - 1),
-                            )
+                            again = dataclasses.replace(m, misses=m.misses - 1)
+                            _, back = schedule.missed(pol, again, m.checked_at, frontier=False)
                             due[q] = (m.checked_at - T0).total_seconds() / 60 + back / 60
                 highest = max(highest, pid)
                 before = last_seen.get(pid)

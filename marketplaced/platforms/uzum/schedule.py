@@ -204,18 +204,17 @@ FROM unnest($1::bigint[], $2::timestamptz[], $3::real[], $4::real[], $5::int[], 
 WHERE s.product_id = t.id"""
 
 
-# ids the frontier passed: misses (on the frontier's short wait) below the highest product now
-# wait their back-off from their last visit instead (the wait `missed` gives a miss below the
-# frontier: $5 · 2^(misses - 1), at most $4), with the rate that wait implies
+# ids the frontier passed: misses still on the frontier's short wait ($3) below the highest
+# product now (`_replan_passed` gives them the wait `missed` gives a miss below the frontier)
 _PASSED = """
-UPDATE uzum_schedule SET
-    next_due = checked_at
-        + make_interval(secs => least($4::float8, $5::float8 * 2.0 ^ least(misses - 1, 60))),
-    rate_h = -ln(1 - $3::float8) / least($4::float8, $5::float8 * 2.0 ^ least(misses - 1, 60))
-        * 3600
+SELECT product_id, checked_at, changes, span_h, misses, next_due FROM uzum_schedule
 WHERE product_id > $1 AND product_id < $2 AND misses > 0 AND checked_at IS NOT NULL
-  AND next_due < checked_at
-        + make_interval(secs => least($4::float8, $5::float8 * 2.0 ^ least(misses - 1, 60)))"""
+  AND next_due <= checked_at + make_interval(secs => $3)"""
+
+_REPLAN = """
+UPDATE uzum_schedule s SET next_due = t.due, rate_h = t.rate
+FROM unnest($1::bigint[], $2::timestamptz[], $3::real[]) AS t(id, due, rate)
+WHERE s.product_id = t.id"""
 
 
 async def highest_known(conn: asyncpg.Connection | asyncpg.Pool) -> int:
@@ -292,18 +291,32 @@ async def after_visits(
         rates.append(new.rate_h)
     await conn.execute(_STORE, pids, dues, changes, spans, misses, rates, now)
     if found_ids and max(found_ids) >= highest:
-        # this batch moved the frontier (or found its top): the misses it passed are below it
-        # now. They lie within one window under the new highest, so the update reads at most
-        # `frontier_window` rows of the primary key
-        await conn.execute(
-            _PASSED,
-            highest - policy.frontier_window,
-            highest,
-            policy.miss_probability,
-            longest_wait(policy),
-            policy.miss_interval_s,
-        )
+        await _replan_passed(conn, policy, highest)
     return len(rows)
+
+
+async def _replan_passed(conn: asyncpg.Connection, policy: Policy, highest: int) -> None:
+    """This batch moved the frontier (or found its top): the misses it passed are below it now
+    and wait, from their last visit, the back-off of a miss below the frontier. They lie within
+    one window under the new highest, so the read covers at most `frontier_window` rows of the
+    primary key, and only those still on the frontier's wait come back."""
+    rows = await conn.fetch(
+        _PASSED, highest - policy.frontier_window, highest, policy.frontier_interval_s
+    )
+    ids: list[int] = []
+    dues: list[datetime] = []
+    rates: list[float] = []
+    for r in rows:
+        # the state before that visit's miss, so `missed` counts it once again
+        before = State(r["checked_at"], r["changes"], r["span_h"], r["misses"] - 1)
+        new, wait = missed(policy, before, r["checked_at"], frontier=False)
+        due = r["checked_at"] + timedelta(seconds=wait)
+        if r["next_due"] < due:
+            ids.append(r["product_id"])
+            dues.append(due)
+            rates.append(new.rate_h)
+    if ids:
+        await conn.execute(_REPLAN, ids, dues, rates)
 
 
 # -- classes (what the status page, `marketplaced status` and /metrics group ids by) ------------
