@@ -15,7 +15,7 @@ from tests.benchmarks.bench_freshness import (
     oracle_within_1h,
     quantile,
 )
-from tests.benchmarks.freshness_diagnostics import rate_bands, request_split
+from tests.benchmarks.freshness_diagnostics import rate_bands, request_split, visit_outcomes
 
 
 def test_detection_latency_and_share_within_an_hour_by_class() -> None:
@@ -105,3 +105,31 @@ def test_rate_bands_cut_by_price_weight_busiest_first() -> None:
     assert bands[1].changes == 2 and bands[1].within_1h == 0.5
     assert bands[1].visits_per_h == 12 / 3 / 10
     assert bands[1].estimate_ratio == 1.0  # the median of [0.5, 1.0] by upper middle
+
+
+def test_visit_outcomes_say_what_each_request_found() -> None:
+    # id 1 exists from tick 0 and changes on tick 5; id 2 never holds a product; id 3 is
+    # delisted on ticks 10-19 and does not change
+    def exists(pid: int, tick: int) -> bool:
+        return pid == 1 or (pid == 3 and not 10 <= tick < 20)
+
+    def changed(pid: int, a: int, b: int) -> bool:
+        return pid == 1 and a <= 5 < b
+
+    requests = [
+        (0.0, 1),  # first product: new (changed)
+        (2.0, 1),  # unchanged
+        (5.0, 1),  # the change on tick 5: changed
+        (9.5, 1),  # unchanged
+        (1.0, 2),  # no product
+        (3.0, 3),  # first: changed
+        (12.0, 3),  # delisted: no product
+        (25.0, 3),  # back: first product since the miss, changed
+        (30.0, 3),  # unchanged
+    ]
+    shares = visit_outcomes(requests, exists, changed)
+    assert shares == {"no product": 2 / 9, "unchanged": 3 / 9, "changed": 4 / 9}
+    # from tick 5 on: (5, 1) changed, (9.5, 1) unchanged, (12, 3) none, (25, 3) changed,
+    # (30, 3) unchanged; the earlier requests still set what each id held
+    late = visit_outcomes(requests, exists, changed, start=5.0)
+    assert late == {"no product": 1 / 5, "unchanged": 2 / 5, "changed": 2 / 5}

@@ -39,16 +39,20 @@ Figures, from the databases and the ground truth (``catalogue.truth``):
 - the oracle: the best share of active products' price changes any schedule could see within
   an hour in this simulated world, from the true change rates (``oracle_within_1h``), with the
   same budget and the same mandatory visits (the frontier window every frontier interval, every
-  id once per maximum age) — at the budget, and at the run's achieved request rate;
+  id once per maximum age) — at the budget, at the run's achieved request rate, and with only
+  the visits the run gave active products (the gap to it is the schedule's ordering and
+  knowledge; the gap above it, the budget the other visits took);
 - two daemons: the duplicate-fetch rate, the share of fetches of an id made by one daemon less
   than half a frontier interval (the shortest revisit the policy schedules) after the other
   daemon fetched it — a lease that did not keep them apart.
 
 Diagnostics (``freshness_diagnostics``), to see why changes are late: where the requests went
 after the warm-up (active products, quiet ones, ids without a product, ids above the initial
-catalogue), the active products in four bands of equal price-change weight (within 1 h, visits
-per product-hour, the schedule's estimated change rate against the true one) and a timeline
-of the run in ten windows (within 1 h and where the requests went, per window: visits that
+catalogue) and what they found (no product, the body of the id's previous request, a new one:
+a miss and an unchanged body cost the daemon far less than a changed one, so CPU per request
+follows this mix), the active products in four bands of equal price-change weight (within
+1 h, visits per product-hour, the schedule's estimated change rate against the true one) and a
+timeline of the run in ten windows (within 1 h and where the requests went, per window: visits that
 bunch up show there). ``freshness_model.py`` replays the same world offline in about a minute
 with the schedule's own policy functions, to try a policy before a 20-minute run.
 
@@ -88,10 +92,12 @@ from marketplaced.simulator.uzum import UzumSimulator  # noqa: E402
 from tests.benchmarks import baseline_tree  # noqa: E402
 from tests.benchmarks.bench_ingest import admin, off_machine_urls, scratch_db  # noqa: E402
 from tests.benchmarks.freshness_diagnostics import (  # noqa: E402
+    OUTCOMES,
     REQUEST_KINDS,
     rate_bands,
     request_split,
     timeline,
+    visit_outcomes,
 )
 from tests.benchmarks.freshness_upstream import simulator  # noqa: E402
 from tests.conftest import env_for_tests  # noqa: E402  (loads .env.test)
@@ -541,6 +547,10 @@ enabled = false
             return born is not None and born <= tick and not truth.exists(pid, tick)
 
         achieved = len(requests) / (self.ended - self.started)
+
+        def changed(pid: int, a: int, b: int) -> bool:
+            return any(truth.change_ticks(pid, k, a, b) for k in ("price", "stock", "orders"))
+
         # the diagnostics: over the measured window, the initial catalogue's active products
         visits: dict[int, int] = {}
         for t, pid in requests:
@@ -563,6 +573,7 @@ enabled = false
                 truth.activity_class,
             ),
             "bands": bands,
+            "outcomes": visit_outcomes(requests, truth.exists, changed, warm),
             "timeline": timeline(
                 changes,
                 lat,
@@ -577,6 +588,14 @@ enabled = false
             ),
             "oracle": self.oracle(top, s.rps),
             "oracle_achieved": self.oracle(top, achieved),
+            # the same greedy with only the visits this run gave the initial active products
+            # after the warm-up: below it is the schedule's order and knowledge, above it the
+            # budget the other visits (maximum age, frontier, quiet products) took
+            "oracle_own_visits": oracle_within_1h(
+                price.values(),
+                sum(visits.get(pid, 0) for pid in active) / ((end - warm) / tph),
+                0.0,
+            ),
             "det": det,
             "new_median_min": quantile(new_lat, 0.5),
             "new_n": len(new_lat),
@@ -630,6 +649,7 @@ def report(runs: list[Run], scale: Scale, harness: str) -> None:
         row(f"{cls} p90 min", lambda f, c=cls: fmt(f["det"][c].p90_min, ".0f"))  # type: ignore[index]
     row("oracle active within 1 h", lambda f: fmt(f["oracle"]))  # type: ignore[arg-type]
     row("  at achieved req/s", lambda f: fmt(f["oracle_achieved"]))  # type: ignore[arg-type]
+    row("  with its active visits", lambda f: fmt(f["oracle_own_visits"]))  # type: ignore[arg-type]
     row("new products", lambda f: str(f["new_n"]))
     row("new found median min", lambda f: fmt(f["new_median_min"], ".0f"))  # type: ignore[arg-type]
     row("requests", lambda f: str(f["requests"]))
@@ -642,6 +662,9 @@ def report(runs: list[Run], scale: Scale, harness: str) -> None:
     print("where the requests went after the warm-up (share of requests):")
     for kind in REQUEST_KINDS:
         row(f"  {kind}", lambda f, k=kind: fmt(f["split"][k]))  # type: ignore[index]
+    print("what the requests found after the warm-up (share; a changed body costs the most CPU):")
+    for kind in OUTCOMES:
+        row(f"  {kind}", lambda f, k=kind: fmt(f["outcomes"][k]))  # type: ignore[index]
     print(
         "active products in bands of equal price-change weight, busiest first: "
         "within 1 h / visits per product-hour / estimated ÷ true change rate (median)"
@@ -704,7 +727,9 @@ async def amain(scale: Scale, tmp: Path, baseline: str | None, variants: list[st
     if baseline:
         runs.append(Run(f"adaptive@{baseline}"[:15], "adaptive", 1, scale, export(baseline, tmp)))
     for line in variants:
-        runs.append(Run(line.replace(" ", "")[:15], "adaptive", 1, scale, overrides=(line,)))
+        # one column per --variant; "K=V,K2=V2" sets several keys in one column
+        settings = tuple(x.strip() for x in line.split(",") if x.strip())
+        runs.append(Run(line.replace(" ", "")[:15], "adaptive", 1, scale, overrides=settings))
     await asyncio.gather(*(r.execute(tmp) for r in runs))
     return runs
 
@@ -723,7 +748,7 @@ def main() -> None:
         action="append",
         default=[],
         help="also run one adaptive daemon with this [uzum] setting (TOML), e.g. "
-        "miss_probability=0.3; repeatable, a column each",
+        "miss_probability=0.3, or several separated by commas; repeatable, a column each",
     )
     args = ap.parse_args()
     if args.quick:

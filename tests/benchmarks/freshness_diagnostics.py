@@ -143,3 +143,40 @@ def timeline(
         reqs = [(t, pid) for t, pid in requests if lo <= t < hi]
         out.append(Window(lo, len(lat), within, request_split(reqs, initial_ids, exists, cls)))
     return out
+
+
+#: what a request found, in the order ``visit_outcomes`` prints them
+OUTCOMES = ("no product", "unchanged", "changed")
+
+
+def visit_outcomes(
+    requests: Iterable[tuple[float, int]],
+    exists: Callable[[int, int], bool],
+    changed: Callable[[int, int, int], bool],
+    start: float = 0.0,
+) -> dict[str, float]:
+    """Share of (tick, id) requests, in time order, that found no product, the product as the
+    previous request of that id found it, or something new (a change since that request, or
+    the id's first product): what each request costs the daemon differs by an order of
+    magnitude (a miss and an unchanged body are skipped before parsing, a changed one is parsed
+    and written), so a schedule that spends more of its requests where things change costs more
+    CPU per request for that reason alone. ``changed(pid, a, b)``: whether a stored value of
+    ``pid`` changed on a tick in ``[a, b)``; only requests from tick ``start`` on are counted
+    (the earlier ones still say what each id held)."""
+    counts = dict.fromkeys(OUTCOMES, 0)
+    last: dict[int, int] = {}
+    n = 0
+    for tick, pid in sorted(requests):
+        t = int(tick)
+        counted = tick >= start
+        n += counted
+        if not exists(pid, t):
+            counts["no product"] += counted
+            last.pop(pid, None)
+            continue
+        before = last.get(pid)
+        if counted:
+            new = before is None or changed(pid, before + 1, t + 1)
+            counts["changed" if new else "unchanged"] += 1
+        last[pid] = t
+    return {k: v / n if n else math.nan for k, v in counts.items()}

@@ -37,6 +37,7 @@ from tests.benchmarks.bench_freshness import (  # noqa: E402
     MAX_AGE_H,
     by_class,
     latencies,
+    oracle_within_1h,
 )
 from tests.benchmarks.freshness_diagnostics import (  # noqa: E402
     REQUEST_KINDS,
@@ -265,7 +266,15 @@ def figures(w, ids, per_hour, hours, requests, st) -> dict:
     tl = timeline(
         changes, lat, requests, ids, truth.exists, truth.activity_class, 0.0, end, 10, tph
     )
-    return {"det": det, "bands": bands, "timeline": tl, "requests": len(requests)}
+    own = sum(visits.get(pid, 0) for pid in active) / ((end - warm) / tph)
+    return {
+        "det": det,
+        "bands": bands,
+        "timeline": tl,
+        "requests": len(requests),
+        "oracle_own": oracle_within_1h(price.values(), own, 0.0),
+        "active_visits_h": own,
+    }
 
 
 def main() -> None:
@@ -289,6 +298,10 @@ def main() -> None:
     f = run(*size, policy(overrides), 7, args.level_from, args.know)
     d = f["det"]["active"]
     print(f"active within 1 h {d.within_1h:.3f}  median {d.median_min:.0f}  p90 {d.p90_min:.0f}")
+    print(
+        f"  best possible with its {f['active_visits_h']:.0f} visits/h to active products: "
+        f"{f['oracle_own']:.3f}"
+    )
     q = f["det"]["quiet"]
     print(f"quiet within 1 h {q.within_1h:.3f}  median {q.median_min:.0f}")
     for b in f["bands"]:
