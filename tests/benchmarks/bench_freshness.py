@@ -88,6 +88,7 @@ sys.path.insert(0, str(ROOT))
 
 from marketplaced import db, platforms  # noqa: E402
 from marketplaced.config import DatabaseConfig  # noqa: E402
+from marketplaced.errors import DatabaseError  # noqa: E402
 from marketplaced.simulator.uzum import UzumSimulator  # noqa: E402
 from tests.benchmarks import baseline_tree  # noqa: E402
 from tests.benchmarks.bench_ingest import admin, off_machine_urls, scratch_db  # noqa: E402
@@ -617,7 +618,9 @@ async def drop(name: str) -> None:
         try:
             await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             return
-        except asyncpg.PostgresError as e:
+        except (asyncpg.PostgresError, DatabaseError, OSError, TimeoutError) as e:
+            # a loaded server may also time the DROP out (it waits for a checkpoint) or refuse
+            # the connection for a while
             last = e
             await asyncio.sleep(1 + attempt)
     print(f"warning: scratch database {name} left behind: {last}", file=sys.stderr)
