@@ -732,7 +732,12 @@ async def amain(scale: Scale, tmp: Path, baseline: str | None, variants: list[st
     for line in variants:
         # one column per --variant; "K=V,K2=V2" sets several keys in one column
         settings = tuple(x.strip() for x in line.split(",") if x.strip())
-        runs.append(Run(line.replace(" ", "")[:15], "adaptive", 1, scale, overrides=settings))
+        # a column's name also names its files: two variants must not share one
+        # (the end of the line: where the values are)
+        name = line.replace(" ", "")[-15:]
+        while any(r.name == name for r in runs):
+            name = name[1:] + "'"
+        runs.append(Run(name, "adaptive", 1, scale, overrides=settings))
     await asyncio.gather(*(r.execute(tmp) for r in runs))
     return runs
 
