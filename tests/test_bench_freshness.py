@@ -12,6 +12,7 @@ from tests.benchmarks.bench_freshness import (
     hit_share,
     latencies,
     max_age,
+    oracle_with_visits,
     oracle_within_1h,
     quantile,
 )
@@ -133,3 +134,13 @@ def test_visit_outcomes_say_what_each_request_found() -> None:
     # (30, 3) unchanged; the earlier requests still set what each id held
     late = visit_outcomes(requests, exists, changed, start=5.0)
     assert late == {"no product": 1 / 5, "unchanged": 2 / 5, "changed": 2 / 5}
+
+
+def test_the_oracle_with_a_runs_own_visits_counts_only_the_products_ranked() -> None:
+    # rates 4 and 1 an hour; 10 visits to the first over 10 hours (one an hour) and 99 to an
+    # id outside the ranked products, which must not count: one hourly product, the busiest
+    rates = {1: 4.0, 2: 1.0}
+    visits = {1: 10, 3: 99}
+    assert oracle_with_visits(rates, visits, 10.0) == pytest.approx(4 / 5)
+    # the same visits to the quiet one are worth as much: the oracle places them itself
+    assert oracle_with_visits(rates, {2: 10}, 10.0) == pytest.approx(4 / 5)

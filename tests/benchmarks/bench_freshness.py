@@ -90,6 +90,7 @@ from marketplaced import db, platforms  # noqa: E402
 from marketplaced.config import DatabaseConfig  # noqa: E402
 from marketplaced.errors import DatabaseError  # noqa: E402
 from marketplaced.simulator.uzum import UzumSimulator  # noqa: E402
+from marketplaced.simulator.uzum.truth import CHANGE_KINDS  # noqa: E402
 from tests.benchmarks import baseline_tree  # noqa: E402
 from tests.benchmarks.bench_ingest import admin, off_machine_urls, scratch_db  # noqa: E402
 from tests.benchmarks.freshness_diagnostics import (  # noqa: E402
@@ -204,6 +205,16 @@ def duplicate_rate(log: Iterable[tuple[float, int, str]], window: float) -> floa
             dup += 1
         last[pid] = (t, who)
     return dup / n if n else math.nan
+
+
+def oracle_with_visits(
+    price_rates: dict[int, float], visits: dict[int, int], hours: float
+) -> float:
+    """``oracle_within_1h`` with only the visits ``visits`` gave the products of
+    ``price_rates`` over ``hours`` (and no mandatory ones): below it, a schedule's order and
+    knowledge lose changes; above it, the budget its other visits took."""
+    own = sum(visits.get(pid, 0) for pid in price_rates) / hours
+    return oracle_within_1h(price_rates.values(), own, 0.0)
 
 
 def oracle_within_1h(rates: Iterable[float], spare_per_h: float, base_per_h: float) -> float:
@@ -550,7 +561,7 @@ enabled = false
         achieved = len(requests) / (self.ended - self.started)
 
         def changed(pid: int, a: int, b: int) -> bool:
-            return any(truth.change_ticks(pid, k, a, b) for k in ("price", "stock", "orders"))
+            return any(truth.change_ticks(pid, k, a, b) for k in CHANGE_KINDS)
 
         # the diagnostics: over the measured window, the initial catalogue's active products
         visits: dict[int, int] = {}
@@ -559,10 +570,7 @@ enabled = false
                 visits[pid] = visits.get(pid, 0) + 1
         active = [pid for pid in range(1, s.ids + 1) if truth.activity_class(pid) == "active"]
         price = {pid: truth.change_rate(pid, "price") * tph for pid in active}
-        every = {
-            pid: tph * sum(truth.change_rate(pid, k) for k in ("price", "stock", "orders"))
-            for pid in active
-        }
+        every = {pid: tph * sum(truth.change_rate(pid, k) for k in CHANGE_KINDS) for pid in active}
         # the schedule's rates are per hour of wall time: per simulated hour they are smaller
         est = {r["product_id"]: r["rate_h"] * s.factor for r in estimated}
         bands = rate_bands(price, every, lat, visits, est, (end - warm) / tph, tph)
@@ -589,14 +597,8 @@ enabled = false
             ),
             "oracle": self.oracle(top, s.rps),
             "oracle_achieved": self.oracle(top, achieved),
-            # the same greedy with only the visits this run gave the initial active products
-            # after the warm-up: below it is the schedule's order and knowledge, above it the
-            # budget the other visits (maximum age, frontier, quiet products) took
-            "oracle_own_visits": oracle_within_1h(
-                price.values(),
-                sum(visits.get(pid, 0) for pid in active) / ((end - warm) / tph),
-                0.0,
-            ),
+            # with only the visits this run gave the initial active products after the warm-up
+            "oracle_own_visits": oracle_with_visits(price, visits, (end - warm) / tph),
             "det": det,
             "new_median_min": quantile(new_lat, 0.5),
             "new_n": len(new_lat),

@@ -33,11 +33,12 @@ sys.path.insert(0, str(ROOT))
 from marketplaced.platforms.uzum import schedule  # noqa: E402
 from marketplaced.simulator.rng import GOLDEN, mix64  # noqa: E402
 from marketplaced.simulator.uzum.realistic import _PROMOTIONS  # noqa: E402  (as its _prices)
+from marketplaced.simulator.uzum.truth import CHANGE_KINDS  # noqa: E402
 from tests.benchmarks.bench_freshness import (  # noqa: E402
     MAX_AGE_H,
     by_class,
     latencies,
-    oracle_within_1h,
+    oracle_with_visits,
 )
 from tests.benchmarks.freshness_diagnostics import (  # noqa: E402
     REQUEST_KINDS,
@@ -118,7 +119,7 @@ def run(
     def rank(pid: int, s: schedule.State) -> float:
         if not know or s.misses:
             return s.rate_h
-        kinds = ("price",) if know == "price" else ("price", "stock", "orders")
+        kinds = ("price",) if know == "price" else CHANGE_KINDS
         return 60 * sum(truth.change_rate(pid, k) for k in kinds)
 
     guard_ticks = schedule.GUARD_SHARE * pol.max_age_s / 60
@@ -266,14 +267,13 @@ def figures(w, ids, per_hour, hours, requests, st) -> dict:
     tl = timeline(
         changes, lat, requests, ids, truth.exists, truth.activity_class, 0.0, end, 10, tph
     )
-    own = sum(visits.get(pid, 0) for pid in active) / ((end - warm) / tph)
     return {
         "det": det,
         "bands": bands,
         "timeline": tl,
         "requests": len(requests),
-        "oracle_own": oracle_within_1h(price.values(), own, 0.0),
-        "active_visits_h": own,
+        "oracle_own": oracle_with_visits(price, visits, (end - warm) / tph),
+        "active_visits_h": sum(visits.get(pid, 0) for pid in active) / ((end - warm) / tph),
     }
 
 
