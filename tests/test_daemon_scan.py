@@ -97,11 +97,14 @@ def test_sigkill_at_random_moments_loses_nothing(
     uzex_catalogue = build(SimulatorOptions(seed=SEED, n_ids=N_IDS)).uzex.catalogue
     uzex_total = sum(len(uzex_catalogue.expected_lots(t)) for t in LOT_TYPES)
     frontier = highest + 300
-    # ~3.5 s for the whole range at 800 ids/s, so every kill lands mid-scan
+    # ~7 s for the whole range at 400 ids/s. A round runs until one commit past the last
+    # round's (checkpoints every 100 ids, flushes every 0.1 s) plus at most 0.6 s, so the four
+    # rounds take at most ~1,300 ids and every kill lands mid-scan (at 800 ids/s a fast machine
+    # once finished the scan before the fourth kill)
     d = DaemonProcess(
         tmp_path,
         fresh_db,
-        config(rps=800, uzex=True),
+        config(rps=400, uzex=True),
         {"UZUM_BASE_URL": simulator, "UZEX_BASE_URL": simulator},
     )
     kills = 0
