@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import asyncpg
@@ -69,23 +70,61 @@ async def _drop(name: str) -> None:
     await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _fresh_database(template: str) -> Iterator[DatabaseConfig]:
-    name = f"mp_test_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield dataclasses.replace(_admin_cfg(), name=name)
-    asyncio.run(_drop(name))
+class _Copies:
+    """Copies of the template made one ahead and dropped behind, on a thread of their own:
+    copying and dropping a database take ≈ 0.6 s, which every test using one waited for, in
+    sequence. A test still gets a copy no other test has touched, made before it starts."""
+
+    def __init__(self, template: str) -> None:
+        self._template = template
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-db")
+        self._next: Future[str] = self._thread.submit(self._make)
+
+    def _make(self) -> str:
+        name = f"mp_test_{uuid.uuid4().hex[:10]}"
+        asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"'))
+        return name
+
+    def take(self) -> str:
+        """A fresh copy (an error making it is this test's error), the next one started."""
+        ready, self._next = self._next, self._thread.submit(self._make)
+        return ready.result()
+
+    def give_back(self, name: str) -> None:
+        self._thread.submit(lambda: asyncio.run(_drop(name)))
+
+    def close(self) -> None:
+        try:
+            self.give_back(self._next.result())
+        finally:
+            self._thread.shutdown(wait=True)
+
+
+@pytest.fixture(scope="session")
+def _copies(template_db: str) -> Iterator[_Copies]:
+    copies = _Copies(template_db)
+    yield copies
+    copies.close()
+
+
+def _fresh_database(copies: _Copies) -> Iterator[DatabaseConfig]:
+    name = copies.take()
+    try:
+        yield dataclasses.replace(_admin_cfg(), name=name)
+    finally:
+        copies.give_back(name)
 
 
 @pytest.fixture(scope="module")
-def module_db(template_db: str) -> Iterator[DatabaseConfig]:
+def module_db(_copies: _Copies) -> Iterator[DatabaseConfig]:
     """A fresh migrated database shared by the tests of one module."""
-    yield from _fresh_database(template_db)
+    yield from _fresh_database(_copies)
 
 
 @pytest.fixture
-def fresh_db(template_db: str) -> Iterator[DatabaseConfig]:
+def fresh_db(_copies: _Copies) -> Iterator[DatabaseConfig]:
     """A fresh migrated database for one test."""
-    yield from _fresh_database(template_db)
+    yield from _fresh_database(_copies)
 
 
 @pytest.fixture
