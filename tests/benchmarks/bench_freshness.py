@@ -574,6 +574,8 @@ enabled = false
         # the schedule's rates are per hour of wall time: per simulated hour they are smaller
         est = {r["product_id"]: r["rate_h"] * s.factor for r in estimated}
         bands = rate_bands(price, every, lat, visits, est, (end - warm) / tph, tph)
+        # the changed bodies found over the whole run, as the CPU is counted: what it bought
+        changed_n = visit_outcomes(requests, truth.exists, changed)["changed"] * len(requests)
         return {
             "split": request_split(
                 [(t, pid) for t, pid in requests if warm <= t <= end],
@@ -608,8 +610,14 @@ enabled = false
             "achieved_rps": achieved,
             "max_age_min": age_min,
             "cpu_per_1k": 1000 * self.cpu_s / len(requests) if requests else math.nan,
+            "cpu_per_1k_changed": per_thousand(self.cpu_s, changed_n),
             "duplicate": duplicate_rate(self.log, window) if self.daemons > 1 else math.nan,
         }
+
+
+def per_thousand(cpu_s: float, n: float) -> float:
+    """CPU seconds per 1,000 of something counted `n` times (nan when it never happened)."""
+    return 1000 * cpu_s / n if n > 0 else math.nan
 
 
 async def drop(name: str) -> None:
@@ -663,6 +671,7 @@ def report(runs: list[Run], scale: Scale, harness: str) -> None:
     row("  delisted share", lambda f: fmt(f["delisted_share"]))  # type: ignore[arg-type]
     row("max age min", lambda f: fmt(f["max_age_min"], ".0f"))  # type: ignore[arg-type]
     row("daemon CPU s/1k requests", lambda f: fmt(f["cpu_per_1k"], ".3f"))  # type: ignore[arg-type]
+    row("  per 1k changed bodies", lambda f: fmt(f["cpu_per_1k_changed"], ".3f"))  # type: ignore[arg-type]
     row("duplicate fetch", lambda f: fmt(f["duplicate"], ".4f"))  # type: ignore[arg-type]
     print("where the requests went after the warm-up (share of requests):")
     for kind in REQUEST_KINDS:
@@ -715,6 +724,8 @@ def report(runs: list[Run], scale: Scale, harness: str) -> None:
         f" rps_two_daemons={fmt(two['achieved_rps'], '.1f')}"  # type: ignore[arg-type]
         f" cpu_per_1k_adaptive={fmt(ad['cpu_per_1k'], '.3f')}"  # type: ignore[arg-type]
         f" cpu_per_1k_roundrobin={fmt(rr['cpu_per_1k'], '.3f')}"  # type: ignore[arg-type]
+        f" cpu_per_1k_changed_adaptive={fmt(ad['cpu_per_1k_changed'], '.3f')}"  # type: ignore[arg-type]
+        f" cpu_per_1k_changed_roundrobin={fmt(rr['cpu_per_1k_changed'], '.3f')}"  # type: ignore[arg-type]
     )
 
 
