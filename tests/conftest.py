@@ -79,6 +79,7 @@ class _Copies:
         self._template = template
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-db")
         self._next: Future[str] = self._thread.submit(self._make)
+        self._drops: list[Future[None]] = []
 
     def _make(self) -> str:
         name = f"mp_test_{uuid.uuid4().hex[:10]}"
@@ -91,13 +92,17 @@ class _Copies:
         return ready.result()
 
     def give_back(self, name: str) -> None:
-        self._thread.submit(lambda: asyncio.run(_drop(name)))
+        self._drops.append(self._thread.submit(lambda: asyncio.run(_drop(name))))
 
     def close(self) -> None:
+        """Drop the copy made ahead and wait for every drop; a drop that failed (a copy left
+        behind) fails the session's teardown, as it failed the test's before."""
         try:
             self.give_back(self._next.result())
         finally:
             self._thread.shutdown(wait=True)
+        for drop in self._drops:
+            drop.result()
 
 
 @pytest.fixture(scope="session")

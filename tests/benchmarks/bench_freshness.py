@@ -609,7 +609,7 @@ enabled = false
             "requests": len(requests),
             "achieved_rps": achieved,
             "max_age_min": age_min,
-            "cpu_per_1k": 1000 * self.cpu_s / len(requests) if requests else math.nan,
+            "cpu_per_1k": per_thousand(self.cpu_s, len(requests)),
             "cpu_per_1k_changed": per_thousand(self.cpu_s, changed_n),
             "duplicate": duplicate_rate(self.log, window) if self.daemons > 1 else math.nan,
         }
