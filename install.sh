@@ -23,6 +23,8 @@ VENV=$PREFIX/venv
 WRAPPER=/usr/local/bin/marketplaced
 STATE_DIR=/var/lib/marketplaced
 UNIT_DIR=/etc/systemd/system
+PG_CONF_ROOT=/etc/postgresql # Debian's cluster configs: PG_CONF_ROOT/VERSION/CLUSTER/conf.d
+PG_TUNING_FILE=50-marketplaced.conf
 DB_NAME=marketplaced
 DB_ROLE=marketplaced
 
@@ -36,6 +38,7 @@ REDIS_PORT=6379
 MIN_PYTHON=3.11
 
 MODE=install # install | no-service | test
+PG_TUNING=1  # 0: --no-pg-tuning
 PYTEST_ARGS=()
 STEP="starting"
 APT_UPDATED=0
@@ -73,7 +76,7 @@ trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
 
 usage() {
   cat <<EOF
-Usage: install.sh [--no-service | --test [-- PYTEST_ARGS...]]
+Usage: install.sh [--no-service | --test [-- PYTEST_ARGS...]] [--no-pg-tuning]
 
 Provision marketplaced on this Debian/Ubuntu host. Safe to re-run.
 
@@ -88,6 +91,9 @@ Provision marketplaced on this Debian/Ubuntu host. Safe to re-run.
                  $TEST_ROLE, .env.test, the dev venv .venv) and run ruff, mypy and
                  pytest. Arguments after -- are passed to pytest. Does not touch
                  /opt, /etc/marketplaced or systemd.
+  --no-pg-tuning Do not write PostgreSQL's settings for this workload (by default, once:
+                 $PG_CONF_ROOT/VERSION/CLUSTER/conf.d/$PG_TUNING_FILE, sized to this
+                 host's memory, then a restart of the cluster; an existing file is kept).
   -h, --help     Show this help.
 EOF
 }
@@ -97,6 +103,7 @@ parse_args() {
     case "$1" in
       --test) MODE=test ;;
       --no-service) MODE=no-service ;;
+      --no-pg-tuning) PG_TUNING=0 ;;
       -h | --help) usage; exit 0 ;;
       --) shift; PYTEST_ARGS=("$@"); break ;;
       *) usage_error "unknown argument: $1" ;;
@@ -204,10 +211,65 @@ detect_pg_cluster() {
   read -r PG_VERSION PG_CLUSTER PG_PORT _ <<<"$line"
 }
 
+pg_tuning() { # pg_tuning MEM_KIB DISK_FREE_KIB -> the settings file for a host of that size
+  local mem=$(($1 / 1024)) disk=$(($2 / 1024 / 1024)) shared cache maint wal
+  shared=$((mem / 4)) cache=$((mem * 3 / 4)) maint=$((mem / 16)) wal=$((disk / 10))
+  ((shared <= 8192)) || shared=8192
+  ((shared >= 128)) || shared=128
+  ((maint <= 1024)) || maint=1024
+  ((maint >= 64)) || maint=64
+  ((wal <= 8)) || wal=8
+  ((wal >= 1)) || wal=1
+  cat <<EOF
+# Written once by marketplaced's install.sh for a host with $mem MB of memory (delete this file
+# and re-run it to size it again; edit it freely: it is never overwritten). PostgreSQL's
+# defaults are sized for a small shared machine: 128 MB of buffers for a database of many GB,
+# and a checkpoint every 1 GB of WAL (every half minute while the daemon writes, each one
+# making the next change of every page log the whole page).
+shared_buffers = ${shared}MB
+effective_cache_size = ${cache}MB
+maintenance_work_mem = ${maint}MB
+max_wal_size = ${wal}GB
+checkpoint_timeout = 15min
+checkpoint_completion_target = 0.9
+wal_compression = on
+EOF
+}
+
+write_pg_tuning() { # write_pg_tuning CONF_D -> true when the file was written (a restart is due)
+  local dir=$1 file="$1/$PG_TUNING_FILE" mem disk
+  if [ "$PG_TUNING" != 1 ]; then
+    info "PostgreSQL settings left as they are (--no-pg-tuning)"
+    return 1
+  fi
+  if [ ! -d "$dir" ]; then
+    info "no $dir: PostgreSQL settings left as they are"
+    return 1
+  fi
+  if [ -e "$file" ]; then
+    info "settings: $file (kept)"
+    return 1
+  fi
+  mem=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
+  disk=$(df -Pk "$dir/.." | awk 'NR == 2 {print $4}')
+  pg_tuning "$mem" "$disk" | as_root tee "$file" >/dev/null
+  as_root chmod 0644 "$file"
+  info "settings for this host written to $file"
+}
+
 start_postgresql() {
   step "PostgreSQL"
   detect_pg_cluster
   info "cluster $PG_VERSION/$PG_CLUSTER on port $PG_PORT"
+  if write_pg_tuning "$PG_CONF_ROOT/$PG_VERSION/$PG_CLUSTER/conf.d" &&
+    pg_lsclusters -h | awk -v v="$PG_VERSION" -v c="$PG_CLUSTER" '$1==v && $2==c {print $4}' | grep -q online; then
+    info "restarting the cluster: shared_buffers takes effect only at start"
+    if systemd_is_pid1; then
+      as_root systemctl restart "postgresql@$PG_VERSION-$PG_CLUSTER.service"
+    else
+      as_root pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" restart
+    fi
+  fi
   if systemd_is_pid1; then
     as_root systemctl enable --quiet --now postgresql.service
     as_root systemctl start "postgresql@$PG_VERSION-$PG_CLUSTER.service"

@@ -129,3 +129,56 @@ def test_readme_quick_start_is_exactly_two_commands() -> None:
     block = re.search(r"```\w*\n(.*?)```", section, re.S)
     assert block
     assert block[1].strip().splitlines() == ["sudo ./install.sh", "./install.sh --test"]
+
+
+def _settings(text: str) -> dict[str, str]:
+    pairs = (line.split(" = ", 1) for line in text.splitlines() if line and line[0] != "#")
+    return dict(pairs)
+
+
+@pytest.mark.parametrize(
+    ("mem_kib", "disk_kib", "expected"),
+    [
+        # this kind of machine: 24 GB of memory, 63 GB free
+        (24_683_584, 66_060_288, ("6026MB", "18078MB", "1024MB", "6GB")),
+        # a small VPS: 1 GB, 5 GB free (the floors)
+        (1_048_576, 5_242_880, ("256MB", "768MB", "64MB", "1GB")),
+        # a big server: 128 GB, 2 TB free (the caps)
+        (134_217_728, 2_147_483_648, ("8192MB", "98304MB", "1024MB", "8GB")),
+    ],
+)
+def test_postgresql_settings_are_sized_to_the_host(
+    mem_kib: int, disk_kib: int, expected: tuple[str, ...]
+) -> None:
+    result = sourced(f"pg_tuning {mem_kib} {disk_kib}")
+    assert result.returncode == 0, result.stderr
+    got = _settings(result.stdout)
+    keys = ("shared_buffers", "effective_cache_size", "maintenance_work_mem", "max_wal_size")
+    assert tuple(got[k] for k in keys) == expected
+    assert got["checkpoint_timeout"] == "15min" and got["wal_compression"] == "on"
+
+
+def test_postgresql_settings_are_written_once_and_kept(tmp_path: Path) -> None:
+    conf_d = tmp_path / "15" / "main" / "conf.d"
+    conf_d.mkdir(parents=True)
+    file = conf_d / "50-marketplaced.conf"
+    first = sourced(f"write_pg_tuning {conf_d}")
+    assert first.returncode == 0, first.stderr  # written: the caller restarts the cluster
+    assert "shared_buffers" in _settings(file.read_text())
+    file.write_text("shared_buffers = 2GB\n")  # the operator's own choice
+    again = sourced(f"write_pg_tuning {conf_d}")
+    assert again.returncode == 1 and "kept" in again.stdout  # no restart
+    assert file.read_text() == "shared_buffers = 2GB\n"
+    file.unlink()
+    off = sourced(f"PG_TUNING=0; write_pg_tuning {conf_d}")
+    assert off.returncode == 1 and "--no-pg-tuning" in off.stdout
+    assert not file.exists()
+    missing = sourced(f"write_pg_tuning {tmp_path / 'nowhere'}")
+    assert missing.returncode == 1 and not (tmp_path / "nowhere").exists()
+
+
+def test_no_pg_tuning_flag_is_parsed() -> None:
+    result = sourced(
+        'parse_args --test --no-pg-tuning -- -k x; echo "$MODE $PG_TUNING ${PYTEST_ARGS[*]}"'
+    )
+    assert result.stdout.split() == ["test", "0", "-k", "x"]
