@@ -65,44 +65,47 @@ def day_lines(lines: Sequence[DayLine], measure: Measure, *, title: str, tz: tzi
     def y(value: float) -> float:
         return _TOP + (hi - value) / hi * plot_h
 
+    # written as text with every text field escaped (numbers need none): `Markup.format` runs
+    # the pure-Python formatter per field, and a chart has a few hundred fields
     legend_rows = (len(lines) + 2) // 3
-    parts = [
-        Markup('<svg class="chart wide" viewBox="0 0 {w} {h}" role="img" aria-label="{t}">').format(
-            w=_W, h=_H + 18 * legend_rows, t=title
-        ),
-        Markup("<title>{}</title>").format(title),
+    name = escape(title)
+    parts: list[str] = [
+        f'<svg class="chart wide" viewBox="0 0 {_W} {_H + 18 * legend_rows}" role="img" '
+        f'aria-label="{name}"><title>{name}</title>'
     ]
     for tick in nice_ticks(0.0, hi):
         ty = y(tick)
         if _TOP - 1 <= ty <= _TOP + plot_h + 1:
             parts.append(
-                Markup(
-                    '<line class="grid" x1="{l}" x2="{r}" y1="{y:.1f}" y2="{y:.1f}"/>'
-                    '<text class="axis" x="{tx}" y="{ly:.1f}" text-anchor="end">{s}</text>'
-                ).format(l=_LEFT, r=_W - _RIGHT, y=ty, tx=_LEFT - 6, ly=ty + 4, s=fmt(tick))
+                f'<line class="grid" x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{ty:.1f}" y2="{ty:.1f}"/>'
+                f'<text class="axis" x="{_LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end">'
+                f"{escape(fmt(tick))}</text>"
             )
     parts += _day_axis(days, x, _TOP + plot_h + 18, tz)
-    parts.append(
-        Markup('<rect class="frame" x="{l}" y="{t}" width="{w}" height="{h}"/>').format(
-            l=_LEFT, t=_TOP, w=plot_w, h=plot_h
-        )
-    )
+    parts.append(f'<rect class="frame" x="{_LEFT}" y="{_TOP}" width="{plot_w}" height="{plot_h}"/>')
+    placed: dict[date, tuple[float, str]] = {}
+
+    def place(day: date) -> tuple[float, str]:
+        """A day's x (its local noon) and its date as a hover shows it, worked out once for
+        every line."""
+        got = placed.get(day)
+        if got is None:
+            noon = datetime.combine(day, datetime.min.time(), tz) + timedelta(hours=12)
+            got = placed[day] = (x(noon.timestamp()), day.strftime("%d.%m.%Y"))
+        return got
+
     for i, line in enumerate(lines):
-        parts += _line(line, measure, f"s{i % _PALETTE}", x, y, fmt, tz)
+        parts.append(_line(line, measure, f"s{i % _PALETTE}", place, y, fmt))
         lx, ly = _LEFT + (i % 3) * 200, _H + 12 + 18 * (i // 3)
         parts.append(
-            Markup(
-                '<rect class="key s{c}" x="{x}" y="{y}" width="10" height="10"/>'
-                '<text class="legend" x="{tx}" y="{ty}">{s}</text>'
-            ).format(c=i % _PALETTE, x=lx, y=ly - 9, tx=lx + 14, ty=ly, s=line.label[:40])
+            f'<rect class="key s{i % _PALETTE}" x="{lx}" y="{ly - 9}" width="10" height="10"/>'
+            f'<text class="legend" x="{lx + 14}" y="{ly}">{escape(line.label[:40])}</text>'
         )
-    parts.append(Markup("</svg>"))
-    return Markup("").join(parts)
+    parts.append("</svg>")
+    return Markup("".join(parts))  # every text field above is escaped
 
 
-def _day_axis(
-    days: Sequence[date], x: Callable[[float], float], y: float, tz: tzinfo
-) -> list[Markup]:
+def _day_axis(days: Sequence[date], x: Callable[[float], float], y: float, tz: tzinfo) -> list[str]:
     """Dates under the days (at most `_AXIS_LABELS` of them, evenly spaced), with the year when
     the days cross a new year."""
     step = max(1, math.ceil(len(days) / _AXIS_LABELS))
@@ -112,9 +115,7 @@ def _day_axis(
         ts = (datetime.combine(d, datetime.min.time(), tz) + timedelta(hours=12)).timestamp()
         label = d.strftime("%d.%m.%Y" if crosses else "%d.%m")
         out.append(
-            Markup('<text class="axis" x="{x:.1f}" y="{y}" text-anchor="middle">{s}</text>').format(
-                x=x(ts), y=y, s=label
-            )
+            f'<text class="axis" x="{x(ts):.1f}" y="{y}" text-anchor="middle">{label}</text>'
         )
     return out
 
@@ -123,44 +124,39 @@ def _line(
     line: DayLine,
     measure: Measure,
     cls: str,
-    x: Callable[[float], float],
+    place: Callable[[date], tuple[float, str]],
     y: Callable[[float], float],
     fmt: Callable[[float], str],
-    tz: tzinfo,
-) -> list[Markup]:
-    """The line's path (broken at unobserved days) and a hover marker per day."""
-    noon = [
-        (datetime.combine(d.day, datetime.min.time(), tz) + timedelta(hours=12)).timestamp()
-        for d in line.days
-    ]
-    pts: list[tuple[float, float | None]] = []
-    for ts, d in zip(noon, line.days, strict=True):
-        raw = _value(d, measure)
-        pts.append((ts, None if raw is None else float(raw)))
-    # a marker per day (30 days × 5 sellers × 2 charts on a comparison): written as text with
-    # its values escaped, since `Markup.format` runs the pure-Python formatter per field and
-    # was most of the comparison page's server time
+) -> str:
+    """The line's path (broken at unobserved days) and a hover marker per day (text: its
+    label and values are escaped)."""
+    # a marker per day (30 days × 5 sellers × 2 charts on a comparison): written as one text
+    # with its values escaped, since `Markup.format` runs the pure-Python formatter per field
+    # and a Markup per marker was most of the comparison page's server time
     label = escape(line.label)
-    out = [
-        Markup('<path class="line {c}" d="{d}" data-series="{s}"/>').format(
-            c=cls, d=paths(pts, False, x, y), s=line.label
-        )
-    ]
-    for (ts, v), d in zip(pts, line.days, strict=True):
-        when = d.day.strftime("%d.%m.%Y")
-        if v is None:
-            out.append(
-                Markup(  # the label is escaped, the rest are numbers and dates
-                    f'<a href="{HOW_WE_COUNT}"><rect class="unobserved" x="{x(ts) - 3:.1f}" '
-                    f'y="{y(0) - 4:.1f}" width="6" height="4"><title>{label} · {when}: not '
-                    "observed (unknown, not zero)</title></rect></a>"
-                )
+    floor = y(0)
+    pts: list[tuple[float, float | None]] = []
+    marks: list[str] = []
+    for d in line.days:
+        px, when = place(d.day)
+        raw = _value(d, measure)
+        if raw is None:
+            pts.append((px, None))
+            marks.append(  # the label is escaped, the rest are numbers and dates
+                f'<a href="{HOW_WE_COUNT}"><rect class="unobserved" x="{px - 3:.1f}" '
+                f'y="{floor - 4:.1f}" width="6" height="4"><title>{label} · {when}: not '
+                "observed (unknown, not zero)</title></rect></a>"
             )
             continue
-        out.append(
-            Markup(  # the label and the value's text are escaped
-                f'<circle class="pt {cls}" cx="{x(ts):.1f}" cy="{y(v):.1f}" r="3">'
-                f"<title>{label} · {when} · {escape(fmt(v))}</title></circle>"
-            )
+        v = float(raw)
+        pts.append((px, v))
+        marks.append(  # the label and the value's text are escaped
+            f'<circle class="pt {cls}" cx="{px:.1f}" cy="{y(v):.1f}" r="3">'
+            f"<title>{label} · {when} · {escape(fmt(v))}</title></circle>"
         )
-    return out
+    path = f'<path class="line {cls}" d="{paths(pts, False, _same, y)}" data-series="{label}"/>'
+    return path + "".join(marks)
+
+
+def _same(v: float) -> float:
+    return v
