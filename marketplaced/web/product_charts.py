@@ -87,41 +87,33 @@ class _Frame:
     def y(self, value: float) -> float:
         return _TOP + (self.hi - value) / (self.hi - self.lo) * self.plot_h
 
-    def axes(self, title: str, y_format: Callable[[float], str], legend_rows: int) -> list[Markup]:
+    def axes(self, title: str, y_format: Callable[[float], str], legend_rows: int) -> list[str]:
+        """The frame, grid and axes as text, every text field escaped (numbers need none):
+        `Markup.format` runs the pure-Python formatter per field, and a chart has hundreds."""
+        name = escape(title)
         parts = [
-            Markup(
-                '<svg class="chart wide" viewBox="0 0 {w} {h}" role="img" aria-label="{t}">'
-            ).format(w=_W, h=_H + 18 * legend_rows, t=title),
-            Markup("<title>{}</title>").format(title),
+            f'<svg class="chart wide" viewBox="0 0 {_W} {_H + 18 * legend_rows}" role="img" '
+            f'aria-label="{name}"><title>{name}</title>'
         ]
         for tick in nice_ticks(self.lo, self.hi):
             ty = self.y(tick)
             if _TOP - 1 <= ty <= _TOP + self.plot_h + 1:
                 parts.append(
-                    Markup(
-                        '<line class="grid" x1="{l}" x2="{r}" y1="{y:.1f}" y2="{y:.1f}"/>'
-                        '<text class="axis" x="{tx}" y="{ly:.1f}" text-anchor="end">{s}</text>'
-                    ).format(
-                        l=_LEFT, r=_W - _RIGHT, y=ty, tx=_LEFT - 6, ly=ty + 4, s=y_format(tick)
-                    )
+                    f'<line class="grid" x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{ty:.1f}" '
+                    f'y2="{ty:.1f}"/><text class="axis" x="{_LEFT - 6}" y="{ty + 4:.1f}" '
+                    f'text-anchor="end">{escape(y_format(tick))}</text>'
                 )
         span = self.end - self.start
         for i, anchor in enumerate(("start", "middle", "middle", "middle", "end")):
             ts = self.start + span * i / 4
+            label = escape(date_label(ts, self.start, self.end, self.tz))
             parts.append(
-                Markup(
-                    '<text class="axis" x="{x:.1f}" y="{y}" text-anchor="{a}">{s}</text>'
-                ).format(
-                    x=self.x(ts),
-                    y=_TOP + self.plot_h + 18,
-                    a=anchor,
-                    s=date_label(ts, self.start, self.end, self.tz),
-                )
+                f'<text class="axis" x="{self.x(ts):.1f}" y="{_TOP + self.plot_h + 18}" '
+                f'text-anchor="{anchor}">{label}</text>'
             )
         parts.append(
-            Markup('<rect class="frame" x="{l}" y="{t}" width="{w}" height="{h}"/>').format(
-                l=_LEFT, t=_TOP, w=self.plot_w, h=self.plot_h
-            )
+            f'<rect class="frame" x="{_LEFT}" y="{_TOP}" width="{self.plot_w}" '
+            f'height="{self.plot_h}"/>'
         )
         return parts
 
@@ -141,33 +133,24 @@ def _range(values: Sequence[float], zero_based: bool) -> tuple[float, float]:
     return (lo if zero_based else lo - pad), hi + pad
 
 
-def _legend(i: int, label: str, cls: str) -> Markup:
+def _legend(i: int, label: str, cls: str) -> str:
     lx, ly = _LEFT + (i % 3) * 200, _H + 12 + 18 * (i // 3)
-    return Markup(
-        '<rect class="key {c}" x="{x}" y="{y}" width="10" height="10"/>'
-        '<text class="legend" x="{tx}" y="{ty}">{s}</text>'
-    ).format(c=cls, x=lx, y=ly - 9, tx=lx + 14, ty=ly, s=label[:40])
+    return (
+        f'<rect class="key {cls}" x="{lx}" y="{ly - 9}" width="10" height="10"/>'
+        f'<text class="legend" x="{lx + 14}" y="{ly}">{escape(label[:40])}</text>'
+    )
 
 
-def _markers(f: _Frame, line: Line, cls: str, fmt: Callable[[float], str]) -> list[Markup]:
-    """A hover target with the exact value at each observed change of `line`."""
-    out = []
-    for ts, value in line.points:
-        if value is not None and ts in line.observed:
-            out.append(
-                Markup(
-                    '<circle class="pt {c}" cx="{x:.1f}" cy="{y:.1f}" r="3">'
-                    "<title>{label} · {when} · {v}</title></circle>"
-                ).format(
-                    c=cls,
-                    x=f.x(ts),
-                    y=f.y(value),
-                    label=line.label,
-                    when=moment(ts, f.tz),
-                    v=fmt(value),
-                )
-            )
-    return out
+def _markers(f: _Frame, line: Line, cls: str, fmt: Callable[[float], str]) -> list[str]:
+    """A hover target with the exact value at each observed change of `line` (text: its
+    label and values escaped)."""
+    label = escape(line.label)
+    return [
+        f'<circle class="pt {cls}" cx="{f.x(ts):.1f}" cy="{f.y(value):.1f}" r="3">'
+        f"<title>{label} · {escape(moment(ts, f.tz))} · {escape(fmt(value))}</title></circle>"
+        for ts, value in line.points
+        if value is not None and ts in line.observed
+    ]
 
 
 def _value_at(points: Points, ts: float) -> float | None:
@@ -245,14 +228,13 @@ def price_chart(
     for i, line in enumerate(shown):
         c = "hl" if banded else f"s{i % _PALETTE}"
         parts.append(
-            Markup('<path class="line {c}" d="{d}" data-series="{s}"/>').format(
-                c=c, d=paths(line.points, True, f.x, f.y), s=line.label
-            )
+            f'<path class="line {c}" d="{paths(line.points, True, f.x, f.y)}" '
+            f'data-series="{escape(line.label)}"/>'
         )
         parts += _markers(f, line, c, money)
         parts.append(_legend(i + (1 if banded else 0), line.label, c))
-    parts.append(Markup("</svg>"))
-    return Markup("").join(parts)
+    parts.append("</svg>")
+    return Markup("".join(parts))  # every text in it is escaped
 
 
 def stock_chart(line: Line, *, start: float, end: float, tz: tzinfo) -> Markup:
@@ -263,13 +245,12 @@ def stock_chart(line: Line, *, start: float, end: float, tz: tzinfo) -> Markup:
     f = _Frame(start, end, *_range(values, True), tz)
     parts = f.axes(title, count, 1)
     parts.append(
-        Markup('<path class="line s1" d="{d}" data-series="{s}"/>').format(
-            d=paths(line.points, True, f.x, f.y), s=line.label
-        )
+        f'<path class="line s1" d="{paths(line.points, True, f.x, f.y)}" '
+        f'data-series="{escape(line.label)}"/>'
     )
     parts += _markers(f, line, "s1", count)
-    parts += [_legend(0, line.label, "s1"), Markup("</svg>")]
-    return Markup("").join(parts)
+    parts += [_legend(0, line.label, "s1"), "</svg>"]
+    return Markup("".join(parts))  # every text in it is escaped
 
 
 def units_chart(days: Sequence[DayBar], *, start: float, end: float, tz: tzinfo) -> Markup:
@@ -316,8 +297,8 @@ def units_chart(days: Sequence[DayBar], *, start: float, end: float, tz: tzinfo)
                 "</title></rect></a>"
             )
         )
-    parts += [_legend(0, "units per day", "bar"), Markup("</svg>")]
-    return Markup("").join(parts)
+    parts += [_legend(0, "units per day", "bar"), "</svg>"]
+    return Markup("".join(parts))  # every text in it is escaped
 
 
 def _runs(days: Sequence[DayBar]) -> list[list[DayBar]]:
