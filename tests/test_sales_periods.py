@@ -15,7 +15,7 @@ import pytest
 
 from marketplaced.sales import periods
 from marketplaced.web import sales_window as sw
-from marketplaced.web.queries import catalog, sales, trends
+from marketplaced.web.queries import catalog, sales, sellers, trends
 from marketplaced.web.queries.catalog import ProductFilter
 from tests.helpers.period_seed import NOW, TODAY, TZ, seed
 
@@ -37,6 +37,17 @@ async def lists(pool: asyncpg.Pool, w: sw.SalesWindow) -> dict[str, Any]:
                 out[f"{sort} {cats} {offset}"] = await fetch(pool, f)
         count = catalog.product_count(ProductFilter(sort=sort, sales=w, category_ids=[5]))
         out[f"count {sort}"] = await pool.fetchval(count.sql, *count.args)
+    # lists in other orders carry the period's figures too (from the build when there is one)
+    for sort in ("orders", "rating", "price_asc"):
+        for cats in (None, [5]):
+            f = ProductFilter(sort=sort, sales=w, category_ids=cats, limit=60)
+            out[f"{sort} {cats}"] = await fetch(pool, f)
+    for sort in ("orders", "products"):
+        q = sellers.seller_ranking(sort, None, False, None, 60, sales=w)
+        rows = await pool.fetch(q.sql, *q.args, q.limit)
+        out[f"sellers {sort}"] = [
+            (r["id"], r["units"], r["revenue"], r["growth_pct"], r["counted"]) for r in rows
+        ]
     for level in ("product", "seller", "category"):
         for growing in (True, False):
             found = await trends.changes(pool, w, level, growing=growing, limit=10)  # type: ignore[arg-type]
@@ -53,6 +64,9 @@ async def test_a_built_period_gives_what_the_day_rows_give(pool: asyncpg.Pool, d
     assert not live.precomputed
     expected = await lists(pool, live)
     assert expected[f"revenue {None} 0"] and expected["trend product False"]
+    # the lists in other orders carry the period's figures, the sellers' too
+    assert any(r[1] > 0 for r in expected["orders None"])
+    assert any(r[1] > 0 for r in expected["sellers orders"])
     if days >= 7:
         assert expected["new"], "the seed has new products that sell"
     assert await periods.refresh(pool, TZ, NOW, 64) > 0

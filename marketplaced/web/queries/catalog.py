@@ -249,11 +249,11 @@ ORDER BY {order}"""
 
 def _outer(f: ProductFilter, **parts: str) -> str:
     """The list's page of products with their names and, with a window, their figures (the
-    LATERAL sums keep the order: they join one row to each product of the page)."""
+    joins keep the order: they join one row to each product of the page)."""
     cols = join = ""
     if f.sales is not None:
         cols = ", " + sw.figure_columns(f.sales)
-        join = sw.lateral(f.sales, *_SALES, "p.id")
+        join = sw.joined(f.sales, *_SALES, "p.id", "p")
     return _OUTER.format(sales_cols=cols, sales_join=join, **parts)
 
 

@@ -164,7 +164,11 @@ def seller_ranking(
     cols = join = ""
     if sales is not None and sales_of is not None:
         cols = ", " + sw.figure_columns(sales)
-        join = sw.lateral(sales, *sales_of[:2], "s.id", sales_of[2])
+        join = (
+            sw.joined(sales, *sales_of[:2], "s.id", "s")
+            if scope is None
+            else sw.lateral(sales, *sales_of[:2], "s.id", sales_of[2])
+        )
     sql = (
         "SELECT s.id, s.title, s.official, s.rating, s.reviews, s.orders, t.products, "  # noqa: S608 - constant fragments, values are $n parameters
         f"t.in_stock, t.revenue_est, sort_key{cols} FROM {source}{join} "
