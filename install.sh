@@ -43,7 +43,7 @@ PYTEST_ARGS=()
 STEP="starting"
 APT_UPDATED=0
 SCRIPT_START=$SECONDS
-PG_VERSION="" PG_CLUSTER="" PG_PORT=""
+PG_VERSION="" PG_CLUSTER="" PG_PORT="" PG_DATA=""
 
 # ---------------------------------------------------------------------------------------------
 # output and failure handling
@@ -208,7 +208,7 @@ detect_pg_cluster() {
     as_root pg_createcluster "$ver" main >/dev/null
     line=$(pg_lsclusters -h | sort -V -k1,1 | tail -n 1)
   fi
-  read -r PG_VERSION PG_CLUSTER PG_PORT _ <<<"$line"
+  read -r PG_VERSION PG_CLUSTER PG_PORT _ _ PG_DATA _ <<<"$line"
 }
 
 pg_tuning() { # pg_tuning MEM_KIB DISK_FREE_KIB -> the settings file for a host of that size
@@ -236,8 +236,8 @@ wal_compression = on
 EOF
 }
 
-write_pg_tuning() { # write_pg_tuning CONF_D -> true when the file was written (a restart is due)
-  local dir=$1 file="$1/$PG_TUNING_FILE" mem disk
+write_pg_tuning() { # write_pg_tuning CONF_D [DATA_DIR] -> true when written (a restart is due)
+  local dir=$1 file="$1/$PG_TUNING_FILE" data=${2:-$1} mem disk
   if [ "$PG_TUNING" != 1 ]; then
     info "PostgreSQL settings left as they are (--no-pg-tuning)"
     return 1
@@ -251,7 +251,7 @@ write_pg_tuning() { # write_pg_tuning CONF_D -> true when the file was written (
     return 1
   fi
   mem=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
-  disk=$(df -Pk "$dir/.." | awk 'NR == 2 {print $4}')
+  disk=$(df -Pk "$data" | awk 'NR == 2 {print $4}') # the WAL is written in the data directory
   pg_tuning "$mem" "$disk" | as_root tee "$file" >/dev/null
   as_root chmod 0644 "$file"
   info "settings for this host written to $file"
@@ -261,7 +261,7 @@ start_postgresql() {
   step "PostgreSQL"
   detect_pg_cluster
   info "cluster $PG_VERSION/$PG_CLUSTER on port $PG_PORT"
-  if write_pg_tuning "$PG_CONF_ROOT/$PG_VERSION/$PG_CLUSTER/conf.d" &&
+  if write_pg_tuning "$PG_CONF_ROOT/$PG_VERSION/$PG_CLUSTER/conf.d" "$PG_DATA" &&
     pg_lsclusters -h | awk -v v="$PG_VERSION" -v c="$PG_CLUSTER" '$1==v && $2==c {print $4}' | grep -q online; then
     info "restarting the cluster: shared_buffers takes effect only at start"
     if systemd_is_pid1; then
