@@ -6,8 +6,10 @@ sellers, a 2 775-category tree and 90 days of sales rollups, all generated set-b
 (the time of every step is printed) — serves the real app from a separate process on loopback
 and prints, per page, p50/p95 under 8 concurrent clients (the seller's pages first: products by
 30-day revenue with and without a category, trends, category page, seller page and comparison,
-search with a typo, product page), then time to first byte, total time and the server's peak
-RSS of a 100 000-row CSV and XLSX export, then the nightly analytics of yesterday.
+search with a typo, product page) with the CPU each request cost the server process and the
+database's backends (the work, which a loaded machine changes less than the latencies), then
+time to first byte, total time and the server's peak RSS of a 100 000-row CSV and XLSX
+export, then the nightly analytics of yesterday.
 
     .venv/bin/python tests/benchmarks/bench_web.py                  # generate, measure, drop
     .venv/bin/python tests/benchmarks/bench_web.py --reuse          # keep it / use a kept one
@@ -44,6 +46,7 @@ if "--tree" in sys.argv:  # the server of a baseline: the package from that sour
 
 from marketplaced import db, price_bands  # noqa: E402
 from tests.benchmarks import bench_web_data as data  # noqa: E402
+from tests.benchmarks.pg_cpu import BackendCpu, cpu_s  # noqa: E402
 from tests.conftest import _admin, _admin_cfg, base_config  # noqa: E402
 from tests.helpers.net import free_port  # noqa: E402
 
@@ -457,8 +460,14 @@ async def run_load(
         ok = True
         timeout = aiohttp.ClientTimeout(total=600)
         connector = aiohttp.TCPConnector(limit=CLIENTS)
+        meter = await _connect(name)
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-            print(f"\n{'endpoint (8 clients)':<40} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+            # the CPU each request cost the server process and the database's backends: the
+            # work, which a loaded or shared machine does not change as it does the latencies
+            print(
+                f"\n{'endpoint (8 clients)':<40} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}"
+                f" {'server CPU ms/req':>18} {'database CPU ms/req':>20}"
+            )
             for label, urls in endpoints(ids).items():
                 if only and not any(o in label for o in only.split(",")):
                     continue
@@ -470,13 +479,24 @@ async def run_load(
                         print(f"{label:<40} not measured: {urls[0]} answers HTTP {r.status}")
                         results[label] = None
                         continue
+                backends = BackendCpu(meter, name)
+                await backends.start()
+                server_cpu = cpu_s(server.pid)
                 times = sorted(await measure(session, base, urls))
+                server_cpu = cpu_s(server.pid) - server_cpu
+                await backends.sample()
+                sent = WARMUP + REQUESTS
                 p50 = statistics.median(times)
                 p95 = times[int(len(times) * 0.95) - 1]
                 flag = "" if p95 < TARGET_P95_MS else "  <-- over target"
                 ok = ok and p95 < TARGET_P95_MS
                 results[label] = (p50, p95)
-                print(f"{label:<40} {p50:8.1f} {p95:8.1f} {times[-1]:8.1f}{flag}", flush=True)
+                print(
+                    f"{label:<40} {p50:8.1f} {p95:8.1f} {times[-1]:8.1f}"
+                    f" {server_cpu / sent * 1000:18.1f} {backends.total_s() / sent * 1000:20.1f}"
+                    f"{flag}",
+                    flush=True,
+                )
             if export_rows:
                 for suffix in (".csv", ".xlsx"):
                     e = await export(
@@ -490,6 +510,7 @@ async def run_load(
                         f"{e['total_s']:.1f} s, server RSS {e['rss_base_mib']:.0f} MiB before, "
                         f"{e['rss_peak_mib']:.0f} MiB peak" + ("  <-- over target" if over else "")
                     )
+        await meter.close()
         return ok, results
     finally:
         server.terminate()
