@@ -76,7 +76,7 @@ trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
 
 usage() {
   cat <<EOF
-Usage: install.sh [--no-service | --test [-- PYTEST_ARGS...]] [--no-pg-tuning]
+Usage: install.sh [--no-pg-tuning] [--no-service | --test [-- PYTEST_ARGS...]]
 
 Provision marketplaced on this Debian/Ubuntu host. Safe to re-run.
 
@@ -90,7 +90,7 @@ Provision marketplaced on this Debian/Ubuntu host. Safe to re-run.
   --test         Provision what the test suite needs (PostgreSQL, Redis, Chromium, role
                  $TEST_ROLE, .env.test, the dev venv .venv) and run ruff, mypy and
                  pytest. Arguments after -- are passed to pytest. Does not touch
-                 /opt, /etc/marketplaced or systemd.
+                 /opt, /etc/marketplaced or systemd (PostgreSQL's settings: as below).
   --no-pg-tuning Do not write PostgreSQL's settings for this workload (by default, once:
                  $PG_CONF_ROOT/VERSION/CLUSTER/conf.d/$PG_TUNING_FILE, sized to this
                  host's memory, then a restart of the cluster; an existing file is kept).
