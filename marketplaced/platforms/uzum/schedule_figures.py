@@ -19,6 +19,7 @@ from datetime import datetime
 
 import asyncpg
 
+from marketplaced.db import Conn
 from marketplaced.platforms.uzum import schedule
 
 _FIGURES = f"""
@@ -99,7 +100,7 @@ def backlog_line(f: ScheduleFigures) -> str:
 
 
 async def next_check(
-    conn: asyncpg.Connection | asyncpg.Pool, product_id: int
+    conn: Conn | asyncpg.Pool, product_id: int
 ) -> tuple[datetime | None, datetime] | None:
     """(checked_at, next_due) of one id, None when it has no schedule row (round-robin)."""
     row = await conn.fetchrow(

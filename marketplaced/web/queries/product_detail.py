@@ -7,6 +7,11 @@ from datetime import datetime
 
 import asyncpg
 
+from marketplaced.db import Conn
+
+#: a pool, or one of its connections (a page reading several of these on one connection)
+Reader = asyncpg.Pool | Conn
+
 #: a product page draws at most this many history rows; a product with 100 SKUs changing
 #: daily for a year stays under it, and a pathological one cannot stall the page
 HISTORY_ROW_CAP = 20_000
@@ -52,19 +57,19 @@ SELECT * FROM (
 ) h ORDER BY observed_at LIMIT $3"""
 
 
-async def product(pool: asyncpg.Pool, pid: int) -> asyncpg.Record | None:
+async def product(pool: Reader, pid: int) -> asyncpg.Record | None:
     return await pool.fetchrow(_PRODUCT, pid)
 
 
-async def skus(pool: asyncpg.Pool, pid: int) -> list[asyncpg.Record]:
+async def skus(pool: Reader, pid: int) -> list[asyncpg.Record]:
     return await pool.fetch(_SKUS, pid)
 
 
 async def price_history(
-    pool: asyncpg.Pool, pid: int, sku_ids: Sequence[int], since: datetime
+    pool: Reader, pid: int, sku_ids: Sequence[int], since: datetime
 ) -> list[asyncpg.Record]:
     return await pool.fetch(_PRICE_HISTORY, pid, since, list(sku_ids), HISTORY_ROW_CAP)
 
 
-async def stats_history(pool: asyncpg.Pool, pid: int, since: datetime) -> list[asyncpg.Record]:
+async def stats_history(pool: Reader, pid: int, since: datetime) -> list[asyncpg.Record]:
     return await pool.fetch(_STATS_HISTORY, pid, since, HISTORY_ROW_CAP)

@@ -48,33 +48,35 @@ async def product_page(request: web.Request) -> web.Response:
     pid = path_id(request, "id")
     p = params(request, PRODUCT_PAGE_PARAMS)
     days = p.integer_or_default("days")
-    db = pool(request)
-    row = await product_detail.product(db, pid)
-    if row is None:
-        raise web.HTTPNotFound(text=f"no product {pid} in the database\n")
-    sku_rows = await product_detail.skus(db, pid)
-    since = datetime.now(UTC) - timedelta(days=days)
-    history = await product_detail.price_history(db, pid, [s["id"] for s in sku_rows], since)
-    stats = await product_detail.stats_history(db, pid, since)
     tz = zone(request)
-    # nothing is known before the first observation: the charts start there, not months earlier
-    seen = [r["observed_at"] for r in (*history, *stats)] + [row["first_seen"]]
-    first = min(seen)
+    tree = await category_tree(request)
+    days_tz = triggers.timezone(request.app[CONFIG].jobs.timezone)
+    # the page's reads one after another on one connection: a connection taken from the pool
+    # and given back (with its reset statement) per read was a tenth of the page's server time
+    async with pool(request).acquire() as db:
+        row = await product_detail.product(db, pid)
+        if row is None:
+            raise web.HTTPNotFound(text=f"no product {pid} in the database\n")
+        sku_rows = await product_detail.skus(db, pid)
+        since = datetime.now(UTC) - timedelta(days=days)
+        history = await product_detail.price_history(db, pid, [s["id"] for s in sku_rows], since)
+        stats = await product_detail.stats_history(db, pid, since)
+        # nothing is known before the first observation: the charts start there, not months
+        # earlier
+        seen = [r["observed_at"] for r in (*history, *stats)] + [row["first_seen"]]
+        first = min(seen)
+        due = await schedule_figures.next_check(db, pid)
+        now = datetime.now(UTC)
+        today = now.astimezone(days_tz).date()
+        daily = await product_sales.product_days(
+            db, pid, max(since, first).astimezone(days_tz).date(), today
+        )
     # a little room before the first point: 5 % of the observed span, at least five minutes
     pad = max((datetime.now(UTC) - first) / 20, timedelta(minutes=5))
     start, end = max(since, first - pad).timestamp(), time.time()
     ids = [s["id"] for s in sku_rows]
     chosen = p.integer("sku")
     highlight = ids.index(chosen) if chosen in ids else 0
-    tree = await category_tree(request)
-    due = await schedule_figures.next_check(db, pid)
-    now = datetime.now(UTC)
-    days_tz = triggers.timezone(request.app[CONFIG].jobs.timezone)
-    today = now.astimezone(days_tz).date()
-    async with db.acquire() as conn:
-        daily = await product_sales.product_days(
-            conn, pid, max(since, first).astimezone(days_tz).date(), today
-        )
     next_check = None if due is None else schedule_figures.next_check_text(due[1], now)
     ctx = {
         "title": row["title"],
