@@ -30,8 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import asyncpg
-
+from marketplaced.web.listing import Reader
 from marketplaced.web.sales_window import SalesWindow
 
 #: the days before a stock-out whose sales set the rate: a week evens out weekday swings
@@ -122,7 +121,7 @@ def bounds(w: SalesWindow, tz_name: str, now: datetime) -> tuple[datetime, datet
 
 
 async def lost_sales(
-    pool: asyncpg.Pool, w: SalesWindow, tz_name: str, now: datetime, *, limit: int
+    pool: Reader, w: SalesWindow, tz_name: str, now: datetime, *, limit: int
 ) -> list[LostSales]:
     """The `limit` products that lost the most revenue to being out of stock in the period."""
     start, end = bounds(w, tz_name, now)

@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import asyncpg
-
+from marketplaced.web.listing import Reader
 from marketplaced.web.sales_window import MIN_BASE_UNITS, SalesWindow
 
 Level = Literal["product", "seller", "category"]
@@ -94,7 +93,7 @@ LIMIT $2"""
 
 
 async def changes(
-    pool: asyncpg.Pool, w: SalesWindow, level: Level, *, growing: bool, limit: int
+    pool: Reader, w: SalesWindow, level: Level, *, growing: bool, limit: int
 ) -> list[Trend]:
     """The `limit` fastest growing (or, `growing=False`, shrinking) of `level`."""
     if not w.previous_known:
@@ -112,7 +111,7 @@ async def changes(
     ]
 
 
-async def new_products(pool: asyncpg.Pool, w: SalesWindow, *, limit: int) -> list[Trend]:
+async def new_products(pool: Reader, w: SalesWindow, *, limit: int) -> list[Trend]:
     """Products first seen in the period that already sold, best-selling first."""
     if w.precomputed:
         rows = await pool.fetch(_BUILT_NEW, w.period.days, limit)

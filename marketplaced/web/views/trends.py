@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 from markupsafe import Markup, escape
 
+from marketplaced.db import Conn
 from marketplaced.web import param_spec as ps
 from marketplaced.web import sales_window as sw
 from marketplaced.web.queries import stockouts, trends
@@ -52,9 +53,16 @@ class Trends:
 
 async def trends_of(request: web.Request) -> Trends:
     p = params(request, TREND_PARAMS)
-    w = await sales_window(request, p)
     n = p.integer_or_default("limit")
-    db = pool(request)
+    tz = request.app[CONFIG].jobs.timezone
+    # one connection for the page's reads, one after another (not one taken from the pool and
+    # given back, with its reset statement, per read)
+    async with pool(request).acquire() as db:
+        w = await sales_window(request, p, db)
+        return await _trends(db, w, tz, n)
+
+
+async def _trends(db: Conn, w: SalesWindow, tz: str, n: int) -> Trends:
     sections = {
         "growing_products": await trends.changes(db, w, "product", growing=True, limit=n),
         "growing_sellers": await trends.changes(db, w, "seller", growing=True, limit=n),
@@ -62,7 +70,6 @@ async def trends_of(request: web.Request) -> Trends:
         "new_products": await trends.new_products(db, w, limit=n),
         "losing_products": await trends.changes(db, w, "product", growing=False, limit=n),
     }
-    tz = request.app[CONFIG].jobs.timezone
     lost = await stockouts.lost_sales(db, w, tz, datetime.now(UTC), limit=n)
     return Trends(w, sections, lost)
 
