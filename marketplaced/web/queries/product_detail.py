@@ -7,10 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
-from marketplaced.db import Conn
-
-#: a pool, or one of its connections (a page reading several of these on one connection)
-Reader = asyncpg.Pool | Conn
+from marketplaced.web.listing import Reader
 
 #: a product page draws at most this many history rows; a product with 100 SKUs changing
 #: daily for a year stays under it, and a pathological one cannot stall the page
